@@ -1,0 +1,350 @@
+/* vswctl's switch commands: add-switch, del-switch, list-switches, show.
+ *
+ * Each runs inside vswctl's single transaction.  add-switch refuses what
+ * cannot work before anything is written (bad name, missing or busy
+ * uplink, name taken by a device vsw does not own, SR-IOV mode mismatch on
+ * --may-exist), so a refused command leaves database and kernel as they
+ * were. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/vswctl.h"
+#include "datapath/ifname.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/shash.h"
+#include "ovsdb-idl.h"
+#include "smap.h"
+#include "sort.h"
+#include "util.h"
+#include "vsw-idl.h"
+#include "vswitchd/paths.h"
+
+#define IOV_FIXED "SR-IOV mode is fixed when a switch is created; delete " \
+                  "and recreate the switch"
+
+static const struct vswrec_switch *
+find_switch(struct ctl_context *ctx, const char *name)
+{
+    const struct vswrec_switch *sw;
+
+    VSWREC_SWITCH_FOR_EACH (sw, ctx->idl) {
+        if (!strcmp(sw->name, name) && !strcmp(sw->host, vsw_host_id())) {
+            return sw;
+        }
+    }
+    return NULL;
+}
+
+static bool
+is_vsw_alias(const char *alias)
+{
+    return !strncmp(alias, "vsw:", 4);
+}
+
+/* Checks that 'uplink' can be bound to new switch 'name'.  Returns NULL or
+ * a malloc()'d error. */
+static char *
+check_uplink(struct ctl_context *ctx, const char *name, const char *uplink)
+{
+    const struct vswrec_switch *other;
+    const char *why = dp_ifname_check(uplink);
+
+    if (why) {
+        return xasprintf("switch \"%s\": invalid uplink \"%s\": %s",
+                         name, uplink, why);
+    }
+    VSWREC_SWITCH_FOR_EACH (other, ctx->idl) {
+        if (other->uplink && !strcmp(other->uplink, uplink)
+            && !strcmp(other->host, vsw_host_id())) {
+            return xasprintf("switch \"%s\": uplink %s is already the "
+                             "uplink of switch \"%s\"; a NIC can serve one "
+                             "switch (vswctl del-switch %s, or choose "
+                             "another uplink)", name, uplink, other->name,
+                             other->name);
+        }
+    }
+
+    struct dp_ifname_info info;
+    dp_ifname_lookup(uplink, &info);
+    if (!info.exists) {
+        return xasprintf("switch \"%s\": uplink %s: no such network device "
+                         "(\"ip link show\" lists this host's interfaces)",
+                         name, uplink);
+    } else if (info.is_bridge) {
+        return xasprintf("switch \"%s\": uplink %s is a bridge; an uplink "
+                         "must be a network interface", name, uplink);
+    } else if (is_vsw_alias(info.alias)) {
+        return xasprintf("switch \"%s\": uplink %s is a device vsw created "
+                         "(%s), not a network interface of the host",
+                         name, uplink, info.alias);
+    } else if (info.master[0]) {
+        return xasprintf("switch \"%s\": uplink %s is already a port of %s; "
+                         "release it first (ip link set %s nomaster) or "
+                         "choose another uplink", name, uplink, info.master,
+                         uplink);
+    }
+    return NULL;
+}
+
+static void
+cmd_add_switch(struct ctl_context *ctx)
+{
+    struct vsw_ctx *vctx = vsw_ctx_cast(ctx);
+    const char *name = ctx->argv[1];
+    bool may_exist = shash_find(&ctx->options, "--may-exist") != NULL;
+    const char *type = shash_find_data(&ctx->options, "--type");
+    const char *uplink = shash_find_data(&ctx->options, "--uplink");
+    const char *host_port = shash_find_data(&ctx->options, "--host-port");
+    bool iov = shash_find(&ctx->options, "--iov") != NULL;
+    bool no_mgmt = shash_find(&ctx->options, "--no-management-os") != NULL;
+    const char *why;
+
+    if ((why = dp_ifname_check(name))) {
+        ctl_error(ctx, "invalid switch name \"%s\": %s (the switch's bridge "
+                  "carries its name)", name, why);
+        return;
+    }
+    if (!type) {
+        type = uplink ? "external" : "internal";
+    }
+    bool external = !strcmp(type, "external");
+    if (!external && strcmp(type, "internal") && strcmp(type, "private")) {
+        ctl_error(ctx, "switch \"%s\": unknown type \"%s\" (choose external, "
+                  "internal or private)", name, type);
+        return;
+    } else if (external && !uplink) {
+        ctl_error(ctx, "switch \"%s\": an external switch needs an uplink "
+                  "(--uplink IFNAME)", name);
+        return;
+    } else if (!external && uplink) {
+        ctl_error(ctx, "switch \"%s\": --uplink is for external switches; "
+                  "a %s switch has no uplink", name, type);
+        return;
+    } else if (no_mgmt && !external) {
+        ctl_error(ctx, "switch \"%s\": --no-management-os is for external "
+                  "switches (an internal switch always has a host port, a "
+                  "private switch never has one)", name);
+        return;
+    }
+    if (host_port) {
+        if ((why = dp_ifname_check(host_port))) {
+            ctl_error(ctx, "switch \"%s\": invalid host port name \"%s\": "
+                      "%s", name, host_port, why);
+            return;
+        } else if (!strcmp(type, "private") || no_mgmt) {
+            ctl_error(ctx, "switch \"%s\": --host-port given, but this "
+                      "switch has no host port", name);
+            return;
+        }
+    }
+
+    const struct vswrec_switch *sw = find_switch(ctx, name);
+    if (sw) {
+        if (!may_exist) {
+            ctl_error(ctx, "switch \"%s\" already exists (--may-exist "
+                      "accepts an existing switch)", name);
+        } else if (sw->iov != iov) {
+            ctl_error(ctx, "switch \"%s\" exists with SR-IOV %s: "
+                      IOV_FIXED, name, sw->iov ? "on" : "off");
+        } else if (strcmp(sw->type, type)) {
+            ctl_error(ctx, "switch \"%s\" exists as an %s switch, not %s "
+                      "(vswctl set switch %s type=%s changes it)", name,
+                      sw->type, type, name, type);
+        } else if (external && (!sw->uplink || strcmp(sw->uplink, uplink))) {
+            ctl_error(ctx, "switch \"%s\" exists with uplink %s, not %s",
+                      name, sw->uplink ? sw->uplink : "(none)", uplink);
+        }
+        vswctl_note_switch(name);
+        return;
+    }
+
+    if (uplink) {
+        char *error = check_uplink(ctx, name, uplink);
+        if (error) {
+            ctx->error = error;
+            return;
+        }
+    }
+    struct dp_ifname_info info;
+    dp_ifname_lookup(name, &info);
+    if (info.exists && !is_vsw_alias(info.alias)) {
+        ctl_error(ctx, "switch \"%s\": a network device named %s already "
+                  "exists and vsw did not create it; vsw never takes over "
+                  "devices it did not create (rename or remove it, or "
+                  "choose another switch name)", name, name);
+        return;
+    }
+
+    sw = vswrec_switch_insert(ctx->txn);
+    vswrec_switch_set_name(sw, name);
+    vswrec_switch_set_host(sw, vsw_host_id());
+    vswrec_switch_set_type(sw, type);
+    vswrec_switch_set_uplink(sw, uplink);
+    vswrec_switch_set_iov(sw, iov);
+    vswrec_switch_set_allow_management_os(sw, external ? !no_mgmt : true);
+    vswrec_switch_set_host_port(sw, host_port);
+    vswrec_root_update_switches_addvalue(vctx->root, sw);
+    vswctl_note_switch(name);
+}
+
+static void
+cmd_del_switch(struct ctl_context *ctx)
+{
+    struct vsw_ctx *vctx = vsw_ctx_cast(ctx);
+    const char *name = ctx->argv[1];
+    const struct vswrec_switch *sw = find_switch(ctx, name);
+
+    if (!sw) {
+        if (!shash_find(&ctx->options, "--if-exists")) {
+            ctl_error(ctx, "no switch named \"%s\" (--if-exists makes that "
+                      "not an error)", name);
+        }
+        return;
+    }
+    vswrec_root_update_switches_delvalue(vctx->root, sw);
+    vswrec_switch_delete(sw);
+}
+
+static int
+compare_switches(const void *a_, const void *b_)
+{
+    const struct vswrec_switch *const *a = a_;
+    const struct vswrec_switch *const *b = b_;
+    return strcmp((*a)->name, (*b)->name);
+}
+
+/* This host's switches, sorted by name.  Caller frees. */
+static const struct vswrec_switch **
+sorted_switches(struct ctl_context *ctx, size_t *n)
+{
+    const struct vswrec_switch *sw;
+    const struct vswrec_switch **v = NULL;
+    size_t allocated = 0;
+
+    *n = 0;
+    VSWREC_SWITCH_FOR_EACH (sw, ctx->idl) {
+        if (!strcmp(sw->host, vsw_host_id())) {
+            if (*n >= allocated) {
+                v = x2nrealloc(v, &allocated, sizeof *v);
+            }
+            v[(*n)++] = sw;
+        }
+    }
+    if (*n) {
+        qsort(v, *n, sizeof *v, compare_switches);
+    }
+    return v;
+}
+
+static void
+add_cell(struct table *t, const char *text)
+{
+    table_add_cell(t)->text = xstrdup(text ? text : "");
+}
+
+static const char *
+switch_state(const struct vswrec_switch *sw)
+{
+    return smap_get_def(&sw->status, "state", "pending");
+}
+
+/* One table for both list-switches and show, so that text and JSON carry
+ * the same facts. */
+static void
+switch_table(struct ctl_context *ctx, bool detailed)
+{
+    struct table *t = xmalloc(sizeof *t);
+    size_t n;
+    const struct vswrec_switch **v = sorted_switches(ctx, &n);
+
+    table_init(t);
+    table_add_column(t, "name");
+    table_add_column(t, "type");
+    table_add_column(t, "uplink");
+    table_add_column(t, "iov");
+    table_add_column(t, "state");
+    if (detailed) {
+        table_add_column(t, "bridge_ifindex");
+        table_add_column(t, "host_port");
+        table_add_column(t, "error");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct vswrec_switch *sw = v[i];
+        table_add_row(t);
+        add_cell(t, sw->name);
+        add_cell(t, sw->type);
+        add_cell(t, sw->uplink);
+        add_cell(t, sw->iov ? "on" : "off");
+        add_cell(t, switch_state(sw));
+        if (detailed) {
+            add_cell(t, smap_get(&sw->status, "bridge_ifindex"));
+            add_cell(t, smap_get(&sw->status, "host_port"));
+            add_cell(t, smap_get(&sw->status, "error"));
+        }
+    }
+    free(v);
+    ctx->table = t;
+}
+
+static void
+cmd_list_switches(struct ctl_context *ctx)
+{
+    switch_table(ctx, false);
+}
+
+static void
+cmd_show(struct ctl_context *ctx)
+{
+    if (vswctl_table_style.format == TF_JSON
+        || vswctl_table_style.format == TF_CSV
+        || vswctl_table_style.format == TF_HTML) {
+        switch_table(ctx, true);
+        return;
+    }
+
+    size_t n;
+    const struct vswrec_switch **v = sorted_switches(ctx, &n);
+    struct ds *s = &ctx->output;
+    for (size_t i = 0; i < n; i++) {
+        const struct vswrec_switch *sw = v[i];
+        const char *err = smap_get(&sw->status, "error");
+        const char *br = smap_get(&sw->status, "bridge_ifindex");
+        const char *hp = smap_get(&sw->status, "host_port");
+
+        ds_put_format(s, "Switch \"%s\"\n", sw->name);
+        ds_put_format(s, "    type: %s", sw->type);
+        if (sw->uplink) {
+            ds_put_format(s, ", uplink %s", sw->uplink);
+        }
+        ds_put_format(s, ", SR-IOV %s\n", sw->iov ? "on" : "off");
+        ds_put_format(s, "    state: %s", switch_state(sw));
+        if (br) {
+            ds_put_format(s, " (bridge %s, ifindex %s)", sw->name, br);
+        }
+        ds_put_char(s, '\n');
+        if (hp) {
+            ds_put_format(s, "    host port: %s (ifindex %s)\n", hp,
+                          smap_get_def(&sw->status, "host_port_ifindex",
+                                       "?"));
+        }
+        if (err) {
+            ds_put_format(s, "    error: %s\n", err);
+        }
+    }
+    free(v);
+}
+
+const struct ctl_command_syntax vswctl_switch_commands[] = {
+    {"add-switch", 1, 1, "NAME [--type=external|internal|private] "
+     "[--uplink=IF] [--iov] [--no-management-os] [--host-port=IF]",
+     NULL, cmd_add_switch, NULL,
+     "--may-exist,--type=,--uplink=,--iov,--no-management-os,--host-port=",
+     RW},
+    {"del-switch", 1, 1, "NAME", NULL, cmd_del_switch, NULL, "--if-exists",
+     RW},
+    {"list-switches", 0, 0, "", NULL, cmd_list_switches, NULL, "", RO},
+    {"show", 0, 0, "", NULL, cmd_show, NULL, "", RO},
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, RO},
+};

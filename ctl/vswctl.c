@@ -1,0 +1,631 @@
+/* vswctl: configures vsw through its OVSDB database.
+ *
+ * Built like ovs-vsctl on OVS's db-ctl-base: one invocation is one atomic
+ * transaction, commands chain with "--", generic list/get/set/find/create/
+ * destroy/add/remove/clear work on every table, --wait returns once
+ * vswitchd has applied the change (Root.next_cfg/cur_cfg).  "vswctl appctl"
+ * talks to the running vswitchd instead (runtime queries).
+ *
+ * Exit codes: 0 success, 1 the operation failed, 2 usage error. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command-line.h"
+#include "ctl/vswctl.h"
+#include "fatal-signal.h"
+#include "jsonrpc.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-data.h"
+#include "ovsdb-idl.h"
+#include "process.h"
+#include "smap.h"
+#include "sset.h"
+#include "stream.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+#include "vsw-idl.h"
+#include "vswitchd/paths.h"
+
+VLOG_DEFINE_THIS_MODULE(vswctl);
+
+#define EXIT_USAGE 2
+
+struct table_style vswctl_table_style = TABLE_STYLE_DEFAULT;
+static bool format_given;       /* --format (or --bare) on the command line. */
+
+static char *db;                /* --db */
+static bool wait_for_reload;    /* --wait */
+static int timeout;             /* --timeout, seconds; 0 = none */
+
+static struct ovsdb_idl *the_idl;
+static struct ovsdb_idl_txn *the_idl_txn;
+static struct sset noted_switches = SSET_INITIALIZER(&noted_switches);
+
+static const struct ctl_table_class tables[VSWREC_N_TABLES] = {
+    [VSWREC_TABLE_ROOT].row_ids = {{NULL, NULL, NULL}},
+    [VSWREC_TABLE_SWITCH].row_ids = {{&vswrec_switch_col_name, NULL, NULL}},
+    [VSWREC_TABLE_PORT].row_ids = {{&vswrec_port_col_name, NULL, NULL}},
+};
+
+OVS_NO_RETURN static void vswctl_exit(int status);
+OVS_NO_RETURN static void usage(void);
+static void parse_options(int argc, char *argv[], struct shash *local);
+static char **hoist_command_options(int *argcp, char *argv[]);
+static bool do_vswctl(const char *args, struct ctl_command *, size_t n);
+OVS_NO_RETURN static void do_appctl(int argc, char *argv[]);
+
+void
+vswctl_note_switch(const char *name)
+{
+    sset_add(&noted_switches, name);
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct ctl_command *commands;
+    struct shash local_options;
+    size_t n_commands;
+
+    set_program_name(argv[0]);
+    fatal_ignore_sigpipe();
+    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+    vlog_set_levels_from_string_assert("reconnect:emer");
+
+    /* No generic "show": ours (ctl-switch.c) knows what matters. */
+    ctl_init(&vswrec_idl_class, vswrec_table_classes, tables, NULL,
+             vswctl_exit);
+    ctl_register_commands(vswctl_switch_commands);
+
+    char *args = process_escape_args(argv);
+    argv = hoist_command_options(&argc, argv);
+    shash_init(&local_options);
+    parse_options(argc, argv, &local_options);
+
+    if (optind < argc && !strcmp(argv[optind], "appctl")) {
+        do_appctl(argc - optind - 1, argv + optind + 1);
+    }
+
+    char *error = ctl_parse_commands(argc - optind, argv + optind,
+                                     &local_options, &commands, &n_commands);
+    if (error) {
+        fprintf(stderr, "vswctl: %s\n", error);
+        exit(EXIT_USAGE);
+    }
+
+    if (wait_for_reload && ctl_might_write_to_db(commands, n_commands)) {
+        /* Waiting on a daemon that is not there would never return; say so
+         * before anything is committed. */
+        char *ctl = vsw_ctl_socket();
+        if (access(ctl, F_OK)) {
+            ctl_fatal("--wait: vswitchd is not running (no %s); start it, "
+                      "or leave out --wait", ctl);
+        }
+        free(ctl);
+    }
+
+    if (timeout) {
+        time_alarm(timeout);
+    }
+
+    the_idl = ovsdb_idl_create(db, &vswrec_idl_class, true, false);
+    ovsdb_idl_set_db_change_aware(the_idl, false);
+
+    unsigned int seqno = ovsdb_idl_get_seqno(the_idl);
+    for (;;) {
+        ovsdb_idl_run(the_idl);
+        if (!ovsdb_idl_is_alive(the_idl)) {
+            int retval = ovsdb_idl_get_last_error(the_idl);
+            ctl_fatal("%s: database connection failed (%s); is vswitchd "
+                      "running? (it serves the database unless --db is "
+                      "given)", db, ovs_retval_to_string(retval));
+        }
+        if (seqno != ovsdb_idl_get_seqno(the_idl)) {
+            seqno = ovsdb_idl_get_seqno(the_idl);
+            if (do_vswctl(args, commands, n_commands)) {
+                free(args);
+                exit(EXIT_SUCCESS);
+            }
+        }
+        if (seqno == ovsdb_idl_get_seqno(the_idl)) {
+            ovsdb_idl_wait(the_idl);
+            poll_block();
+        }
+    }
+}
+
+/* Our own commands take their options after the name as well
+ * ("add-switch sw0 --type internal"), the way people write them; OVS's
+ * parser wants them in front ("--type=internal add-switch sw0").  Returns
+ * a copy of 'argv' with such options moved in front of their command and
+ * updates '*argcp'. */
+static char **
+hoist_command_options(int *argcp, char *argv[])
+{
+    int argc = *argcp;
+    char **out = xcalloc(argc + 1, sizeof *out);
+    int n = 0;
+    int i = 0;
+
+    /* Global options stay where they are. */
+    out[n++] = argv[i++];
+    while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--")) {
+        out[n++] = argv[i++];
+    }
+    while (i < argc) {
+        /* One command: [options] name [args], up to "--". */
+        int start = i, end = i;
+        while (end < argc && strcmp(argv[end], "--")) {
+            end++;
+        }
+        int name = start;
+        while (name < end && argv[name][0] == '-') {
+            name++;
+        }
+        const struct ctl_command_syntax *syn = NULL;
+        for (const struct ctl_command_syntax *p = vswctl_switch_commands;
+             name < end && p->name; p++) {
+            if (!strcmp(p->name, argv[name])) {
+                syn = p;
+            }
+        }
+        char **rest = xcalloc(end - start + 1, sizeof *rest);
+        int n_rest = 0;
+        for (int j = start; j < name; j++) {
+            out[n++] = argv[j];
+        }
+        for (int j = name + 1; syn && j < end; j++) {
+            const char *arg = argv[j];
+            size_t len = strcspn(arg, "=");
+            char *opt = xmemdup0(arg, len);
+            const char *hit = (arg[0] == '-' && arg[1] == '-')
+                              ? strstr(syn->options, opt) : NULL;
+            int after = hit ? hit[len] : EOF;
+            if (hit && (after == ',' || after == '\0' || after == '=')) {
+                if (after == '=' && !arg[len] && j + 1 < end) {
+                    /* "--type internal" -> "--type=internal". */
+                    out[n++] = xasprintf("%s=%s", arg, argv[++j]);
+                } else {
+                    out[n++] = argv[j];
+                }
+            } else {
+                rest[n_rest++] = argv[j];
+            }
+            free(opt);
+        }
+        if (name < end) {
+            out[n++] = argv[name];
+        }
+        if (!syn) {
+            for (int j = name + 1; j < end; j++) {
+                out[n++] = argv[j];
+            }
+        }
+        for (int j = 0; j < n_rest; j++) {
+            out[n++] = rest[j];
+        }
+        free(rest);
+        if (end < argc) {
+            out[n++] = argv[end];       /* "--" */
+        }
+        i = end + 1;
+    }
+    *argcp = n;
+    return out;
+}
+
+static void
+parse_options(int argc, char *argv[], struct shash *local_options)
+{
+    enum {
+        OPT_DB = UCHAR_MAX + 1,
+        OPT_WAIT,
+        OPT_NO_WAIT,
+        OPT_HOST,
+        OPT_STATE_DIR,
+        OPT_RUN_DIR,
+        OPT_COMMANDS,
+        OPT_LOCAL,
+        VLOG_OPTION_ENUMS,
+        TABLE_OPTION_ENUMS,
+    };
+    static const struct option global_long_options[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"wait", no_argument, NULL, OPT_WAIT},
+        {"no-wait", no_argument, NULL, OPT_NO_WAIT},
+        {"timeout", required_argument, NULL, 't'},
+        {"host", required_argument, NULL, OPT_HOST},
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+        {"run-dir", required_argument, NULL, OPT_RUN_DIR},
+        {"commands", no_argument, NULL, OPT_COMMANDS},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        VLOG_LONG_OPTIONS,
+        TABLE_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    const int n_global = ARRAY_SIZE(global_long_options) - 1;
+    struct option *options;
+    size_t n_options, allocated_options;
+
+    /* Command options may also come before the first command. */
+    options = xmemdup(global_long_options, sizeof global_long_options);
+    allocated_options = ARRAY_SIZE(global_long_options);
+    n_options = n_global;
+    ctl_add_cmd_options(&options, &n_options, &allocated_options, OPT_LOCAL);
+    char *short_options = ovs_cmdl_long_options_to_short_options(options);
+
+    for (;;) {
+        int idx;
+        int c = getopt_long(argc, argv, short_options, options, &idx);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_DB:
+            db = xstrdup(optarg);
+            break;
+        case OPT_WAIT:
+            wait_for_reload = true;
+            break;
+        case OPT_NO_WAIT:
+            wait_for_reload = false;
+            break;
+        case OPT_HOST:
+            vsw_set_host_id(optarg);
+            break;
+        case OPT_STATE_DIR:
+            vsw_set_state_dir(optarg);
+            break;
+        case OPT_RUN_DIR:
+            vsw_set_run_dir(optarg);
+            break;
+        case OPT_LOCAL:
+            if (shash_find(local_options, options[idx].name)) {
+                fprintf(stderr, "vswctl: '%s' option specified multiple "
+                        "times\n", options[idx].name);
+                exit(EXIT_USAGE);
+            }
+            shash_add_nocopy(local_options,
+                             xasprintf("--%s", options[idx].name),
+                             nullable_xstrdup(optarg));
+            break;
+        case 't':
+            if (!str_to_int(optarg, 10, &timeout) || timeout < 0) {
+                fprintf(stderr, "vswctl: --timeout wants a number of "
+                        "seconds, not \"%s\"\n", optarg);
+                exit(EXIT_USAGE);
+            }
+            break;
+        case OPT_COMMANDS:
+            ctl_print_commands();
+            exit(EXIT_SUCCESS);
+        case 'h':
+            usage();
+        case 'V':
+            printf("vswctl (vsw) %s\n", VSW_VERSION);
+            exit(EXIT_SUCCESS);
+        /* TABLE_OPTION_HANDLERS, plus noting an explicit format. */
+        case 'f':
+            format_given = true;
+            table_parse_format(&vswctl_table_style, optarg);
+            break;
+        case OPT_BARE:
+            format_given = true;
+            vswctl_table_style.format = TF_LIST;
+            vswctl_table_style.cell_format = CF_BARE;
+            vswctl_table_style.headings = false;
+            break;
+        case 'd':
+            table_parse_cell_format(&vswctl_table_style, optarg);
+            break;
+        case OPT_NO_HEADINGS:
+            vswctl_table_style.headings = false;
+            break;
+        case OPT_PRETTY:
+            vswctl_table_style.json_flags |= JSSF_PRETTY;
+            break;
+        case OPT_MAX_COLUMN_WIDTH:
+            vswctl_table_style.max_column_width = atoi(optarg);
+            break;
+        VLOG_OPTION_HANDLERS
+        case '?':
+            exit(EXIT_USAGE);
+        default:
+            abort();
+        }
+    }
+    free(short_options);
+    free(options);
+
+    if (!db) {
+        db = vsw_default_db();
+    }
+}
+
+/* Rewrites db-ctl-base's message for an attempt to change Switch.iov into
+ * one that says what to do. */
+static char *
+explain_error(const struct ctl_command *c, char *error)
+{
+    if (strstr(error, "column iov in table Switch")) {
+        const char *name = c->argc > 2 ? c->argv[2] : "?";
+        char *better = xasprintf("switch \"%s\": SR-IOV mode is fixed when "
+                                 "a switch is created; delete and recreate "
+                                 "the switch (vswctl del-switch %s -- "
+                                 "add-switch %s ... [--iov])", name, name,
+                                 name);
+        free(error);
+        return better;
+    }
+    return error;
+}
+
+/* After --wait: what vswitchd reported for the switches add-switch named.
+ * Returns true if any of them has an error. */
+static bool
+report_switch_errors(void)
+{
+    const struct vswrec_switch *sw;
+    bool failed = false;
+
+    VSWREC_SWITCH_FOR_EACH (sw, the_idl) {
+        const char *err = smap_get(&sw->status, "error");
+        if (err && sset_contains(&noted_switches, sw->name)
+            && !strcmp(sw->host, vsw_host_id())) {
+            fprintf(stderr, "vswctl: switch \"%s\": %s\n", sw->name, err);
+            failed = true;
+        }
+    }
+    return failed;
+}
+
+static bool
+do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
+{
+    struct ovsdb_idl *idl = the_idl;
+    struct ovsdb_idl_txn *txn = the_idl_txn = ovsdb_idl_txn_create(idl);
+    struct ovsdb_symbol_table *symtab = ovsdb_symbol_table_create();
+    struct vsw_ctx ctx;
+    struct ctl_command *c;
+    int64_t next_cfg = 0;
+
+    ovsdb_idl_txn_add_comment(txn, "vswctl: %s", args);
+
+    const struct vswrec_root *root = vswrec_root_first(idl);
+    if (!root) {
+        root = vswrec_root_insert(txn);
+    }
+    if (wait_for_reload) {
+        ovsdb_idl_txn_increment(txn, &root->header_,
+                                &vswrec_root_col_next_cfg, false);
+    }
+
+    for (c = commands; c < &commands[n_commands]; c++) {
+        ds_init(&c->output);
+        c->table = NULL;
+    }
+    ctl_context_init(&ctx.base, NULL, idl, txn, symtab, NULL);
+    ctx.root = root;
+    for (c = commands; c < &commands[n_commands]; c++) {
+        ctl_context_init_command(&ctx.base, c, c == &commands[n_commands - 1]);
+        if (c->syntax->run) {
+            c->syntax->run(&ctx.base);
+        }
+        if (ctx.base.error) {
+            ctl_fatal("%s", explain_error(c, ctx.base.error));
+        }
+        ctl_context_done_command(&ctx.base, c);
+        if (ctx.base.try_again) {
+            ctl_context_done(&ctx.base, NULL);
+            goto try_again;
+        }
+    }
+    ctl_context_done(&ctx.base, NULL);
+
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &symtab->sh) {
+        struct ovsdb_symbol *symbol = node->data;
+        if (!symbol->created) {
+            ctl_fatal("row id \"%s\" is referenced but never created (e.g. "
+                      "with \"-- --id=%s create ...\")", node->name,
+                      node->name);
+        }
+    }
+
+    enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit_block(txn);
+    if (wait_for_reload && status == TXN_SUCCESS) {
+        next_cfg = ovsdb_idl_txn_get_increment_new_value(txn);
+    }
+    if (status == TXN_UNCHANGED || status == TXN_SUCCESS) {
+        for (c = commands; c < &commands[n_commands]; c++) {
+            if (c->syntax->postprocess) {
+                ctl_context_init(&ctx.base, c, idl, txn, symtab, NULL);
+                ctx.root = root;
+                c->syntax->postprocess(&ctx.base);
+                if (ctx.base.error) {
+                    ctl_fatal("%s", ctx.base.error);
+                }
+                ctl_context_done(&ctx.base, c);
+            }
+        }
+    }
+
+    switch (status) {
+    case TXN_UNCHANGED:
+    case TXN_SUCCESS:
+        break;
+    case TXN_TRY_AGAIN:
+        goto try_again;
+    case TXN_ERROR:
+        ctl_fatal("transaction error: %s",
+                  explain_error(&commands[0],
+                                xstrdup(ovsdb_idl_txn_get_error(txn))));
+    case TXN_UNCOMMITTED:
+    case TXN_INCOMPLETE:
+    case TXN_ABORTED:
+    case TXN_NOT_LOCKED:
+    default:
+        ctl_fatal("transaction failed: %s",
+                  ovsdb_idl_txn_status_to_string(status));
+    }
+    ovsdb_symbol_table_destroy(symtab);
+
+    for (c = commands; c < &commands[n_commands]; c++) {
+        if (c->table) {
+            /* Our own listings read best as 2-d tables; the generic
+             * commands keep OVS's list format unless told otherwise. */
+            struct table_style style = vswctl_table_style;
+            if (!format_given && !strcmp(c->syntax->name, "list-switches")) {
+                style.format = TF_TABLE;
+            }
+            table_print(c->table, &style);
+        } else {
+            fputs(ds_cstr(&c->output), stdout);
+        }
+        ds_destroy(&c->output);
+        table_destroy(c->table);
+        free(c->table);
+        shash_destroy_free_data(&c->options);
+    }
+    free(commands);
+    fflush(stdout);
+
+    int rc = EXIT_SUCCESS;
+    if (wait_for_reload && status != TXN_UNCHANGED) {
+        ovsdb_idl_enable_reconnect(idl);
+        for (;;) {
+            ovsdb_idl_run(idl);
+            root = vswrec_root_first(idl);
+            if (root && root->cur_cfg >= next_cfg) {
+                break;
+            }
+            ovsdb_idl_wait(idl);
+            poll_block();
+        }
+        if (report_switch_errors()) {
+            rc = EXIT_FAILURE;
+        }
+    }
+    ovsdb_idl_txn_destroy(txn);
+    the_idl_txn = NULL;
+    ovsdb_idl_destroy(idl);
+    the_idl = NULL;
+    exit(rc);
+
+try_again:
+    ovsdb_idl_txn_abort(txn);
+    ovsdb_idl_txn_destroy(txn);
+    the_idl_txn = NULL;
+    ovsdb_symbol_table_destroy(symtab);
+    for (c = commands; c < &commands[n_commands]; c++) {
+        ds_destroy(&c->output);
+        table_destroy(c->table);
+        free(c->table);
+    }
+    return false;
+}
+
+/* "vswctl appctl COMMAND [ARG...]": one request to vswitchd's control
+ * socket, e.g. "vswctl appctl dp/counters". */
+static void
+do_appctl(int argc, char *argv[])
+{
+    if (argc < 1) {
+        fprintf(stderr, "vswctl: appctl needs a command (e.g. "
+                "\"vswctl appctl list-commands\")\n");
+        exit(EXIT_USAGE);
+    }
+    if (timeout) {
+        time_alarm(timeout);
+    }
+
+    char *path = vsw_ctl_socket();
+    struct jsonrpc *client;
+    int error = unixctl_client_create(path, &client);
+    if (error) {
+        fprintf(stderr, "vswctl: cannot talk to vswitchd at %s (%s); is it "
+                "running?\n", path, ovs_strerror(error));
+        exit(EXIT_FAILURE);
+    }
+
+    char *result, *err;
+    error = unixctl_client_transact(client, argv[0], argc - 1, argv + 1,
+                                    &result, &err);
+    if (error) {
+        fprintf(stderr, "vswctl: %s: transaction error (%s)\n", path,
+                ovs_strerror(error));
+        exit(EXIT_FAILURE);
+    }
+    if (err) {
+        fprintf(stderr, "vswctl: vswitchd: %s", err);
+        exit(EXIT_FAILURE);
+    }
+    fputs(result ? result : "", stdout);
+    jsonrpc_close(client);
+    exit(EXIT_SUCCESS);
+}
+
+static void
+vswctl_exit(int status)
+{
+    if (the_idl_txn) {
+        ovsdb_idl_txn_abort(the_idl_txn);
+        ovsdb_idl_txn_destroy(the_idl_txn);
+    }
+    ovsdb_idl_destroy(the_idl);
+    exit(status);
+}
+
+static void
+usage(void)
+{
+    printf("\
+vswctl: configure vsw, a virtual switch for Linux/KVM hosts\n\
+usage: vswctl [OPTIONS] COMMAND [ARG...] [-- [OPTIONS] COMMAND [ARG...]]...\n\
+\n\
+Switch commands:\n\
+  add-switch NAME [--type=external|internal|private] [--uplink=IF]\n\
+             [--iov] [--no-management-os] [--host-port=IF] [--may-exist]\n\
+                              create a switch (external when --uplink is\n\
+                              given, internal otherwise); SR-IOV mode\n\
+                              (--iov) is fixed at creation\n\
+  del-switch NAME [--if-exists]   delete a switch\n\
+  list-switches               one line per switch\n\
+  show                        every switch with its state\n\
+\n\
+Runtime queries:\n\
+  appctl COMMAND [ARG...]     ask the running vswitchd (list-commands,\n\
+                              dp/counters, bridge/reconcile, vlog/set ...)\n\
+\n\
+%s\
+%s\
+\n\
+Options:\n\
+  --db=DATABASE       database (default: unix:RUN/db.sock)\n\
+  --state-dir=DIR     as vswitchd's (default $VSW_STATE_DIR, /var/lib/vsw)\n\
+  --run-dir=DIR       as vswitchd's (default $VSW_RUN_DIR, /run/vsw)\n\
+  --host=ID           act on the switches of host ID (shared databases)\n\
+  --wait              return once vswitchd has applied the change\n\
+  -t, --timeout=SECS  give up after SECS seconds\n\
+  -f, --format=FORMAT table (default), json, csv, html or list\n\
+  --commands          list every command\n\
+  -h, --help          this help\n\
+\n\
+Exit status: 0 success, 1 the operation failed, 2 usage error.\n",
+           ctl_get_db_cmd_usage(), ctl_list_db_tables_usage());
+    exit(EXIT_SUCCESS);
+}

@@ -1,0 +1,32 @@
+/* Shared between vswctl's framework (vswctl.c) and its command sets. */
+#ifndef CTL_VSWCTL_H
+#define CTL_VSWCTL_H 1
+
+#include "db-ctl-base.h"
+#include "table.h"
+
+struct vswrec_root;
+
+/* The per-invocation context handed to every command. */
+struct vsw_ctx {
+    struct ctl_context base;
+    const struct vswrec_root *root;     /* NULL in prerequisites. */
+};
+
+static inline struct vsw_ctx *
+vsw_ctx_cast(struct ctl_context *base)
+{
+    return CONTAINER_OF(base, struct vsw_ctx, base);
+}
+
+/* Output style chosen with --format and friends. */
+extern struct table_style vswctl_table_style;
+
+/* Names of switches that add-switch touched, so that --wait can report
+ * what vswitchd found wrong with them. */
+void vswctl_note_switch(const char *name);
+
+/* Command sets. */
+extern const struct ctl_command_syntax vswctl_switch_commands[];
+
+#endif /* ctl/vswctl.h */

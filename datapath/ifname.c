@@ -1,0 +1,68 @@
+/* Interface names and sysfs facts; see ifname.h. */
+#include "datapath/ifname.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define IFNAME_MAX 15
+
+const char *
+dp_ifname_check(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (!len) {
+        return "an interface name cannot be empty";
+    } else if (len > IFNAME_MAX) {
+        return "an interface name has at most 15 characters";
+    } else if (!strcmp(name, ".") || !strcmp(name, "..")) {
+        return "\".\" and \"..\" are not interface names";
+    } else if (strpbrk(name, "/: \t\n")) {
+        return "an interface name cannot contain '/', ':' or white space";
+    }
+    return NULL;
+}
+
+static void
+read_line(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+
+    buf[0] = '\0';
+    if (f) {
+        if (fgets(buf, size, f)) {
+            buf[strcspn(buf, "\n")] = '\0';
+        }
+        fclose(f);
+    }
+}
+
+void
+dp_ifname_lookup(const char *name, struct dp_ifname_info *info)
+{
+    char path[PATH_MAX], target[PATH_MAX];
+
+    memset(info, 0, sizeof *info);
+    if (dp_ifname_check(name)) {
+        return;
+    }
+    snprintf(path, sizeof path, "/sys/class/net/%s", name);
+    info->exists = !access(path, F_OK);
+    if (!info->exists) {
+        return;
+    }
+    snprintf(path, sizeof path, "/sys/class/net/%s/bridge", name);
+    info->is_bridge = !access(path, F_OK);
+
+    snprintf(path, sizeof path, "/sys/class/net/%s/master", name);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        snprintf(info->master, sizeof info->master, "%s", basename(target));
+    }
+    snprintf(path, sizeof path, "/sys/class/net/%s/ifalias", name);
+    read_line(path, info->alias, sizeof info->alias);
+}

@@ -1,0 +1,24 @@
+/* Interface-name rules and the few read-only facts about host interfaces
+ * that vswctl checks before it commits a change (sysfs, no netlink), so
+ * that an obviously impossible request is refused without touching the
+ * database.  vswitchd checks the same things again against its own link
+ * dump: these are early answers, not the authority. */
+#ifndef DATAPATH_IFNAME_H
+#define DATAPATH_IFNAME_H 1
+
+#include <stdbool.h>
+
+/* Returns NULL if 'name' can be a Linux interface name, otherwise a static
+ * string saying why not. */
+const char *dp_ifname_check(const char *name);
+
+/* Facts about interface 'name' in this network namespace. */
+struct dp_ifname_info {
+    bool exists;
+    bool is_bridge;
+    char master[16];            /* Name of its master, "" if none. */
+    char alias[129];            /* IFLA_IFALIAS, "" if none. */
+};
+void dp_ifname_lookup(const char *name, struct dp_ifname_info *);
+
+#endif /* datapath/ifname.h */

@@ -1,0 +1,196 @@
+/* Links: dump and generic changes; see link.h. */
+#include <config.h>
+
+#include "datapath/link.h"
+
+#include <errno.h>
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+#include <netlink/cache.h>
+#include <netlink/msg.h>
+#include <netlink/route/link.h>
+#include <string.h>
+
+#include "datapath/netlink.h"
+#include "hash.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(dp_link);
+
+void
+dp_links_init(struct dp_links *links)
+{
+    hmap_init(&links->by_index);
+}
+
+static void
+dp_links_clear(struct dp_links *links)
+{
+    struct dp_link *link;
+
+    HMAP_FOR_EACH_POP (link, node, &links->by_index) {
+        free(link->name);
+        free(link->kind);
+        free(link->alias);
+        free(link);
+    }
+}
+
+void
+dp_links_destroy(struct dp_links *links)
+{
+    if (links) {
+        dp_links_clear(links);
+        hmap_destroy(&links->by_index);
+    }
+}
+
+void
+dp_links_add(struct dp_links *links, const struct dp_link *tmpl)
+{
+    struct dp_link *link = xmemdup(tmpl, sizeof *tmpl);
+
+    link->name = xstrdup(tmpl->name ? tmpl->name : "");
+    link->kind = xstrdup(tmpl->kind ? tmpl->kind : "");
+    link->alias = xstrdup(tmpl->alias ? tmpl->alias : "");
+    hmap_insert(&links->by_index, &link->node, hash_int(link->ifindex, 0));
+}
+
+static void
+add_rtnl_link(struct nl_object *obj, void *links_)
+{
+    struct rtnl_link *rl = (struct rtnl_link *) obj;
+    struct dp_link link = {
+        .ifindex = rtnl_link_get_ifindex(rl),
+        .name = (char *) rtnl_link_get_name(rl),
+        .kind = (char *) rtnl_link_get_type(rl),
+        .alias = (char *) rtnl_link_get_ifalias(rl),
+        .master = rtnl_link_get_master(rl),
+        .peer = rtnl_link_get_link(rl),
+        .flags = rtnl_link_get_flags(rl),
+        .mtu = rtnl_link_get_mtu(rl),
+    };
+    dp_links_add(links_, &link);
+}
+
+int
+dp_links_dump(struct dp_links *links)
+{
+    struct nl_cache *cache;
+
+    dp_links_clear(links);
+    dp_nl_count_dump();
+    int rc = rtnl_link_alloc_cache(dp_nl_sock(), AF_UNSPEC, &cache);
+    if (rc < 0) {
+        dp_nl_set_error(EPROTO, "link dump: %s", nl_geterror(rc));
+        return EPROTO;
+    }
+    nl_cache_foreach(cache, add_rtnl_link, links);
+    nl_cache_free(cache);
+    return 0;
+}
+
+const struct dp_link *
+dp_links_by_index(const struct dp_links *links, int ifindex)
+{
+    const struct dp_link *link;
+
+    HMAP_FOR_EACH_WITH_HASH (link, node, hash_int(ifindex, 0),
+                             &links->by_index) {
+        if (link->ifindex == ifindex) {
+            return link;
+        }
+    }
+    return NULL;
+}
+
+const struct dp_link *
+dp_links_by_name(const struct dp_links *links, const char *name)
+{
+    const struct dp_link *link;
+
+    HMAP_FOR_EACH (link, node, &links->by_index) {
+        if (!strcmp(link->name, name)) {
+            return link;
+        }
+    }
+    return NULL;
+}
+
+const struct dp_link *
+dp_links_by_alias(const struct dp_links *links, const char *alias)
+{
+    const struct dp_link *link;
+
+    HMAP_FOR_EACH (link, node, &links->by_index) {
+        if (!strcmp(link->alias, alias)) {
+            return link;
+        }
+    }
+    return NULL;
+}
+
+struct nl_msg *
+dp_link_request(int type, int flags, int ifindex, unsigned int ifi_flags,
+             unsigned int ifi_change)
+{
+    struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | NLM_F_ACK
+                                                  | flags);
+    struct ifinfomsg ifi = {
+        .ifi_family = AF_UNSPEC,
+        .ifi_index = ifindex,
+        .ifi_flags = ifi_flags,
+        .ifi_change = ifi_change,
+    };
+    if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
+        out_of_memory();
+    }
+    return msg;
+}
+
+int
+dp_link_set_up(int ifindex, bool up)
+{
+    return dp_nl_modify(dp_link_request(RTM_SETLINK, 0, ifindex,
+                                     up ? IFF_UP : 0, IFF_UP));
+}
+
+int
+dp_link_set_master(int ifindex, int master)
+{
+    struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindex, 0, 0);
+    nla_put_u32(msg, IFLA_MASTER, master);
+    return dp_nl_modify(msg);
+}
+
+int
+dp_link_set_alias(int ifindex, const char *alias)
+{
+    struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindex, 0, 0);
+    nla_put_string(msg, IFLA_IFALIAS, alias);
+    return dp_nl_modify(msg);
+}
+
+int
+dp_link_set_name(int ifindex, const char *name)
+{
+    struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindex, 0, 0);
+    nla_put_string(msg, IFLA_IFNAME, name);
+    return dp_nl_modify(msg);
+}
+
+int
+dp_link_set_mtu(int ifindex, int mtu)
+{
+    struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindex, 0, 0);
+    nla_put_u32(msg, IFLA_MTU, mtu);
+    return dp_nl_modify(msg);
+}
+
+int
+dp_link_delete(int ifindex)
+{
+    return dp_nl_modify(dp_link_request(RTM_DELLINK, 0, ifindex, 0, 0));
+}

@@ -1,0 +1,240 @@
+/* rtnetlink sockets, extended ACK and the modifying-request counter; see
+ * netlink.h. */
+#include <config.h>
+
+#include "datapath/netlink.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(dp_netlink);
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+static struct nl_sock *req_sock;
+static struct nl_sock *notify_sock;
+static struct dp_nl_counters counters;
+
+/* The last failure. */
+static int last_errno;
+static char last_extack[256];
+static char last_error[512];
+
+const char *
+dp_nl_parse_extack(const struct nlmsgerr *err, size_t len, uint16_t flags)
+{
+    if (!(flags & NLM_F_ACK_TLVS) || len < sizeof *err) {
+        return NULL;
+    }
+    /* Without NLM_F_CAPPED the original request follows the header. */
+    size_t ofs = sizeof *err;
+    if (!(flags & NLM_F_CAPPED)) {
+        ofs += NLMSG_ALIGN(err->msg.nlmsg_len) - NLMSG_HDRLEN;
+    }
+    const char *p = (const char *) err;
+    while (ofs + NLA_HDRLEN <= len) {
+        const struct nlattr *nla = (const struct nlattr *) (p + ofs);
+        if (nla->nla_len < NLA_HDRLEN || ofs + nla->nla_len > len) {
+            break;
+        }
+        if ((nla->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+            const char *s = p + ofs + NLA_HDRLEN;
+            size_t n = nla->nla_len - NLA_HDRLEN;
+            return n && memchr(s, '\0', n) ? s : NULL;
+        }
+        ofs += NLA_ALIGN(nla->nla_len);
+    }
+    return NULL;
+}
+
+static int
+error_cb(struct sockaddr_nl *nla OVS_UNUSED, struct nlmsgerr *err,
+         void *arg OVS_UNUSED)
+{
+    const struct nlmsghdr *hdr
+        = (const struct nlmsghdr *) ((char *) err - NLMSG_HDRLEN);
+    const char *msg = dp_nl_parse_extack(err, hdr->nlmsg_len - NLMSG_HDRLEN,
+                                         hdr->nlmsg_flags);
+
+    last_errno = -err->error;
+    ovs_strlcpy(last_extack, msg ? msg : "", sizeof last_extack);
+    return NL_STOP;
+}
+
+static struct nl_sock *
+open_socket(void)
+{
+    struct nl_sock *sk = nl_socket_alloc();
+    if (!sk || nl_connect(sk, NETLINK_ROUTE) < 0) {
+        ovs_fatal(0, "cannot open an rtnetlink socket");
+    }
+    int one = 1;
+    setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK,
+               &one, sizeof one);
+    setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK,
+               &one, sizeof one);
+    return sk;
+}
+
+struct nl_sock *
+dp_nl_sock(void)
+{
+    if (!req_sock) {
+        req_sock = open_socket();
+        nl_socket_modify_err_cb(req_sock, NL_CB_CUSTOM, error_cb, NULL);
+    }
+    return req_sock;
+}
+
+static void
+format_error(void)
+{
+    if (last_extack[0]) {
+        snprintf(last_error, sizeof last_error, "%s: %s",
+                 ovs_strerror(last_errno), last_extack);
+    } else {
+        snprintf(last_error, sizeof last_error, "%s",
+                 ovs_strerror(last_errno));
+    }
+}
+
+int
+dp_nl_modify(struct nl_msg *msg)
+{
+    struct nl_sock *sk = dp_nl_sock();
+
+    counters.modify++;
+    last_errno = 0;
+    last_extack[0] = '\0';
+
+    int rc = nl_send_auto(sk, msg);
+    nlmsg_free(msg);
+    if (rc >= 0) {
+        rc = nl_wait_for_ack(sk);
+    }
+    if (rc < 0) {
+        if (!last_errno) {
+            /* Failed before the kernel answered (libnl's own error). */
+            last_errno = EPROTO;
+            snprintf(last_extack, sizeof last_extack, "netlink: %s",
+                     nl_geterror(rc));
+        }
+        counters.modify_failed++;
+        format_error();
+        return last_errno;
+    }
+    return 0;
+}
+
+void
+dp_nl_count_dump(void)
+{
+    counters.dump++;
+}
+
+const char *
+dp_nl_error(void)
+{
+    return last_error;
+}
+
+void
+dp_nl_set_error(int error, const char *fmt, ...)
+{
+    va_list args;
+
+    last_errno = error;
+    va_start(args, fmt);
+    vsnprintf(last_extack, sizeof last_extack, fmt, args);
+    va_end(args);
+    format_error();
+}
+
+void
+dp_nl_get_counters(struct dp_nl_counters *c)
+{
+    *c = counters;
+}
+
+static int
+notify_cb(struct nl_msg *msg OVS_UNUSED, void *changed_)
+{
+    bool *changed = changed_;
+    *changed = true;
+    counters.notify++;
+    return NL_OK;
+}
+
+void
+dp_nl_notify_open(void)
+{
+    if (notify_sock) {
+        return;
+    }
+    notify_sock = nl_socket_alloc();
+    if (!notify_sock) {
+        ovs_fatal(0, "cannot allocate a netlink socket");
+    }
+    nl_socket_disable_seq_check(notify_sock);
+    nl_socket_enable_msg_peek(notify_sock);
+    nl_socket_disable_auto_ack(notify_sock);
+    if (nl_connect(notify_sock, NETLINK_ROUTE) < 0
+        || nl_socket_add_membership(notify_sock, RTNLGRP_LINK) < 0
+        || nl_socket_set_nonblocking(notify_sock) < 0) {
+        ovs_fatal(0, "cannot subscribe to rtnetlink link notifications");
+    }
+    /* A burst (e.g. a host creating many taps) must not overrun us. */
+    nl_socket_set_buffer_size(notify_sock, 4 * 1024 * 1024, 0);
+}
+
+bool
+dp_nl_notify_run(void)
+{
+    bool changed = false;
+
+    if (!notify_sock) {
+        return false;
+    }
+    nl_socket_modify_cb(notify_sock, NL_CB_VALID, NL_CB_CUSTOM,
+                        notify_cb, &changed);
+    for (;;) {
+        /* libnl returns a byte count, 0 once the socket is drained (it
+         * maps EAGAIN to 0), or a negative NLE_* error. */
+        int rc = nl_recvmsgs_default(notify_sock);
+        if (rc > 0) {
+            continue;
+        }
+        if (rc == -NLE_NOMEM || rc == -NLE_MSG_OVERFLOW) {
+            /* ENOBUFS: notifications were lost; the caller re-dumps. */
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "link notifications overran; resyncing");
+            counters.resync++;
+            changed = true;
+            continue;
+        }
+        break;
+    }
+    return changed;
+}
+
+void
+dp_nl_notify_wait(void)
+{
+    if (notify_sock) {
+        poll_fd_wait(nl_socket_get_fd(notify_sock), POLLIN);
+    }
+}

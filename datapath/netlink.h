@@ -1,0 +1,65 @@
+/* The one place that owns vsw's rtnetlink sockets.
+ *
+ * Every request asks for extended ACK; when the kernel refuses one, the
+ * errno and the kernel's own message (extack) are kept so that the caller
+ * can put them in front of a person.  Requests that modify the kernel are
+ * counted: a reconcile pass over an unchanged configuration must make none,
+ * and tests read the counter through vswitchd's control socket.
+ *
+ * Callers: datapath/link.c, bridge.c, veth.c (requests); vswitchd (the
+ * notification socket that marks kernel state dirty). */
+#ifndef DATAPATH_NETLINK_H
+#define DATAPATH_NETLINK_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nl_msg;
+struct nl_sock;
+
+/* The request socket, created on first use; aborts if netlink is missing. */
+struct nl_sock *dp_nl_sock(void);
+
+/* Sends 'msg' (a request that modifies the kernel) and waits for the ACK.
+ * Takes ownership of 'msg'.  Returns 0 or a positive errno; on failure
+ * dp_nl_error() describes it. */
+int dp_nl_modify(struct nl_msg *msg);
+
+/* Counts a dump (read-only request) made through the request socket. */
+void dp_nl_count_dump(void);
+
+/* "<strerror>: <kernel extack message>" for the last failed request, or
+ * just the strerror text when the kernel gave no message.  Valid until the
+ * next request. */
+const char *dp_nl_error(void);
+
+/* Records 'error' (a positive errno) as the last failure, without a kernel
+ * message; for failures found before anything was sent. */
+void dp_nl_set_error(int error, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+struct dp_nl_counters {
+    uint64_t modify;        /* Modifying requests sent. */
+    uint64_t modify_failed; /* ... of which the kernel refused. */
+    uint64_t dump;          /* Dumps. */
+    uint64_t notify;        /* Notifications received. */
+    uint64_t resync;        /* Notification overruns (ENOBUFS). */
+};
+void dp_nl_get_counters(struct dp_nl_counters *);
+
+/* Link notifications (RTNLGRP_LINK).  dp_nl_notify_run() drains the socket
+ * and returns true if anything changed since the last call (a notification
+ * or an overrun, after which everything must be re-dumped). */
+void dp_nl_notify_open(void);
+bool dp_nl_notify_run(void);
+void dp_nl_notify_wait(void);
+
+/* Parses the TLVs of an NLMSG_ERROR payload 'err' ('len' bytes, starting at
+ * the struct nlmsgerr) with header flags 'flags' and returns the kernel's
+ * extack message, or NULL.  Exposed for unit tests. */
+struct nlmsgerr;
+const char *dp_nl_parse_extack(const struct nlmsgerr *err, size_t len,
+                               uint16_t flags);
+
+#endif /* datapath/netlink.h */

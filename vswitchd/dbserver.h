@@ -1,0 +1,24 @@
+/* The embedded database.
+ *
+ * When vswitchd is given no --db, it keeps conf.db in its state directory,
+ * creating it from the compiled-in schema on first start and converting it
+ * (ovsdb-tool convert, keeping every row and a backup) when the schema
+ * version changed, and runs ovsdb-server for it on RUN/db.sock.  A server
+ * left running by a vswitchd that was killed is adopted, not duplicated;
+ * a server that dies is restarted.  Called by vswitchd/main.c. */
+#ifndef VSWITCHD_DBSERVER_H
+#define VSWITCHD_DBSERVER_H 1
+
+/* Prepares conf.db and starts (or adopts) ovsdb-server, waiting until its
+ * socket accepts connections.  'tool_dir', if nonnull, is where
+ * ovsdb-server and ovsdb-tool are looked for first.  Returns the remote
+ * ("unix:...") for the IDL; exits with a message on failure. */
+char *dbserver_start(const char *tool_dir);
+
+void dbserver_run(void);
+void dbserver_wait(void);
+
+/* Stops the server (on vswitchd's clean exit). */
+void dbserver_stop(void);
+
+#endif /* vswitchd/dbserver.h */

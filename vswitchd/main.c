@@ -1,0 +1,271 @@
+/* vswitchd: the vsw daemon.
+ *
+ * A thin OVS poll loop around the reconciler (bridge.c), the embedded
+ * database supervisor (dbserver.c) and the control socket.  It holds no
+ * configuration of its own: everything it does follows from the database,
+ * so a restarted or killed daemon loses nothing. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command-line.h"
+#include "daemon.h"
+#include "fatal-signal.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "unixctl.h"
+#include "util.h"
+#include "vswitchd/bridge.h"
+#include "vswitchd/dbserver.h"
+#include "vswitchd/paths.h"
+
+VLOG_DEFINE_THIS_MODULE(vswitchd);
+
+static char *db_remote;         /* --db, or NULL for the embedded one. */
+static char *tool_dir;          /* Where ovsdb-server/-tool are looked for. */
+
+static void parse_options(int argc, char *argv[]);
+OVS_NO_RETURN static void usage(void);
+static unixctl_cb_func vswitchd_exit;
+
+int
+main(int argc, char *argv[])
+{
+    bool exiting = false;
+
+    set_program_name(argv[0]);
+    fatal_ignore_sigpipe();
+    vlog_set_levels_from_string_assert("reconnect:warn");
+    parse_options(argc, argv);
+
+    daemonize_start(false);
+
+    char *remote = db_remote ? xstrdup(db_remote) : dbserver_start(tool_dir);
+
+    char *ctl_path = vsw_ctl_socket();
+    struct unixctl_server *unixctl;
+    int error = unixctl_server_create(ctl_path, &unixctl);
+    if (error) {
+        ovs_fatal(error, "cannot create control socket %s", ctl_path);
+    }
+    unixctl_command_register("exit", "", 0, 0, vswitchd_exit, &exiting);
+
+    bridge_init(remote);
+    daemonize_complete();
+    VLOG_INFO("vswitchd started: database %s, state %s, run %s%s%s",
+              remote, vsw_state_dir(), vsw_run_dir(),
+              vsw_host_id()[0] ? ", host " : "", vsw_host_id());
+
+    while (!exiting) {
+        if (!db_remote) {
+            dbserver_run();
+        }
+        bridge_run();
+        unixctl_server_run(unixctl);
+
+        if (!db_remote) {
+            dbserver_wait();
+        }
+        bridge_wait();
+        unixctl_server_wait(unixctl);
+        if (exiting) {
+            poll_immediate_wake();
+        }
+        poll_block();
+    }
+
+    VLOG_INFO("vswitchd exiting; the kernel's switches stay as they are");
+    bridge_exit();
+    unixctl_server_destroy(unixctl);
+    if (!db_remote) {
+        dbserver_stop();
+    }
+    free(ctl_path);
+    free(remote);
+    return 0;
+}
+
+static void
+vswitchd_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+              const char *argv[] OVS_UNUSED, void *exiting_)
+{
+    bool *exiting = exiting_;
+    *exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+/* Directory of the running executable, where the build and the install put
+ * ovsdb-server and ovsdb-tool. */
+static char *
+self_dir(void)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) {
+        return NULL;
+    }
+    buf[n] = '\0';
+    return xstrdup(dirname(buf));
+}
+
+static void
+parse_options(int argc, char *argv[])
+{
+    enum {
+        OPT_DB = UCHAR_MAX + 1,
+        OPT_STATE_DIR,
+        OPT_RUN_DIR,
+        OPT_HOST_ID,
+        OPT_TOOL_DIR,
+        DAEMON_OPTION_ENUMS,
+        VLOG_OPTION_ENUMS,
+    };
+    static const struct option long_options[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+        {"run-dir", required_argument, NULL, OPT_RUN_DIR},
+        {"host-id", required_argument, NULL, OPT_HOST_ID},
+        {"ovsdb-tools", required_argument, NULL, OPT_TOOL_DIR},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        DAEMON_LONG_OPTIONS,
+        VLOG_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
+    char *pidfile = NULL;       /* "" means the default path. */
+    char *log_file = NULL;      /* Likewise. */
+
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_DB:
+            db_remote = xstrdup(optarg);
+            break;
+        case OPT_STATE_DIR:
+            vsw_set_state_dir(optarg);
+            break;
+        case OPT_RUN_DIR:
+            vsw_set_run_dir(optarg);
+            break;
+        case OPT_HOST_ID:
+            vsw_set_host_id(optarg);
+            break;
+        case OPT_TOOL_DIR:
+            tool_dir = xstrdup(optarg);
+            break;
+        case 'h':
+            usage();
+        case 'V':
+            printf("vswitchd (vsw) %s\n", VSW_VERSION);
+            exit(EXIT_SUCCESS);
+        /* OVS's own handlers would default --pidfile and --log-file to
+         * OVS's directories; ours default to the run and state dirs. */
+        case OPT_PIDFILE:
+            pidfile = optarg ? xstrdup(optarg) : "";
+            break;
+        case OPT_LOG_FILE:
+            log_file = optarg ? xstrdup(optarg) : "";
+            break;
+        case OPT_DETACH:
+            set_detach();
+            break;
+        case OPT_NO_SELF_CONFINEMENT:
+            daemon_disable_self_confinement();
+            break;
+        case OPT_NO_CHDIR:
+            set_no_chdir();
+            break;
+        case OPT_OVERWRITE_PIDFILE:
+            ignore_existing_pidfile();
+            break;
+        case OPT_MONITOR:
+            daemon_set_monitor();
+            break;
+        case OPT_USER_GROUP:
+            daemon_set_new_user(optarg);
+            break;
+        case 'v':
+            vlog_set_verbosity(optarg);
+            break;
+        case OPT_SYSLOG_IMPL:
+            vlog_set_syslog_method(optarg);
+            break;
+        case OPT_SYSLOG_TARGET:
+            vlog_set_syslog_target(optarg);
+            break;
+        case '?':
+            exit(2);
+        default:
+            abort();
+        }
+    }
+    free(short_options);
+
+    int error = vsw_make_dir(vsw_state_dir(), 0700);
+    if (!error) {
+        error = vsw_make_dir(vsw_run_dir(), 0755);
+    }
+    if (error) {
+        ovs_fatal(error, "cannot create %s or %s", vsw_state_dir(),
+                  vsw_run_dir());
+    }
+    if (pidfile) {
+        char *path = (pidfile[0] ? xstrdup(pidfile)
+                      : xasprintf("%s/vswitchd.pid", vsw_run_dir()));
+        set_pidfile(path);
+        free(path);
+    }
+    if (log_file) {
+        char *path = (log_file[0] ? xstrdup(log_file)
+                      : xasprintf("%s/vswitchd.log", vsw_state_dir()));
+        if (vlog_set_log_file(path)) {
+            exit(EXIT_FAILURE);
+        }
+        free(path);
+    }
+    if (optind != argc) {
+        fprintf(stderr, "vswitchd: takes no arguments (see --help)\n");
+        exit(2);
+    }
+    if (!tool_dir) {
+        tool_dir = self_dir();
+    }
+}
+
+static void
+usage(void)
+{
+    printf("vswitchd: the vsw virtual switch daemon\n"
+           "usage: vswitchd [OPTIONS]\n"
+           "\n"
+           "Database:\n"
+           "  --db=REMOTE           use the OVSDB server at REMOTE (unix:PATH,\n"
+           "                        tcp:IP:PORT, ssl:...); without it vswitchd\n"
+           "                        runs its own on STATE/conf.db\n"
+           "  --host-id=ID          manage the switches whose host is ID\n"
+           "                        (shared databases; default $VSW_HOST or \"\")\n"
+           "Directories:\n"
+           "  --state-dir=DIR       database and logs (default $VSW_STATE_DIR\n"
+           "                        or /var/lib/vsw)\n"
+           "  --run-dir=DIR         sockets and pidfiles (default $VSW_RUN_DIR\n"
+           "                        or /run/vsw)\n"
+           "  --ovsdb-tools=DIR     where ovsdb-server and ovsdb-tool are\n"
+           "                        (default: beside vswitchd, then PATH)\n");
+    daemon_usage();
+    vlog_usage();
+    printf("\nOther options:\n"
+           "  -h, --help            display this help message\n"
+           "  -V, --version         display version information\n");
+    exit(EXIT_SUCCESS);
+}

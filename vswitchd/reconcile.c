@@ -1,0 +1,411 @@
+/* Convergence of the kernel towards the desired switches; see reconcile.h.
+ *
+ * Order per pass: delete what is ours and no longer wanted, then for each
+ * switch fix what exists, then add what is missing.  A switch whose bridge
+ * and ports already match causes no call at all. */
+#include <config.h>
+
+#include "vswitchd/reconcile.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "datapath/bridge.h"
+#include "datapath/link.h"
+#include "datapath/netlink.h"
+#include "datapath/veth.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+#include "uuid.h"
+
+VLOG_DEFINE_THIS_MODULE(reconcile);
+
+const struct rc_ops rc_kernel_ops = {
+    .bridge_create = dp_bridge_create,
+    .veth_create = dp_veth_create,
+    .set_up = dp_link_set_up,
+    .set_master = dp_link_set_master,
+    .set_alias = dp_link_set_alias,
+    .set_name = dp_link_set_name,
+    .delete = dp_link_delete,
+    .error = dp_nl_error,
+};
+
+#define ROLE_HOST "host"            /* Host end of the host vNIC. */
+#define ROLE_HOST_PEER "host-peer"  /* Its bridge end. */
+
+void
+rc_switch_init(struct rc_switch *sw)
+{
+    memset(sw, 0, sizeof *sw);
+    ds_init(&sw->error);
+}
+
+void
+rc_switch_destroy(struct rc_switch *sw)
+{
+    if (sw) {
+        ds_destroy(&sw->error);
+    }
+}
+
+char *
+rc_tag(const struct uuid *uuid, const char *role)
+{
+    return role
+        ? xasprintf(RC_TAG_PREFIX UUID_FMT ":%s", UUID_ARGS(uuid), role)
+        : xasprintf(RC_TAG_PREFIX UUID_FMT, UUID_ARGS(uuid));
+}
+
+bool
+rc_parse_tag(const char *alias, struct uuid *uuid, const char **role)
+{
+    size_t plen = strlen(RC_TAG_PREFIX);
+
+    if (strncmp(alias, RC_TAG_PREFIX, plen)
+        || strlen(alias) < plen + UUID_LEN) {
+        return false;
+    }
+    char buf[UUID_LEN + 1];
+    memcpy(buf, alias + plen, UUID_LEN);
+    buf[UUID_LEN] = '\0';
+    if (!uuid_from_string(uuid, buf)) {
+        return false;
+    }
+    const char *rest = alias + plen + UUID_LEN;
+    if (*rest == '\0') {
+        *role = NULL;
+    } else if (*rest == ':' && rest[1]) {
+        *role = rest + 1;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void
+rc_host_peer_name(const struct uuid *uuid, char buf[16])
+{
+    snprintf(buf, 16, "vsp%08x", uuid->parts[0]);
+}
+
+/* Appends one sentence to 'sw''s error text. */
+static void OVS_PRINTF_FORMAT(2, 3)
+sw_error(struct rc_switch *sw, const char *fmt, ...)
+{
+    va_list args;
+
+    if (sw->error.length) {
+        ds_put_cstr(&sw->error, "; ");
+    }
+    va_start(args, fmt);
+    ds_put_format_valist(&sw->error, fmt, args);
+    va_end(args);
+    sw->ok = false;
+}
+
+static struct rc_switch *
+find_switch(struct rc_switch *switches, size_t n, const struct uuid *uuid)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (uuid_equals(&switches[i].uuid, uuid)) {
+            return &switches[i];
+        }
+    }
+    return NULL;
+}
+
+static bool
+wants_role(const struct rc_switch *sw, const char *role)
+{
+    if (!role) {
+        return true;
+    }
+    if (!strcmp(role, ROLE_HOST) || !strcmp(role, ROLE_HOST_PEER)) {
+        return sw->host_port;
+    }
+    return false;               /* A role this version does not know. */
+}
+
+/* Deletes every link tagged as ours that no desired switch wants. */
+static bool
+delete_unwanted(struct rc_switch *switches, size_t n,
+                const struct dp_links *links, const struct rc_ops *ops)
+{
+    const struct dp_link *link;
+    bool changed = false;
+
+    HMAP_FOR_EACH (link, node, &links->by_index) {
+        struct uuid uuid;
+        const char *role;
+
+        if (!rc_parse_tag(link->alias, &uuid, &role)) {
+            continue;
+        }
+        struct rc_switch *sw = find_switch(switches, n, &uuid);
+        if (sw && wants_role(sw, role)) {
+            continue;
+        }
+        int error = ops->delete(link->ifindex);
+        changed = true;
+        if (!error || error == ENODEV) {
+            /* ENODEV: the other end of a veth pair, already gone. */
+            VLOG_INFO("deleted %s (%s): no switch wants it any more",
+                      link->name, link->alias);
+        } else {
+            VLOG_WARN("cannot delete %s (%s): %s", link->name, link->alias,
+                      ops->error());
+            if (sw) {
+                sw_error(sw, "cannot delete %s: %s", link->name,
+                         ops->error());
+            }
+        }
+    }
+    return changed;
+}
+
+/* Makes sure link 'ifindex' is up. */
+static bool
+ensure_up(struct rc_switch *sw, const struct dp_link *link, int ifindex,
+          const char *what, const struct rc_ops *ops)
+{
+    if (link && dp_link_is_up(link)) {
+        return false;
+    }
+    if (ops->set_up(ifindex, true)) {
+        sw_error(sw, "cannot bring %s up: %s", what, ops->error());
+    }
+    return true;
+}
+
+/* Renames our link 'link' to 'name' unless it has that name already. */
+static bool
+ensure_name(struct rc_switch *sw, const struct dp_links *links,
+            const struct dp_link *link, const char *name,
+            const struct rc_ops *ops)
+{
+    if (!strcmp(link->name, name)) {
+        return false;
+    }
+    const struct dp_link *other = dp_links_by_name(links, name);
+    if (other) {
+        sw_error(sw, "cannot rename %s to %s: a network device of that "
+                 "name exists (ifindex %d); rename or remove it",
+                 link->name, name, other->ifindex);
+        return false;
+    }
+    /* The kernel renames only links that are down. */
+    bool was_up = dp_link_is_up(link);
+    if ((was_up && ops->set_up(link->ifindex, false))
+        || ops->set_name(link->ifindex, name)) {
+        sw_error(sw, "cannot rename %s to %s: %s", link->name, name,
+                 ops->error());
+    } else {
+        VLOG_INFO("renamed %s to %s", link->name, name);
+    }
+    if (was_up && ops->set_up(link->ifindex, true)) {
+        sw_error(sw, "cannot bring %s up: %s", name, ops->error());
+    }
+    return true;
+}
+
+/* The bridge itself.  Returns its ifindex, or 0 if there is none. */
+static int
+converge_bridge(struct rc_switch *sw, const struct dp_links *links,
+                const struct rc_ops *ops, bool *changed)
+{
+    char *tag = rc_tag(&sw->uuid, NULL);
+    const struct dp_link *br = dp_links_by_alias(links, tag);
+    int ifindex = 0;
+
+    if (br) {
+        ifindex = br->ifindex;
+        *changed |= ensure_name(sw, links, br, sw->name, ops);
+        *changed |= ensure_up(sw, br, ifindex, "the bridge", ops);
+    } else if ((br = dp_links_by_name(links, sw->name))) {
+        sw_error(sw, "a network device named %s already exists (ifindex "
+                 "%d, %s) and vsw does not own it; vsw never changes "
+                 "devices it did not create: rename or remove it, or give "
+                 "the switch another name", sw->name, br->ifindex,
+                 br->kind[0] ? br->kind : "no kind");
+    } else {
+        *changed = true;
+        if (ops->bridge_create(sw->name, &ifindex)) {
+            sw_error(sw, "cannot create bridge %s: %s", sw->name,
+                     ops->error());
+            ifindex = 0;
+        } else if (ops->set_alias(ifindex, tag)) {
+            /* Untagged, it would look foreign on the next pass. */
+            sw_error(sw, "cannot tag bridge %s as vsw's: %s", sw->name,
+                     ops->error());
+            ops->delete(ifindex);
+            ifindex = 0;
+        } else {
+            VLOG_INFO("switch %s: created bridge (ifindex %d)", sw->name,
+                      ifindex);
+            ensure_up(sw, NULL, ifindex, "the bridge", ops);
+        }
+    }
+    free(tag);
+    return ifindex;
+}
+
+/* Enslaves the uplink of an external switch, and releases the previous
+ * uplink if it changed. */
+static void
+converge_uplink(struct rc_switch *sw, int br_ifindex,
+                const struct dp_links *links, const struct rc_ops *ops,
+                bool *changed)
+{
+    const struct dp_link *up = NULL;
+
+    if (sw->type == RC_EXTERNAL) {
+        if (!sw->uplink) {
+            sw_error(sw, "an external switch needs an uplink (vswctl set "
+                     "switch %s uplink=IFNAME)", sw->name);
+        } else if (!(up = dp_links_by_name(links, sw->uplink))) {
+            sw_error(sw, "uplink %s: no such network device; the switch "
+                     "will bind it when it appears, or change it with "
+                     "vswctl set switch %s uplink=IFNAME",
+                     sw->uplink, sw->name);
+        } else if (up->alias[0] && !strncmp(up->alias, RC_TAG_PREFIX,
+                                             strlen(RC_TAG_PREFIX))) {
+            sw_error(sw, "uplink %s is a device of vsw's own (%s), not a "
+                     "network interface of the host", up->name, up->alias);
+            up = NULL;
+        } else if (!strcmp(up->kind, "bridge")) {
+            sw_error(sw, "uplink %s is a bridge; an uplink must be a "
+                     "network interface", up->name);
+            up = NULL;
+        } else if (up->master == br_ifindex) {
+            sw->uplink_ifindex = up->ifindex;
+        } else if (up->master) {
+            const struct dp_link *m = dp_links_by_index(links, up->master);
+            sw_error(sw, "uplink %s is already a port of %s; release it "
+                     "first (ip link set %s nomaster) or choose another "
+                     "uplink", up->name, m ? m->name : "another device",
+                     up->name);
+            up = NULL;
+        } else if (br_ifindex) {
+            *changed = true;
+            if (ops->set_master(up->ifindex, br_ifindex)) {
+                sw_error(sw, "cannot add uplink %s to bridge %s: %s",
+                         up->name, sw->name, ops->error());
+            } else {
+                VLOG_INFO("switch %s: bound uplink %s", sw->name, up->name);
+                sw->uplink_ifindex = up->ifindex;
+                ensure_up(sw, up, up->ifindex, "the uplink", ops);
+            }
+        }
+    }
+
+    /* Release the uplink we bound before, if it is not the uplink now. */
+    if (sw->prev_uplink && (!up || up->ifindex != sw->prev_uplink)) {
+        const struct dp_link *old = dp_links_by_index(links,
+                                                      sw->prev_uplink);
+        if (old && br_ifindex && old->master == br_ifindex) {
+            *changed = true;
+            if (ops->set_master(old->ifindex, 0)) {
+                sw_error(sw, "cannot release former uplink %s: %s",
+                         old->name, ops->error());
+                sw->uplink_ifindex = old->ifindex;  /* Still bound. */
+            } else {
+                VLOG_INFO("switch %s: released uplink %s", sw->name,
+                          old->name);
+            }
+        }
+    }
+}
+
+/* The host vNIC: a veth pair, its bridge end in the bridge. */
+static void
+converge_host_port(struct rc_switch *sw, int br_ifindex,
+                   const struct dp_links *links, const struct rc_ops *ops,
+                   bool *changed)
+{
+    if (!sw->host_port || !br_ifindex) {
+        return;                 /* Unwanted ones went in delete_unwanted. */
+    }
+
+    char *host_tag = rc_tag(&sw->uuid, ROLE_HOST);
+    char *peer_tag = rc_tag(&sw->uuid, ROLE_HOST_PEER);
+    const struct dp_link *host = dp_links_by_alias(links, host_tag);
+    const struct dp_link *peer = dp_links_by_alias(links, peer_tag);
+    int host_ifindex = host ? host->ifindex : 0;
+    int peer_ifindex = peer ? peer->ifindex : 0;
+
+    if (host && peer && host->peer == peer->ifindex) {
+        *changed |= ensure_name(sw, links, host, sw->host_port_name, ops);
+    } else {
+        /* Missing or half a pair: start over. */
+        if (host || peer) {
+            *changed = true;
+            ops->delete(host ? host_ifindex : peer_ifindex);
+        }
+        char peer_name[16];
+        rc_host_peer_name(&sw->uuid, peer_name);
+        const struct dp_link *clash
+            = dp_links_by_name(links, sw->host_port_name);
+        if (clash && clash != host) {
+            sw_error(sw, "host port %s: a network device of that name "
+                     "exists and vsw does not own it; rename or remove it, "
+                     "or set another host_port", sw->host_port_name);
+            goto out;
+        }
+        *changed = true;
+        if (ops->veth_create(sw->host_port_name, peer_name,
+                             &host_ifindex, &peer_ifindex)) {
+            sw_error(sw, "cannot create host port %s: %s",
+                     sw->host_port_name, ops->error());
+            goto out;
+        }
+        if (ops->set_alias(host_ifindex, host_tag)
+            || ops->set_alias(peer_ifindex, peer_tag)) {
+            sw_error(sw, "cannot tag host port %s as vsw's: %s",
+                     sw->host_port_name, ops->error());
+            ops->delete(host_ifindex);
+            goto out;
+        }
+        VLOG_INFO("switch %s: created host port %s", sw->name,
+                  sw->host_port_name);
+        host = peer = NULL;
+    }
+
+    if (!peer || peer->master != br_ifindex) {
+        *changed = true;
+        if (ops->set_master(peer_ifindex, br_ifindex)) {
+            sw_error(sw, "cannot add host port %s to bridge %s: %s",
+                     sw->host_port_name, sw->name, ops->error());
+        }
+    }
+    *changed |= ensure_up(sw, peer, peer_ifindex, "the host port", ops);
+    *changed |= ensure_up(sw, host, host_ifindex, "the host port", ops);
+    sw->host_ifindex = host_ifindex;
+
+out:
+    free(host_tag);
+    free(peer_tag);
+}
+
+bool
+rc_reconcile(struct rc_switch *switches, size_t n,
+             const struct dp_links *links, const struct rc_ops *ops)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct rc_switch *sw = &switches[i];
+        ds_clear(&sw->error);
+        sw->ok = true;
+        sw->ifindex = sw->uplink_ifindex = sw->host_ifindex = 0;
+    }
+
+    bool changed = delete_unwanted(switches, n, links, ops);
+    for (size_t i = 0; i < n; i++) {
+        struct rc_switch *sw = &switches[i];
+        int br = converge_bridge(sw, links, ops, &changed);
+
+        sw->ifindex = br;
+        converge_uplink(sw, br, links, ops, &changed);
+        converge_host_port(sw, br, links, ops, &changed);
+    }
+    return changed;
+}
