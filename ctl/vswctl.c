@@ -266,7 +266,10 @@ parse_options(int argc, char *argv[], struct shash *local_options)
     allocated_options = ARRAY_SIZE(global_long_options);
     n_options = n_global;
     ctl_add_cmd_options(&options, &n_options, &allocated_options, OPT_LOCAL);
-    char *short_options = ovs_cmdl_long_options_to_short_options(options);
+    /* "+": stop at the first command; later options belong to commands. */
+    char *tmp = ovs_cmdl_long_options_to_short_options(options);
+    char *short_options = xasprintf("+%s", tmp);
+    free(tmp);
 
     for (;;) {
         int idx;
@@ -393,6 +396,21 @@ report_switch_errors(void)
     return failed;
 }
 
+/* Generic commands that change a Switch row ("set switch sw0 ...") get
+ * the same --wait report as add-switch. */
+static void
+note_generic_switch(const struct ctl_command *c)
+{
+    static const char *const writers[] = { "set", "add", "remove", "clear" };
+
+    for (size_t i = 0; i < ARRAY_SIZE(writers); i++) {
+        if (!strcmp(c->syntax->name, writers[i]) && c->argc > 2
+            && !strcasecmp(c->argv[1], "switch")) {
+            vswctl_note_switch(c->argv[2]);
+        }
+    }
+}
+
 static bool
 do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
 {
@@ -429,6 +447,7 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
             ctl_fatal("%s", explain_error(c, ctx.base.error));
         }
         ctl_context_done_command(&ctx.base, c);
+        note_generic_switch(c);
         if (ctx.base.try_again) {
             ctl_context_done(&ctx.base, NULL);
             goto try_again;

@@ -1,0 +1,154 @@
+# Shared helpers for vsw's integration tests (sourced, not run).
+#
+# Each test gets a unique prefix, its own network namespaces and its own
+# vswitchd/ovsdb-server instance (state and run directories under a
+# private temporary directory).  Everything is removed on every exit path
+# by the EXIT trap: the namespaces (and with them every link inside), and
+# the processes this test started, ended by PID.
+#
+# Exit codes follow automake/CTest: 0 pass, 1 fail, 77 skipped.
+
+set -u
+
+VSW_BIN=${VSW_BIN:?VSW_BIN must point at the bin directory of a build}
+export PATH="$VSW_BIN:$PATH"
+
+T_NAME=$(basename "$0" .sh)
+T_PREFIX="vt$$"                 # Unique per test run; short: ifnames <= 15.
+T_DIR=$(mktemp -d "/tmp/vsw-$T_NAME.XXXXXX")
+T_NETNS=()
+T_PIDFILES=()
+T_FAILED=0
+
+skip() { echo "SKIP: $T_NAME: $*"; exit 77; }
+fail() { echo "FAIL: $T_NAME: $*" >&2; T_FAILED=1; }
+die() { echo "FAIL: $T_NAME: $*" >&2; exit 1; }
+note() { echo "--- $*"; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+command -v ip >/dev/null || skip "iproute2 is not installed"
+
+cleanup() {
+    local rc=$?
+    local pf pid
+    for pf in "${T_PIDFILES[@]}"; do
+        [ -f "$pf" ] || continue
+        pid=$(cat "$pf" 2>/dev/null)
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null
+    done
+    sleep 0.2
+    for pf in "${T_PIDFILES[@]}"; do
+        [ -f "$pf" ] || continue
+        pid=$(cat "$pf" 2>/dev/null)
+        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    done
+    local ns
+    for ns in "${T_NETNS[@]}"; do
+        ip netns delete "$ns" 2>/dev/null
+    done
+    rm -rf "$T_DIR"
+    if [ $rc -eq 0 ] && [ $T_FAILED -ne 0 ]; then
+        rc=1
+    fi
+    if [ $rc -eq 0 ]; then
+        echo "PASS: $T_NAME"
+    elif [ $rc -ne 77 ]; then
+        echo "FAIL: $T_NAME (exit $rc)"
+    fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# new_netns SUFFIX: creates namespace "$T_PREFIX-SUFFIX", prints its name.
+new_netns() {
+    local ns="$T_PREFIX-$1"
+    ip netns add "$ns" || die "cannot create namespace $ns"
+    T_NETNS+=("$ns")
+    ip -n "$ns" link set lo up
+    echo "$ns"
+}
+
+# In namespace NS, with the vsw instance of that namespace.
+in_ns() {
+    local ns=$1; shift
+    ip netns exec "$ns" env VSW_STATE_DIR="$T_DIR/$ns/state" \
+        VSW_RUN_DIR="$T_DIR/$ns/run" "$@"
+}
+
+# start_vswitchd NS [ARGS]: starts vswitchd (and its ovsdb-server) in NS.
+start_vswitchd() {
+    local ns=$1; shift
+    T_PIDFILES+=("$T_DIR/$ns/run/vswitchd.pid"
+                 "$T_DIR/$ns/run/ovsdb-server.pid")
+    in_ns "$ns" vswitchd --detach --pidfile --log-file -vconsole:off "$@" \
+        || die "vswitchd did not start in $ns"
+}
+
+# stop_vswitchd NS: clean exit through the control socket.
+stop_vswitchd() {
+    local ns=$1
+    local pid
+    pid=$(cat "$T_DIR/$ns/run/vswitchd.pid")
+    in_ns "$ns" vswctl appctl exit >/dev/null || fail "vswitchd exit failed"
+    wait_gone "$pid"
+}
+
+vswitchd_pid() { cat "$T_DIR/$1/run/vswitchd.pid"; }
+
+wait_gone() {
+    local pid=$1 i
+    for i in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    fail "process $pid did not exit"
+}
+
+vswctl_in() { local ns=$1; shift; in_ns "$ns" vswctl --timeout=20 "$@"; }
+
+# modify_count NS: modifying netlink requests vswitchd made so far.
+modify_count() {
+    vswctl_in "$1" appctl dp/counters | sed -n 's/.*modify=\([0-9]*\) .*/\1/p'
+}
+
+# ifindex NS IFNAME
+ifindex() { ip -n "$1" -o link show dev "$2" 2>/dev/null | cut -d: -f1; }
+master_of() {
+    ip -n "$1" -o link show dev "$2" | sed -n 's/.* master \([^ ]*\) .*/\1/p'
+}
+alias_of() { ip -n "$1" -d link show dev "$2" | sed -n 's/^ *alias //p'; }
+kind_of() {
+    ip -n "$1" -d -j link show dev "$2" \
+        | sed -n 's/.*"info_kind":"\([^"]*\)".*/\1/p'
+}
+
+assert_eq() {
+    local what=$1 want=$2 got=$3
+    if [ "$want" != "$got" ]; then
+        fail "$what: expected '$want', got '$got'"
+    fi
+}
+assert_ne() {
+    local what=$1 unwanted=$2 got=$3
+    if [ "$unwanted" = "$got" ]; then
+        fail "$what: did not expect '$got'"
+    fi
+}
+assert_contains() {
+    local what=$1 needle=$2 hay=$3
+    case "$hay" in
+        *"$needle"*) ;;
+        *) fail "$what: '$needle' not found in: $hay" ;;
+    esac
+}
+
+# expect_error EXIT_CODE NEEDLE CMD...: CMD must fail with EXIT_CODE and
+# say NEEDLE on stderr.
+expect_error() {
+    local want_rc=$1 needle=$2; shift 2
+    local out rc
+    out=$("$@" 2>&1 >/dev/null); rc=$?
+    assert_eq "exit code of: $*" "$want_rc" "$rc"
+    assert_contains "error of: $*" "$needle" "$out"
+}
