@@ -1,0 +1,417 @@
+/* Unit tests for vswitchd/reconcile.c: the reconciler run against
+ * hand-built link dumps, with the kernel-changing operations recorded
+ * instead of sent.  The central property: a kernel that already matches
+ * the database gets no modifying call at all. */
+#include <config.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "datapath/link.h"
+#include "openvswitch/dynamic-string.h"
+#include "util.h"
+#include "uuid.h"
+#include "vswitchd/reconcile.h"
+
+/* ---- recording operations ------------------------------------------- */
+
+static struct ds calls;         /* One line per call. */
+static int next_ifindex;
+static int fail_op_errno;       /* Make 'fail_op' fail with this. */
+static const char *fail_op;
+
+static int
+op_result(const char *op)
+{
+    return fail_op && !strcmp(op, fail_op) ? fail_op_errno : 0;
+}
+
+static int
+rec_bridge_create(const char *name, int *ifindex)
+{
+    ds_put_format(&calls, "bridge_create %s\n", name);
+    *ifindex = next_ifindex++;
+    return op_result("bridge_create");
+}
+
+static int
+rec_veth_create(const char *name, const char *peer, int *a, int *b)
+{
+    ds_put_format(&calls, "veth_create %s %s\n", name, peer);
+    *a = next_ifindex++;
+    *b = next_ifindex++;
+    return op_result("veth_create");
+}
+
+static int
+rec_set_up(int ifindex, bool up)
+{
+    ds_put_format(&calls, "set_up %d %d\n", ifindex, up);
+    return op_result("set_up");
+}
+
+static int
+rec_set_master(int ifindex, int master)
+{
+    ds_put_format(&calls, "set_master %d %d\n", ifindex, master);
+    return op_result("set_master");
+}
+
+static int
+rec_set_alias(int ifindex, const char *alias)
+{
+    ds_put_format(&calls, "set_alias %d %s\n", ifindex, alias);
+    return op_result("set_alias");
+}
+
+static int
+rec_set_name(int ifindex, const char *name)
+{
+    ds_put_format(&calls, "set_name %d %s\n", ifindex, name);
+    return op_result("set_name");
+}
+
+static int
+rec_delete(int ifindex)
+{
+    ds_put_format(&calls, "delete %d\n", ifindex);
+    return op_result("delete");
+}
+
+static const char *
+rec_error(void)
+{
+    return "Operation not permitted: refused by test";
+}
+
+static const struct rc_ops rec_ops = {
+    rec_bridge_create, rec_veth_create, rec_set_up, rec_set_master,
+    rec_set_alias, rec_set_name, rec_delete, rec_error,
+};
+
+/* ---- fixtures -------------------------------------------------------- */
+
+#define UP 1                    /* IFF_UP */
+
+static struct uuid sw_uuid;
+
+static int
+setup(void **state)
+{
+    ds_init(&calls);
+    next_ifindex = 100;
+    fail_op = NULL;
+    uuid_from_string(&sw_uuid, "0a0b0c0d-1111-2222-3333-444455556666");
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    ds_destroy(&calls);
+    return 0;
+}
+
+static void
+add_link(struct dp_links *links, int ifindex, const char *name,
+         const char *kind, const char *alias, int master, int peer,
+         unsigned int flags)
+{
+    struct dp_link l = {
+        .ifindex = ifindex, .name = (char *) name, .kind = (char *) kind,
+        .alias = (char *) alias, .master = master, .peer = peer,
+        .flags = flags, .mtu = 1500,
+    };
+    dp_links_add(links, &l);
+}
+
+static char *
+tag(const char *role)
+{
+    return rc_tag(&sw_uuid, role);
+}
+
+static void
+make_switch(struct rc_switch *sw, const char *name, enum rc_switch_type type,
+            const char *uplink, bool host_port)
+{
+    rc_switch_init(sw);
+    sw->uuid = sw_uuid;
+    sw->name = name;
+    sw->type = type;
+    sw->uplink = uplink;
+    sw->host_port = host_port;
+    sw->host_port_name = "vh-ext0";
+}
+
+/* The kernel as vsw leaves it for external switch "ext0" on uplink eth1
+ * with a host port. */
+static void
+converged_external(struct dp_links *links)
+{
+    char *br = tag(NULL), *host = tag("host"), *peer = tag("host-peer");
+
+    add_link(links, 1, "lo", "", "", 0, 0, UP);
+    add_link(links, 2, "eth1", "", "", 10, 0, UP);
+    add_link(links, 10, "ext0", "bridge", br, 0, 0, UP);
+    add_link(links, 11, "vsp0a0b0c0d", "veth", peer, 10, 12, UP);
+    add_link(links, 12, "vh-ext0", "veth", host, 0, 11, UP);
+    free(br);
+    free(host);
+    free(peer);
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+static void
+test_converged_makes_no_call(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+
+    dp_links_init(&links);
+    converged_external(&links);
+    make_switch(&sw, "ext0", RC_EXTERNAL, "eth1", true);
+    sw.prev_uplink = 2;
+
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops));
+    assert_string_equal(ds_cstr(&calls), "");
+    assert_true(sw.ok);
+    assert_int_equal(sw.ifindex, 10);
+    assert_int_equal(sw.uplink_ifindex, 2);
+    assert_int_equal(sw.host_ifindex, 12);
+
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_create_external(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+
+    dp_links_init(&links);
+    add_link(&links, 2, "eth1", "", "", 0, 0, 0);
+    make_switch(&sw, "ext0", RC_EXTERNAL, "eth1", true);
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops));
+    char *br = tag(NULL), *host = tag("host"), *peer = tag("host-peer");
+    char *want = xasprintf(
+        "bridge_create ext0\n"
+        "set_alias 100 %s\n"
+        "set_up 100 1\n"
+        "set_master 2 100\n"            /* uplink into the bridge, */
+        "set_up 2 1\n"                  /* and up (it was down). */
+        "veth_create vh-ext0 vsp0a0b0c0d\n"
+        "set_alias 101 %s\n"
+        "set_alias 102 %s\n"
+        "set_master 102 100\n"
+        "set_up 102 1\n"
+        "set_up 101 1\n", br, host, peer);
+    assert_string_equal(ds_cstr(&calls), want);
+    assert_true(sw.ok);
+    free(want);
+    free(br);
+    free(host);
+    free(peer);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_foreign_name_is_never_touched(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+
+    dp_links_init(&links);
+    add_link(&links, 5, "ext0", "bridge", "", 0, 0, UP);    /* Not ours. */
+    add_link(&links, 6, "other", "bridge", "someone:else", 0, 0, UP);
+    make_switch(&sw, "ext0", RC_PRIVATE, NULL, false);
+
+    rc_reconcile(&sw, 1, &links, &rec_ops);
+    assert_string_equal(ds_cstr(&calls), "");
+    assert_false(sw.ok);
+    assert_non_null(strstr(ds_cstr(&sw.error),
+                           "a network device named ext0 already exists"));
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_stale_objects_deleted(void **state)
+{
+    struct dp_links links;
+    char *br = tag(NULL), *host = tag("host");
+
+    dp_links_init(&links);
+    /* Ours, for a switch the database no longer has. */
+    add_link(&links, 10, "old0", "bridge", br, 0, 0, UP);
+    add_link(&links, 12, "vh-old0", "veth", host, 0, 0, UP);
+    /* Not ours: left alone even though it looks like vsw's. */
+    add_link(&links, 20, "br-x", "bridge", "vsw:not-a-uuid", 0, 0, UP);
+
+    assert_true(rc_reconcile(NULL, 0, &links, &rec_ops));
+    const char *c = ds_cstr(&calls);
+    assert_non_null(strstr(c, "delete 10\n"));
+    assert_non_null(strstr(c, "delete 12\n"));
+    assert_null(strstr(c, "delete 20\n"));
+    free(br);
+    free(host);
+    dp_links_destroy(&links);
+}
+
+static void
+test_uplink_enslaved_elsewhere(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    char *br = tag(NULL);
+
+    dp_links_init(&links);
+    add_link(&links, 2, "eth1", "", "", 30, 0, UP);
+    add_link(&links, 10, "ext0", "bridge", br, 0, 0, UP);
+    add_link(&links, 30, "br0", "bridge", "", 0, 0, UP);
+    make_switch(&sw, "ext0", RC_EXTERNAL, "eth1", false);
+
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops));
+    assert_string_equal(ds_cstr(&calls), "");
+    assert_non_null(strstr(ds_cstr(&sw.error),
+                           "uplink eth1 is already a port of br0"));
+    free(br);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_uplink_change_releases_old(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    char *br = tag(NULL);
+
+    dp_links_init(&links);
+    add_link(&links, 2, "eth1", "", "", 10, 0, UP);         /* Old uplink. */
+    add_link(&links, 3, "eth2", "", "", 0, 0, UP);          /* New one. */
+    add_link(&links, 4, "vnet0", "tun", "", 10, 0, UP);     /* Foreign port. */
+    add_link(&links, 10, "ext0", "bridge", br, 0, 0, UP);
+    make_switch(&sw, "ext0", RC_EXTERNAL, "eth2", false);
+    sw.prev_uplink = 2;
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops));
+    assert_string_equal(ds_cstr(&calls),
+                        "set_master 3 10\n"
+                        "set_master 2 0\n");    /* vnet0 stays. */
+    assert_true(sw.ok);
+    assert_int_equal(sw.uplink_ifindex, 3);
+    free(br);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_refused_tag_removes_bridge(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+
+    dp_links_init(&links);
+    make_switch(&sw, "int0", RC_PRIVATE, NULL, false);
+    fail_op = "set_alias";
+    fail_op_errno = EPERM;
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops));
+    assert_string_equal(ds_cstr(&calls),
+                        "bridge_create int0\n"
+                        "set_alias 100 vsw:0a0b0c0d-1111-2222-3333-"
+                        "444455556666\n"
+                        "delete 100\n");
+    assert_false(sw.ok);
+    assert_int_equal(sw.ifindex, 0);
+    assert_non_null(strstr(ds_cstr(&sw.error), "refused by test"));
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_rename_goes_down_and_up(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    char *br = tag(NULL);
+
+    dp_links_init(&links);
+    add_link(&links, 10, "old0", "bridge", br, 0, 0, UP);
+    make_switch(&sw, "new0", RC_PRIVATE, NULL, false);
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops));
+    assert_string_equal(ds_cstr(&calls),
+                        "set_up 10 0\n"
+                        "set_name 10 new0\n"
+                        "set_up 10 1\n");
+    free(br);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_tags(void **state)
+{
+    struct uuid u;
+    const char *role;
+    char *t = rc_tag(&sw_uuid, "host");
+
+    assert_string_equal(t, "vsw:0a0b0c0d-1111-2222-3333-444455556666:host");
+    assert_true(rc_parse_tag(t, &u, &role));
+    assert_true(uuid_equals(&u, &sw_uuid));
+    assert_string_equal(role, "host");
+    free(t);
+
+    assert_true(rc_parse_tag("vsw:0a0b0c0d-1111-2222-3333-444455556666",
+                             &u, &role));
+    assert_null(role);
+    assert_false(rc_parse_tag("", &u, &role));
+    assert_false(rc_parse_tag("vsw:", &u, &role));
+    assert_false(rc_parse_tag("vsw:0a0b0c0d-1111-2222-3333-44445555666x",
+                              &u, &role));
+    assert_false(rc_parse_tag("vsw:0a0b0c0d-1111-2222-3333-444455556666:",
+                              &u, &role));
+    assert_false(rc_parse_tag("libvirt:0a0b0c0d-1111-2222-3333-44445555666",
+                              &u, &role));
+
+    char name[16];
+    rc_host_peer_name(&sw_uuid, name);
+    assert_string_equal(name, "vsp0a0b0c0d");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_converged_makes_no_call,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_external, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_name_is_never_touched,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_objects_deleted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_uplink_enslaved_elsewhere,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uplink_change_releases_old,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_tag_removes_bridge,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rename_goes_down_and_up, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);
+}
