@@ -127,7 +127,25 @@ write_schema(void)
     return path;
 }
 
-/* Creates conf.db, or converts it when its schema is older. */
+/* Compares "x.y.z" versions; returns <0, 0 or >0 like strcmp(). */
+static int
+version_cmp(const char *a, const char *b)
+{
+    unsigned int va[3] = {0}, vb[3] = {0};
+
+    sscanf(a, "%u.%u.%u", &va[0], &va[1], &va[2]);
+    sscanf(b, "%u.%u.%u", &vb[0], &vb[1], &vb[2]);
+    for (int i = 0; i < 3; i++) {
+        if (va[i] != vb[i]) {
+            return va[i] < vb[i] ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
+/* Creates conf.db, or converts it when its schema is older.  A database
+ * newer than this vswitchd is refused: converting it down would drop the
+ * columns this version does not know. */
 static void
 prepare_db(const char *db, const char *schema)
 {
@@ -153,6 +171,12 @@ prepare_db(const char *db, const char *schema)
         run_tool_or_die(v2, &sver, "reading the schema version");
         ds_chomp(&dbver, '\n');
         ds_chomp(&sver, '\n');
+        if (version_cmp(ds_cstr(&dbver), ds_cstr(&sver)) > 0) {
+            ovs_fatal(0, "%s has schema %s, newer than this vswitchd's %s; "
+                      "refusing to convert it down (run the newer vswitchd, "
+                      "or restore a backup)", db, ds_cstr(&dbver),
+                      ds_cstr(&sver));
+        }
 
         char *backup = xasprintf("%s.backup-%s", db, ds_cstr(&dbver));
         char *cp[] = { "/bin/cp", "-p", (char *) db, backup, NULL };
@@ -184,12 +208,12 @@ spawn_server(void)
     char *exe = tool_path("ovsdb-server");
     char *argv[] = {
         exe, db,
+        "-vconsole:off",
         xasprintf("--remote=punix:%s", sock),
         xasprintf("--pidfile=%s", pidfile_path()),
         xasprintf("--unixctl=%s/ovsdb-server.ctl", vsw_run_dir()),
         xasprintf("--log-file=%s/ovsdb-server.log", vsw_state_dir()),
         "--no-chdir",
-        "-vconsole:off",
         NULL
     };
 
@@ -201,7 +225,7 @@ spawn_server(void)
         VLOG_INFO("started ovsdb-server (pid %ld) for %s",
                   (long) process_pid(server), db);
     }
-    for (size_t i = 2; i < 6; i++) {
+    for (size_t i = 3; i < 7; i++) {
         free(argv[i]);
     }
     free(exe);

@@ -1,0 +1,50 @@
+#!/bin/bash
+# The embedded database is upgraded in place: a conf.db made with an older
+# schema is converted on start (ovsdb-tool convert) without losing rows, a
+# backup of the old file is kept, and a database newer than vswitchd is
+# refused rather than converted down.
+. "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
+command -v jq >/dev/null || skip "jq is not installed"
+
+ns=$(new_netns sw)
+state="$T_DIR/$ns/state"
+mkdir -p "$state" "$T_DIR/$ns/run"
+schema="$(dirname "$0")/../../schema/vswitch.ovsschema"
+
+note "an older schema: version 0.9.0, without Switch.host_port"
+jq '.version = "0.9.0" | del(.tables.Switch.columns.host_port)' \
+    "$schema" > "$T_DIR/old.ovsschema"
+ovsdb-tool create "$state/conf.db" "$T_DIR/old.ovsschema" \
+    || die "ovsdb-tool create"
+ovsdb-tool transact "$state/conf.db" '["VSwitch",
+  {"op":"insert","table":"Switch","uuid-name":"s",
+   "row":{"name":"old0","type":"private","host":""}},
+  {"op":"insert","table":"Root",
+   "row":{"switches":["set",[["named-uuid","s"]]],
+          "external_ids":["map",[["keep","me"]]]}}]' >/dev/null \
+    || die "ovsdb-tool transact"
+
+start_vswitchd "$ns"
+assert_eq "converted version" "$(ovsdb-tool schema-version "$schema")" \
+    "$(ovsdb-tool db-version "$state/conf.db")"
+[ -f "$state/conf.db.backup-0.9.0" ] || fail "no backup of the old database"
+assert_contains "switch row kept" old0 "$(vswctl_in "$ns" list-switches)"
+assert_eq "root row kept" me \
+    "$(vswctl_in "$ns" get root . external_ids:keep)"
+vswctl_in "$ns" --wait set root . other_config:x=1 || fail "--wait"
+assert_eq "bridge for the old row" bridge "$(kind_of "$ns" old0)"
+vswctl_in "$ns" set switch old0 host_port=hp0 || fail "set new column"
+assert_eq "new column usable" hp0 \
+    "$(vswctl_in "$ns" get switch old0 host_port)"
+
+note "a newer database is refused"
+stop_vswitchd "$ns"
+jq '.version = "9.0.0" | .tables.Switch.columns.future =
+    {"type": "string"}' "$schema" > "$T_DIR/new.ovsschema"
+ovsdb-tool convert "$state/conf.db" "$T_DIR/new.ovsschema" \
+    || die "ovsdb-tool convert up"
+out=$(in_ns "$ns" vswitchd --pidfile -vconsole:off 2>&1); rc=$?
+assert_eq "vswitchd exit code on a newer database" 1 "$rc"
+assert_contains "refusal" "newer than this vswitchd's" "$out"
+assert_eq "database left at its version" 9.0.0 \
+    "$(ovsdb-tool db-version "$state/conf.db")"
