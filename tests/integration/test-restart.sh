@@ -73,3 +73,19 @@ for i in $(seq 50); do
 done
 assert_eq "int0 repaired" bridge "$(kind_of "$sw" int0)"
 assert_eq "int0 host port repaired" veth "$(kind_of "$sw" vh-int0)"
+
+note "the embedded ovsdb-server dies: vswitchd restarts it, nothing lost"
+db_pid=$(cat "$T_DIR/$sw/run/ovsdb-server.pid")
+kill -9 "$db_pid"
+wait_gone "$db_pid"
+for i in $(seq 50); do
+    vswctl_in "$sw" list-switches >/dev/null 2>&1 && break
+    sleep 0.1
+done
+assert_ne "new ovsdb-server" "$db_pid" \
+    "$(cat "$T_DIR/$sw/run/ovsdb-server.pid")"
+assert_contains "configuration after database restart" int1 \
+    "$(vswctl_in "$sw" list-switches)"
+vswctl_in "$sw" --wait set root . other_config:touch=3 || fail "--wait"
+assert_eq "status rewritten after database restart" up \
+    "$(vswctl_in "$sw" get switch ext0 status:state)"
