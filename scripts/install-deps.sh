@@ -17,8 +17,14 @@ build="build-essential cmake pkg-config python3 autoconf automake libtool
        libmicrohttpd-dev libcmocka-dev linux-libc-dev"
 run="iproute2 nftables ethtool procps kmod"
 test="iputils-ping iperf3 tcpdump jq curl psmisc"
+# The kernel lab (tests/lab): QEMU, the guest's busybox, initramfs tools.
+# Its kernel packages are fetched by tests/lab/prepare.sh, pinned.
+lab="qemu-system-x86 busybox-static cpio xz-utils gzip"
 
 pkgs="$build $run $test"
+if [ "${VSW_NO_LAB:-0}" != 1 ]; then
+    pkgs="$pkgs $lab"
+fi
 
 missing=""
 for p in $pkgs; do
