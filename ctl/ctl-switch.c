@@ -24,8 +24,8 @@
 #define IOV_FIXED "SR-IOV mode is fixed when a switch is created; delete " \
                   "and recreate the switch"
 
-static const struct vswrec_switch *
-find_switch(struct ctl_context *ctx, const char *name)
+const struct vswrec_switch *
+vswctl_find_switch(struct ctl_context *ctx, const char *name)
 {
     const struct vswrec_switch *sw;
 
@@ -140,7 +140,7 @@ cmd_add_switch(struct ctl_context *ctx)
         }
     }
 
-    const struct vswrec_switch *sw = find_switch(ctx, name);
+    const struct vswrec_switch *sw = vswctl_find_switch(ctx, name);
     if (sw) {
         if (!may_exist) {
             ctl_error(ctx, "switch \"%s\" already exists (--may-exist "
@@ -194,7 +194,7 @@ cmd_del_switch(struct ctl_context *ctx)
 {
     struct vsw_ctx *vctx = vsw_ctx_cast(ctx);
     const char *name = ctx->argv[1];
-    const struct vswrec_switch *sw = find_switch(ctx, name);
+    const struct vswrec_switch *sw = vswctl_find_switch(ctx, name);
 
     if (!sw) {
         if (!shash_find(&ctx->options, "--if-exists")) {
@@ -331,6 +331,30 @@ cmd_show(struct ctl_context *ctx)
         }
         if (err) {
             ds_put_format(s, "    error: %s\n", err);
+        }
+        for (size_t j = 0; j < sw->n_ports; j++) {
+            const struct vswrec_port *p = sw->ports[j];
+            const char *in_use = smap_get(&p->status, "kind");
+            const char *perr = smap_get(&p->status, "error");
+            const char *reason = smap_get(&p->status, "reason");
+            ds_put_format(s, "    Port \"%s\"\n", p->name);
+            ds_put_format(s, "        kind: %s", p->kind);
+            if (in_use && strcmp(in_use, p->kind)) {
+                ds_put_format(s, " (in use: %s)", in_use);
+            }
+            ds_put_format(s, ", mac %s, state %s", p->mac ? p->mac : "-",
+                          smap_get_def(&p->status, "state", "pending"));
+            const char *link = smap_get(&p->status, "link");
+            if (link) {
+                ds_put_format(s, ", link %s", link);
+            }
+            ds_put_char(s, '\n');
+            if (reason) {
+                ds_put_format(s, "        reason: %s\n", reason);
+            }
+            if (perr) {
+                ds_put_format(s, "        error: %s\n", perr);
+            }
         }
     }
     free(v);

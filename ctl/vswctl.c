@@ -53,6 +53,7 @@ static int timeout;             /* --timeout, seconds; 0 = none */
 static struct ovsdb_idl *the_idl;
 static struct ovsdb_idl_txn *the_idl_txn;
 static struct sset noted_switches = SSET_INITIALIZER(&noted_switches);
+static struct sset noted_ports = SSET_INITIALIZER(&noted_ports);
 
 static const struct ctl_table_class tables[VSWREC_N_TABLES] = {
     [VSWREC_TABLE_ROOT].row_ids = {{NULL, NULL, NULL}},
@@ -73,6 +74,12 @@ vswctl_note_switch(const char *name)
     sset_add(&noted_switches, name);
 }
 
+void
+vswctl_note_port(const char *name)
+{
+    sset_add(&noted_ports, name);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -89,6 +96,7 @@ main(int argc, char *argv[])
     ctl_init(&vswrec_idl_class, vswrec_table_classes, tables, NULL,
              vswctl_exit);
     ctl_register_commands(vswctl_switch_commands);
+    ctl_register_commands(vswctl_port_commands);
 
     char *args = process_escape_args(argv);
     argv = hoist_command_options(&argc, argv);
@@ -97,6 +105,9 @@ main(int argc, char *argv[])
 
     if (optind < argc && !strcmp(argv[optind], "appctl")) {
         do_appctl(argc - optind - 1, argv + optind + 1);
+    }
+    if (optind < argc && !strcmp(argv[optind], "vhost-exec")) {
+        vswctl_vhost_exec(argc - optind - 1, argv + optind + 1);
     }
 
     char *error = ctl_parse_commands(argc - optind, argv + optind,
@@ -176,10 +187,15 @@ hoist_command_options(int *argcp, char *argv[])
             name++;
         }
         const struct ctl_command_syntax *syn = NULL;
-        for (const struct ctl_command_syntax *p = vswctl_switch_commands;
-             name < end && p->name; p++) {
-            if (!strcmp(p->name, argv[name])) {
-                syn = p;
+        static const struct ctl_command_syntax *const sets[] = {
+            vswctl_switch_commands, vswctl_port_commands,
+        };
+        for (size_t k = 0; k < ARRAY_SIZE(sets); k++) {
+            for (const struct ctl_command_syntax *p = sets[k];
+                 name < end && p->name; p++) {
+                if (!strcmp(p->name, argv[name])) {
+                    syn = p;
+                }
             }
         }
         char **rest = xcalloc(end - start + 1, sizeof *rest);
@@ -377,7 +393,8 @@ explain_error(const struct ctl_command *c, char *error)
     return error;
 }
 
-/* After --wait: what vswitchd reported for the switches add-switch named.
+/* After --wait: what vswitchd reported for the switches and ports the
+ * commands named.
  * Returns true if any of them has an error. */
 static bool
 report_switch_errors(void)
@@ -392,21 +409,33 @@ report_switch_errors(void)
             fprintf(stderr, "vswctl: switch \"%s\": %s\n", sw->name, err);
             failed = true;
         }
+        for (size_t i = 0; i < sw->n_ports; i++) {
+            const struct vswrec_port *p = sw->ports[i];
+            err = smap_get(&p->status, "error");
+            if (err && sset_contains(&noted_ports, p->name)
+                && !strcmp(sw->host, vsw_host_id())) {
+                fprintf(stderr, "vswctl: port \"%s\": %s\n", p->name, err);
+                failed = true;
+            }
+        }
     }
     return failed;
 }
 
-/* Generic commands that change a Switch row ("set switch sw0 ...") get
- * the same --wait report as add-switch. */
+/* Generic commands that change a Switch or Port row ("set switch sw0
+ * ...") get the same --wait report as add-switch and add-port. */
 static void
 note_generic_switch(const struct ctl_command *c)
 {
     static const char *const writers[] = { "set", "add", "remove", "clear" };
 
     for (size_t i = 0; i < ARRAY_SIZE(writers); i++) {
-        if (!strcmp(c->syntax->name, writers[i]) && c->argc > 2
-            && !strcasecmp(c->argv[1], "switch")) {
-            vswctl_note_switch(c->argv[2]);
+        if (!strcmp(c->syntax->name, writers[i]) && c->argc > 2) {
+            if (!strcasecmp(c->argv[1], "switch")) {
+                vswctl_note_switch(c->argv[2]);
+            } else if (!strcasecmp(c->argv[1], "port")) {
+                vswctl_note_port(c->argv[2]);
+            }
         }
     }
 }
@@ -508,7 +537,9 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
             /* Our own listings read best as 2-d tables; the generic
              * commands keep OVS's list format unless told otherwise. */
             struct table_style style = vswctl_table_style;
-            if (!format_given && !strcmp(c->syntax->name, "list-switches")) {
+            if (!format_given && (!strcmp(c->syntax->name, "list-switches")
+                                  || !strcmp(c->syntax->name,
+                                             "list-ports"))) {
                 style.format = TF_TABLE;
             }
             table_print(c->table, &style);
@@ -626,9 +657,20 @@ Switch commands:\n\
   list-switches               one line per switch\n\
   show                        every switch with its state\n\
 \n\
-Runtime queries:\n\
+Port commands:\n\
+  add-port SWITCH PORT [--kind=tap|vhost-net|vf|internal|veth] [--mac=MAC]\n\
+           [--mtu=N] [--queues=N] [--netns=NS] [--iov-weight=N]\n\
+           [--vlan=access:TAG|trunk:LIST[,native:TAG]] [--owner=USER]\n\
+           [--group=GROUP] [--may-exist]     attach a vNIC\n\
+  del-port [SWITCH] PORT [--if-exists]       detach it\n\
+  list-ports [SWITCH]                        one line per port\n\
+\n\
+Runtime:\n\
   appctl COMMAND [ARG...]     ask the running vswitchd (list-commands,\n\
                               dp/counters, bridge/reconcile, vlog/set ...)\n\
+  vhost-exec PORT -- COMMAND [ARG...]\n\
+                              run COMMAND (e.g. QEMU) with PORT's tap and\n\
+                              vhost-net fds: {tapfds}, {vhostfds}, {queues}\n\
 \n\
 %s\
 %s\

@@ -19,14 +19,24 @@ vsw_ctx_cast(struct ctl_context *base)
     return CONTAINER_OF(base, struct vsw_ctx, base);
 }
 
+/* This host's switch named 'name' (see Switch.host), or NULL. */
+struct vswrec_switch;
+const struct vswrec_switch *vswctl_find_switch(struct ctl_context *,
+                                               const char *name);
+
 /* Output style chosen with --format and friends. */
 extern struct table_style vswctl_table_style;
 
 /* Names of switches that add-switch touched, so that --wait can report
  * what vswitchd found wrong with them. */
 void vswctl_note_switch(const char *name);
+void vswctl_note_port(const char *name);
+
+/* "vswctl vhost-exec PORT -- COMMAND...": never returns (vhost-exec.c). */
+OVS_NO_RETURN void vswctl_vhost_exec(int argc, char *argv[]);
 
 /* Command sets. */
 extern const struct ctl_command_syntax vswctl_switch_commands[];
+extern const struct ctl_command_syntax vswctl_port_commands[];
 
 #endif /* ctl/vswctl.h */

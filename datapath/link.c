@@ -10,7 +10,11 @@
 #include <netlink/cache.h>
 #include <netlink/msg.h>
 #include <netlink/route/link.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "datapath/netlink.h"
 #include "hash.h"
@@ -72,6 +76,15 @@ add_rtnl_link(struct nl_object *obj, void *links_)
         .flags = rtnl_link_get_flags(rl),
         .mtu = rtnl_link_get_mtu(rl),
     };
+    struct nl_addr *addr = rtnl_link_get_addr(rl);
+    if (addr && nl_addr_get_len(addr) == 6) {
+        const uint8_t *b = nl_addr_get_binary_addr(addr);
+        snprintf(link.mac, sizeof link.mac,
+                 "%02x:%02x:%02x:%02x:%02x:%02x",
+                 b[0], b[1], b[2], b[3], b[4], b[5]);
+    }
+    int32_t nsid;
+    link.peer_elsewhere = !rtnl_link_get_link_netnsid(rl, &nsid);
     dp_links_add(links_, &link);
 }
 
@@ -187,6 +200,41 @@ dp_link_set_mtu(int ifindex, int mtu)
     struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindex, 0, 0);
     nla_put_u32(msg, IFLA_MTU, mtu);
     return dp_nl_modify(msg);
+}
+
+int
+dp_link_set_mac(int ifindex, const char *mac)
+{
+    uint8_t b[6];
+
+    if (sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
+               &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6) {
+        dp_nl_set_error(EINVAL, "\"%s\" is not a MAC address", mac);
+        return EINVAL;
+    }
+    struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindex, 0, 0);
+    nla_put(msg, IFLA_ADDRESS, sizeof b, b);
+    return dp_nl_modify(msg);
+}
+
+int
+dp_link_set_netns(int ifindex, const char *netns, const char *name)
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof path, "/run/netns/%s", netns);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int error = errno;
+        dp_nl_set_error(error, "network namespace %s (%s)", netns, path);
+        return error;
+    }
+    struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindex, 0, 0);
+    nla_put_u32(msg, IFLA_NET_NS_FD, fd);
+    nla_put_string(msg, IFLA_IFNAME, name);
+    int error = dp_nl_modify(msg);
+    close(fd);
+    return error;
 }
 
 int

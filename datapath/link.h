@@ -22,6 +22,8 @@ struct dp_link {
     int peer;                   /* IFLA_LINK, e.g. a veth's peer, or 0. */
     unsigned int flags;         /* IFF_*. */
     int mtu;
+    char mac[18];               /* "xx:xx:xx:xx:xx:xx", "" if none. */
+    bool peer_elsewhere;        /* 'peer' is in another namespace. */
 };
 
 struct dp_links {
@@ -56,6 +58,10 @@ int dp_link_set_master(int ifindex, int master_ifindex);
 int dp_link_set_alias(int ifindex, const char *alias);
 int dp_link_set_name(int ifindex, const char *name);
 int dp_link_set_mtu(int ifindex, int mtu);
+int dp_link_set_mac(int ifindex, const char *mac);
+/* Moves link 'ifindex' into the network namespace named 'netns'
+ * (/run/netns/NAME) under the name 'name'. */
+int dp_link_set_netns(int ifindex, const char *netns, const char *name);
 int dp_link_delete(int ifindex);
 
 /* Starts a request of 'type' (RTM_NEWLINK, RTM_SETLINK, RTM_DELLINK) with

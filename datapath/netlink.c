@@ -146,6 +146,18 @@ dp_nl_count_dump(void)
     counters.dump++;
 }
 
+void
+dp_nl_count_modify(void)
+{
+    counters.modify++;
+}
+
+void
+dp_nl_count_failed(void)
+{
+    counters.modify_failed++;
+}
+
 const char *
 dp_nl_error(void)
 {

@@ -29,6 +29,11 @@ int dp_nl_modify(struct nl_msg *msg);
 /* Counts a dump (read-only request) made through the request socket. */
 void dp_nl_count_dump(void);
 
+/* For changes made by other means than netlink (tap ioctls): counts one
+ * modifying request, and one refused. */
+void dp_nl_count_modify(void);
+void dp_nl_count_failed(void);
+
 /* "<strerror>: <kernel extack message>" for the last failed request, or
  * just the strerror text when the kernel gave no message.  Valid until the
  * next request. */

@@ -9,7 +9,12 @@
 
 #include "vswitchd/bridge.h"
 
+#include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "datapath/link.h"
 #include "datapath/netlink.h"
@@ -24,6 +29,7 @@
 #include "vsw-idl.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/reconcile.h"
+#include "vswitchd/vhost.h"
 
 VLOG_DEFINE_THIS_MODULE(bridge);
 
@@ -90,6 +96,96 @@ default_host_port_name(const struct vswrec_switch *sw)
     return name;
 }
 
+static enum rc_port_kind
+port_kind(const char *kind)
+{
+    return (!strcmp(kind, "vhost-net") ? RC_PORT_VHOST_NET
+            : !strcmp(kind, "internal") ? RC_PORT_INTERNAL
+            : !strcmp(kind, "veth") ? RC_PORT_VETH
+            : !strcmp(kind, "vf") ? RC_PORT_VF
+            : RC_PORT_TAP);
+}
+
+/* Resolves a user or group name (or number) to its id; -1 if 'name' is
+ * NULL, -2 if it does not exist. */
+static long
+resolve_id(const char *name, bool user)
+{
+    char *end;
+
+    if (!name) {
+        return -1;
+    }
+    long id = strtol(name, &end, 10);
+    if (*name && !*end && id >= 0) {
+        return id;
+    }
+    if (user) {
+        struct passwd *pw = getpwnam(name);
+        return pw ? (long) pw->pw_uid : -2;
+    }
+    struct group *gr = getgrnam(name);
+    return gr ? (long) gr->gr_gid : -2;
+}
+
+/* Per-port strings that live as long as one pass. */
+struct port_strings {
+    char *config_error;
+};
+
+static void
+fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
+          const struct vswrec_port *p, struct port_strings *strs)
+{
+    rc_port_init(rc);
+    rc->uuid = p->header_.uuid;
+    rc->name = p->name;
+    rc->kind = port_kind(p->kind);
+    rc->mac = p->mac;
+    rc->queues = p->queues > 0 ? p->queues : 1;
+    rc->owner = resolve_id(p->owner, true);
+    rc->group = resolve_id(p->group, false);
+    if (rc->owner == -1 && rc->group == -1) {
+        /* The kernel lets anyone attach to a tap with neither owner nor
+         * group: make it root's, so no other user can sniff a VM. */
+        rc->owner = 0;
+    }
+    rc->netns = p->netns;
+    rc->peer_name = smap_get_def(&p->other_config, "peer_name", p->name);
+    rc->vhost_available = !access("/dev/vhost-net", F_OK);
+
+    /* The switch MTU is enforced on every port. */
+    if (sw->mtu && p->mtu && *p->mtu != *sw->mtu) {
+        strs->config_error = xasprintf(
+            "MTU mismatch: port %s asks for MTU %"PRId64", switch %s "
+            "enforces %"PRId64" (vswctl set port %s mtu=%"PRId64", or clear "
+            "it)", p->name, *p->mtu, sw->name, *sw->mtu, p->name, *sw->mtu);
+    } else if (rc->owner == -2 || rc->group == -2) {
+        strs->config_error = xasprintf(
+            "port %s: no such %s \"%s\" on this host", p->name,
+            rc->owner == -2 ? "user" : "group",
+            rc->owner == -2 ? p->owner : p->group);
+    } else if (rc->kind == RC_PORT_VETH && !p->netns) {
+        strs->config_error = xasprintf(
+            "port %s: a veth port needs a network namespace (vswctl set "
+            "port %s netns=NAME)", p->name, p->name);
+    } else if (p->vlan_mode) {
+        char path[64];
+        snprintf(path, sizeof path, "/sys/class/net/%s/bridge/vlan_filtering",
+                 sw->name);
+        strs->config_error = xasprintf(
+            !access(path, F_OK)
+            ? "port %s: VLAN settings are not applied by this version of "
+              "vswitchd; the port stays off the switch rather than join "
+              "it untagged"
+            : "port %s: VLAN settings need bridge VLAN filtering, which "
+              "this kernel lacks (CONFIG_BRIDGE_VLAN_FILTERING); the port "
+              "stays off the switch rather than join it untagged", p->name);
+    }
+    rc->config_error = strs->config_error;
+    rc->mtu = sw->mtu ? *sw->mtu : p->mtu ? *p->mtu : 0;
+}
+
 static void
 fill_desired(struct rc_switch *rc, const struct vswrec_switch *sw,
              char **host_port_name)
@@ -105,6 +201,10 @@ fill_desired(struct rc_switch *rc, const struct vswrec_switch *sw,
                        : default_host_port_name(sw));
     rc->host_port_name = *host_port_name;
     rc->prev_uplink = smap_get_int(&sw->status, "uplink_ifindex", 0);
+    rc->mtu = sw->mtu ? *sw->mtu : 0;
+    rc->iov = sw->iov;
+    rc->n_ports = sw->n_ports;
+    rc->ports = xcalloc(sw->n_ports + 1, sizeof *rc->ports);
 }
 
 static void
@@ -126,6 +226,58 @@ make_status(const struct rc_switch *rc, struct smap *status)
     status_put_ifindex(status, "host_port_ifindex", rc->host_ifindex);
     if (rc->host_ifindex) {
         smap_add(status, "host_port", rc->host_port_name);
+    }
+    if (rc->error.length) {
+        smap_add(status, "error", ds_cstr_ro(&rc->error));
+    }
+}
+
+/* Number of queues attached to tap 'name' (its tx-N queue directories). */
+static int
+count_queues(const char *name)
+{
+    char path[64];
+    int n = 0;
+
+    snprintf(path, sizeof path, "/sys/class/net/%s/queues", name);
+    DIR *dir = opendir(path);
+    if (dir) {
+        struct dirent *de;
+        while ((de = readdir(dir))) {
+            n += !strncmp(de->d_name, "tx-", 3);
+        }
+        closedir(dir);
+    }
+    return n;
+}
+
+static void
+make_port_status(const struct rc_port *rc, const struct vswrec_port *p,
+                 struct smap *status)
+{
+    smap_init(status);
+    smap_add(status, "state", rc->ok ? "up" : rc->ifindex ? "degraded"
+                                                          : "error");
+    status_put_ifindex(status, "ifindex", rc->ifindex);
+    status_put_ifindex(status, "host_ifindex", rc->host_ifindex);
+    if (rc->kind_in_use) {
+        smap_add(status, "kind", rc->kind_in_use);
+    }
+    if (rc->reason.length) {
+        smap_add(status, "reason", ds_cstr_ro(&rc->reason));
+    }
+    if (rc->ifindex) {
+        smap_add(status, "link", rc->carrier ? "up" : "down");
+    }
+    if (rc->kind == RC_PORT_TAP || rc->kind == RC_PORT_VHOST_NET
+        || rc->kind == RC_PORT_VF) {
+        smap_add_format(status, "queues_requested", "%d", rc->queues);
+        if (rc->ifindex) {
+            /* A multiqueue tap shows the queues a VM has attached; a
+             * single-queue one always has its one. */
+            smap_add_format(status, "queues_attached", "%d",
+                            count_queues(p->name));
+        }
     }
     if (rc->error.length) {
         smap_add(status, "error", ds_cstr_ro(&rc->error));
@@ -163,11 +315,21 @@ reconcile_pass(const struct vswrec_root *root)
                                                 sizeof *rows);
     char **names = xcalloc(root->n_switches + 1, sizeof *names);
 
+    size_t n_strs = 0;
+    for (size_t i = 0; i < root->n_switches; i++) {
+        n_strs += root->switches[i]->n_ports;
+    }
+    struct port_strings *strs = xcalloc(n_strs + 1, sizeof *strs);
+    n_strs = 0;
     for (size_t i = 0; i < root->n_switches; i++) {
         const struct vswrec_switch *sw = root->switches[i];
         if (is_managed_here(sw)) {
             rows[n] = sw;
             fill_desired(&rcs[n], sw, &names[n]);
+            for (size_t j = 0; j < sw->n_ports; j++) {
+                fill_port(&rcs[n].ports[j], sw, sw->ports[j],
+                          &strs[n_strs++]);
+            }
             n++;
         }
     }
@@ -184,11 +346,26 @@ reconcile_pass(const struct vswrec_root *root)
         bool failed = false;
         for (size_t i = 0; i < n; i++) {
             failed |= !rcs[i].ok;
+            for (size_t j = 0; j < rcs[i].n_ports; j++) {
+                failed |= !rcs[i].ports[j].ok;
+            }
         }
         /* A pass that changed the kernel is confirmed by another one on a
          * fresh dump, except when something failed: then the periodic
          * resync retries, so a refusing kernel is not hammered. */
         settled = !changed || failed;
+
+        /* A kernel that keeps differing from what we just made (another
+         * program fighting us, or a bug) must not make us spin. */
+        static int n_unsettled;
+        n_unsettled = settled ? 0 : n_unsettled + 1;
+        if (n_unsettled > 10) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+            VLOG_WARN_RL(&rl, "the kernel does not converge after %d "
+                         "passes; retrying every %d s", n_unsettled,
+                         RESYNC_INTERVAL / 1000);
+            settled = true;
+        }
         need_pass |= !settled;
     }
     dp_links_destroy(&links);
@@ -210,6 +387,23 @@ reconcile_pass(const struct vswrec_root *root)
             wrote = true;
         }
         smap_destroy(&status);
+
+        for (size_t j = 0; j < rcs[i].n_ports; j++) {
+            const struct vswrec_port *p = rows[i]->ports[j];
+            struct rc_port *rp = &rcs[i].ports[j];
+            make_port_status(rp, p, &status);
+            if (!smap_equal(&status, &p->status)) {
+                if (rp->error.length) {
+                    static struct vlog_rate_limit rl
+                        = VLOG_RATE_LIMIT_INIT(5, 5);
+                    VLOG_WARN_RL(&rl, "port %s: %s", p->name,
+                                 ds_cstr(&rp->error));
+                }
+                vswrec_port_set_status(p, &status);
+                wrote = true;
+            }
+            smap_destroy(&status);
+        }
     }
     if (settled && root->cur_cfg != root->next_cfg) {
         vswrec_root_set_cur_cfg(root, root->next_cfg);
@@ -223,9 +417,17 @@ reconcile_pass(const struct vswrec_root *root)
     }
 
     for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < rcs[i].n_ports; j++) {
+            rc_port_destroy(&rcs[i].ports[j]);
+        }
+        free(rcs[i].ports);
         rc_switch_destroy(&rcs[i]);
         free(names[i]);
     }
+    for (size_t i = 0; i < n_strs; i++) {
+        free(strs[i].config_error);
+    }
+    free(strs);
     free(rcs);
     free(rows);
     free(names);
@@ -282,6 +484,30 @@ bridge_exit(void)
     }
     ovsdb_idl_destroy(idl);
     idl = NULL;
+}
+
+bool
+bridge_vhost_lookup(const char *name, struct vhost_port_info *info)
+{
+    const struct vswrec_switch *sw;
+
+    VSWREC_SWITCH_FOR_EACH (sw, idl) {
+        if (!is_managed_here(sw)) {
+            continue;
+        }
+        for (size_t i = 0; i < sw->n_ports; i++) {
+            const struct vswrec_port *p = sw->ports[i];
+            if (!strcmp(p->name, name)) {
+                info->is_vhost = !strcmp(p->kind, "vhost-net");
+                info->queues = p->queues;
+                info->owner = resolve_id(p->owner, true);
+                info->group = resolve_id(p->group, false);
+                info->up = smap_get_int(&p->status, "ifindex", 0) != 0;
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 static void

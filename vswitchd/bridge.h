@@ -12,4 +12,8 @@ void bridge_run(void);
 void bridge_wait(void);
 void bridge_exit(void);
 
+/* For the vhost-net fd server (vhost.h): what it needs of port 'name'. */
+struct vhost_port_info;
+bool bridge_vhost_lookup(const char *name, struct vhost_port_info *);
+
 #endif /* vswitchd/bridge.h */

@@ -25,6 +25,7 @@
 #include "vswitchd/bridge.h"
 #include "vswitchd/dbserver.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/vhost.h"
 
 VLOG_DEFINE_THIS_MODULE(vswitchd);
 
@@ -58,6 +59,7 @@ main(int argc, char *argv[])
     unixctl_command_register("exit", "", 0, 0, vswitchd_exit, &exiting);
 
     bridge_init(remote);
+    vhost_server_init(bridge_vhost_lookup);
     daemonize_complete();
     VLOG_INFO("vswitchd started: database %s, state %s, run %s%s%s",
               remote, vsw_state_dir(), vsw_run_dir(),
@@ -68,12 +70,14 @@ main(int argc, char *argv[])
             dbserver_run();
         }
         bridge_run();
+        vhost_server_run();
         unixctl_server_run(unixctl);
 
         if (!db_remote) {
             dbserver_wait();
         }
         bridge_wait();
+        vhost_server_wait();
         unixctl_server_wait(unixctl);
         if (exiting) {
             poll_immediate_wake();
@@ -82,6 +86,7 @@ main(int argc, char *argv[])
     }
 
     VLOG_INFO("vswitchd exiting; the kernel's switches stay as they are");
+    vhost_server_exit();
     bridge_exit();
     unixctl_server_destroy(unixctl);
     if (!db_remote) {

@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include "vswitchd/reconcile.h"
+#include "vswitchd/reconcile-private.h"
 
 #include <errno.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "datapath/bridge.h"
 #include "datapath/link.h"
 #include "datapath/netlink.h"
+#include "datapath/tap.h"
 #include "datapath/veth.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
@@ -28,6 +30,11 @@ const struct rc_ops rc_kernel_ops = {
     .set_alias = dp_link_set_alias,
     .set_name = dp_link_set_name,
     .delete = dp_link_delete,
+    .set_mtu = dp_link_set_mtu,
+    .set_mac = dp_link_set_mac,
+    .set_netns = dp_link_set_netns,
+    .tap_create = dp_tap_create,
+    .tap_info = dp_tap_read_info,
     .error = dp_nl_error,
 };
 
@@ -46,6 +53,25 @@ rc_switch_destroy(struct rc_switch *sw)
 {
     if (sw) {
         ds_destroy(&sw->error);
+    }
+}
+
+void
+rc_port_init(struct rc_port *port)
+{
+    memset(port, 0, sizeof *port);
+    port->owner = port->group = -1;
+    port->queues = 1;
+    ds_init(&port->reason);
+    ds_init(&port->error);
+}
+
+void
+rc_port_destroy(struct rc_port *port)
+{
+    if (port) {
+        ds_destroy(&port->reason);
+        ds_destroy(&port->error);
     }
 }
 
@@ -89,20 +115,28 @@ rc_host_peer_name(const struct uuid *uuid, char buf[16])
     snprintf(buf, 16, "vsp%08x", uuid->parts[0]);
 }
 
-/* Appends one sentence to 'sw''s error text. */
-static void OVS_PRINTF_FORMAT(2, 3)
-sw_error(struct rc_switch *sw, const char *fmt, ...)
+void
+rc_port_peer_name(const struct uuid *uuid, char buf[16])
+{
+    snprintf(buf, 16, "vpb%08x", uuid->parts[0]);
+}
+
+void
+rc_err(bool *ok, struct ds *error, const char *fmt, ...)
 {
     va_list args;
 
-    if (sw->error.length) {
-        ds_put_cstr(&sw->error, "; ");
+    if (error->length) {
+        ds_put_cstr(error, "; ");
     }
     va_start(args, fmt);
-    ds_put_format_valist(&sw->error, fmt, args);
+    ds_put_format_valist(error, fmt, args);
     va_end(args);
-    sw->ok = false;
+    *ok = false;
 }
+
+/* Appends one sentence to 'sw''s error text. */
+#define sw_error(SW, ...) rc_err(&(SW)->ok, &(SW)->error, __VA_ARGS__)
 
 static struct rc_switch *
 find_switch(struct rc_switch *switches, size_t n, const struct uuid *uuid)
@@ -124,7 +158,7 @@ wants_role(const struct rc_switch *sw, const char *role)
     if (!strcmp(role, ROLE_HOST) || !strcmp(role, ROLE_HOST_PEER)) {
         return sw->host_port;
     }
-    return false;               /* A role this version does not know. */
+    return rc_port_wants_role(sw, role);
 }
 
 /* Deletes every link tagged as ours that no desired switch wants. */
@@ -164,50 +198,53 @@ delete_unwanted(struct rc_switch *switches, size_t n,
     return changed;
 }
 
-/* Makes sure link 'ifindex' is up. */
-static bool
-ensure_up(struct rc_switch *sw, const struct dp_link *link, int ifindex,
-          const char *what, const struct rc_ops *ops)
+bool
+rc_ensure_up(bool *ok, struct ds *error, const struct dp_link *link,
+             int ifindex, const char *what, const struct rc_ops *ops)
 {
     if (link && dp_link_is_up(link)) {
         return false;
     }
     if (ops->set_up(ifindex, true)) {
-        sw_error(sw, "cannot bring %s up: %s", what, ops->error());
+        rc_err(ok, error, "cannot bring %s up: %s", what, ops->error());
     }
     return true;
 }
 
-/* Renames our link 'link' to 'name' unless it has that name already. */
-static bool
-ensure_name(struct rc_switch *sw, const struct dp_links *links,
-            const struct dp_link *link, const char *name,
-            const struct rc_ops *ops)
+#define ensure_up(SW, ...) rc_ensure_up(&(SW)->ok, &(SW)->error, __VA_ARGS__)
+
+bool
+rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *links,
+               const struct dp_link *link, const char *name,
+               const struct rc_ops *ops)
 {
     if (!strcmp(link->name, name)) {
         return false;
     }
     const struct dp_link *other = dp_links_by_name(links, name);
     if (other) {
-        sw_error(sw, "cannot rename %s to %s: a network device of that "
-                 "name exists (ifindex %d); rename or remove it",
-                 link->name, name, other->ifindex);
+        rc_err(ok, error, "cannot rename %s to %s: a network device of "
+               "that name exists (ifindex %d); rename or remove it",
+               link->name, name, other->ifindex);
         return false;
     }
     /* The kernel renames only links that are down. */
     bool was_up = dp_link_is_up(link);
     if ((was_up && ops->set_up(link->ifindex, false))
         || ops->set_name(link->ifindex, name)) {
-        sw_error(sw, "cannot rename %s to %s: %s", link->name, name,
-                 ops->error());
+        rc_err(ok, error, "cannot rename %s to %s: %s", link->name, name,
+               ops->error());
     } else {
         VLOG_INFO("renamed %s to %s", link->name, name);
     }
     if (was_up && ops->set_up(link->ifindex, true)) {
-        sw_error(sw, "cannot bring %s up: %s", name, ops->error());
+        rc_err(ok, error, "cannot bring %s up: %s", name, ops->error());
     }
     return true;
 }
+
+#define ensure_name(SW, ...) \
+    rc_ensure_name(&(SW)->ok, &(SW)->error, __VA_ARGS__)
 
 /* The bridge itself.  Returns its ifindex, or 0 if there is none. */
 static int
@@ -406,6 +443,16 @@ rc_reconcile(struct rc_switch *switches, size_t n,
         sw->ifindex = br;
         converge_uplink(sw, br, links, ops, &changed);
         converge_host_port(sw, br, links, ops, &changed);
+        if (br) {
+            rc_converge_ports(sw, br, links, ops, &changed);
+        } else {
+            for (size_t j = 0; j < sw->n_ports; j++) {
+                struct rc_port *port = &sw->ports[j];
+                ds_clear(&port->error);
+                rc_err(&port->ok, &port->error, "switch %s has no bridge "
+                       "(see the switch's status)", sw->name);
+            }
+        }
     }
     return changed;
 }

@@ -17,8 +17,43 @@
 #include "openvswitch/uuid.h"
 
 struct dp_links;
+struct dp_tap_spec;
+struct dp_tap_info;
 
 enum rc_switch_type { RC_EXTERNAL, RC_INTERNAL, RC_PRIVATE };
+
+enum rc_port_kind {
+    RC_PORT_TAP,                /* Persistent tap for a VM. */
+    RC_PORT_VHOST_NET,          /* Multiqueue vnet-hdr tap, fds handed out. */
+    RC_PORT_INTERNAL,           /* Host vNIC: veth, host end named 'name'. */
+    RC_PORT_VETH,               /* veth, peer end moved into 'netns'. */
+    RC_PORT_VF,                 /* SR-IOV VF through its representor. */
+};
+
+struct rc_port {
+    /* Desired state (inputs). */
+    struct uuid uuid;
+    const char *name;
+    enum rc_port_kind kind;
+    const char *mac;            /* The guest's (or host end's) MAC. */
+    int mtu;                    /* MTU to enforce, 0 to leave as is. */
+    int queues;                 /* Queue pairs (tap, vhost-net). */
+    long owner, group;          /* For taps, -1 for none. */
+    const char *netns;          /* For veth. */
+    const char *peer_name;      /* For veth: name inside 'netns'. */
+    bool vhost_available;       /* /dev/vhost-net exists. */
+    const char *config_error;   /* Why the port cannot be realized, or
+                                 * NULL: the device is then left alone. */
+
+    /* Observed state (outputs). */
+    bool ok;
+    int ifindex;                /* The bridge port, 0 if none. */
+    int host_ifindex;           /* Internal port: the host end. */
+    bool carrier;               /* IFF_LOWER_UP on the bridge port. */
+    const char *kind_in_use;    /* "tap", "vhost-net", ..., or NULL. */
+    struct ds reason;           /* Why 'kind_in_use' differs, if it does. */
+    struct ds error;            /* What is wrong, for a person. */
+};
 
 struct rc_switch {
     /* Desired state (inputs). */
@@ -29,6 +64,10 @@ struct rc_switch {
     bool host_port;             /* Wants a host vNIC. */
     const char *host_port_name; /* Its name, when 'host_port'. */
     int prev_uplink;            /* Uplink ifindex last reported, or 0. */
+    int mtu;                    /* Switch MTU, 0 if not set. */
+    bool iov;                   /* Created as an SR-IOV switch. */
+    struct rc_port *ports;
+    size_t n_ports;
 
     /* Observed state (outputs). */
     bool ok;                    /* Everything as desired. */
@@ -49,6 +88,11 @@ struct rc_ops {
     int (*set_alias)(int ifindex, const char *alias);
     int (*set_name)(int ifindex, const char *name);
     int (*delete)(int ifindex);
+    int (*set_mtu)(int ifindex, int mtu);
+    int (*set_mac)(int ifindex, const char *mac);
+    int (*set_netns)(int ifindex, const char *netns, const char *name);
+    int (*tap_create)(const struct dp_tap_spec *, int *ifindex);
+    bool (*tap_info)(const char *name, struct dp_tap_info *);  /* Reads. */
     const char *(*error)(void);
 };
 
@@ -57,6 +101,13 @@ extern const struct rc_ops rc_kernel_ops;
 
 void rc_switch_init(struct rc_switch *);
 void rc_switch_destroy(struct rc_switch *);
+void rc_port_init(struct rc_port *);
+void rc_port_destroy(struct rc_port *);
+
+/* The MAC libvirt gives a VM's tap: the guest's with the first byte 0xfe,
+ * so the bridge never takes the guest's address as its own.  Writes at
+ * most 18 bytes into 'buf'. */
+void rc_tap_mac(const char *guest_mac, char buf[18]);
 
 /* Converges the kernel described by 'links' towards 'switches'.  Returns
  * true if it changed anything (the caller re-dumps and runs again to
@@ -70,7 +121,18 @@ char *rc_tag(const struct uuid *, const char *role);  /* Caller frees. */
 bool rc_parse_tag(const char *alias, struct uuid *, const char **role);
 
 /* Name of the bridge end of a switch's host vNIC ("vsp" + 8 hex digits of
- * the switch's uuid).  Writes at most 16 bytes into 'buf'. */
+ * the switch's uuid), or of an internal port ("vpb" + 8 hex digits of the
+ * port's uuid).  Writes at most 16 bytes into 'buf'. */
 void rc_host_peer_name(const struct uuid *, char buf[16]);
+void rc_port_peer_name(const struct uuid *, char buf[16]);
+
+/* Ports (reconcile-port.c): converges 'sw''s ports on bridge 'br_ifindex'.
+ * Sets '*changed' if it changed the kernel. */
+void rc_converge_ports(struct rc_switch *sw, int br_ifindex,
+                       const struct dp_links *, const struct rc_ops *,
+                       bool *changed);
+/* Whether 'sw' wants the object tagged with port role 'role' (e.g.
+ * "port:<uuid>"). */
+bool rc_port_wants_role(const struct rc_switch *sw, const char *role);
 
 #endif /* vswitchd/reconcile.h */

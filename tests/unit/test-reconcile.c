@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "datapath/link.h"
+#include "datapath/tap.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 #include "uuid.h"
@@ -84,6 +85,46 @@ rec_delete(int ifindex)
     return op_result("delete");
 }
 
+static int
+rec_set_mtu(int ifindex, int mtu)
+{
+    ds_put_format(&calls, "set_mtu %d %d\n", ifindex, mtu);
+    return op_result("set_mtu");
+}
+
+static int
+rec_set_mac(int ifindex, const char *mac)
+{
+    ds_put_format(&calls, "set_mac %d %s\n", ifindex, mac);
+    return op_result("set_mac");
+}
+
+static int
+rec_set_netns(int ifindex, const char *netns, const char *name)
+{
+    ds_put_format(&calls, "set_netns %d %s %s\n", ifindex, netns, name);
+    return op_result("set_netns");
+}
+
+static int
+rec_tap_create(const struct dp_tap_spec *spec, int *ifindex)
+{
+    ds_put_format(&calls, "tap_create %s mq=%d owner=%ld\n", spec->name,
+                  spec->multi_queue, (long) (int) spec->owner);
+    *ifindex = next_ifindex++;
+    return op_result("tap_create");
+}
+
+/* What sysfs would say of the taps in the fake dump. */
+static struct dp_tap_info tap_info_answer;
+
+static bool
+rec_tap_info(const char *name, struct dp_tap_info *info)
+{
+    *info = tap_info_answer;
+    return true;
+}
+
 static const char *
 rec_error(void)
 {
@@ -91,8 +132,19 @@ rec_error(void)
 }
 
 static const struct rc_ops rec_ops = {
-    rec_bridge_create, rec_veth_create, rec_set_up, rec_set_master,
-    rec_set_alias, rec_set_name, rec_delete, rec_error,
+    .bridge_create = rec_bridge_create,
+    .veth_create = rec_veth_create,
+    .set_up = rec_set_up,
+    .set_master = rec_set_master,
+    .set_alias = rec_set_alias,
+    .set_name = rec_set_name,
+    .delete = rec_delete,
+    .set_mtu = rec_set_mtu,
+    .set_mac = rec_set_mac,
+    .set_netns = rec_set_netns,
+    .tap_create = rec_tap_create,
+    .tap_info = rec_tap_info,
+    .error = rec_error,
 };
 
 /* ---- fixtures -------------------------------------------------------- */
@@ -391,6 +443,193 @@ test_tags(void **state)
     assert_string_equal(name, "vsp0a0b0c0d");
 }
 
+/* ---- ports ------------------------------------------------------------ */
+
+static struct uuid port_uuid;
+
+static void
+make_tap_port(struct rc_port *port)
+{
+    rc_port_init(port);
+    uuid_from_string(&port_uuid, "11111111-2222-3333-4444-555555555555");
+    port->uuid = port_uuid;
+    port->name = "tap0";
+    port->kind = RC_PORT_TAP;
+    port->mac = "52:54:00:12:34:56";
+    port->owner = 0;
+}
+
+static char *
+tap_tag(void)
+{
+    return xasprintf("vsw:0a0b0c0d-1111-2222-3333-444455556666:port:"
+                     "11111111-2222-3333-4444-555555555555");
+}
+
+static void
+test_tap_created(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct rc_port port;
+    char *br = tag(NULL), *t = tap_tag();
+
+    dp_links_init(&links);
+    add_link(&links, 10, "sw0", "bridge", br, 0, 0, UP);
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    make_tap_port(&port);
+    sw.ports = &port;
+    sw.n_ports = 1;
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops));
+    char *want = xasprintf("tap_create tap0 mq=0 owner=0\n"
+                           "set_alias 100 %s\n"
+                           "set_mac 100 fe:54:00:12:34:56\n"
+                           "set_master 100 10\n"
+                           "set_up 100 1\n", t);
+    assert_string_equal(ds_cstr(&calls), want);
+    assert_true(port.ok);
+    assert_string_equal(port.kind_in_use, "tap");
+    free(want);
+    free(br);
+    free(t);
+    rc_port_destroy(&port);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+add_converged_tap(struct dp_links *links, const char *br, const char *t)
+{
+    add_link(links, 10, "sw0", "bridge", br, 0, 0, UP);
+    struct dp_link l = {
+        .ifindex = 20, .name = "tap0", .kind = "tun", .alias = (char *) t,
+        .master = 10, .flags = UP, .mtu = 1500, .mac = "fe:54:00:12:34:56",
+    };
+    dp_links_add(links, &l);
+    /* IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_PERSIST, owned by root. */
+    tap_info_answer = (struct dp_tap_info) { .flags = 0x5802, .owner = 0,
+                                             .group = -1 };
+}
+
+static void
+test_tap_converged_no_call(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct rc_port port;
+    char *br = tag(NULL), *t = tap_tag();
+
+    dp_links_init(&links);
+    add_converged_tap(&links, br, t);
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    make_tap_port(&port);
+    sw.ports = &port;
+    sw.n_ports = 1;
+
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops));
+    assert_string_equal(ds_cstr(&calls), "");
+    assert_true(port.ok);
+    assert_int_equal(port.ifindex, 20);
+    free(br);
+    free(t);
+    rc_port_destroy(&port);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_tap_recreated_for_queues(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct rc_port port;
+    char *br = tag(NULL), *t = tap_tag();
+
+    dp_links_init(&links);
+    add_converged_tap(&links, br, t);
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    make_tap_port(&port);
+    port.queues = 4;            /* The existing tap is single-queue. */
+    sw.ports = &port;
+    sw.n_ports = 1;
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops));
+    const char *c = ds_cstr(&calls);
+    assert_non_null(strstr(c, "delete 20\n"));
+    assert_non_null(strstr(c, "tap_create tap0 mq=1 owner=0\n"));
+    free(br);
+    free(t);
+    rc_port_destroy(&port);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_port_config_error_touches_nothing(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct rc_port port;
+    char *br = tag(NULL), *t = tap_tag();
+
+    dp_links_init(&links);
+    add_converged_tap(&links, br, t);
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    make_tap_port(&port);
+    port.mtu = 9000;                    /* Would be a change... */
+    port.config_error = "MTU mismatch"; /* ...but the config is refused. */
+    sw.ports = &port;
+    sw.n_ports = 1;
+
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops));
+    assert_string_equal(ds_cstr(&calls), "");
+    assert_false(port.ok);
+    assert_string_equal(ds_cstr(&port.error), "MTU mismatch");
+    assert_int_equal(port.ifindex, 20);
+    free(br);
+    free(t);
+    rc_port_destroy(&port);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_vf_falls_back_to_tap(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct rc_port port;
+    char *br = tag(NULL), *t = tap_tag();
+
+    dp_links_init(&links);
+    add_converged_tap(&links, br, t);
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    make_tap_port(&port);
+    port.kind = RC_PORT_VF;
+    sw.ports = &port;
+    sw.n_ports = 1;
+
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops));
+    assert_string_equal(port.kind_in_use, "tap");
+    assert_non_null(strstr(ds_cstr(&port.reason),
+                           "is not an SR-IOV switch"));
+    free(br);
+    free(t);
+    rc_port_destroy(&port);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_tap_mac(void **state)
+{
+    char buf[18];
+
+    rc_tap_mac("52:54:00:aa:bb:cc", buf);
+    assert_string_equal(buf, "fe:54:00:aa:bb:cc");
+}
+
 int
 main(void)
 {
@@ -412,6 +651,16 @@ main(void)
         cmocka_unit_test_setup_teardown(test_rename_goes_down_and_up, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tap_created, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tap_converged_no_call, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tap_recreated_for_queues,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_port_config_error_touches_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vf_falls_back_to_tap, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tap_mac, setup, teardown),
     };
     return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);
 }

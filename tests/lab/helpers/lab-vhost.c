@@ -4,7 +4,11 @@
  * VHOST_SET_OWNER, VHOST_GET/SET_FEATURES, VHOST_SET_MEM_TABLE, the vring
  * setup and VHOST_NET_SET_BACKEND for both queues.  Kernel-lab helper.
  *
- *   lab-vhost IFNAME       exit 0 when every step was accepted */
+ *   lab-vhost IFNAME       exit 0 when every step was accepted
+ *   lab-vhost --fds TAPFDS VHOSTFDS
+ *                          the same on fds handed over by a VM manager
+ *                          (e.g. "vswctl vhost-exec"), "3:4" "5:6": one
+ *                          vhost-net fd drives one tap queue fd */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -32,26 +36,10 @@ check(int rc, const char *what)
     printf("%s: ok\n", what);
 }
 
-int
-main(int argc, char *argv[])
+/* Makes vhost-net fd 'vh' drive tap queue fd 'tap' (both vrings). */
+static void
+drive(int vh, int tap)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: lab-vhost IFNAME\n");
-        return 2;
-    }
-
-    int tap = open("/dev/net/tun", O_RDWR);
-    check(tap, "open /dev/net/tun");
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", argv[1]);
-    check(ioctl(tap, TUNSETIFF, &ifr), "TUNSETIFF (vnet-hdr tap)");
-    int hdr = sizeof(struct virtio_net_hdr_mrg_rxbuf);
-    check(ioctl(tap, TUNSETVNETHDRSZ, &hdr), "TUNSETVNETHDRSZ");
-
-    int vh = open("/dev/vhost-net", O_RDWR);
-    check(vh, "open /dev/vhost-net");
     check(ioctl(vh, VHOST_SET_OWNER, NULL), "VHOST_SET_OWNER");
     uint64_t features;
     check(ioctl(vh, VHOST_GET_FEATURES, &features), "VHOST_GET_FEATURES");
@@ -96,5 +84,48 @@ main(int argc, char *argv[])
         check(ioctl(vh, VHOST_NET_SET_BACKEND, &backend),
               q ? "VHOST_NET_SET_BACKEND (tx)" : "VHOST_NET_SET_BACKEND (rx)");
     }
+}
+
+int
+main(int argc, char *argv[])
+{
+    if (argc == 4 && !strcmp(argv[1], "--fds")) {
+        char *t = argv[2], *v = argv[3];
+        int n = 0;
+        for (;;) {
+            int tap = (int) strtol(t, &t, 10);
+            int vh = (int) strtol(v, &v, 10);
+            printf("queue %d: tap fd %d, vhost fd %d\n", n++, tap, vh);
+            int hdr = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+            check(ioctl(tap, TUNSETVNETHDRSZ, &hdr), "TUNSETVNETHDRSZ");
+            drive(vh, tap);
+            if (*t != ':' || *v != ':') {
+                break;
+            }
+            t++;
+            v++;
+        }
+        printf("%d queue(s) accepted\n", n);
+        return 0;
+    }
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: lab-vhost IFNAME\n");
+        return 2;
+    }
+
+    int tap = open("/dev/net/tun", O_RDWR);
+    check(tap, "open /dev/net/tun");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", argv[1]);
+    check(ioctl(tap, TUNSETIFF, &ifr), "TUNSETIFF (vnet-hdr tap)");
+    int hdr = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+    check(ioctl(tap, TUNSETVNETHDRSZ, &hdr), "TUNSETVNETHDRSZ");
+
+    int vh = open("/dev/vhost-net", O_RDWR);
+    check(vh, "open /dev/vhost-net");
+    drive(vh, tap);
     return 0;
 }

@@ -1,0 +1,439 @@
+/* vswctl's port commands: add-port, del-port, list-ports.
+ *
+ * add-port checks what it can before writing anything: the port name, the
+ * switch, the kind against the switch (a VF port wants an SR-IOV switch,
+ * and falls back to a tap on another; vswitchd reports that), the MTU
+ * against the switch's, the VLAN syntax, the owner and group.  A MAC that
+ * is not given is generated once (locally administered) and stored, so it
+ * stays the same across restarts. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl/vswctl.h"
+#include "datapath/ifname.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/shash.h"
+#include "ovsdb-idl.h"
+#include "random.h"
+#include "smap.h"
+#include "util.h"
+#include "vsw-idl.h"
+#include "vswitchd/paths.h"
+
+static const char *const kinds[] = {
+    "tap", "vhost-net", "vf", "internal", "veth",
+};
+
+/* The port named 'name' on this host's switches, and its switch. */
+static const struct vswrec_port *
+find_port(struct ctl_context *ctx, const char *name,
+          const struct vswrec_switch **swp)
+{
+    const struct vswrec_switch *sw;
+
+    VSWREC_SWITCH_FOR_EACH (sw, ctx->idl) {
+        if (strcmp(sw->host, vsw_host_id())) {
+            continue;
+        }
+        for (size_t i = 0; i < sw->n_ports; i++) {
+            if (!strcmp(sw->ports[i]->name, name)) {
+                *swp = sw;
+                return sw->ports[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+static bool
+parse_int(const char *s, long min, long max, int64_t *value)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || !*s || *end || v < min || v > max) {
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
+static bool
+valid_mac(const char *s, bool *multicast)
+{
+    unsigned int b[6];
+    char c;
+
+    if (strlen(s) != 17
+        || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+                  &b[3], &b[4], &b[5], &c) != 6) {
+        return false;
+    }
+    *multicast = b[0] & 1;
+    return true;
+}
+
+/* A locally administered unicast MAC. */
+static char *
+generate_mac(void)
+{
+    uint8_t b[6];
+
+    random_bytes(b, sizeof b);
+    b[0] = (b[0] & 0xfc) | 0x02;
+    return xasprintf("%02x:%02x:%02x:%02x:%02x:%02x",
+                     b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+/* Parses --vlan: "access:TAG", "trunk:LIST[,native:TAG]" (LIST: 10-20,30
+ * separated by '+' or ','), or "untagged".  Returns NULL or an error. */
+static char *
+parse_vlan(const char *spec, const char **mode, int64_t *tag, bool *has_tag,
+           int64_t **trunks, size_t *n_trunks)
+{
+    *mode = NULL;
+    *has_tag = false;
+    *trunks = NULL;
+    *n_trunks = 0;
+
+    if (!strcmp(spec, "untagged")) {
+        return NULL;
+    } else if (!strncmp(spec, "access:", 7)) {
+        *mode = "access";
+        if (!parse_int(spec + 7, 1, 4094, tag)) {
+            return xasprintf("access VLAN \"%s\" is not in 1..4094",
+                             spec + 7);
+        }
+        *has_tag = true;
+        return NULL;
+    } else if (!strncmp(spec, "trunk:", 6)) {
+        *mode = "trunk";
+        char *copy = xstrdup(spec + 6), *save = NULL, *tok;
+        char *error = NULL;
+        size_t allocated = 0;
+        for (tok = strtok_r(copy, ",+", &save); tok && !error;
+             tok = strtok_r(NULL, ",+", &save)) {
+            int64_t lo, hi;
+            char *dash = strchr(tok, '-');
+            if (!strncmp(tok, "native:", 7)) {
+                if (!parse_int(tok + 7, 1, 4094, tag)) {
+                    error = xasprintf("native VLAN \"%s\" is not in 1..4094",
+                                      tok + 7);
+                }
+                *has_tag = true;
+                continue;
+            }
+            if (dash) {
+                *dash = '\0';
+            }
+            if (!parse_int(tok, 1, 4094, &lo)
+                || !parse_int(dash ? dash + 1 : tok, 1, 4094, &hi)
+                || hi < lo) {
+                error = xasprintf("trunk VLANs \"%s\": expected VLAN ids "
+                                  "or ranges in 1..4094 (e.g. 10,20-29)",
+                                  spec + 6);
+                break;
+            }
+            for (int64_t v = lo; v <= hi; v++) {
+                if (*n_trunks >= allocated) {
+                    *trunks = x2nrealloc(*trunks, &allocated,
+                                         sizeof **trunks);
+                }
+                (*trunks)[(*n_trunks)++] = v;
+            }
+        }
+        free(copy);
+        if (!error && !*n_trunks) {
+            error = xstrdup("a trunk needs at least one VLAN");
+        }
+        return error;
+    }
+    return xasprintf("\"%s\": expected access:TAG, trunk:LIST[,native:TAG] "
+                     "or untagged", spec);
+}
+
+static void
+cmd_add_port(struct ctl_context *ctx)
+{
+    const char *sw_name = ctx->argv[1];
+    const char *name = ctx->argv[2];
+    const char *kind = shash_find_data(&ctx->options, "--kind");
+    const char *mac = shash_find_data(&ctx->options, "--mac");
+    const char *mtu_s = shash_find_data(&ctx->options, "--mtu");
+    const char *queues_s = shash_find_data(&ctx->options, "--queues");
+    const char *netns = shash_find_data(&ctx->options, "--netns");
+    const char *iov_s = shash_find_data(&ctx->options, "--iov-weight");
+    const char *vlan = shash_find_data(&ctx->options, "--vlan");
+    const char *owner = shash_find_data(&ctx->options, "--owner");
+    const char *group = shash_find_data(&ctx->options, "--group");
+    bool may_exist = shash_find(&ctx->options, "--may-exist") != NULL;
+    const char *why;
+    int64_t mtu = 0, queues = 1, iov_weight = 0;
+
+    const struct vswrec_switch *sw = vswctl_find_switch(ctx, sw_name);
+    if (!sw) {
+        ctl_error(ctx, "no switch named \"%s\" (vswctl list-switches shows "
+                  "them)", sw_name);
+        return;
+    }
+    if ((why = dp_ifname_check(name))) {
+        ctl_error(ctx, "invalid port name \"%s\": %s (it is the port's "
+                  "interface name)", name, why);
+        return;
+    }
+    if (!kind) {
+        kind = "tap";
+    }
+    bool known = false;
+    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+        known |= !strcmp(kind, kinds[i]);
+    }
+    if (!known) {
+        ctl_error(ctx, "port \"%s\": unknown kind \"%s\" (choose tap, "
+                  "vhost-net, vf, internal or veth)", name, kind);
+        return;
+    }
+
+    const struct vswrec_switch *other;
+    const struct vswrec_port *existing = find_port(ctx, name, &other);
+    if (existing) {
+        if (!may_exist) {
+            ctl_error(ctx, "port \"%s\" already exists on switch \"%s\" "
+                      "(--may-exist accepts an existing port)", name,
+                      other->name);
+        } else if (other != sw) {
+            ctl_error(ctx, "port \"%s\" exists on switch \"%s\", not \"%s\"",
+                      name, other->name, sw_name);
+        } else if (strcmp(existing->kind, kind)) {
+            ctl_error(ctx, "port \"%s\" exists as a %s port, not %s", name,
+                      existing->kind, kind);
+        }
+        return;
+    }
+
+    if (mac) {
+        bool multicast;
+        if (!valid_mac(mac, &multicast)) {
+            ctl_error(ctx, "port \"%s\": \"%s\" is not a MAC address "
+                      "(xx:xx:xx:xx:xx:xx)", name, mac);
+            return;
+        } else if (multicast) {
+            ctl_error(ctx, "port \"%s\": %s is a multicast address; a vNIC "
+                      "needs a unicast MAC", name, mac);
+            return;
+        }
+    }
+    if (mtu_s && !parse_int(mtu_s, 68, 65535, &mtu)) {
+        ctl_error(ctx, "port \"%s\": MTU \"%s\" is not in 68..65535", name,
+                  mtu_s);
+        return;
+    }
+    if (mtu_s && sw->mtu && mtu != *sw->mtu) {
+        ctl_error(ctx, "port \"%s\": MTU %"PRId64" does not match switch "
+                  "\"%s\"'s MTU %"PRId64" (every port of a switch has the "
+                  "switch's MTU; leave --mtu out)", name, mtu, sw_name,
+                  *sw->mtu);
+        return;
+    }
+    if (queues_s && !parse_int(queues_s, 1, 256, &queues)) {
+        ctl_error(ctx, "port \"%s\": --queues \"%s\" is not in 1..256",
+                  name, queues_s);
+        return;
+    }
+    if (queues_s && queues > 1 && strcmp(kind, "tap")
+        && strcmp(kind, "vhost-net") && strcmp(kind, "vf")) {
+        ctl_error(ctx, "port \"%s\": --queues is for tap, vhost-net and vf "
+                  "ports", name);
+        return;
+    }
+    if (iov_s && !parse_int(iov_s, 0, 100, &iov_weight)) {
+        ctl_error(ctx, "port \"%s\": --iov-weight \"%s\" is not in 0..100",
+                  name, iov_s);
+        return;
+    }
+    if (!strcmp(kind, "veth")) {
+        if (!netns) {
+            ctl_error(ctx, "port \"%s\": a veth port needs --netns NAME "
+                      "(the namespace its other end moves into)", name);
+            return;
+        }
+        char *path = xasprintf("/run/netns/%s", netns);
+        int missing = access(path, F_OK);
+        free(path);
+        if (missing && !strcmp(sw->host, vsw_host_id())) {
+            ctl_error(ctx, "port \"%s\": network namespace \"%s\" does not "
+                      "exist (ip netns add %s)", name, netns, netns);
+            return;
+        }
+    } else if (netns) {
+        ctl_error(ctx, "port \"%s\": --netns is for veth ports", name);
+        return;
+    }
+    if ((owner || group) && strcmp(kind, "tap") && strcmp(kind, "vhost-net")
+        && strcmp(kind, "vf")) {
+        ctl_error(ctx, "port \"%s\": --owner/--group are for tap, vhost-net "
+                  "and vf ports", name);
+        return;
+    }
+    if (owner && !getpwnam(owner) && strspn(owner, "0123456789")
+                                     != strlen(owner)) {
+        ctl_error(ctx, "port \"%s\": no user \"%s\" on this host", name,
+                  owner);
+        return;
+    }
+    if (group && !getgrnam(group) && strspn(group, "0123456789")
+                                     != strlen(group)) {
+        ctl_error(ctx, "port \"%s\": no group \"%s\" on this host", name,
+                  group);
+        return;
+    }
+
+    const char *vlan_mode = NULL;
+    int64_t tag = 0, *trunks = NULL;
+    size_t n_trunks = 0;
+    bool has_tag = false;
+    if (vlan) {
+        char *error = parse_vlan(vlan, &vlan_mode, &tag, &has_tag, &trunks,
+                                 &n_trunks);
+        if (error) {
+            ctl_error(ctx, "port \"%s\": --vlan %s", name, error);
+            free(error);
+            return;
+        }
+        char *path = xasprintf("/sys/class/net/%s/bridge/vlan_filtering",
+                               sw_name);
+        int missing = access(path, F_OK);
+        free(path);
+        if (vlan_mode && missing) {
+            ctl_error(ctx, "port \"%s\": VLAN settings need bridge VLAN "
+                      "filtering, which this kernel lacks "
+                      "(CONFIG_BRIDGE_VLAN_FILTERING); leave out --vlan or "
+                      "use a kernel that has it", name);
+            free(trunks);
+            return;
+        }
+    }
+
+    struct vswrec_port *p = vswrec_port_insert(ctx->txn);
+    vswrec_port_set_name(p, name);
+    vswrec_port_set_kind(p, kind);
+    char *gen = mac ? NULL : generate_mac();
+    vswrec_port_set_mac(p, mac ? mac : gen);
+    free(gen);
+    if (mtu_s) {
+        vswrec_port_set_mtu(p, &mtu, 1);
+    }
+    vswrec_port_set_queues(p, queues);
+    vswrec_port_set_netns(p, netns);
+    vswrec_port_set_owner(p, owner);
+    vswrec_port_set_group(p, group);
+    vswrec_port_set_iov_weight(p, iov_weight);
+    vswrec_port_set_vmq_weight(p, 100);
+    vswrec_port_set_vlan_mode(p, vlan_mode);
+    vswrec_port_set_tag(p, has_tag ? &tag : NULL, has_tag);
+    vswrec_port_set_trunks(p, trunks, n_trunks);
+    free(trunks);
+    vswrec_switch_update_ports_addvalue(sw, p);
+    vswctl_note_switch(sw_name);
+    vswctl_note_port(name);
+}
+
+static void
+cmd_del_port(struct ctl_context *ctx)
+{
+    const char *name = ctx->argv[ctx->argc - 1];
+    const struct vswrec_switch *sw;
+    const struct vswrec_port *p = find_port(ctx, name, &sw);
+
+    if (!p) {
+        if (!shash_find(&ctx->options, "--if-exists")) {
+            ctl_error(ctx, "no port named \"%s\" (--if-exists makes that not "
+                      "an error)", name);
+        }
+        return;
+    }
+    if (ctx->argc > 2 && strcmp(sw->name, ctx->argv[1])) {
+        ctl_error(ctx, "port \"%s\" is on switch \"%s\", not \"%s\"", name,
+                  sw->name, ctx->argv[1]);
+        return;
+    }
+    vswrec_switch_update_ports_delvalue(sw, p);
+    vswrec_port_delete(p);
+}
+
+static void
+add_cell(struct table *t, const char *text)
+{
+    table_add_cell(t)->text = xstrdup(text ? text : "");
+}
+
+static void
+cmd_list_ports(struct ctl_context *ctx)
+{
+    const char *only = ctx->argc > 1 ? ctx->argv[1] : NULL;
+    const struct vswrec_switch *sw;
+    struct table *t = xmalloc(sizeof *t);
+
+    if (only && !vswctl_find_switch(ctx, only)) {
+        ctl_error(ctx, "no switch named \"%s\"", only);
+        free(t);
+        return;
+    }
+    table_init(t);
+    table_add_column(t, "switch");
+    table_add_column(t, "port");
+    table_add_column(t, "kind");
+    table_add_column(t, "in_use");
+    table_add_column(t, "mac");
+    table_add_column(t, "state");
+    table_add_column(t, "ifindex");
+    table_add_column(t, "vm-id");
+    table_add_column(t, "iface-id");
+    table_add_column(t, "error");
+    VSWREC_SWITCH_FOR_EACH (sw, ctx->idl) {
+        if (strcmp(sw->host, vsw_host_id())
+            || (only && strcmp(sw->name, only))) {
+            continue;
+        }
+        for (size_t i = 0; i < sw->n_ports; i++) {
+            const struct vswrec_port *p = sw->ports[i];
+            const struct smap *ids = &p->external_ids;
+            table_add_row(t);
+            add_cell(t, sw->name);
+            add_cell(t, p->name);
+            add_cell(t, p->kind);
+            add_cell(t, smap_get(&p->status, "kind"));
+            add_cell(t, p->mac);
+            add_cell(t, smap_get_def(&p->status, "state", "pending"));
+            add_cell(t, smap_get(&p->status, "ifindex"));
+            add_cell(t, smap_get_def(ids, "vm-id",
+                                     smap_get(ids, "vm-uuid")));
+            add_cell(t, smap_get(ids, "iface-id"));
+            add_cell(t, smap_get(&p->status, "error"));
+        }
+    }
+    ctx->table = t;
+}
+
+const struct ctl_command_syntax vswctl_port_commands[] = {
+    {"add-port", 2, 2, "SWITCH PORT [--kind=tap|vhost-net|vf|internal|veth]"
+     " [--mac=MAC] [--mtu=N] [--queues=N] [--netns=NAME] [--iov-weight=N]"
+     " [--vlan=access:TAG|trunk:LIST[,native:TAG]] [--owner=USER]"
+     " [--group=GROUP]",
+     NULL, cmd_add_port, NULL,
+     "--may-exist,--kind=,--mac=,--mtu=,--queues=,--netns=,--iov-weight=,"
+     "--vlan=,--owner=,--group=", RW},
+    {"del-port", 1, 2, "[SWITCH] PORT", NULL, cmd_del_port, NULL,
+     "--if-exists", RW},
+    {"list-ports", 0, 1, "[SWITCH]", NULL, cmd_list_ports, NULL, "", RO},
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, RO},
+};

@@ -1,0 +1,139 @@
+/* Persistent taps; see tap.h. */
+#include <config.h>
+
+#include "datapath/tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "datapath/netlink.h"
+#include "util.h"
+
+static int
+tap_open(const char *name, unsigned int flags, int *fdp)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        int error = errno;
+        dp_nl_set_error(error, "open /dev/net/tun (is the tun module "
+                        "loaded?)");
+        return error;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = flags;
+    ovs_strlcpy(ifr.ifr_name, name, sizeof ifr.ifr_name);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        int error = errno;
+        dp_nl_set_error(error, "TUNSETIFF %s", name);
+        close(fd);
+        return error;
+    }
+    *fdp = fd;
+    return 0;
+}
+
+int
+dp_tap_create(const struct dp_tap_spec *spec, int *ifindex)
+{
+    unsigned int flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    int fd, error;
+
+    if (spec->multi_queue) {
+        flags |= IFF_MULTI_QUEUE;
+    }
+    dp_nl_count_modify();
+    error = tap_open(spec->name, flags, &fd);
+    if (error) {
+        dp_nl_count_failed();
+        return error;
+    }
+    const char *what = NULL;
+    if (spec->owner != (uid_t) -1
+        && ioctl(fd, TUNSETOWNER, (unsigned long) spec->owner) < 0) {
+        what = "TUNSETOWNER";
+    } else if (spec->group != (gid_t) -1
+               && ioctl(fd, TUNSETGROUP, (unsigned long) spec->group) < 0) {
+        what = "TUNSETGROUP";
+    } else if (ioctl(fd, TUNSETPERSIST, 1UL) < 0) {
+        what = "TUNSETPERSIST";
+    }
+    error = what ? errno : 0;
+    if (error) {
+        dp_nl_set_error(error, "%s %s", what, spec->name);
+        ioctl(fd, TUNSETPERSIST, 0UL);
+        dp_nl_count_failed();
+    }
+    close(fd);
+    if (!error) {
+        *ifindex = if_nametoindex(spec->name);
+        if (!*ifindex) {
+            error = ENODEV;
+            dp_nl_set_error(error, "tap %s vanished after creation",
+                            spec->name);
+        }
+    }
+    return error;
+}
+
+int
+dp_tap_open_queues(const char *name, bool multi_queue, int n, int fds[])
+{
+    unsigned int flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+
+    if (multi_queue) {
+        flags |= IFF_MULTI_QUEUE;
+    }
+    for (int i = 0; i < n; i++) {
+        int error = tap_open(name, flags, &fds[i]);
+        if (error) {
+            while (i-- > 0) {
+                close(fds[i]);
+            }
+            return error;
+        }
+    }
+    return 0;
+}
+
+static bool
+read_sysfs_long(const char *name, const char *attr, long *value, int base)
+{
+    char path[128], buf[64];
+
+    snprintf(path, sizeof path, "/sys/class/net/%s/%s", name, attr);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        return false;
+    }
+    bool ok = fgets(buf, sizeof buf, f) != NULL;
+    fclose(f);
+    if (ok) {
+        *value = strtol(buf, NULL, base);
+    }
+    return ok;
+}
+
+bool
+dp_tap_read_info(const char *name, struct dp_tap_info *info)
+{
+    long flags;
+
+    if (!read_sysfs_long(name, "tun_flags", &flags, 16)) {
+        return false;
+    }
+    info->flags = flags;
+    if (!read_sysfs_long(name, "owner", &info->owner, 10)) {
+        info->owner = -1;
+    }
+    if (!read_sysfs_long(name, "group", &info->group, 10)) {
+        info->group = -1;
+    }
+    return true;
+}

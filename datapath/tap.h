@@ -1,0 +1,39 @@
+/* Persistent taps (/dev/net/tun): the software vNIC of a VM.
+ *
+ * vsw creates each tap with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR (plus
+ * IFF_MULTI_QUEUE for more than one queue pair), makes it persistent and
+ * hands it to the VM manager's user/group, so that QEMU can open it by name
+ * ("-netdev tap,ifname=...,script=no") without privileges.  For vhost-net
+ * ports it also opens the queue fds that are passed to the VM manager. */
+#ifndef DATAPATH_TAP_H
+#define DATAPATH_TAP_H 1
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct dp_tap_spec {
+    const char *name;
+    bool multi_queue;
+    uid_t owner;                /* (uid_t) -1: none. */
+    gid_t group;                /* (gid_t) -1: none. */
+};
+
+/* Creates persistent tap 'spec->name' and stores its ifindex.  Returns 0
+ * or a positive errno (dp_nl_error() says why).  Counted as a modifying
+ * request. */
+int dp_tap_create(const struct dp_tap_spec *, int *ifindex);
+
+/* Opens 'n' queues of existing tap 'name' into 'fds' (attached, vnet-hdr).
+ * Returns 0 or a positive errno; on failure no fd stays open. */
+int dp_tap_open_queues(const char *name, bool multi_queue, int n, int fds[]);
+
+/* What sysfs says of tap 'name': its IFF_* tun flags and owner/group (-1
+ * if none).  Returns false if 'name' is not a tap. */
+struct dp_tap_info {
+    unsigned int flags;
+    long owner;
+    long group;
+};
+bool dp_tap_read_info(const char *name, struct dp_tap_info *);
+
+#endif /* datapath/tap.h */

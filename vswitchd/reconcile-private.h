@@ -1,0 +1,29 @@
+/* Helpers shared by reconcile.c (switches) and reconcile-port.c (ports).
+ * Each records a failure as a sentence in 'error' and clears '*ok'. */
+#ifndef VSWITCHD_RECONCILE_PRIVATE_H
+#define VSWITCHD_RECONCILE_PRIVATE_H 1
+
+#include <stdbool.h>
+
+#include "openvswitch/compiler.h"
+
+struct dp_link;
+struct dp_links;
+struct ds;
+struct rc_ops;
+
+void rc_err(bool *ok, struct ds *error, const char *fmt, ...)
+    OVS_PRINTF_FORMAT(3, 4);
+
+/* Brings link 'ifindex' ('link' as dumped, or NULL if just created) up
+ * unless it is.  Returns true if it made a call. */
+bool rc_ensure_up(bool *ok, struct ds *error, const struct dp_link *link,
+                  int ifindex, const char *what, const struct rc_ops *);
+
+/* Renames our 'link' to 'name' unless it has that name.  Returns true if it
+ * made a call. */
+bool rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *,
+                    const struct dp_link *link, const char *name,
+                    const struct rc_ops *);
+
+#endif /* vswitchd/reconcile-private.h */
