@@ -27,6 +27,8 @@ void
 dp_links_init(struct dp_links *links)
 {
     hmap_init(&links->by_index);
+    links->have_vlans = false;
+    dp_vlan_table_init(&links->vlans);
 }
 
 static void
@@ -48,6 +50,7 @@ dp_links_destroy(struct dp_links *links)
     if (links) {
         dp_links_clear(links);
         hmap_destroy(&links->by_index);
+        dp_vlan_table_destroy(&links->vlans);
     }
 }
 
@@ -85,6 +88,17 @@ add_rtnl_link(struct nl_object *obj, void *links_)
     }
     int32_t nsid;
     link.peer_elsewhere = !rtnl_link_get_link_netnsid(rl, &nsid);
+    link.vlan_filtering = -1;
+    if (link.kind && !strcmp(link.kind, "bridge")) {
+        char path[128], c = 0;
+        snprintf(path, sizeof path,
+                 "/sys/class/net/%s/bridge/vlan_filtering", link.name);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            link.vlan_filtering = fread(&c, 1, 1, f) == 1 && c == '1';
+            fclose(f);
+        }
+    }
     dp_links_add(links_, &link);
 }
 
@@ -103,6 +117,14 @@ dp_links_dump(struct dp_links *links)
     nl_cache_foreach(cache, add_rtnl_link, links);
     nl_cache_free(cache);
     return 0;
+}
+
+int
+dp_links_dump_vlans(struct dp_links *links)
+{
+    int error = dp_vlan_dump(&links->vlans);
+    links->have_vlans = !error;
+    return error;
 }
 
 const struct dp_link *

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "datapath/vlan.h"
 #include "openvswitch/hmap.h"
 
 struct dp_link {
@@ -24,10 +25,14 @@ struct dp_link {
     int mtu;
     char mac[18];               /* "xx:xx:xx:xx:xx:xx", "" if none. */
     bool peer_elsewhere;        /* 'peer' is in another namespace. */
+    int vlan_filtering;         /* Bridges: 0 or 1; -1: not a bridge, or a
+                                 * kernel without VLAN filtering. */
 };
 
 struct dp_links {
     struct hmap by_index;
+    bool have_vlans;            /* 'vlans' was dumped (dp_links_dump_vlans). */
+    struct dp_vlan_table vlans;
 };
 
 void dp_links_init(struct dp_links *);
@@ -36,6 +41,10 @@ void dp_links_destroy(struct dp_links *);
 /* Replaces the contents of 'links' by a fresh dump of the kernel's links.
  * Returns 0 or a positive errno. */
 int dp_links_dump(struct dp_links *);
+
+/* Adds every bridge port's VLANs to 'links' (a second dump).  Returns 0 or a
+ * positive errno. */
+int dp_links_dump_vlans(struct dp_links *);
 
 /* Adds a copy of 'link' to 'links' (used by the dump and by unit tests). */
 void dp_links_add(struct dp_links *, const struct dp_link *);

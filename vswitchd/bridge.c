@@ -128,6 +128,22 @@ resolve_id(const char *name, bool user)
     return gr ? (long) gr->gr_gid : -2;
 }
 
+/* Whether bridge 'name' has VLAN filtering: 1 yes, 0 the kernel lacks it,
+ * -1 no bridge yet (the next pass asks again). */
+static int
+vlan_filtering_support(const char *name)
+{
+    char path[64];
+
+    snprintf(path, sizeof path, "/sys/class/net/%s/bridge", name);
+    if (access(path, F_OK)) {
+        return -1;
+    }
+    snprintf(path, sizeof path, "/sys/class/net/%s/bridge/vlan_filtering",
+             name);
+    return !access(path, F_OK);
+}
+
 /* Per-port strings that live as long as one pass. */
 struct port_strings {
     char *config_error;
@@ -169,18 +185,30 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
         strs->config_error = xasprintf(
             "port %s: a veth port needs a network namespace (vswctl set "
             "port %s netns=NAME)", p->name, p->name);
-    } else if (p->vlan_mode) {
-        char path[64];
-        snprintf(path, sizeof path, "/sys/class/net/%s/bridge/vlan_filtering",
-                 sw->name);
+    } else if (p->vlan_mode && vlan_filtering_support(sw->name) <= 0) {
+        /* Never attach a VLAN port untagged, not even for one pass. */
         strs->config_error = xasprintf(
-            !access(path, F_OK)
-            ? "port %s: VLAN settings are not applied by this version of "
-              "vswitchd; the port stays off the switch rather than join "
-              "it untagged"
+            vlan_filtering_support(sw->name) < 0
+            ? "port %s: waiting for the switch's bridge"
             : "port %s: VLAN settings need bridge VLAN filtering, which "
               "this kernel lacks (CONFIG_BRIDGE_VLAN_FILTERING); the port "
               "stays off the switch rather than join it untagged", p->name);
+    } else if (p->vlan_mode && !strcmp(p->vlan_mode, "access") && !p->tag) {
+        strs->config_error = xasprintf(
+            "port %s: an access port needs a VLAN (vswctl set port %s "
+            "tag=N)", p->name, p->name);
+    } else if (p->vlan_mode && !strcmp(p->vlan_mode, "trunk")
+               && !p->n_trunks) {
+        strs->config_error = xasprintf(
+            "port %s: a trunk needs VLANs (vswctl set port %s "
+            "trunks=10,20)", p->name, p->name);
+    }
+    if (p->vlan_mode) {
+        rc->vlan_mode = (!strcmp(p->vlan_mode, "access") ? RC_VLAN_ACCESS
+                         : RC_VLAN_TRUNK);
+        rc->tag = p->tag ? *p->tag : 0;
+        rc->trunks = p->trunks;
+        rc->n_trunks = p->n_trunks;
     }
     rc->config_error = strs->config_error;
     rc->mtu = sw->mtu ? *sw->mtu : p->mtu ? *p->mtu : 0;
@@ -338,6 +366,15 @@ reconcile_pass(const struct vswrec_root *root)
     dp_links_init(&links);
     bool settled = false;
     int error = dp_links_dump(&links);
+    bool vlans = false;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < rcs[i].n_ports; j++) {
+            vlans |= rcs[i].ports[j].vlan_mode != RC_VLAN_NONE;
+        }
+    }
+    if (!error && vlans) {
+        error = dp_links_dump_vlans(&links);
+    }
     if (error) {
         VLOG_ERR("cannot read the kernel's links: %s", dp_nl_error());
     } else {

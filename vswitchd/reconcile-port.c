@@ -14,6 +14,7 @@
 
 #include "datapath/link.h"
 #include "datapath/tap.h"
+#include "datapath/vlan.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
@@ -353,5 +354,133 @@ rc_converge_ports(struct rc_switch *sw, int br_ifindex,
         struct rc_port *port = &sw->ports[i];
         port->ifindex = port->host_ifindex = 0;
         converge_port(sw, port, br_ifindex, links, ops, changed);
+    }
+}
+
+/* ---- VLANs ------------------------------------------------------------- */
+
+/* The VLANs 'port' should have: flags[vid] as in datapath/vlan.h. */
+static void
+port_vlans(const struct rc_port *port, uint8_t flags[4096])
+{
+    memset(flags, 0, 4096);
+    switch (port->vlan_mode) {
+    case RC_VLAN_NONE:
+        flags[1] = DP_VLAN_MEMBER | DP_VLAN_PVID | DP_VLAN_UNTAGGED;
+        break;
+    case RC_VLAN_ACCESS:
+        flags[port->tag] = DP_VLAN_MEMBER | DP_VLAN_PVID | DP_VLAN_UNTAGGED;
+        break;
+    case RC_VLAN_TRUNK:
+        for (size_t i = 0; i < port->n_trunks; i++) {
+            if (port->trunks[i] > 0 && port->trunks[i] < 4095) {
+                flags[port->trunks[i]] = DP_VLAN_MEMBER;
+            }
+        }
+        if (port->tag) {
+            flags[port->tag] = DP_VLAN_MEMBER | DP_VLAN_PVID
+                               | DP_VLAN_UNTAGGED;
+        }
+        break;
+    }
+}
+
+/* Makes port 'ifindex''s VLANs 'want', changing only what differs; runs
+ * of neighbouring VLANs with the same change go in one request. */
+static void
+apply_vlans(int ifindex, const char *name, const uint8_t want[4096],
+            const struct dp_links *links, const struct rc_ops *ops,
+            bool *ok, struct ds *error, bool *changed)
+{
+    const struct dp_vlan_port *cur = dp_vlan_table_find(&links->vlans,
+                                                        ifindex);
+    static const uint8_t none[4096];
+    const uint8_t *have = cur ? cur->flags : none;
+
+    for (int vid = 1; vid < 4095; ) {
+        if (have[vid] == want[vid]) {
+            vid++;
+            continue;
+        }
+        /* A run of VLANs needing the same change (a PVID stands alone). */
+        int hi = vid;
+        while (hi + 1 < 4095 && !(want[vid] & DP_VLAN_PVID)
+               && have[hi + 1] != want[hi + 1]
+               && want[hi + 1] == want[vid] && have[hi + 1] == have[vid]) {
+            hi++;
+        }
+        *changed = true;
+        int err = want[vid] ? ops->vlan_add(ifindex, vid, hi, want[vid])
+                            : ops->vlan_del(ifindex, vid, hi);
+        if (err) {
+            rc_err(ok, error, "cannot set VLAN%s %d%s%.0d on %s: %s",
+                   hi > vid ? "s" : "", vid, hi > vid ? "-" : "",
+                   hi > vid ? hi : 0, name, ops->error());
+        }
+        vid = hi + 1;
+    }
+}
+
+void
+rc_converge_vlans(struct rc_switch *sw, int br_ifindex,
+                  const struct dp_links *links, const struct rc_ops *ops,
+                  bool *changed)
+{
+    bool wanted = false;
+    for (size_t i = 0; i < sw->n_ports; i++) {
+        const struct rc_port *p = &sw->ports[i];
+        wanted |= p->vlan_mode != RC_VLAN_NONE && !p->config_error;
+    }
+    const struct dp_link *br = dp_links_by_index(links, br_ifindex);
+    if (!wanted || !br || br->vlan_filtering < 0) {
+        return;         /* Nothing to do, or refused in fill (no support). */
+    }
+    if (!br->vlan_filtering) {
+        *changed = true;
+        if (ops->vlan_filtering(br_ifindex, true)) {
+            rc_err(&sw->ok, &sw->error, "cannot turn on VLAN filtering on "
+                   "bridge %s: %s", sw->name, ops->error());
+        } else {
+            VLOG_INFO("switch %s: VLAN filtering on", sw->name);
+        }
+        return;         /* The next pass sees the ports' default VLANs. */
+    }
+    if (!links->have_vlans) {
+        return;
+    }
+
+    /* Ports. */
+    uint8_t want[4096], trunk[4096];
+    memset(trunk, 0, sizeof trunk);
+    for (size_t i = 0; i < sw->n_ports; i++) {
+        struct rc_port *p = &sw->ports[i];
+        if (p->config_error || !p->ifindex) {
+            continue;
+        }
+        port_vlans(p, want);
+        for (int v = 2; v < 4095; v++) {
+            if (want[v]) {
+                trunk[v] = DP_VLAN_MEMBER;
+            }
+        }
+        apply_vlans(p->ifindex, p->name, want, links, ops, &p->ok,
+                    &p->error, changed);
+    }
+
+    /* The uplink is a trunk of every VLAN the ports use, plus the untagged
+     * domain; the host port is in the untagged domain. */
+    trunk[1] = DP_VLAN_MEMBER | DP_VLAN_PVID | DP_VLAN_UNTAGGED;
+    if (sw->uplink_ifindex) {
+        apply_vlans(sw->uplink_ifindex, sw->uplink, trunk, links, ops,
+                    &sw->ok, &sw->error, changed);
+    }
+    char *peer_tag = rc_tag(&sw->uuid, "host-peer");
+    const struct dp_link *peer = dp_links_by_alias(links, peer_tag);
+    free(peer_tag);
+    if (peer) {
+        memset(want, 0, sizeof want);
+        want[1] = DP_VLAN_MEMBER | DP_VLAN_PVID | DP_VLAN_UNTAGGED;
+        apply_vlans(peer->ifindex, peer->name, want, links, ops, &sw->ok,
+                    &sw->error, changed);
     }
 }

@@ -16,6 +16,7 @@
 #include "datapath/netlink.h"
 #include "datapath/tap.h"
 #include "datapath/veth.h"
+#include "datapath/vlan.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 #include "uuid.h"
@@ -35,6 +36,9 @@ const struct rc_ops rc_kernel_ops = {
     .set_netns = dp_link_set_netns,
     .tap_create = dp_tap_create,
     .tap_info = dp_tap_read_info,
+    .vlan_filtering = dp_vlan_set_filtering,
+    .vlan_add = dp_vlan_add,
+    .vlan_del = dp_vlan_del,
     .error = dp_nl_error,
 };
 
@@ -445,6 +449,7 @@ rc_reconcile(struct rc_switch *switches, size_t n,
         converge_host_port(sw, br, links, ops, &changed);
         if (br) {
             rc_converge_ports(sw, br, links, ops, &changed);
+            rc_converge_vlans(sw, br, links, ops, &changed);
         } else {
             for (size_t j = 0; j < sw->n_ports; j++) {
                 struct rc_port *port = &sw->ports[j];

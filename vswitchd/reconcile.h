@@ -42,6 +42,10 @@ struct rc_port {
     const char *netns;          /* For veth. */
     const char *peer_name;      /* For veth: name inside 'netns'. */
     bool vhost_available;       /* /dev/vhost-net exists. */
+    enum { RC_VLAN_NONE, RC_VLAN_ACCESS, RC_VLAN_TRUNK } vlan_mode;
+    int tag;                    /* Access VLAN, or a trunk's native one. */
+    const int64_t *trunks;      /* A trunk's tagged VLANs. */
+    size_t n_trunks;
     const char *config_error;   /* Why the port cannot be realized, or
                                  * NULL: the device is then left alone. */
 
@@ -93,6 +97,9 @@ struct rc_ops {
     int (*set_netns)(int ifindex, const char *netns, const char *name);
     int (*tap_create)(const struct dp_tap_spec *, int *ifindex);
     bool (*tap_info)(const char *name, struct dp_tap_info *);  /* Reads. */
+    int (*vlan_filtering)(int bridge_ifindex, bool on);
+    int (*vlan_add)(int ifindex, int lo, int hi, unsigned int flags);
+    int (*vlan_del)(int ifindex, int lo, int hi);
     const char *(*error)(void);
 };
 
@@ -131,6 +138,13 @@ void rc_port_peer_name(const struct uuid *, char buf[16]);
 void rc_converge_ports(struct rc_switch *sw, int br_ifindex,
                        const struct dp_links *, const struct rc_ops *,
                        bool *changed);
+/* VLANs (reconcile-port.c): once any port of 'sw' has VLAN settings, turns
+ * on the bridge's VLAN filtering and gives each port, the uplink and the
+ * host port their VLANs.  Needs 'links' with VLANs dumped. */
+void rc_converge_vlans(struct rc_switch *sw, int br_ifindex,
+                       const struct dp_links *, const struct rc_ops *,
+                       bool *changed);
+
 /* Whether 'sw' wants the object tagged with port role 'role' (e.g.
  * "port:<uuid>"). */
 bool rc_port_wants_role(const struct rc_switch *sw, const char *role);

@@ -76,8 +76,9 @@ cp "$here/guest/init" "$root/init"
 chmod +x "$root/init"
 cp "$here/guest/lib.sh" "$root/lab/"
 cp -r "$here/tests" "$root/lab/"
-echo "root:x:0:0:root:/:/bin/sh" > "$root/etc/passwd"
+printf "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n" > "$root/etc/passwd"
 echo "root:x:0:" > "$root/etc/group"
+: > "$root/etc/resolv.conf"
 
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) \
     | gzip -1 > "$out"

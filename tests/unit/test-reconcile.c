@@ -125,6 +125,27 @@ rec_tap_info(const char *name, struct dp_tap_info *info)
     return true;
 }
 
+static int
+rec_vlan_filtering(int ifindex, bool on)
+{
+    ds_put_format(&calls, "vlan_filtering %d %d\n", ifindex, on);
+    return op_result("vlan_filtering");
+}
+
+static int
+rec_vlan_add(int ifindex, int lo, int hi, unsigned int flags)
+{
+    ds_put_format(&calls, "vlan_add %d %d-%d %#x\n", ifindex, lo, hi, flags);
+    return op_result("vlan_add");
+}
+
+static int
+rec_vlan_del(int ifindex, int lo, int hi)
+{
+    ds_put_format(&calls, "vlan_del %d %d-%d\n", ifindex, lo, hi);
+    return op_result("vlan_del");
+}
+
 static const char *
 rec_error(void)
 {
@@ -144,6 +165,9 @@ static const struct rc_ops rec_ops = {
     .set_netns = rec_set_netns,
     .tap_create = rec_tap_create,
     .tap_info = rec_tap_info,
+    .vlan_filtering = rec_vlan_filtering,
+    .vlan_add = rec_vlan_add,
+    .vlan_del = rec_vlan_del,
     .error = rec_error,
 };
 
@@ -630,6 +654,68 @@ test_tap_mac(void **state)
     assert_string_equal(buf, "fe:54:00:aa:bb:cc");
 }
 
+static void
+test_vlans(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct rc_port ports[2];
+    char *br = tag(NULL), *t = tap_tag();
+    int64_t trunks[] = { 10, 11, 12, 20 };
+
+    dp_links_init(&links);
+    add_converged_tap(&links, br, t);
+    /* vlan_filtering on, and tap0 with the kernel's default PVID 1. */
+    struct dp_link *brl = CONST_CAST(struct dp_link *,
+                                     dp_links_by_index(&links, 10));
+    brl->vlan_filtering = 1;
+    links.have_vlans = true;
+    dp_vlan_table_add(&links.vlans, 20)->flags[1]
+        = DP_VLAN_MEMBER | DP_VLAN_PVID | DP_VLAN_UNTAGGED;
+
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    make_tap_port(&ports[0]);
+    ports[0].vlan_mode = RC_VLAN_ACCESS;
+    ports[0].tag = 10;
+    sw.ports = ports;
+    sw.n_ports = 1;
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops));
+    assert_string_equal(ds_cstr(&calls),
+                        "vlan_del 20 1-1\n"
+                        "vlan_add 20 10-10 0x7\n");
+
+    /* The same port as a trunk with native VLAN 20: one range request for
+     * 11-12 (10 is already there, but no longer untagged). */
+    ds_clear(&calls);
+    dp_vlan_table_add(&links.vlans, 20)->flags[1] = 0;
+    dp_vlan_table_add(&links.vlans, 20)->flags[10]
+        = DP_VLAN_MEMBER | DP_VLAN_PVID | DP_VLAN_UNTAGGED;
+    ports[0].vlan_mode = RC_VLAN_TRUNK;
+    ports[0].tag = 20;
+    ports[0].trunks = trunks;
+    ports[0].n_trunks = 3;
+    rc_reconcile(&sw, 1, &links, &rec_ops);
+    assert_string_equal(ds_cstr(&calls),
+                        "vlan_add 20 10-10 0x1\n"
+                        "vlan_add 20 11-12 0x1\n"
+                        "vlan_add 20 20-20 0x7\n");
+
+    /* Converged: nothing. */
+    ds_clear(&calls);
+    struct dp_vlan_port *vp = dp_vlan_table_add(&links.vlans, 20);
+    vp->flags[10] = vp->flags[11] = vp->flags[12] = DP_VLAN_MEMBER;
+    vp->flags[20] = DP_VLAN_MEMBER | DP_VLAN_PVID | DP_VLAN_UNTAGGED;
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops));
+    assert_string_equal(ds_cstr(&calls), "");
+
+    free(br);
+    free(t);
+    rc_port_destroy(&ports[0]);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
 int
 main(void)
 {
@@ -661,6 +747,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_vf_falls_back_to_tap, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tap_mac, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vlans, setup, teardown),
     };
     return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);
 }
