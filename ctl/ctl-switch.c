@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl/vswctl.h"
 #include "datapath/ifname.h"
@@ -99,6 +100,7 @@ cmd_add_switch(struct ctl_context *ctx)
     const char *host_port = shash_find_data(&ctx->options, "--host-port");
     bool iov = shash_find(&ctx->options, "--iov") != NULL;
     bool no_mgmt = shash_find(&ctx->options, "--no-management-os") != NULL;
+    bool iov_fallback = shash_find(&ctx->options, "--iov-fallback") != NULL;
     const char *why;
 
     if ((why = dp_ifname_check(name))) {
@@ -164,6 +166,25 @@ cmd_add_switch(struct ctl_context *ctx)
         char *error = check_uplink(ctx, name, uplink);
         if (error) {
             ctx->error = error;
+            return;
+        }
+    }
+    if (iov && !external) {
+        ctl_error(ctx, "switch \"%s\": SR-IOV needs an external switch "
+                  "whose uplink is the NIC's PF (--uplink IFNAME)", name);
+        return;
+    }
+    if (iov && !iov_fallback) {
+        char *path = xasprintf("/sys/class/net/%s/device/sriov_numvfs",
+                               uplink);
+        int missing = access(path, F_OK);
+        free(path);
+        if (missing) {
+            ctl_error(ctx, "switch \"%s\": uplink %s has no SR-IOV "
+                      "capability (no sriov_numvfs: not a PF, or its driver "
+                      "lacks SR-IOV); create the switch without --iov, or "
+                      "add --iov-fallback to run it in software until "
+                      "SR-IOV can be delivered", name, uplink);
             return;
         }
     }
@@ -319,6 +340,16 @@ cmd_show(struct ctl_context *ctx)
             ds_put_format(s, ", uplink %s", sw->uplink);
         }
         ds_put_format(s, ", SR-IOV %s\n", sw->iov ? "on" : "off");
+        if (sw->iov) {
+            const char *sup = smap_get(&sw->status, "iov_support");
+            const char *why = smap_get(&sw->status, "iov_reasons");
+            ds_put_format(s, "    SR-IOV: %s, VFs %s in use of %s%s%s\n",
+                          sup && !strcmp(sup, "true") ? "delivered"
+                          : "not delivered",
+                          smap_get_def(&sw->status, "vfs_in_use", "?"),
+                          smap_get_def(&sw->status, "vf_capacity", "?"),
+                          why ? "; " : "", why ? why : "");
+        }
         ds_put_format(s, "    state: %s", switch_state(sw));
         if (br) {
             ds_put_format(s, " (bridge %s, ifindex %s)", sw->name, br);
@@ -362,9 +393,11 @@ cmd_show(struct ctl_context *ctx)
 
 const struct ctl_command_syntax vswctl_switch_commands[] = {
     {"add-switch", 1, 1, "NAME [--type=external|internal|private] "
-     "[--uplink=IF] [--iov] [--no-management-os] [--host-port=IF]",
+     "[--uplink=IF] [--iov [--iov-fallback]] [--no-management-os] "
+     "[--host-port=IF]",
      NULL, cmd_add_switch, NULL,
-     "--may-exist,--type=,--uplink=,--iov,--no-management-os,--host-port=",
+     "--may-exist,--type=,--uplink=,--iov,--iov-fallback,--no-management-os,"
+     "--host-port=",
      RW},
     {"del-switch", 1, 1, "NAME", NULL, cmd_del_switch, NULL, "--if-exists",
      RW},

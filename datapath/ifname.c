@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,4 +66,19 @@ dp_ifname_lookup(const char *name, struct dp_ifname_info *info)
     }
     snprintf(path, sizeof path, "/sys/class/net/%s/ifalias", name);
     read_line(path, info->alias, sizeof info->alias);
+}
+
+bool
+dp_sysfs_read_long(const char *ifname, const char *attr, int base,
+                   long *value)
+{
+    char path[PATH_MAX], buf[64];
+
+    snprintf(path, sizeof path, "/sys/class/net/%s/%s", ifname, attr);
+    read_line(path, buf, sizeof buf);
+    if (!buf[0]) {
+        return false;
+    }
+    *value = strtol(buf, NULL, base);
+    return true;
 }

@@ -21,4 +21,10 @@ struct dp_ifname_info {
 };
 void dp_ifname_lookup(const char *name, struct dp_ifname_info *);
 
+/* Reads the number in sysfs file "/sys/class/net/IFNAME/ATTR" (ATTR may
+ * have a directory, e.g. "device/sriov_numvfs") in 'base'.  Returns false
+ * if there is no such file. */
+bool dp_sysfs_read_long(const char *ifname, const char *attr, int base,
+                        long *value);
+
 #endif /* datapath/ifname.h */

@@ -8,6 +8,7 @@
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/cache.h>
+#include <netlink/data.h>
 #include <netlink/msg.h>
 #include <netlink/route/link.h>
 #include <fcntl.h>
@@ -88,6 +89,18 @@ add_rtnl_link(struct nl_object *obj, void *links_)
     }
     int32_t nsid;
     link.peer_elsewhere = !rtnl_link_get_link_netnsid(rl, &nsid);
+    const char *ppn = rtnl_link_get_phys_port_name(rl);
+    if (ppn) {
+        ovs_strlcpy(link.phys_port_name, ppn, sizeof link.phys_port_name);
+    }
+    struct nl_data *swid = rtnl_link_get_phys_switch_id(rl);
+    if (swid) {
+        const uint8_t *d = nl_data_get(swid);
+        size_t len = MIN(nl_data_get_size(swid), 31);
+        for (size_t i = 0; i < len; i++) {
+            snprintf(link.phys_switch_id + 2 * i, 3, "%02x", d[i]);
+        }
+    }
     link.vlan_filtering = -1;
     if (link.kind && !strcmp(link.kind, "bridge")) {
         char path[128], c = 0;

@@ -27,6 +27,8 @@ struct dp_link {
     bool peer_elsewhere;        /* 'peer' is in another namespace. */
     int vlan_filtering;         /* Bridges: 0 or 1; -1: not a bridge, or a
                                  * kernel without VLAN filtering. */
+    char phys_port_name[32];    /* "p0", "pf0vf1", ... or "". */
+    char phys_switch_id[64];    /* Hex, or "" if none. */
 };
 
 struct dp_links {

@@ -26,6 +26,8 @@ VLOG_DEFINE_THIS_MODULE(dp_netlink);
 #endif
 
 static struct nl_sock *req_sock;
+static struct nl_sock *genl_sock;
+static bool genl_tried;
 static struct nl_sock *notify_sock;
 static struct dp_nl_counters counters;
 
@@ -75,31 +77,6 @@ error_cb(struct sockaddr_nl *nla OVS_UNUSED, struct nlmsgerr *err,
     return NL_STOP;
 }
 
-static struct nl_sock *
-open_socket(void)
-{
-    struct nl_sock *sk = nl_socket_alloc();
-    if (!sk || nl_connect(sk, NETLINK_ROUTE) < 0) {
-        ovs_fatal(0, "cannot open an rtnetlink socket");
-    }
-    int one = 1;
-    setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK,
-               &one, sizeof one);
-    setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK,
-               &one, sizeof one);
-    return sk;
-}
-
-struct nl_sock *
-dp_nl_sock(void)
-{
-    if (!req_sock) {
-        req_sock = open_socket();
-        nl_socket_modify_err_cb(req_sock, NL_CB_CUSTOM, error_cb, NULL);
-    }
-    return req_sock;
-}
-
 static void
 format_error(void)
 {
@@ -112,32 +89,98 @@ format_error(void)
     }
 }
 
-int
-dp_nl_modify(struct nl_msg *msg)
+static struct nl_sock *
+open_socket_proto(int protocol)
 {
-    struct nl_sock *sk = dp_nl_sock();
+    struct nl_sock *sk = nl_socket_alloc();
+    if (!sk || nl_connect(sk, protocol) < 0) {
+        if (sk) {
+            nl_socket_free(sk);
+        }
+        return NULL;
+    }
+    int one = 1;
+    setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK,
+               &one, sizeof one);
+    setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK,
+               &one, sizeof one);
+    nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, error_cb, NULL);
+    nl_socket_disable_auto_ack(sk);
+    return sk;
+}
 
-    counters.modify++;
+static struct nl_sock *
+open_socket(void)
+{
+    struct nl_sock *sk = open_socket_proto(NETLINK_ROUTE);
+    if (!sk) {
+        ovs_fatal(0, "cannot open an rtnetlink socket");
+    }
+    return sk;
+}
+
+struct nl_sock *
+dp_nl_genl_sock(void)
+{
+    if (!genl_tried) {
+        genl_tried = true;
+        genl_sock = open_socket_proto(NETLINK_GENERIC);
+    }
+    return genl_sock;
+}
+
+int
+dp_nl_transact(struct nl_sock *sk, struct nl_msg *msg, bool modify,
+               int (*cb)(struct nl_msg *, void *), void *arg)
+{
+    if (modify) {
+        counters.modify++;
+    }
     last_errno = 0;
     last_extack[0] = '\0';
 
+    /* Our sockets do not let libnl add NLM_F_ACK by itself: a request
+     * that wants an ACK says so (every modifying one), a request with
+     * replies is read to its end, and no stray ACK is left for the next
+     * request to mistake for its own. */
     int rc = nl_send_auto(sk, msg);
     nlmsg_free(msg);
-    if (rc >= 0) {
+    if (rc >= 0 && cb) {
+        struct nl_cb *c = nl_cb_clone(nl_socket_get_cb(sk));
+        nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, cb, arg);
+        rc = nl_recvmsgs(sk, c);
+        nl_cb_put(c);
+    } else if (rc >= 0) {
         rc = nl_wait_for_ack(sk);
     }
     if (rc < 0) {
         if (!last_errno) {
-            /* Failed before the kernel answered (libnl's own error). */
             last_errno = EPROTO;
             snprintf(last_extack, sizeof last_extack, "netlink: %s",
                      nl_geterror(rc));
         }
-        counters.modify_failed++;
+        if (modify) {
+            counters.modify_failed++;
+        }
         format_error();
         return last_errno;
     }
     return 0;
+}
+
+struct nl_sock *
+dp_nl_sock(void)
+{
+    if (!req_sock) {
+        req_sock = open_socket();
+    }
+    return req_sock;
+}
+
+int
+dp_nl_modify(struct nl_msg *msg)
+{
+    return dp_nl_transact(dp_nl_sock(), msg, true, NULL, NULL);
 }
 
 void

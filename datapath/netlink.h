@@ -26,6 +26,17 @@ struct nl_sock *dp_nl_sock(void);
  * dp_nl_error() describes it. */
 int dp_nl_modify(struct nl_msg *msg);
 
+/* The generic-netlink socket (devlink, ethtool), created on first use with
+ * extended ACK; NULL if the kernel has no generic netlink. */
+struct nl_sock *dp_nl_genl_sock(void);
+
+/* Sends 'msg' on 'sk' and feeds each reply message to 'cb' (may be NULL),
+ * then waits for the ACK.  'modify' says whether the request changes the
+ * kernel (it is then counted).  Takes ownership of 'msg'.  Returns 0 or a
+ * positive errno; on failure dp_nl_error() has the kernel's words. */
+int dp_nl_transact(struct nl_sock *sk, struct nl_msg *msg, bool modify,
+                   int (*cb)(struct nl_msg *, void *), void *arg);
+
 /* Counts a dump (read-only request) made through the request socket. */
 void dp_nl_count_dump(void);
 

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "datapath/ifname.h"
 #include "datapath/netlink.h"
 #include "util.h"
 
@@ -102,37 +103,19 @@ dp_tap_open_queues(const char *name, bool multi_queue, int n, int fds[])
     return 0;
 }
 
-static bool
-read_sysfs_long(const char *name, const char *attr, long *value, int base)
-{
-    char path[128], buf[64];
-
-    snprintf(path, sizeof path, "/sys/class/net/%s/%s", name, attr);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        return false;
-    }
-    bool ok = fgets(buf, sizeof buf, f) != NULL;
-    fclose(f);
-    if (ok) {
-        *value = strtol(buf, NULL, base);
-    }
-    return ok;
-}
-
 bool
 dp_tap_read_info(const char *name, struct dp_tap_info *info)
 {
     long flags;
 
-    if (!read_sysfs_long(name, "tun_flags", &flags, 16)) {
+    if (!dp_sysfs_read_long(name, "tun_flags", 16, &flags)) {
         return false;
     }
     info->flags = flags;
-    if (!read_sysfs_long(name, "owner", &info->owner, 10)) {
+    if (!dp_sysfs_read_long(name, "owner", 10, &info->owner)) {
         info->owner = -1;
     }
-    if (!read_sysfs_long(name, "group", &info->group, 10)) {
+    if (!dp_sysfs_read_long(name, "group", 10, &info->group)) {
         info->group = -1;
     }
     return true;

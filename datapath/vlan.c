@@ -113,8 +113,6 @@ parse_port(struct nl_msg *msg, void *t_)
 int
 dp_vlan_dump(struct dp_vlan_table *t)
 {
-    struct nl_sock *sk = dp_nl_sock();
-
     dp_vlan_table_clear(t);
     dp_nl_count_dump();
 
@@ -123,19 +121,7 @@ dp_vlan_dump(struct dp_vlan_table *t)
     struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE };
     nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO);
     nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_BRVLAN);
-    int rc = nl_send_auto(sk, msg);
-    nlmsg_free(msg);
-    if (rc >= 0) {
-        struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(sk));
-        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse_port, t);
-        rc = nl_recvmsgs(sk, cb);
-        nl_cb_put(cb);
-    }
-    if (rc < 0) {
-        dp_nl_set_error(EPROTO, "bridge VLAN dump: %s", nl_geterror(rc));
-        return EPROTO;
-    }
-    return 0;
+    return dp_nl_transact(dp_nl_sock(), msg, false, parse_port, t);
 }
 
 /* A VLAN request for port 'ifindex': entries 'lo'..'hi' with 'flags'. */

@@ -27,6 +27,7 @@
 #include "unixctl.h"
 #include "util.h"
 #include "vsw-idl.h"
+#include "offload/sriov.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/reconcile.h"
 #include "vswitchd/vhost.h"
@@ -231,6 +232,14 @@ fill_desired(struct rc_switch *rc, const struct vswrec_switch *sw,
     rc->prev_uplink = smap_get_int(&sw->status, "uplink_ifindex", 0);
     rc->mtu = sw->mtu ? *sw->mtu : 0;
     rc->iov = sw->iov;
+    if (sw->iov && sw->uplink) {
+        /* Read-only: sysfs and a devlink GET. */
+        struct ofl_sriov_pf *pf = xzalloc(sizeof *pf);
+        ofl_sriov_probe(sw->uplink, pf);
+        rc->pf = pf;
+        rc->want_vfs = smap_get_int(&sw->other_config, "sriov_vfs",
+                                    pf->total_vfs > 0 ? pf->total_vfs : 4);
+    }
     rc->n_ports = sw->n_ports;
     rc->ports = xcalloc(sw->n_ports + 1, sizeof *rc->ports);
 }
@@ -254,6 +263,14 @@ make_status(const struct rc_switch *rc, struct smap *status)
     status_put_ifindex(status, "host_port_ifindex", rc->host_ifindex);
     if (rc->host_ifindex) {
         smap_add(status, "host_port", rc->host_port_name);
+    }
+    if (rc->iov) {
+        smap_add(status, "iov_support", rc->iov_support ? "true" : "false");
+        if (rc->iov_reason.length) {
+            smap_add(status, "iov_reasons", ds_cstr_ro(&rc->iov_reason));
+        }
+        smap_add_format(status, "vf_capacity", "%d", rc->vf_capacity);
+        smap_add_format(status, "vfs_in_use", "%d", rc->vfs_in_use);
     }
     if (rc->error.length) {
         smap_add(status, "error", ds_cstr_ro(&rc->error));
@@ -306,6 +323,13 @@ make_port_status(const struct rc_port *rc, const struct vswrec_port *p,
             smap_add_format(status, "queues_attached", "%d",
                             count_queues(p->name));
         }
+    }
+    if (rc->vf_index >= 0) {
+        smap_add_format(status, "vf_index", "%d", rc->vf_index);
+        smap_add(status, "representor", rc->representor);
+    }
+    if (rc->vf_config[0]) {
+        smap_add(status, "vf_config", rc->vf_config);
     }
     if (rc->error.length) {
         smap_add(status, "error", ds_cstr_ro(&rc->error));
@@ -458,6 +482,7 @@ reconcile_pass(const struct vswrec_root *root)
             rc_port_destroy(&rcs[i].ports[j]);
         }
         free(rcs[i].ports);
+        free(CONST_CAST(struct ofl_sriov_pf *, rcs[i].pf));
         rc_switch_destroy(&rcs[i]);
         free(names[i]);
     }

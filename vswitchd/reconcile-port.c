@@ -15,6 +15,7 @@
 #include "datapath/link.h"
 #include "datapath/tap.h"
 #include "datapath/vlan.h"
+#include "offload/sriov.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
@@ -26,6 +27,7 @@ VLOG_DEFINE_THIS_MODULE(reconcile_port);
 
 #define ROLE_PORT "port:"
 #define ROLE_PORT_HOST "port-host:"
+#define ROLE_VF "vf:"
 
 #define port_error(P, ...) rc_err(&(P)->ok, &(P)->error, __VA_ARGS__)
 
@@ -70,6 +72,9 @@ rc_port_wants_role(const struct rc_switch *sw, const char *role)
     } else if (!strncmp(role, ROLE_PORT_HOST, strlen(ROLE_PORT_HOST))) {
         port = find_port(sw, role + strlen(ROLE_PORT_HOST));
         return port && port->kind == RC_PORT_INTERNAL;
+    } else if (!strncmp(role, ROLE_VF, strlen(ROLE_VF))) {
+        port = find_port(sw, role + strlen(ROLE_VF));
+        return port && port->kind == RC_PORT_VF;
     }
     return false;               /* A role this version does not know. */
 }
@@ -207,6 +212,57 @@ create_port(struct rc_switch *sw, struct rc_port *port,
     return ifindex;
 }
 
+/* A VF port on VF 'vf' through representor 'rep': tagged, the VF's MAC,
+ * VLAN and spoof check set on the PF, the representor in the bridge. */
+static void
+converge_vf(struct rc_switch *sw, struct rc_port *port,
+            const struct dp_link *rep, int vf, const char *vf_tag,
+            int br_ifindex, const struct rc_ops *ops, bool *changed)
+{
+    port->kind_in_use = "vf";
+    port->vf_index = vf;
+    ovs_strlcpy(port->representor, rep->name, sizeof port->representor);
+    port->ifindex = rep->ifindex;
+
+    if (strcmp(rep->alias, vf_tag)) {
+        *changed = true;
+        if (ops->set_alias(rep->ifindex, vf_tag)) {
+            port_error(port, "cannot tag representor %s as vsw's: %s",
+                       rep->name, ops->error());
+            return;
+        }
+        VLOG_INFO("switch %s: port %s gets VF %d (representor %s)",
+                  sw->name, port->name, vf, rep->name);
+    }
+    /* The PF's own report of the VF decides, not memory: after any
+     * restart a VF already set up costs no call. */
+    int vlan = port->vlan_mode == RC_VLAN_ACCESS ? port->tag : 0;
+    const char *mac = port->mac ? port->mac : "00:00:00:00:00:00";
+    const struct ofl_sriov_vf *cur = (sw->pf && vf < sw->pf->n_vf_info
+                                      ? &sw->pf->vfs[vf] : NULL);
+    snprintf(port->vf_config, sizeof port->vf_config, "%s/%d", mac, vlan);
+    if (!cur || strcasecmp(cur->mac, mac) || cur->vlan != vlan
+        || cur->spoofchk == 0) {
+        *changed = true;
+        if (ops->set_vf(sw->uplink_ifindex, vf, mac, vlan, true)) {
+            port_error(port, "cannot set VF %d of %s (MAC %s, VLAN %d): %s",
+                       vf, sw->uplink, port->mac ? port->mac : "-", vlan,
+                       ops->error());
+            port->vf_config[0] = '\0';
+        }
+    }
+    if (rep->master != br_ifindex) {
+        *changed = true;
+        if (ops->set_master(rep->ifindex, br_ifindex)) {
+            port_error(port, "cannot add representor %s to bridge %s: %s",
+                       rep->name, sw->name, ops->error());
+        }
+    }
+    *changed |= rc_ensure_up(&port->ok, &port->error, rep, rep->ifindex,
+                             rep->name, ops);
+    port->carrier = rep->flags & 0x10000;
+}
+
 static void
 converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
               const struct dp_links *links, const struct rc_ops *ops,
@@ -229,15 +285,42 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
         return;
     }
     if (port->kind == RC_PORT_VF) {
+        char *vf_tag = port_tag(sw, port, ROLE_VF);
+        const struct dp_link *rep = dp_links_by_alias(links, vf_tag);
+        int vf = -1;
+        if (rep) {
+            ofl_sriov_parse_rep_name(rep->phys_port_name, &vf);
+        } else {
+            vf = rc_iov_free_vf(sw, links, &rep);
+        }
+        if (rep && vf >= 0) {
+            converge_vf(sw, port, rep, vf, vf_tag, br_ifindex, ops, changed);
+            if (link) {
+                /* The software path it had while no VF was free. */
+                *changed = true;
+                ops->delete(link->ifindex);
+            }
+            free(vf_tag);
+            free(tag);
+            return;
+        }
+        free(vf_tag);
         /* Without a VF the port keeps working through the software
          * switch, as a tap. */
         port->kind_in_use = "tap";
-        ds_put_format(&port->reason, sw->iov
-                      ? "no VF assigned: VF allocation is not available in "
-                        "this version; using the software path (tap)"
-                      : "switch %s is not an SR-IOV switch (created "
-                        "without --iov); using the software path (tap)",
-                      sw->name);
+        if (!sw->iov) {
+            ds_put_format(&port->reason, "switch %s is not an SR-IOV switch "
+                          "(created without --iov); using the software path "
+                          "(tap)", sw->name);
+        } else if (!sw->iov_support) {
+            ds_put_format(&port->reason, "switch %s cannot deliver SR-IOV "
+                          "(%s); using the software path (tap)", sw->name,
+                          ds_cstr_ro(&sw->iov_reason));
+        } else {
+            ds_put_format(&port->reason, "no free VF (%d of %d in use); "
+                          "using the software path (tap)", sw->vfs_in_use,
+                          sw->vf_capacity);
+        }
     } else if (port->kind == RC_PORT_VHOST_NET && !port->vhost_available) {
         port->kind_in_use = "tap";
         ds_put_cstr(&port->reason, "/dev/vhost-net is missing (kernel "
@@ -353,6 +436,8 @@ rc_converge_ports(struct rc_switch *sw, int br_ifindex,
     for (size_t i = 0; i < sw->n_ports; i++) {
         struct rc_port *port = &sw->ports[i];
         port->ifindex = port->host_ifindex = 0;
+        port->vf_index = -1;
+        port->representor[0] = port->vf_config[0] = '\0';
         converge_port(sw, port, br_ifindex, links, ops, changed);
     }
 }

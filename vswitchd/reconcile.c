@@ -17,6 +17,7 @@
 #include "datapath/tap.h"
 #include "datapath/veth.h"
 #include "datapath/vlan.h"
+#include "offload/sriov.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 #include "uuid.h"
@@ -39,6 +40,10 @@ const struct rc_ops rc_kernel_ops = {
     .vlan_filtering = dp_vlan_set_filtering,
     .vlan_add = dp_vlan_add,
     .vlan_del = dp_vlan_del,
+    .set_num_vfs = ofl_sriov_set_num_vfs,
+    .set_autoprobe = ofl_sriov_set_autoprobe,
+    .set_eswitch_mode = ofl_sriov_set_eswitch_mode,
+    .set_vf = ofl_sriov_set_vf,
     .error = dp_nl_error,
 };
 
@@ -50,6 +55,7 @@ rc_switch_init(struct rc_switch *sw)
 {
     memset(sw, 0, sizeof *sw);
     ds_init(&sw->error);
+    ds_init(&sw->iov_reason);
 }
 
 void
@@ -57,6 +63,7 @@ rc_switch_destroy(struct rc_switch *sw)
 {
     if (sw) {
         ds_destroy(&sw->error);
+        ds_destroy(&sw->iov_reason);
     }
 }
 
@@ -66,6 +73,7 @@ rc_port_init(struct rc_port *port)
     memset(port, 0, sizeof *port);
     port->owner = port->group = -1;
     port->queues = 1;
+    port->vf_index = -1;
     ds_init(&port->reason);
     ds_init(&port->error);
 }
@@ -184,8 +192,21 @@ delete_unwanted(struct rc_switch *switches, size_t n,
         if (sw && wants_role(sw, role)) {
             continue;
         }
-        int error = ops->delete(link->ifindex);
+        int vf;
         changed = true;
+        if (ofl_sriov_parse_rep_name(link->phys_port_name, &vf)) {
+            /* A VF's representor cannot be deleted: release it, and leave
+             * the VF clean for whoever gets it next. */
+            const struct dp_link *pf = rc_iov_pf_of(links, link);
+            ops->set_master(link->ifindex, 0);
+            ops->set_alias(link->ifindex, "");
+            if (pf) {
+                ops->set_vf(pf->ifindex, vf, "00:00:00:00:00:00", 0, true);
+            }
+            VLOG_INFO("released VF %d (representor %s)", vf, link->name);
+            continue;
+        }
+        int error = ops->delete(link->ifindex);
         if (!error || error == ENODEV) {
             /* ENODEV: the other end of a veth pair, already gone. */
             VLOG_INFO("deleted %s (%s): no switch wants it any more",
@@ -446,6 +467,7 @@ rc_reconcile(struct rc_switch *switches, size_t n,
 
         sw->ifindex = br;
         converge_uplink(sw, br, links, ops, &changed);
+        rc_converge_iov(sw, links, ops, &changed);
         converge_host_port(sw, br, links, ops, &changed);
         if (br) {
             rc_converge_ports(sw, br, links, ops, &changed);

@@ -16,9 +16,11 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/uuid.h"
 
+struct dp_link;
 struct dp_links;
 struct dp_tap_spec;
 struct dp_tap_info;
+struct ofl_sriov_pf;
 
 enum rc_switch_type { RC_EXTERNAL, RC_INTERNAL, RC_PRIVATE };
 
@@ -54,6 +56,9 @@ struct rc_port {
     int ifindex;                /* The bridge port, 0 if none. */
     int host_ifindex;           /* Internal port: the host end. */
     bool carrier;               /* IFF_LOWER_UP on the bridge port. */
+    int vf_index;               /* VF in use, or -1. */
+    char representor[16];       /* Its representor's name, or "". */
+    char vf_config[40];         /* VF settings applied ("MAC/VLAN"). */
     const char *kind_in_use;    /* "tap", "vhost-net", ..., or NULL. */
     struct ds reason;           /* Why 'kind_in_use' differs, if it does. */
     struct ds error;            /* What is wrong, for a person. */
@@ -70,6 +75,12 @@ struct rc_switch {
     int prev_uplink;            /* Uplink ifindex last reported, or 0. */
     int mtu;                    /* Switch MTU, 0 if not set. */
     bool iov;                   /* Created as an SR-IOV switch. */
+    const struct ofl_sriov_pf *pf;  /* The uplink's SR-IOV facts, probed
+                                     * for an SR-IOV switch, else NULL. */
+    int want_vfs;               /* VFs to create on the uplink. */
+    bool iov_support;           /* Output: SR-IOV delivered. */
+    struct ds iov_reason;       /* Output: why not. */
+    int vf_capacity, vfs_in_use;    /* Output: representors, used ones. */
     struct rc_port *ports;
     size_t n_ports;
 
@@ -100,6 +111,11 @@ struct rc_ops {
     int (*vlan_filtering)(int bridge_ifindex, bool on);
     int (*vlan_add)(int ifindex, int lo, int hi, unsigned int flags);
     int (*vlan_del)(int ifindex, int lo, int hi);
+    int (*set_num_vfs)(const char *pf, int n);
+    int (*set_autoprobe)(const char *pf, bool on);
+    int (*set_eswitch_mode)(const struct ofl_sriov_pf *, int mode);
+    int (*set_vf)(int pf_ifindex, int vf, const char *mac, int vlan,
+                  bool spoofchk);
     const char *(*error)(void);
 };
 
@@ -138,6 +154,19 @@ void rc_port_peer_name(const struct uuid *, char buf[16]);
 void rc_converge_ports(struct rc_switch *sw, int br_ifindex,
                        const struct dp_links *, const struct rc_ops *,
                        bool *changed);
+/* SR-IOV (reconcile-iov.c): for an SR-IOV switch, runs the safe order on
+ * the uplink (VFs to 0, eswitch switchdev, driver autoprobe off, VFs) and
+ * reports iov_support, its reasons and the VF counts. */
+void rc_converge_iov(struct rc_switch *sw, const struct dp_links *,
+                     const struct rc_ops *, bool *changed);
+/* The free VF representors of 'sw''s uplink: returns the lowest VF index
+ * whose representor is not vsw's, and that representor, or -1. */
+int rc_iov_free_vf(const struct rc_switch *sw, const struct dp_links *,
+                   const struct dp_link **rep);
+/* The PF of representor 'rep' (same phys_switch_id, not a VF's), or NULL. */
+const struct dp_link *rc_iov_pf_of(const struct dp_links *,
+                                   const struct dp_link *rep);
+
 /* VLANs (reconcile-port.c): once any port of 'sw' has VLAN settings, turns
  * on the bridge's VLAN filtering and gives each port, the uplink and the
  * host port their VLANs.  Needs 'links' with VLANs dumped. */

@@ -10,9 +10,11 @@ ip -n "$ns" link add u1 type veth peer name u1-peer
 ip -n "$ns" link add foreign0 type bridge             # Not ours.
 ip -n "$ns" link add u2 type veth peer name u2-peer
 ip -n "$ns" link set u2 master foreign0               # Enslaved elsewhere.
+ip -n "$ns" link add u3 type veth peer name u3-peer
 start_vswitchd "$ns"
 vswctl_in "$ns" --wait add-switch ext0 --uplink u0 || die "setup"
-vswctl_in "$ns" --wait add-switch sriov0 --type private --iov || die "setup"
+vswctl_in "$ns" --wait add-switch sriov0 --uplink u3 --iov --iov-fallback \
+    || die "setup"
 
 snapshot() {
     {
@@ -38,6 +40,13 @@ expect_error 1 'SR-IOV mode is fixed when a switch is created' \
     vswctl_in "$ns" set switch sriov0 iov=false
 expect_error 1 'SR-IOV mode is fixed when a switch is created' \
     vswctl_in "$ns" --may-exist add-switch ext0 --uplink u0 --iov
+expect_error 1 "SR-IOV needs an external switch" \
+    vswctl_in "$ns" add-switch p9 --type private --iov
+expect_error 1 "uplink u1 has no SR-IOV capability (no sriov_numvfs" \
+    vswctl_in "$ns" add-switch e9 --uplink u1 --iov
+assert_contains "SR-IOV not delivered, with the reason" \
+    "u3 has no SR-IOV capability" \
+    "$(vswctl_in "$ns" get switch sriov0 status:iov_reasons)"
 unchanged "iov change"
 
 note "the database itself refuses, whatever the client"

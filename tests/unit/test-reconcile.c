@@ -15,6 +15,7 @@
 
 #include "datapath/link.h"
 #include "datapath/tap.h"
+#include "offload/sriov.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 #include "uuid.h"
@@ -146,6 +147,36 @@ rec_vlan_del(int ifindex, int lo, int hi)
     return op_result("vlan_del");
 }
 
+static int
+rec_set_num_vfs(const char *pf, int n)
+{
+    ds_put_format(&calls, "set_num_vfs %s %d\n", pf, n);
+    return op_result("set_num_vfs");
+}
+
+static int
+rec_set_autoprobe(const char *pf, bool on)
+{
+    ds_put_format(&calls, "set_autoprobe %s %d\n", pf, on);
+    return op_result("set_autoprobe");
+}
+
+static int
+rec_set_eswitch_mode(const struct ofl_sriov_pf *pf, int mode)
+{
+    ds_put_format(&calls, "set_eswitch_mode %s/%s %d\n", pf->bus, pf->dev,
+                  mode);
+    return op_result("set_eswitch_mode");
+}
+
+static int
+rec_set_vf(int pf, int vf, const char *mac, int vlan, bool spoofchk)
+{
+    ds_put_format(&calls, "set_vf %d %d %s %d %d\n", pf, vf, mac, vlan,
+                  spoofchk);
+    return op_result("set_vf");
+}
+
 static const char *
 rec_error(void)
 {
@@ -168,6 +199,10 @@ static const struct rc_ops rec_ops = {
     .vlan_filtering = rec_vlan_filtering,
     .vlan_add = rec_vlan_add,
     .vlan_del = rec_vlan_del,
+    .set_num_vfs = rec_set_num_vfs,
+    .set_autoprobe = rec_set_autoprobe,
+    .set_eswitch_mode = rec_set_eswitch_mode,
+    .set_vf = rec_set_vf,
     .error = rec_error,
 };
 
@@ -716,6 +751,108 @@ test_vlans(void **state)
     dp_links_destroy(&links);
 }
 
+/* ---- SR-IOV ------------------------------------------------------------ */
+
+/* An SR-IOV switch "ext0" on PF eth1 (bound), with 'pf' as probed. */
+static void
+make_iov_switch(struct rc_switch *sw, struct dp_links *links,
+                const struct ofl_sriov_pf *pf)
+{
+    char *br = tag(NULL);
+    add_link(links, 2, "eth1", "", "", 10, 0, UP);
+    add_link(links, 10, "ext0", "bridge", br, 0, 0, UP);
+    free(br);
+    make_switch(sw, "ext0", RC_EXTERNAL, "eth1", false);
+    sw->iov = true;
+    sw->pf = pf;
+    sw->want_vfs = 4;
+    sw->prev_uplink = 2;
+}
+
+static void
+test_iov_safe_order(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct ofl_sriov_pf pf = {
+        .capable = true, .devlink = true, .num_vfs = 2, .total_vfs = 8,
+        .bus = "pci", .dev = "0000:03:00.0",
+        .eswitch_mode = OFL_ESWITCH_LEGACY,
+    };
+
+    dp_links_init(&links);
+    make_iov_switch(&sw, &links, &pf);
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops));
+    /* VFs to 0 before the mode changes; autoprobe off before new VFs. */
+    assert_string_equal(ds_cstr(&calls),
+                        "set_num_vfs eth1 0\n"
+                        "set_eswitch_mode pci/0000:03:00.0 1\n"
+                        "set_autoprobe eth1 0\n"
+                        "set_num_vfs eth1 4\n");
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_iov_refused_with_kernel_words(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct ofl_sriov_pf pf = {
+        .capable = true, .devlink = true, .num_vfs = 0, .total_vfs = 8,
+        .bus = "pci", .dev = "0000:03:00.0",
+        .eswitch_mode = OFL_ESWITCH_LEGACY,
+    };
+
+    dp_links_init(&links);
+    make_iov_switch(&sw, &links, &pf);
+    fail_op = "set_eswitch_mode";
+    fail_op_errno = EOPNOTSUPP;
+    rc_reconcile(&sw, 1, &links, &rec_ops);
+    assert_false(sw.iov_support);
+    assert_string_equal(ds_cstr(&sw.iov_reason),
+                        "eswitch mode switchdev refused on eth1: Operation "
+                        "not permitted: refused by test");
+    /* No VF was created after the refusal. */
+    assert_null(strstr(ds_cstr(&calls), "set_num_vfs eth1 4"));
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_iov_unknown_mode_touches_nothing(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct ofl_sriov_pf pf = {
+        .capable = true, .devlink = true, .num_vfs = 4, .total_vfs = 8,
+        .eswitch_mode = -1,
+    };
+
+    dp_links_init(&links);
+    make_iov_switch(&sw, &links, &pf);
+    rc_reconcile(&sw, 1, &links, &rec_ops);
+    assert_string_equal(ds_cstr(&calls), "");
+    assert_false(sw.iov_support);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_rep_names(void **state)
+{
+    int vf;
+
+    assert_true(ofl_sriov_parse_rep_name("pf0vf3", &vf));
+    assert_int_equal(vf, 3);
+    assert_true(ofl_sriov_parse_rep_name("pf1vf12", &vf));
+    assert_int_equal(vf, 12);
+    assert_false(ofl_sriov_parse_rep_name("p0", &vf));
+    assert_false(ofl_sriov_parse_rep_name("pf0vf3x", &vf));
+    assert_false(ofl_sriov_parse_rep_name("", &vf));
+    assert_false(ofl_sriov_parse_rep_name(NULL, &vf));
+}
+
 int
 main(void)
 {
@@ -748,6 +885,13 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tap_mac, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vlans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iov_safe_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_iov_refused_with_kernel_words,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_iov_unknown_mode_touches_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rep_names, setup, teardown),
     };
     return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);
 }
