@@ -171,6 +171,8 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
     rc->peer_name = smap_get_def(&p->other_config, "peer_name", p->name);
     rc->vhost_available = !access("/dev/vhost-net", F_OK);
 
+    int vlan_support;
+
     /* The switch MTU is enforced on every port. */
     if (sw->mtu && p->mtu && *p->mtu != *sw->mtu) {
         strs->config_error = xasprintf(
@@ -186,10 +188,11 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
         strs->config_error = xasprintf(
             "port %s: a veth port needs a network namespace (vswctl set "
             "port %s netns=NAME)", p->name, p->name);
-    } else if (p->vlan_mode && vlan_filtering_support(sw->name) <= 0) {
+    } else if (p->vlan_mode && (vlan_support = vlan_filtering_support(
+                                     sw->name)) <= 0) {
         /* Never attach a VLAN port untagged, not even for one pass. */
         strs->config_error = xasprintf(
-            vlan_filtering_support(sw->name) < 0
+            vlan_support < 0
             ? "port %s: waiting for the switch's bridge"
             : "port %s: VLAN settings need bridge VLAN filtering, which "
               "this kernel lacks (CONFIG_BRIDGE_VLAN_FILTERING); the port "
@@ -314,8 +317,8 @@ make_port_status(const struct rc_port *rc, const struct vswrec_port *p,
     if (rc->ifindex) {
         smap_add(status, "link", rc->carrier ? "up" : "down");
     }
-    if (rc->kind == RC_PORT_TAP || rc->kind == RC_PORT_VHOST_NET
-        || rc->kind == RC_PORT_VF) {
+    if (rc->kind_in_use && (!strcmp(rc->kind_in_use, "tap")
+                            || !strcmp(rc->kind_in_use, "vhost-net"))) {
         smap_add_format(status, "queues_requested", "%d", rc->queues);
         if (rc->ifindex) {
             /* A multiqueue tap shows the queues a VM has attached; a
