@@ -97,6 +97,7 @@ main(int argc, char *argv[])
              vswctl_exit);
     ctl_register_commands(vswctl_switch_commands);
     ctl_register_commands(vswctl_port_commands);
+    ctl_register_commands(vswctl_offload_commands);
 
     char *args = process_escape_args(argv);
     argv = hoist_command_options(&argc, argv);
@@ -424,6 +425,29 @@ report_switch_errors(void)
 
 /* Generic commands that change a Switch or Port row ("set switch sw0
  * ...") get the same --wait report as add-switch and add-port. */
+/* "set switch SW offload:KEY=VALUE" and friends: the database checks the
+ * value, vsw checks the feature name.  Returns NULL or an error. */
+static char *
+check_generic_offload(const struct ctl_command *c)
+{
+    if ((strcmp(c->syntax->name, "set") && strcmp(c->syntax->name, "add"))
+        || c->argc < 4 || strcasecmp(c->argv[1], "switch")) {
+        return NULL;
+    }
+    for (int i = 3; i < c->argc; i++) {
+        if (!strncmp(c->argv[i], "offload:", 8)) {
+            char *key = xmemdup0(c->argv[i] + 8, strcspn(c->argv[i] + 8,
+                                                         "="));
+            char *error = vswctl_check_offload(c->argv[2], key, NULL);
+            free(key);
+            if (error) {
+                return error;
+            }
+        }
+    }
+    return NULL;
+}
+
 static void
 note_generic_switch(const struct ctl_command *c)
 {
@@ -469,6 +493,10 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
     ctx.root = root;
     for (c = commands; c < &commands[n_commands]; c++) {
         ctl_context_init_command(&ctx.base, c, c == &commands[n_commands - 1]);
+        char *offload_error = check_generic_offload(c);
+        if (offload_error) {
+            ctl_fatal("%s", offload_error);
+        }
         if (c->syntax->run) {
             c->syntax->run(&ctx.base);
         }
@@ -538,8 +566,8 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
              * commands keep OVS's list format unless told otherwise. */
             struct table_style style = vswctl_table_style;
             if (!format_given && (!strcmp(c->syntax->name, "list-switches")
-                                  || !strcmp(c->syntax->name,
-                                             "list-ports"))) {
+                                  || !strcmp(c->syntax->name, "list-ports")
+                                  || !strcmp(c->syntax->name, "offload"))) {
                 style.format = TF_TABLE;
             }
             table_print(c->table, &style);
@@ -664,6 +692,12 @@ Port commands:\n\
            [--group=GROUP] [--may-exist]     attach a vNIC\n\
   del-port [SWITCH] PORT [--if-exists]       detach it\n\
   list-ports [SWITCH]                        one line per port\n\
+\n\
+Offloads (the uplink of an external switch):\n\
+  offload show [SWITCH]       policy, requested, effective and why\n\
+  offload set SWITCH FEATURE=auto|on|off...   features: tx-checksum,\n\
+                              rx-checksum, tso, tso6, gso, gro, lro,\n\
+                              rx-hashing, hw-tc-offload\n\
 \n\
 Runtime:\n\
   appctl COMMAND [ARG...]     ask the running vswitchd (list-commands,\n\

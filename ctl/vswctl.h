@@ -38,5 +38,11 @@ OVS_NO_RETURN void vswctl_vhost_exec(int argc, char *argv[]);
 /* Command sets. */
 extern const struct ctl_command_syntax vswctl_switch_commands[];
 extern const struct ctl_command_syntax vswctl_port_commands[];
+extern const struct ctl_command_syntax vswctl_offload_commands[];
+
+/* NULL if offload 'feature' (and 'policy', if nonnull) are valid for switch
+ * 'sw_name', else a malloc()'d error naming the valid choices. */
+char *vswctl_check_offload(const char *sw_name, const char *feature,
+                           const char *policy);
 
 #endif /* ctl/vswctl.h */

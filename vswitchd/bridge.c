@@ -27,6 +27,9 @@
 #include "unixctl.h"
 #include "util.h"
 #include "vsw-idl.h"
+#include "offload/ethtool.h"
+#include "offload/negotiate.h"
+#include "offload/restore.h"
 #include "offload/sriov.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/reconcile.h"
@@ -339,6 +342,61 @@ make_port_status(const struct rc_port *rc, const struct vswrec_port *p,
     }
 }
 
+/* Negotiates the offloads of switch 'sw''s uplink (bound, 'rc' says) and
+ * writes requested / effective / reason into 'req', 'eff', 'why'.  Returns
+ * true if it changed the uplink. */
+static bool
+negotiate_uplink(const struct vswrec_switch *sw, const struct rc_switch *rc,
+                 struct smap *req, struct smap *eff, struct smap *why)
+{
+    struct ofl_features *caps = xmalloc(sizeof *caps);
+    struct ofl_result results[OFL_N_FEATURES];
+    const char *names[OFL_MAX_FEATURES];
+    bool on[OFL_MAX_FEATURES];
+    bool changed = false;
+
+    smap_init(req);
+    smap_init(eff);
+    smap_init(why);
+    if (rc->type != RC_EXTERNAL || !rc->uplink_ifindex
+        || ofl_ethtool_get_features(sw->uplink, caps)) {
+        free(caps);
+        return false;
+    }
+    size_t n = ofl_negotiate_plan(caps, &sw->offload, names, on, results);
+    char *set_error = NULL;
+    if (n) {
+        changed = true;
+        ofl_restore_record(sw->uplink, caps, names, n);
+        if (ofl_ethtool_set_features(sw->uplink, names, on, n)) {
+            set_error = xstrdup(dp_nl_error());
+        }
+        if (ofl_ethtool_get_features(sw->uplink, caps)) {
+            memset(caps, 0, sizeof *caps);
+        }
+    }
+    ofl_negotiate_report(caps, set_error, results);
+    for (size_t i = 0; i < OFL_N_FEATURES; i++) {
+        const struct ofl_result *r = &results[i];
+        smap_add_format(req, r->feature, "%s%s", r->requested ? "on" : "off",
+                        strcmp(r->policy, "auto") ? "" : " (auto)");
+        smap_add(eff, r->feature, r->effective ? "on" : "off");
+        if (r->reason[0]) {
+            smap_add(why, r->feature, r->reason);
+        }
+    }
+    /* Policy keys vsw does not know are reported, not ignored. */
+    struct smap_node *node;
+    SMAP_FOR_EACH (node, &sw->offload) {
+        if (!ofl_feature_known(node->key)) {
+            smap_add(why, node->key, "unknown feature: not negotiated");
+        }
+    }
+    free(set_error);
+    free(caps);
+    return changed;
+}
+
 /* Finishes an earlier status transaction.  Returns true while it is still
  * in flight. */
 static bool
@@ -389,6 +447,15 @@ reconcile_pass(const struct vswrec_root *root)
         }
     }
 
+    struct offload_status {
+        struct smap req, eff, why;
+    } *offs = xcalloc(n + 1, sizeof *offs);
+    for (size_t i = 0; i < n; i++) {
+        smap_init(&offs[i].req);
+        smap_init(&offs[i].eff);
+        smap_init(&offs[i].why);
+    }
+
     struct dp_links links;
     dp_links_init(&links);
     bool settled = false;
@@ -407,6 +474,10 @@ reconcile_pass(const struct vswrec_root *root)
     } else {
         n_passes++;
         bool changed = rc_reconcile(rcs, n, &links, &rc_kernel_ops);
+        for (size_t i = 0; i < n; i++) {
+            changed |= negotiate_uplink(rows[i], &rcs[i], &offs[i].req,
+                                        &offs[i].eff, &offs[i].why);
+        }
         bool failed = false;
         for (size_t i = 0; i < n; i++) {
             failed |= !rcs[i].ok;
@@ -452,6 +523,19 @@ reconcile_pass(const struct vswrec_root *root)
         }
         smap_destroy(&status);
 
+        if (!smap_equal(&offs[i].req, &rows[i]->offload_requested)) {
+            vswrec_switch_set_offload_requested(rows[i], &offs[i].req);
+            wrote = true;
+        }
+        if (!smap_equal(&offs[i].eff, &rows[i]->offload_effective)) {
+            vswrec_switch_set_offload_effective(rows[i], &offs[i].eff);
+            wrote = true;
+        }
+        if (!smap_equal(&offs[i].why, &rows[i]->offload_reason)) {
+            vswrec_switch_set_offload_reason(rows[i], &offs[i].why);
+            wrote = true;
+        }
+
         for (size_t j = 0; j < rcs[i].n_ports; j++) {
             const struct vswrec_port *p = rows[i]->ports[j];
             struct rc_port *rp = &rcs[i].ports[j];
@@ -492,6 +576,12 @@ reconcile_pass(const struct vswrec_root *root)
     for (size_t i = 0; i < n_strs; i++) {
         free(strs[i].config_error);
     }
+    for (size_t i = 0; i < n; i++) {
+        smap_destroy(&offs[i].req);
+        smap_destroy(&offs[i].eff);
+        smap_destroy(&offs[i].why);
+    }
+    free(offs);
     free(strs);
     free(rcs);
     free(rows);

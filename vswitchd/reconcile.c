@@ -17,6 +17,7 @@
 #include "datapath/tap.h"
 #include "datapath/veth.h"
 #include "datapath/vlan.h"
+#include "offload/restore.h"
 #include "offload/sriov.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
@@ -44,6 +45,7 @@ const struct rc_ops rc_kernel_ops = {
     .set_autoprobe = ofl_sriov_set_autoprobe,
     .set_eswitch_mode = ofl_sriov_set_eswitch_mode,
     .set_vf = ofl_sriov_set_vf,
+    .uplink_released = ofl_restore_apply,
     .error = dp_nl_error,
 };
 
@@ -205,6 +207,17 @@ delete_unwanted(struct rc_switch *switches, size_t n,
             }
             VLOG_INFO("released VF %d (representor %s)", vf, link->name);
             continue;
+        }
+        if (!role && !strcmp(link->kind, "bridge")) {
+            /* The uplink leaves with the bridge: put it back as found. */
+            const struct dp_link *port;
+            HMAP_FOR_EACH (port, node, &links->by_index) {
+                if (port->master == link->ifindex
+                    && strncmp(port->alias, RC_TAG_PREFIX,
+                               strlen(RC_TAG_PREFIX))) {
+                    ops->uplink_released(port->name);
+                }
+            }
         }
         int error = ops->delete(link->ifindex);
         if (!error || error == ENODEV) {
@@ -374,6 +387,7 @@ converge_uplink(struct rc_switch *sw, int br_ifindex,
             } else {
                 VLOG_INFO("switch %s: released uplink %s", sw->name,
                           old->name);
+                ops->uplink_released(old->name);
             }
         }
     }

@@ -116,6 +116,7 @@ struct rc_ops {
     int (*set_eswitch_mode)(const struct ofl_sriov_pf *, int mode);
     int (*set_vf)(int pf_ifindex, int vf, const char *mac, int vlan,
                   bool spoofchk);
+    void (*uplink_released)(const char *ifname);  /* Restore its offloads. */
     const char *(*error)(void);
 };
 

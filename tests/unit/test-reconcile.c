@@ -177,6 +177,12 @@ rec_set_vf(int pf, int vf, const char *mac, int vlan, bool spoofchk)
     return op_result("set_vf");
 }
 
+static void
+rec_uplink_released(const char *ifname)
+{
+    ds_put_format(&calls, "uplink_released %s\n", ifname);
+}
+
 static const char *
 rec_error(void)
 {
@@ -203,6 +209,7 @@ static const struct rc_ops rec_ops = {
     .set_autoprobe = rec_set_autoprobe,
     .set_eswitch_mode = rec_set_eswitch_mode,
     .set_vf = rec_set_vf,
+    .uplink_released = rec_uplink_released,
     .error = rec_error,
 };
 
@@ -419,7 +426,8 @@ test_uplink_change_releases_old(void **state)
     assert_true(rc_reconcile(&sw, 1, &links, &rec_ops));
     assert_string_equal(ds_cstr(&calls),
                         "set_master 3 10\n"
-                        "set_master 2 0\n");    /* vnet0 stays. */
+                        "set_master 2 0\n"     /* vnet0 stays. */
+                        "uplink_released eth1\n");
     assert_true(sw.ok);
     assert_int_equal(sw.uplink_ifindex, 3);
     free(br);

@@ -1,0 +1,57 @@
+/* ethtool netlink (generic netlink family "ethtool"): a device's features
+ * as the kernel reports them (hw / wanted / active / nochange, by the
+ * kernel's feature names), changing them, and its channels.
+ *
+ * Every request carries the extended-ACK socket option (datapath/netlink.c),
+ * so a refusal comes back with the kernel's words.  Called by
+ * offload/negotiate.c. */
+#ifndef OFFLOAD_ETHTOOL_H
+#define OFFLOAD_ETHTOOL_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define OFL_FEATURE_NAME_LEN 32
+#define OFL_MAX_FEATURES 128
+
+struct ofl_feature {
+    char name[OFL_FEATURE_NAME_LEN];    /* e.g. "tx-tcp-segmentation". */
+    bool hw;                    /* The device can change it... */
+    bool wanted;                /* ...the configuration asks for it... */
+    bool active;                /* ...it is on... */
+    bool nochange;              /* ...and it is fixed ("[fixed]"). */
+};
+
+struct ofl_features {
+    size_t n;
+    struct ofl_feature f[OFL_MAX_FEATURES];
+};
+
+/* Finds feature 'name' in 'fs', or NULL if the kernel never named it (the
+ * driver does not know it). */
+const struct ofl_feature *ofl_features_find(const struct ofl_features *,
+                                            const char *name);
+
+/* Reads 'ifname''s features.  Returns 0 or a positive errno. */
+int ofl_ethtool_get_features(const char *ifname, struct ofl_features *);
+
+/* Asks for features 'names[i]' to be 'on[i]' (one request, as
+ * "ethtool -K" does).  Returns 0 or a positive errno (dp_nl_error() has
+ * the kernel's words). */
+int ofl_ethtool_set_features(const char *ifname, const char *const names[],
+                             const bool on[], size_t n);
+
+struct ofl_channels {
+    unsigned int rx_max, tx_max, other_max, combined_max;
+    unsigned int rx, tx, other, combined;
+};
+int ofl_ethtool_get_channels(const char *ifname, struct ofl_channels *);
+int ofl_ethtool_set_combined(const char *ifname, unsigned int combined);
+
+/* Parses an ETHTOOL_MSG_FEATURES_GET_REPLY message (genetlink header
+ * included) into 'fs'; exposed for unit tests on recorded replies.
+ * Returns 0 or a positive errno. */
+struct nlmsghdr;
+int ofl_ethtool_parse_features(const struct nlmsghdr *, struct ofl_features *);
+
+#endif /* offload/ethtool.h */

@@ -1,0 +1,148 @@
+/* Offload negotiation; see negotiate.h. */
+#include <config.h>
+
+#include "offload/negotiate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "smap.h"
+#include "util.h"
+
+struct feature_map {
+    const char *name;
+    const char *kernel[4];      /* Kernel names, NULL-terminated. */
+    bool auto_on;               /* What "auto" asks for, when possible. */
+    const char *auto_off_why;   /* Why "auto" keeps it off. */
+};
+
+static const struct feature_map features[OFL_N_FEATURES] = {
+    { "tx-checksum", { "tx-checksum-ip-generic", "tx-checksum-ipv4",
+                       "tx-checksum-ipv6" }, true, NULL },
+    { "rx-checksum", { "rx-checksum" }, true, NULL },
+    { "tso", { "tx-tcp-segmentation" }, true, NULL },
+    { "tso6", { "tx-tcp6-segmentation" }, true, NULL },
+    { "gso", { "tx-generic-segmentation" }, true, NULL },
+    { "gro", { "rx-gro" }, true, NULL },
+    { "lro", { "rx-lro", "rx-gro-hw" }, false,
+      "kept off on a switch uplink: coalesced frames must not be "
+      "forwarded (Hyper-V turns RSC off likewise)" },
+    { "rx-hashing", { "rx-hashing" }, true, NULL },
+    { "hw-tc-offload", { "hw-tc-offload" }, true, NULL },
+};
+
+const char *const ofl_feature_names[] = {
+    "tx-checksum", "rx-checksum", "tso", "tso6", "gso", "gro", "lro",
+    "rx-hashing", "hw-tc-offload", NULL,
+};
+
+bool
+ofl_feature_known(const char *name)
+{
+    for (size_t i = 0; ofl_feature_names[i]; i++) {
+        if (!strcmp(name, ofl_feature_names[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether the device can change any of 'm''s kernel features. */
+static bool
+changeable(const struct ofl_features *caps, const struct feature_map *m)
+{
+    for (size_t k = 0; m->kernel[k]; k++) {
+        const struct ofl_feature *f = ofl_features_find(caps, m->kernel[k]);
+        if (f && f->hw && !f->nochange) {
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t
+ofl_negotiate_plan(const struct ofl_features *caps, const struct smap *policy,
+                   const char *names[], bool on[],
+                   struct ofl_result results[OFL_N_FEATURES])
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < OFL_N_FEATURES; i++) {
+        const struct feature_map *m = &features[i];
+        struct ofl_result *r = &results[i];
+        const char *p = smap_get_def(policy, m->name, "auto");
+
+        memset(r, 0, sizeof *r);
+        r->feature = m->name;
+        r->policy = (!strcmp(p, "on") ? "on" : !strcmp(p, "off") ? "off"
+                     : "auto");
+        r->requested = (!strcmp(r->policy, "on") ? true
+                        : !strcmp(r->policy, "off") ? false
+                        : m->auto_on && changeable(caps, m));
+
+        for (size_t k = 0; m->kernel[k]; k++) {
+            const struct ofl_feature *f = ofl_features_find(caps,
+                                                            m->kernel[k]);
+            if (f && f->hw && !f->nochange && f->wanted != r->requested
+                && n < OFL_MAX_FEATURES) {
+                names[n] = m->kernel[k];
+                on[n] = r->requested;
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+void
+ofl_negotiate_report(const struct ofl_features *after, const char *set_error,
+                     struct ofl_result results[OFL_N_FEATURES])
+{
+    for (size_t i = 0; i < OFL_N_FEATURES; i++) {
+        const struct feature_map *m = &features[i];
+        struct ofl_result *r = &results[i];
+        bool known = false, hw = false, fixed = true;
+
+        r->effective = false;
+        for (size_t k = 0; m->kernel[k]; k++) {
+            const struct ofl_feature *f = ofl_features_find(after,
+                                                            m->kernel[k]);
+            if (f) {
+                known = true;
+                r->effective |= f->active;
+                hw |= f->hw;
+                fixed &= f->nochange || !f->hw;
+            }
+        }
+
+        r->reason[0] = '\0';
+        bool auto_off = !strcmp(r->policy, "auto") && !r->requested;
+        if (r->requested == r->effective && !auto_off) {
+            continue;
+        }
+        if (r->requested == r->effective && m->auto_off_why) {
+            snprintf(r->reason, sizeof r->reason, "%s", m->auto_off_why);
+        } else if (r->requested == r->effective && !r->effective && !hw) {
+            /* "auto" wanted it on, the device cannot: say so. */
+            snprintf(r->reason, sizeof r->reason, "not supported by the "
+                     "device");
+        } else if (r->requested == r->effective) {
+            snprintf(r->reason, sizeof r->reason, "fixed off by the device");
+        } else if (!known) {
+            snprintf(r->reason, sizeof r->reason, "the driver does not "
+                     "know this feature");
+        } else if (!hw) {
+            snprintf(r->reason, sizeof r->reason, "not supported by the "
+                     "device (%s is not among its hw features)",
+                     m->kernel[0]);
+        } else if (fixed) {
+            snprintf(r->reason, sizeof r->reason, "fixed by the device");
+        } else if (set_error) {
+            snprintf(r->reason, sizeof r->reason, "refused: %s", set_error);
+        } else {
+            snprintf(r->reason, sizeof r->reason, "the kernel kept it %s "
+                     "(it depends on, or was changed with, another "
+                     "feature)", r->effective ? "on" : "off");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+#!/bin/bash
+# Offload negotiation with an uplink on the development kernel, a veth
+# standing in for the NIC (its checksum/TSO/GRO toggles work; LRO,
+# rx-hashing and hw-tc-offload it does not have): requested, effective and
+# reason for every feature, the operator's policy applied and read back
+# from the kernel, bad input refused with the valid choices, no request at
+# all once negotiated (also across a restart), and the uplink put back as
+# it was found when the switch is deleted.
+. "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
+command -v ethtool >/dev/null || skip "ethtool is not installed"
+
+ns=$(new_netns sw)
+ip -n "$ns" link add u0 type veth peer name u0-peer
+start_vswitchd "$ns"
+ctl() { vswctl_in "$ns" "$@"; }
+getv() { ctl get "$@" | tr -d '"'; }
+feature() {     # feature NAME: ethtool's on/off for kernel feature NAME
+    ip netns exec "$ns" ethtool -k u0 | sed -n "s/^[[:space:]]*$1: \([a-z]*\).*/\1/p"
+}
+before_tso=$(feature tx-tcp-segmentation)
+before_gro=$(feature generic-receive-offload)
+
+ctl --wait add-switch ext0 --uplink u0 || die "add-switch"
+
+note "auto: what the device can change goes on; what it cannot, says why"
+assert_eq "tso requested" "on (auto)" "$(getv switch ext0 offload_requested:tso)"
+assert_eq "tso effective" on "$(getv switch ext0 offload_effective:tso)"
+assert_eq "gro turned on (auto)" on "$(feature generic-receive-offload)"
+assert_eq "lro stays off" off "$(getv switch ext0 offload_effective:lro)"
+assert_contains "lro reason" "coalesced frames must not be forwarded" \
+    "$(getv switch ext0 offload_reason:lro)"
+assert_contains "hw-tc-offload reason" "not supported by the device" \
+    "$(getv switch ext0 offload_reason:hw-tc-offload)"
+
+note "the operator's policy, read back from the kernel"
+ctl --wait offload set ext0 tso=off lro=on || fail "offload set"
+assert_eq "tso off in the kernel" off "$(feature tx-tcp-segmentation)"
+assert_eq "tso effective" off "$(getv switch ext0 offload_effective:tso)"
+assert_eq "lro requested" on "$(getv switch ext0 offload_requested:lro)"
+assert_eq "lro effective" off "$(getv switch ext0 offload_effective:lro)"
+assert_contains "lro refused with the reason" "not supported by the device" \
+    "$(getv switch ext0 offload_reason:lro)"
+out=$(ctl --format=json offload show ext0)
+assert_eq "JSON: tso policy, requested, effective" "off off off" \
+    "$(echo "$out" | jq -r '.data[] | select(.[2]=="tso") | "\(.[3]) \(.[4]) \(.[5])"')"
+assert_contains "table" "not supported by the device" "$(ctl offload show)"
+
+note "bad input is refused with the valid choices, nothing half-applied"
+expect_error 1 'unknown offload feature "turbo" (choose from tx-checksum' \
+    ctl offload set ext0 tso=on turbo=on
+assert_eq "tso untouched by the refused command" off \
+    "$(getv switch ext0 offload:tso)"
+expect_error 1 '"maybe" is not a policy (choose auto, on or off)' \
+    ctl offload set ext0 tso=maybe
+expect_error 1 'unknown offload feature "turbo"' \
+    ctl set switch ext0 offload:turbo=on
+expect_error 1 "" ctl set switch ext0 offload:tso=maybe
+
+note "negotiated: no request, also after a restart"
+m1=$(modify_count "$ns")
+ctl --wait set root . other_config:x=1
+assert_eq "no request once negotiated" "$m1" "$(modify_count "$ns")"
+stop_vswitchd "$ns"
+start_vswitchd "$ns"
+ctl --wait set root . other_config:x=2
+assert_eq "modifying calls after restart" 0 "$(modify_count "$ns")"
+
+note "deleting the switch puts the uplink back as it was found"
+ctl --wait del-switch ext0 || fail "del-switch"
+assert_eq "tso as found" "$before_tso" "$(feature tx-tcp-segmentation)"
+assert_eq "gro as found" "$before_gro" "$(feature generic-receive-offload)"
+if [ -e "$T_DIR/$ns/state/offload/u0.orig" ]; then
+    fail "record of the original offloads left behind"
+fi
