@@ -1,0 +1,176 @@
+/* Unit tests for offload/ethtool.c (parsing a recorded FEATURES_GET reply)
+ * and offload/negotiate.c (the policy engine on that capability set): the
+ * plan asks only for what differs, auto follows the uplink rules, and the
+ * report explains every difference. */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "offload/ethtool.h"
+#include "offload/negotiate.h"
+#include "smap.h"
+
+static struct ofl_features veth;
+
+/* Loads tests/data/ethtool-features-veth-6.18.bin (path in argv[1]). */
+static const char *data_path;
+
+static int
+load_veth(void **state)
+{
+    static char buf[16384];
+    FILE *f = fopen(data_path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", data_path);
+        return -1;
+    }
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (n < 16) {
+        return -1;
+    }
+    memset(&veth, 0, sizeof veth);
+    return ofl_ethtool_parse_features((const struct nlmsghdr *) buf, &veth);
+}
+
+static void
+test_parse_recorded(void **state)
+{
+    const struct ofl_feature *f;
+
+    assert_true(veth.n > 50);
+    f = ofl_features_find(&veth, "tx-tcp-segmentation");
+    assert_non_null(f);
+    assert_true(f->hw && f->wanted && f->active && !f->nochange);
+    f = ofl_features_find(&veth, "rx-gro");        /* veth: off by default */
+    assert_true(f->hw && !f->wanted && !f->active);
+    f = ofl_features_find(&veth, "rx-lro");
+    assert_true(!f->hw && !f->active);
+    f = ofl_features_find(&veth, "vlan-challenged");
+    assert_true(f->nochange);
+    assert_null(ofl_features_find(&veth, "no-such-feature"));
+}
+
+static size_t
+plan(const struct smap *policy, const char *names[], bool on[],
+     struct ofl_result r[OFL_N_FEATURES])
+{
+    return ofl_negotiate_plan(&veth, policy, names, on, r);
+}
+
+static const struct ofl_result *
+result(const struct ofl_result r[OFL_N_FEATURES], const char *feature)
+{
+    for (size_t i = 0; i < OFL_N_FEATURES; i++) {
+        if (!strcmp(r[i].feature, feature)) {
+            return &r[i];
+        }
+    }
+    fail_msg("no result for %s", feature);
+    return NULL;
+}
+
+static void
+test_auto_plan(void **state)
+{
+    struct smap policy = SMAP_INITIALIZER(&policy);
+    const char *names[OFL_MAX_FEATURES];
+    bool on[OFL_MAX_FEATURES];
+    struct ofl_result r[OFL_N_FEATURES];
+
+    /* On a fresh veth, "auto" only has GRO to turn on: everything else it
+     * wants on already is, and LRO / hw-tc-offload the device lacks. */
+    size_t n = plan(&policy, names, on, r);
+    assert_int_equal(n, 1);
+    assert_string_equal(names[0], "rx-gro");
+    assert_true(on[0]);
+    assert_false(result(r, "lro")->requested);
+    assert_false(result(r, "hw-tc-offload")->requested);
+    assert_true(result(r, "tso")->requested);
+}
+
+static void
+test_policy_and_report(void **state)
+{
+    struct smap policy = SMAP_INITIALIZER(&policy);
+    const char *names[OFL_MAX_FEATURES];
+    bool on[OFL_MAX_FEATURES];
+    struct ofl_result r[OFL_N_FEATURES];
+
+    smap_add(&policy, "tso", "off");
+    smap_add(&policy, "lro", "on");
+    smap_add(&policy, "gro", "off");
+    size_t n = plan(&policy, names, on, r);
+    /* tso off; lro cannot be asked of this device; gro already off. */
+    assert_int_equal(n, 1);
+    assert_string_equal(names[0], "tx-tcp-segmentation");
+    assert_false(on[0]);
+
+    /* The kernel's answer: TSO went off. */
+    struct ofl_features after = veth;
+    struct ofl_feature *tso = (struct ofl_feature *)
+        ofl_features_find(&after, "tx-tcp-segmentation");
+    tso->wanted = tso->active = false;
+    ofl_negotiate_report(&after, NULL, r);
+    assert_false(result(r, "tso")->effective);
+    assert_string_equal(result(r, "tso")->reason, "");
+    assert_true(result(r, "lro")->requested);
+    assert_false(result(r, "lro")->effective);
+    assert_non_null(strstr(result(r, "lro")->reason,
+                           "not supported by the device"));
+
+    /* Had the kernel refused, its words are the reason. */
+    tso->wanted = tso->active = true;
+    ofl_negotiate_report(&after, "Operation not supported: no way", r);
+    assert_string_equal(result(r, "tso")->reason,
+                        "refused: Operation not supported: no way");
+    smap_destroy(&policy);
+}
+
+static void
+test_converged_plans_nothing(void **state)
+{
+    struct smap policy = SMAP_INITIALIZER(&policy);
+    const char *names[OFL_MAX_FEATURES];
+    bool on[OFL_MAX_FEATURES];
+    struct ofl_result r[OFL_N_FEATURES];
+
+    smap_add(&policy, "gro", "off");        /* What the veth already has. */
+    assert_int_equal(plan(&policy, names, on, r), 0);
+    smap_destroy(&policy);
+}
+
+static void
+test_feature_names(void **state)
+{
+    assert_true(ofl_feature_known("tso"));
+    assert_true(ofl_feature_known("hw-tc-offload"));
+    assert_false(ofl_feature_known("turbo"));
+    assert_false(ofl_feature_known(""));
+}
+
+int
+main(int argc, char *argv[])
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test-offload RECORDED-REPLY\n");
+        return 2;
+    }
+    data_path = argv[1];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_recorded),
+        cmocka_unit_test(test_auto_plan),
+        cmocka_unit_test(test_policy_and_report),
+        cmocka_unit_test(test_converged_plans_nothing),
+        cmocka_unit_test(test_feature_names),
+    };
+    return cmocka_run_group_tests_name("offload", tests, load_veth, NULL);
+}
