@@ -60,6 +60,19 @@ changeable(const struct ofl_features *caps, const struct feature_map *m)
     return false;
 }
 
+/* Whether any of 'm''s kernel features is on. */
+static bool
+active(const struct ofl_features *caps, const struct feature_map *m)
+{
+    for (size_t k = 0; m->kernel[k]; k++) {
+        const struct ofl_feature *f = ofl_features_find(caps, m->kernel[k]);
+        if (f && f->active) {
+            return true;
+        }
+    }
+    return false;
+}
+
 size_t
 ofl_negotiate_plan(const struct ofl_features *caps, const struct smap *policy,
                    const char *names[], bool on[],
@@ -76,9 +89,14 @@ ofl_negotiate_plan(const struct ofl_features *caps, const struct smap *policy,
         r->feature = m->name;
         r->policy = (!strcmp(p, "on") ? "on" : !strcmp(p, "off") ? "off"
                      : "auto");
-        r->requested = (!strcmp(r->policy, "on") ? true
-                        : !strcmp(r->policy, "off") ? false
-                        : m->auto_on && changeable(caps, m));
+        r->rule = m->auto_on;
+        if (!strcmp(r->policy, "auto")) {
+            /* "auto" does not fight what the device fixes. */
+            r->requested = changeable(caps, m) ? m->auto_on
+                                               : active(caps, m);
+        } else {
+            r->requested = !strcmp(r->policy, "on");
+        }
 
         for (size_t k = 0; m->kernel[k]; k++) {
             const struct ofl_feature *f = ofl_features_find(caps,
@@ -116,19 +134,24 @@ ofl_negotiate_report(const struct ofl_features *after, const char *set_error,
         }
 
         r->reason[0] = '\0';
-        bool auto_off = !strcmp(r->policy, "auto") && !r->requested;
-        if (r->requested == r->effective && !auto_off) {
+        bool is_auto = !strcmp(r->policy, "auto");
+        if (r->requested == r->effective) {
+            if (is_auto && !r->effective && m->auto_off_why) {
+                snprintf(r->reason, sizeof r->reason, "%s", m->auto_off_why);
+            } else if (is_auto && r->rule != r->effective) {
+                /* The rule wanted otherwise; the device decides. */
+                if (!hw && !r->effective) {
+                    snprintf(r->reason, sizeof r->reason,
+                             "not supported by the device");
+                } else {
+                    snprintf(r->reason, sizeof r->reason,
+                             "fixed %s by the device",
+                             r->effective ? "on" : "off");
+                }
+            }
             continue;
         }
-        if (r->requested == r->effective && m->auto_off_why) {
-            snprintf(r->reason, sizeof r->reason, "%s", m->auto_off_why);
-        } else if (r->requested == r->effective && !r->effective && !hw) {
-            /* "auto" wanted it on, the device cannot: say so. */
-            snprintf(r->reason, sizeof r->reason, "not supported by the "
-                     "device");
-        } else if (r->requested == r->effective) {
-            snprintf(r->reason, sizeof r->reason, "fixed off by the device");
-        } else if (!known) {
+        if (!known) {
             snprintf(r->reason, sizeof r->reason, "the driver does not "
                      "know this feature");
         } else if (!hw) {

@@ -28,7 +28,10 @@ bool ofl_feature_known(const char *name);
 struct ofl_result {
     const char *feature;        /* From ofl_feature_names. */
     const char *policy;         /* "auto", "on" or "off". */
-    bool requested;
+    bool rule;                  /* What the uplink rules want ("auto"). */
+    bool requested;             /* Asked of the kernel: the policy, or for
+                                 * "auto" the rule where the device lets it
+                                 * be changed, else what the device has. */
     bool effective;
     char reason[256];           /* "" when requested == effective. */
 };
