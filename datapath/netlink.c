@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <netlink/genl/ctrl.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
@@ -127,6 +128,30 @@ dp_nl_genl_sock(void)
         genl_sock = open_socket_proto(NETLINK_GENERIC);
     }
     return genl_sock;
+}
+
+int
+dp_nl_genl_family(const char *name)
+{
+    static struct {
+        const char *name;
+        int id;
+    } cache[8];
+    static size_t n;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(cache[i].name, name)) {
+            return cache[i].id;
+        }
+    }
+    struct nl_sock *sk = dp_nl_genl_sock();
+    int id = sk ? genl_ctrl_resolve(sk, name) : -1;
+    if (n < ARRAY_SIZE(cache)) {
+        cache[n].name = name;       /* Callers pass string constants. */
+        cache[n].id = id < 0 ? -1 : id;
+        n++;
+    }
+    return id < 0 ? -1 : id;
 }
 
 int

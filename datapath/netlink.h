@@ -30,6 +30,10 @@ int dp_nl_modify(struct nl_msg *msg);
  * extended ACK; NULL if the kernel has no generic netlink. */
 struct nl_sock *dp_nl_genl_sock(void);
 
+/* The id of generic netlink family 'name' ("ethtool", "devlink"), looked
+ * up once per name; -1 if the kernel does not have it. */
+int dp_nl_genl_family(const char *name);
+
 /* Sends 'msg' on 'sk' and feeds each reply message to 'cb' (may be NULL),
  * then waits for the ACK.  'modify' says whether the request changes the
  * kernel (it is then counted).  Takes ownership of 'msg'.  Returns 0 or a

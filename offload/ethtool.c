@@ -7,7 +7,6 @@
 #include <linux/ethtool_netlink.h>
 #include <linux/genetlink.h>
 #include <netlink/attr.h>
-#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 #include <string.h>
@@ -18,13 +17,7 @@
 static int
 ethtool_family(void)
 {
-    static int family = -2;
-    struct nl_sock *sk = dp_nl_genl_sock();
-
-    if (family == -2) {
-        family = sk ? genl_ctrl_resolve(sk, ETHTOOL_GENL_NAME) : -1;
-    }
-    return family;
+    return dp_nl_genl_family(ETHTOOL_GENL_NAME);
 }
 
 /* A request 'cmd' for 'ifname' with its header ('hdr_flags':

@@ -11,7 +11,6 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
-#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 #include <stdio.h>
@@ -70,13 +69,7 @@ write_int(const char *ifname, const char *attr, int value)
 static int
 devlink_family(void)
 {
-    static int family = -2;
-    struct nl_sock *sk = dp_nl_genl_sock();
-
-    if (family == -2) {
-        family = sk ? genl_ctrl_resolve(sk, DEVLINK_GENL_NAME) : -1;
-    }
-    return family;
+    return dp_nl_genl_family(DEVLINK_GENL_NAME);
 }
 
 static int

@@ -47,3 +47,11 @@ ns_pair() {
     ip -n "$1" link set lo up; ip -n "$4" link set lo up
 }
 
+
+# virtio_nic [first|last]: the name of one of the guest's virtio-net NICs.
+virtio_nic() {
+    for d in /sys/class/net/*; do
+        [ "$(basename "$(readlink "$d/device/driver" 2>/dev/null)")" \
+          = virtio_net ] && basename "$d"
+    done | if [ "${1:-first}" = last ]; then tail -1; else head -1; fi
+}

@@ -3,10 +3,7 @@
 # indirection table, read back with ETHTOOL_GRSSH.
 . /lab/lib.sh
 load virtio_net
-nic=$(for d in /sys/class/net/*; do
-        [ "$(basename "$(readlink "$d/device/driver" 2>/dev/null)")" \
-          = virtio_net ] && basename "$d"
-      done | head -1)
+nic=$(virtio_nic first)
 [ -n "$nic" ] || die "no virtio-net NIC"
 ip link set "$nic" up
 ethtool -l "$nic"

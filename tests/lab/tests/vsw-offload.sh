@@ -5,10 +5,7 @@
 # switch puts the NIC back as it was found.
 . /lab/lib.sh
 load bridge
-nic=$(for d in /sys/class/net/*; do
-        [ "$(basename "$(readlink "$d/device/driver" 2>/dev/null)")" \
-          = virtio_net ] && basename "$d"
-      done | tail -1)
+nic=$(virtio_nic last)
 [ -n "$nic" ] || die "no virtio-net NIC"
 ethtool -k "$nic" | grep -E "rx-gro-hw|tcp-segmentation:|rx-checksumming"
 hw_gro() { ethtool -k "$nic" | sed -n 's/^rx-gro-hw: \([a-z]*\).*/\1/p'; }

@@ -69,10 +69,7 @@ assert_eq "modifying calls after restart" "modify=0" \
     "$(vswctl appctl dp/counters | grep -o 'modify=[0-9]*' | head -1)"
 
 note "SR-IOV impossible: the switch says why (a virtio NIC has no SR-IOV)"
-nic=$(for d in /sys/class/net/*; do
-        [ "$(basename "$(readlink "$d/device/driver" 2>/dev/null)")" \
-          = virtio_net ] && basename "$d"
-      done | head -1)
+nic=$(virtio_nic first)
 out=$(vswctl add-switch v0 --uplink "$nic" --iov 2>&1) \
     && fail "--iov accepted on a NIC without SR-IOV"
 assert_contains "refused without --iov-fallback" "has no SR-IOV capability" \
