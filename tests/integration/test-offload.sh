@@ -56,6 +56,14 @@ expect_error 1 'unknown offload feature "turbo"' \
     ctl set switch ext0 offload:turbo=on
 expect_error 1 "" ctl set switch ext0 offload:tso=maybe
 
+note "stays negotiated: a change behind vsw's back is undone"
+ip netns exec "$ns" ethtool -K u0 tso on
+for i in $(seq 50); do
+    [ "$(feature tx-tcp-segmentation)" = off ] && break
+    sleep 0.1
+done
+assert_eq "tso back to the policy (off)" off "$(feature tx-tcp-segmentation)"
+
 note "negotiated: no request, also after a restart"
 m1=$(modify_count "$ns")
 ctl --wait set root . other_config:x=1
