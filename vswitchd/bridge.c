@@ -397,6 +397,61 @@ negotiate_uplink(const struct vswrec_switch *sw, const struct rc_switch *rc,
     return changed;
 }
 
+/* The vNIC side of a tap or vhost-net port: the offloads the VM manager
+ * negotiated (TUNSETOFFLOAD shows as the tap's tx features: what the VM
+ * accepts), and what they cost against the uplink ('eff' its effective
+ * offloads, or NULL without one). */
+static void
+vnic_offload_status(const char *tap, const struct smap *eff,
+                    struct smap *status)
+{
+    struct ofl_features *fs = xmalloc(sizeof *fs);
+
+    if (ofl_ethtool_get_features(tap, fs)) {
+        free(fs);
+        return;
+    }
+    static const struct {
+        const char *kernel, *name;
+    } vm[] = {
+        { "tx-checksum-ip-generic", "csum" },
+        { "tx-tcp-segmentation", "tso4" },
+        { "tx-tcp6-segmentation", "tso6" },
+    };
+    bool has[ARRAY_SIZE(vm)];
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < ARRAY_SIZE(vm); i++) {
+        const struct ofl_feature *f = ofl_features_find(fs, vm[i].kernel);
+        has[i] = f && f->active;
+        if (has[i]) {
+            ds_put_format(&s, "%s%s", s.length ? "," : "", vm[i].name);
+        }
+    }
+    smap_add(status, "vm_offloads", s.length ? ds_cstr(&s) : "none");
+
+    ds_clear(&s);
+    bool coalesces = eff && (!strcmp(smap_get_def(eff, "gro", "off"), "on")
+                             || !strcmp(smap_get_def(eff, "lro", "off"),
+                                        "on"));
+    if (!has[1] && coalesces) {
+        ds_put_cstr(&s, "the VM takes no TSO frames (its tap has "
+                    "tx-tcp-segmentation off) while the uplink coalesces "
+                    "what it receives (gro/lro on): traffic to this VM is "
+                    "segmented again in software");
+    }
+    if (!has[0]) {
+        ds_put_format(&s, "%sthe VM takes no partial checksums (its tap "
+                      "has tx-checksum off): the host computes every "
+                      "checksum toward it in software", s.length ? "; "
+                                                                 : "");
+    }
+    if (s.length) {
+        smap_add(status, "offload_mismatch", ds_cstr(&s));
+    }
+    ds_destroy(&s);
+    free(fs);
+}
+
 /* Finishes an earlier status transaction.  Returns true while it is still
  * in flight. */
 static bool
@@ -540,6 +595,12 @@ reconcile_pass(const struct vswrec_root *root)
             const struct vswrec_port *p = rows[i]->ports[j];
             struct rc_port *rp = &rcs[i].ports[j];
             make_port_status(rp, p, &status);
+            if (rp->ifindex && rp->kind_in_use
+                && (!strcmp(rp->kind_in_use, "tap")
+                    || !strcmp(rp->kind_in_use, "vhost-net"))) {
+                vnic_offload_status(p->name, rows[i]->uplink
+                                    ? &offs[i].eff : NULL, &status);
+            }
             if (!smap_equal(&status, &p->status)) {
                 if (rp->error.length) {
                     static struct vlog_rate_limit rl

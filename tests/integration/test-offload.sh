@@ -56,6 +56,29 @@ expect_error 1 'unknown offload feature "turbo"' \
     ctl set switch ext0 offload:turbo=on
 expect_error 1 "" ctl set switch ext0 offload:tso=maybe
 
+note "the vNIC side: what the VM negotiated, and what it costs"
+ctl --wait add-port ext0 vm0 || fail "add-port vm0"
+assert_eq "fresh tap: the VM has negotiated nothing" none \
+    "$(getv port vm0 status:vm_offloads)"
+assert_contains "cost of a VM without TSO behind a coalescing uplink" \
+    "traffic to this VM is segmented again in software" \
+    "$(getv port vm0 status:offload_mismatch)"
+# What QEMU does for a guest that takes checksum and TSO offloads.
+ip netns exec "$ns" /usr/bin/python3 -c '
+import fcntl, os, struct
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"vm0", 0x0002|0x1000|0x4000))
+fcntl.ioctl(fd, 0x400454d0, 1 | 2 | 4)  # TUNSETOFFLOAD: CSUM TSO4 TSO6
+' || fail "TUNSETOFFLOAD"
+for i in $(seq 50); do
+    [ "$(getv port vm0 status:vm_offloads)" = csum,tso4,tso6 ] && break
+    sleep 0.1
+done
+assert_eq "after TUNSETOFFLOAD" csum,tso4,tso6 \
+    "$(getv port vm0 status:vm_offloads)"
+assert_eq "no mismatch left" "" \
+    "$(ctl --if-exists get port vm0 status:offload_mismatch 2>/dev/null)"
+
 note "stays negotiated: a change behind vsw's back is undone"
 ip netns exec "$ns" ethtool -K u0 tso on
 for i in $(seq 50); do
