@@ -16,7 +16,6 @@ export PATH="$VSW_BIN:$PATH"
 T_NAME=$(basename "$0" .sh)
 T_PREFIX="vt$$"                 # Unique per test run; short: ifnames <= 15.
 T_DIR=$(mktemp -d "/tmp/vsw-$T_NAME.XXXXXX")
-T_NETNS=()
 T_PIDFILES=()
 T_FAILED=0
 
@@ -42,9 +41,13 @@ cleanup() {
         pid=$(cat "$pf" 2>/dev/null)
         [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
     done
+    # Every namespace with this run's prefix (new_netns runs in command
+    # substitutions, so an array filled there would not reach us).
     local ns
-    for ns in "${T_NETNS[@]}"; do
-        ip netns delete "$ns" 2>/dev/null
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+        case $ns in
+            "$T_PREFIX"-*) ip netns delete "$ns" 2>/dev/null ;;
+        esac
     done
     rm -rf "$T_DIR"
     if [ $rc -eq 0 ] && [ $T_FAILED -ne 0 ]; then
@@ -64,7 +67,6 @@ trap 'exit 1' INT TERM
 new_netns() {
     local ns="$T_PREFIX-$1"
     ip netns add "$ns" || die "cannot create namespace $ns"
-    T_NETNS+=("$ns")
     ip -n "$ns" link set lo up
     echo "$ns"
 }
