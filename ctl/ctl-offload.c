@@ -42,12 +42,6 @@ vswctl_check_offload(const char *sw_name, const char *feature,
 }
 
 static void
-add_cell(struct table *t, const char *text)
-{
-    table_add_cell(t)->text = xstrdup(text ? text : "");
-}
-
-static void
 offload_show(struct ctl_context *ctx, const char *only)
 {
     const struct vswrec_switch *sw;
@@ -69,13 +63,13 @@ offload_show(struct ctl_context *ctx, const char *only)
         for (size_t i = 0; ofl_feature_names[i]; i++) {
             const char *f = ofl_feature_names[i];
             table_add_row(t);
-            add_cell(t, sw->name);
-            add_cell(t, sw->uplink);
-            add_cell(t, f);
-            add_cell(t, smap_get_def(&sw->offload, f, "auto"));
-            add_cell(t, smap_get_def(&sw->offload_requested, f, "-"));
-            add_cell(t, smap_get_def(&sw->offload_effective, f, "-"));
-            add_cell(t, smap_get(&sw->offload_reason, f));
+            vswctl_add_cell(t, sw->name);
+            vswctl_add_cell(t, sw->uplink);
+            vswctl_add_cell(t, f);
+            vswctl_add_cell(t, smap_get_def(&sw->offload, f, "auto"));
+            vswctl_add_cell(t, smap_get_def(&sw->offload_requested, f, "-"));
+            vswctl_add_cell(t, smap_get_def(&sw->offload_effective, f, "-"));
+            vswctl_add_cell(t, smap_get(&sw->offload_reason, f));
         }
     }
     ctx->table = t;

@@ -371,12 +371,6 @@ cmd_del_port(struct ctl_context *ctx)
 }
 
 static void
-add_cell(struct table *t, const char *text)
-{
-    table_add_cell(t)->text = xstrdup(text ? text : "");
-}
-
-static void
 cmd_list_ports(struct ctl_context *ctx)
 {
     const char *only = ctx->argc > 1 ? ctx->argv[1] : NULL;
@@ -408,17 +402,17 @@ cmd_list_ports(struct ctl_context *ctx)
             const struct vswrec_port *p = sw->ports[i];
             const struct smap *ids = &p->external_ids;
             table_add_row(t);
-            add_cell(t, sw->name);
-            add_cell(t, p->name);
-            add_cell(t, p->kind);
-            add_cell(t, smap_get(&p->status, "kind"));
-            add_cell(t, p->mac);
-            add_cell(t, smap_get_def(&p->status, "state", "pending"));
-            add_cell(t, smap_get(&p->status, "ifindex"));
-            add_cell(t, smap_get_def(ids, "vm-id",
+            vswctl_add_cell(t, sw->name);
+            vswctl_add_cell(t, p->name);
+            vswctl_add_cell(t, p->kind);
+            vswctl_add_cell(t, smap_get(&p->status, "kind"));
+            vswctl_add_cell(t, p->mac);
+            vswctl_add_cell(t, smap_get_def(&p->status, "state", "pending"));
+            vswctl_add_cell(t, smap_get(&p->status, "ifindex"));
+            vswctl_add_cell(t, smap_get_def(ids, "vm-id",
                                      smap_get(ids, "vm-uuid")));
-            add_cell(t, smap_get(ids, "iface-id"));
-            add_cell(t, smap_get(&p->status, "error"));
+            vswctl_add_cell(t, smap_get(ids, "iface-id"));
+            vswctl_add_cell(t, smap_get(&p->status, "error"));
         }
     }
     ctx->table = t;

@@ -259,8 +259,8 @@ sorted_switches(struct ctl_context *ctx, size_t *n)
     return v;
 }
 
-static void
-add_cell(struct table *t, const char *text)
+void
+vswctl_add_cell(struct table *t, const char *text)
 {
     table_add_cell(t)->text = xstrdup(text ? text : "");
 }
@@ -294,15 +294,15 @@ switch_table(struct ctl_context *ctx, bool detailed)
     for (size_t i = 0; i < n; i++) {
         const struct vswrec_switch *sw = v[i];
         table_add_row(t);
-        add_cell(t, sw->name);
-        add_cell(t, sw->type);
-        add_cell(t, sw->uplink);
-        add_cell(t, sw->iov ? "on" : "off");
-        add_cell(t, switch_state(sw));
+        vswctl_add_cell(t, sw->name);
+        vswctl_add_cell(t, sw->type);
+        vswctl_add_cell(t, sw->uplink);
+        vswctl_add_cell(t, sw->iov ? "on" : "off");
+        vswctl_add_cell(t, switch_state(sw));
         if (detailed) {
-            add_cell(t, smap_get(&sw->status, "bridge_ifindex"));
-            add_cell(t, smap_get(&sw->status, "host_port"));
-            add_cell(t, smap_get(&sw->status, "error"));
+            vswctl_add_cell(t, smap_get(&sw->status, "bridge_ifindex"));
+            vswctl_add_cell(t, smap_get(&sw->status, "host_port"));
+            vswctl_add_cell(t, smap_get(&sw->status, "error"));
         }
     }
     free(v);

@@ -24,6 +24,10 @@ struct vswrec_switch;
 const struct vswrec_switch *vswctl_find_switch(struct ctl_context *,
                                                const char *name);
 
+/* Adds a text cell ('text' or "" if NULL) to the current row of 't', for
+ * the tables that serve both people and --format=json. */
+void vswctl_add_cell(struct table *, const char *text);
+
 /* Output style chosen with --format and friends. */
 extern struct table_style vswctl_table_style;
 
