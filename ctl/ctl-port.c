@@ -32,9 +32,9 @@ static const char *const kinds[] = {
 };
 
 /* The port named 'name' on this host's switches, and its switch. */
-static const struct vswrec_port *
-find_port(struct ctl_context *ctx, const char *name,
-          const struct vswrec_switch **swp)
+const struct vswrec_port *
+vswctl_find_port(struct ctl_context *ctx, const char *name,
+                 const struct vswrec_switch **swp)
 {
     const struct vswrec_switch *sw;
 
@@ -44,7 +44,9 @@ find_port(struct ctl_context *ctx, const char *name,
         }
         for (size_t i = 0; i < sw->n_ports; i++) {
             if (!strcmp(sw->ports[i]->name, name)) {
-                *swp = sw;
+                if (swp) {
+                    *swp = sw;
+                }
                 return sw->ports[i];
             }
         }
@@ -204,7 +206,7 @@ cmd_add_port(struct ctl_context *ctx)
     }
 
     const struct vswrec_switch *other;
-    const struct vswrec_port *existing = find_port(ctx, name, &other);
+    const struct vswrec_port *existing = vswctl_find_port(ctx, name, &other);
     if (existing) {
         if (!may_exist) {
             ctl_error(ctx, "port \"%s\" already exists on switch \"%s\" "
@@ -352,7 +354,7 @@ cmd_del_port(struct ctl_context *ctx)
 {
     const char *name = ctx->argv[ctx->argc - 1];
     const struct vswrec_switch *sw;
-    const struct vswrec_port *p = find_port(ctx, name, &sw);
+    const struct vswrec_port *p = vswctl_find_port(ctx, name, &sw);
 
     if (!p) {
         if (!shash_find(&ctx->options, "--if-exists")) {

@@ -435,14 +435,31 @@ check_generic_offload(const struct ctl_command *c)
         return NULL;
     }
     for (int i = 3; i < c->argc; i++) {
-        if (!strncmp(c->argv[i], "offload:", 8)) {
-            char *key = xmemdup0(c->argv[i] + 8, strcspn(c->argv[i] + 8,
-                                                         "="));
-            char *error = vswctl_check_offload(c->argv[2], key, NULL);
+        const char *arg = c->argv[i];
+        char *error = NULL;
+        if (!strncmp(arg, "offload:", 8)) {
+            char *key = xmemdup0(arg + 8, strcspn(arg + 8, "="));
+            error = vswctl_check_offload(c->argv[2], key, NULL);
             free(key);
-            if (error) {
-                return error;
+        } else if (!strncmp(arg, "rss:", 4)) {
+            char *key = xmemdup0(arg + 4, strcspn(arg + 4, "="));
+            const char *value = strchr(arg, '=');
+            char *v = value ? xstrdup(value + 1) : xstrdup("");
+            /* The database's quoting ("...") is not part of the value. */
+            size_t len = strlen(v);
+            if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+                memmove(v, v + 1, len - 2);
+                v[len - 2] = '\0';
             }
+            error = vswctl_check_rss(c->argv[2], key, v);
+            vswctl_note_rss(c->argv[2], key, v);
+            free(key);
+            free(v);
+        } else if (!strncmp(arg, "rss=", 4)) {
+            vswctl_note_rss(c->argv[2], NULL, NULL);
+        }
+        if (error) {
+            return error;
         }
     }
     return NULL;
@@ -520,6 +537,11 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
                       "with \"-- --id=%s create ...\")", node->name,
                       node->name);
         }
+    }
+
+    char *limit_error = vswctl_check_rss_limits(idl);
+    if (limit_error) {
+        ctl_fatal("%s", limit_error);
     }
 
     enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit_block(txn);

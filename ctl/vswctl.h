@@ -24,6 +24,13 @@ struct vswrec_switch;
 const struct vswrec_switch *vswctl_find_switch(struct ctl_context *,
                                                const char *name);
 
+/* This host's port named 'name', or NULL; its switch into '*swp' if
+ * 'swp' is nonnull. */
+struct vswrec_port;
+const struct vswrec_port *vswctl_find_port(struct ctl_context *,
+                                           const char *name,
+                                           const struct vswrec_switch **swp);
+
 /* Adds a text cell ('text' or "" if NULL) to the current row of 't', for
  * the tables that serve both people and --format=json. */
 void vswctl_add_cell(struct table *, const char *text);
@@ -48,5 +55,19 @@ extern const struct ctl_command_syntax vswctl_offload_commands[];
  * 'sw_name', else a malloc()'d error naming the valid choices. */
 char *vswctl_check_offload(const char *sw_name, const char *feature,
                            const char *policy);
+
+/* NULL if Switch.rss setting 'key'='value' is valid, else an error. */
+char *vswctl_check_rss(const char *sw_name, const char *key,
+                       const char *value);
+
+/* Remembers that this run changes switch 'sw_name''s rss column (and, if
+ * 'key' is nonnull, sets 'key' to 'value' in it); before
+ * committing, vswctl_check_rss_limits() checks those switches' settings
+ * against what vswitchd probed on the uplink (status:uplink_queues) and
+ * returns an error, or NULL. */
+void vswctl_note_rss(const char *sw_name, const char *key,
+                     const char *value);
+struct ovsdb_idl;
+char *vswctl_check_rss_limits(struct ovsdb_idl *);
 
 #endif /* ctl/vswctl.h */

@@ -30,6 +30,7 @@ static struct nl_sock *req_sock;
 static struct nl_sock *genl_sock;
 static bool genl_tried;
 static struct nl_sock *notify_sock;
+static struct nl_sock *ethtool_notify_sock;   /* NULL without ethtool. */
 static struct dp_nl_counters counters;
 
 /* The last failure. */
@@ -259,42 +260,64 @@ notify_cb(struct nl_msg *msg OVS_UNUSED, void *changed_)
     return NL_OK;
 }
 
+/* A non-blocking socket of 'protocol' in multicast group 'group'. */
+static struct nl_sock *
+notify_socket(int protocol, int group)
+{
+    struct nl_sock *sk = nl_socket_alloc();
+    if (!sk) {
+        ovs_fatal(0, "cannot allocate a netlink socket");
+    }
+    nl_socket_disable_seq_check(sk);
+    nl_socket_enable_msg_peek(sk);
+    nl_socket_disable_auto_ack(sk);
+    if (nl_connect(sk, protocol) < 0
+        || nl_socket_add_membership(sk, group) < 0
+        || nl_socket_set_nonblocking(sk) < 0) {
+        nl_socket_free(sk);
+        return NULL;
+    }
+    /* A burst (e.g. a host creating many taps) must not overrun us. */
+    nl_socket_set_buffer_size(sk, 4 * 1024 * 1024, 0);
+    return sk;
+}
+
 void
 dp_nl_notify_open(void)
 {
     if (notify_sock) {
         return;
     }
-    notify_sock = nl_socket_alloc();
+    notify_sock = notify_socket(NETLINK_ROUTE, RTNLGRP_LINK);
     if (!notify_sock) {
-        ovs_fatal(0, "cannot allocate a netlink socket");
-    }
-    nl_socket_disable_seq_check(notify_sock);
-    nl_socket_enable_msg_peek(notify_sock);
-    nl_socket_disable_auto_ack(notify_sock);
-    if (nl_connect(notify_sock, NETLINK_ROUTE) < 0
-        || nl_socket_add_membership(notify_sock, RTNLGRP_LINK) < 0
-        || nl_socket_set_nonblocking(notify_sock) < 0) {
         ovs_fatal(0, "cannot subscribe to rtnetlink link notifications");
     }
-    /* A burst (e.g. a host creating many taps) must not overrun us. */
-    nl_socket_set_buffer_size(notify_sock, 4 * 1024 * 1024, 0);
+
+    /* Channel, ring and feature changes made with ethtool arrive on the
+     * ethtool family's "monitor" group (feature changes also as
+     * RTM_NEWLINK); kernels without ethtool netlink have neither. */
+    struct nl_sock *genl = dp_nl_genl_sock();
+    int group = genl ? genl_ctrl_resolve_grp(genl, "ethtool", "monitor")
+                     : -1;
+    if (group >= 0) {
+        ethtool_notify_sock = notify_socket(NETLINK_GENERIC, group);
+    }
+    if (!ethtool_notify_sock) {
+        VLOG_INFO("no ethtool notifications: changes of channels behind "
+                  "vsw's back are seen on the periodic resync only");
+    }
 }
 
-bool
-dp_nl_notify_run(void)
+static bool
+drain(struct nl_sock *sk)
 {
     bool changed = false;
 
-    if (!notify_sock) {
-        return false;
-    }
-    nl_socket_modify_cb(notify_sock, NL_CB_VALID, NL_CB_CUSTOM,
-                        notify_cb, &changed);
+    nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, notify_cb, &changed);
     for (;;) {
         /* libnl returns a byte count, 0 once the socket is drained (it
          * maps EAGAIN to 0), or a negative NLE_* error. */
-        int rc = nl_recvmsgs_default(notify_sock);
+        int rc = nl_recvmsgs_default(sk);
         if (rc > 0) {
             continue;
         }
@@ -311,10 +334,27 @@ dp_nl_notify_run(void)
     return changed;
 }
 
+bool
+dp_nl_notify_run(void)
+{
+    bool changed = false;
+
+    if (notify_sock) {
+        changed |= drain(notify_sock);
+    }
+    if (ethtool_notify_sock) {
+        changed |= drain(ethtool_notify_sock);
+    }
+    return changed;
+}
+
 void
 dp_nl_notify_wait(void)
 {
     if (notify_sock) {
         poll_fd_wait(nl_socket_get_fd(notify_sock), POLLIN);
+    }
+    if (ethtool_notify_sock) {
+        poll_fd_wait(nl_socket_get_fd(ethtool_notify_sock), POLLIN);
     }
 }

@@ -68,7 +68,9 @@ struct dp_nl_counters {
 };
 void dp_nl_get_counters(struct dp_nl_counters *);
 
-/* Link notifications (RTNLGRP_LINK).  dp_nl_notify_run() drains the socket
+/* Link notifications (RTNLGRP_LINK), and ethtool's (its "monitor" group:
+ * features, channels, rings) where the kernel has them.
+ * dp_nl_notify_run() drains the sockets
  * and returns true if anything changed since the last call (a notification
  * or an overrun, after which everything must be re-dumped). */
 void dp_nl_notify_open(void);

@@ -9,7 +9,11 @@
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "datapath/netlink.h"
 #include "util.h"
@@ -214,13 +218,80 @@ ofl_ethtool_get_channels(const char *ifname, struct ofl_channels *ch)
 }
 
 int
-ofl_ethtool_set_combined(const char *ifname, unsigned int combined)
+ofl_ethtool_set_queues(const char *ifname, bool combined, unsigned int n)
 {
     if (ethtool_family() < 0) {
         return no_ethtool(ifname);
     }
     struct nl_msg *msg = request(ifname, ETHTOOL_MSG_CHANNELS_SET,
                                  ETHTOOL_A_CHANNELS_HEADER, NLM_F_ACK, 0);
-    nla_put_u32(msg, ETHTOOL_A_CHANNELS_COMBINED_COUNT, combined);
+    nla_put_u32(msg, combined ? ETHTOOL_A_CHANNELS_COMBINED_COUNT
+                              : ETHTOOL_A_CHANNELS_RX_COUNT, n);
     return dp_nl_transact(dp_nl_genl_sock(), msg, true, NULL, NULL);
+}
+
+static int
+rings_cb(struct nl_msg *msg, void *r_)
+{
+    struct ofl_rings *r = r_;
+    struct nlattr *tb[ETHTOOL_A_RINGS_MAX + 1];
+
+    if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, ETHTOOL_A_RINGS_MAX, NULL)) {
+        return NL_OK;
+    }
+#define GET(ATTR, FIELD) \
+    if (tb[ATTR]) { r->FIELD = nla_get_u32(tb[ATTR]); }
+    GET(ETHTOOL_A_RINGS_RX_MAX, rx_max);
+    GET(ETHTOOL_A_RINGS_TX_MAX, tx_max);
+    GET(ETHTOOL_A_RINGS_RX, rx);
+    GET(ETHTOOL_A_RINGS_TX, tx);
+#undef GET
+    return NL_OK;
+}
+
+int
+ofl_ethtool_get_rings(const char *ifname, struct ofl_rings *r)
+{
+    memset(r, 0, sizeof *r);
+    if (ethtool_family() < 0) {
+        return no_ethtool(ifname);
+    }
+    return dp_nl_transact(dp_nl_genl_sock(),
+                          request(ifname, ETHTOOL_MSG_RINGS_GET,
+                                  ETHTOOL_A_RINGS_HEADER, 0, 0),
+                          false, rings_cb, r);
+}
+
+static int
+ioctl_sock(void)
+{
+    static int fd = -1;
+    if (fd < 0) {
+        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    }
+    return fd;
+}
+
+int
+ofl_ethtool_ioctl(const char *ifname, void *data, const char *what,
+                  bool modify)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof ifr);
+    ovs_strlcpy(ifr.ifr_name, ifname, sizeof ifr.ifr_name);
+    ifr.ifr_data = data;
+    if (modify) {
+        dp_nl_count_modify();
+    }
+    int fd = ioctl_sock();
+    int error = fd < 0 ? errno : ioctl(fd, SIOCETHTOOL, &ifr) ? errno : 0;
+    if (error) {
+        if (modify) {
+            dp_nl_count_failed();
+        }
+        dp_nl_set_error(error, "%s refused by %s's driver (an ioctl: the "
+                        "kernel gives no further words)", what, ifname);
+    }
+    return error;
 }

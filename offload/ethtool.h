@@ -1,6 +1,7 @@
 /* ethtool netlink (generic netlink family "ethtool"): a device's features
  * as the kernel reports them (hw / wanted / active / nochange, by the
- * kernel's feature names), changing them, and its channels.
+ * kernel's feature names), changing them, its channels and rings; and the
+ * SIOCETHTOOL ioctl for what netlink lacks.
  *
  * Every request carries the extended-ACK socket option (datapath/netlink.c),
  * so a refusal comes back with the kernel's words.  Called by
@@ -46,7 +47,41 @@ struct ofl_channels {
     unsigned int rx, tx, other, combined;
 };
 int ofl_ethtool_get_channels(const char *ifname, struct ofl_channels *);
-int ofl_ethtool_set_combined(const char *ifname, unsigned int combined);
+/* Sets the number of combined channels ('combined') or, for devices with
+ * separate ones (veth), of receive channels. */
+int ofl_ethtool_set_queues(const char *ifname, bool combined,
+                           unsigned int n);
+
+/* Receive queues a device offers: combined channels where it has them,
+ * else receive channels. */
+static inline bool
+ofl_channels_combined(const struct ofl_channels *ch)
+{
+    return ch->combined_max > 0;
+}
+static inline unsigned int
+ofl_channels_rx(const struct ofl_channels *ch)
+{
+    return ch->combined_max ? ch->combined : ch->rx;
+}
+static inline unsigned int
+ofl_channels_rx_max(const struct ofl_channels *ch)
+{
+    return ch->combined_max ? ch->combined_max : ch->rx_max;
+}
+
+struct ofl_rings {
+    unsigned int rx_max, tx_max, rx, tx;
+};
+int ofl_ethtool_get_rings(const char *ifname, struct ofl_rings *);
+
+/* The SIOCETHTOOL ioctl on 'ifname' with command block 'data', for what
+ * ethtool netlink does not offer on every kernel (RSS, ntuple rules).
+ * 'what' names the request in the error; 'modify' counts it as a change
+ * (dp_nl_get_counters()).  Returns 0 or a positive errno with
+ * dp_nl_error() set. */
+int ofl_ethtool_ioctl(const char *ifname, void *data, const char *what,
+                      bool modify);
 
 /* Parses an ETHTOOL_MSG_FEATURES_GET_REPLY message (genetlink header
  * included) into 'fs'; exposed for unit tests on recorded replies.

@@ -27,11 +27,9 @@
 #include "unixctl.h"
 #include "util.h"
 #include "vsw-idl.h"
-#include "offload/ethtool.h"
-#include "offload/negotiate.h"
-#include "offload/restore.h"
 #include "offload/sriov.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/offload.h"
 #include "vswitchd/reconcile.h"
 #include "vswitchd/vhost.h"
 
@@ -342,116 +340,6 @@ make_port_status(const struct rc_port *rc, const struct vswrec_port *p,
     }
 }
 
-/* Negotiates the offloads of switch 'sw''s uplink (bound, 'rc' says) and
- * writes requested / effective / reason into 'req', 'eff', 'why'.  Returns
- * true if it changed the uplink. */
-static bool
-negotiate_uplink(const struct vswrec_switch *sw, const struct rc_switch *rc,
-                 struct smap *req, struct smap *eff, struct smap *why)
-{
-    struct ofl_features *caps = xmalloc(sizeof *caps);
-    struct ofl_result results[OFL_N_FEATURES];
-    const char *names[OFL_MAX_FEATURES];
-    bool on[OFL_MAX_FEATURES];
-    bool changed = false;
-
-    smap_init(req);
-    smap_init(eff);
-    smap_init(why);
-    if (rc->type != RC_EXTERNAL || !rc->uplink_ifindex
-        || ofl_ethtool_get_features(sw->uplink, caps)) {
-        free(caps);
-        return false;
-    }
-    size_t n = ofl_negotiate_plan(caps, &sw->offload, names, on, results);
-    char *set_error = NULL;
-    if (n) {
-        changed = true;
-        ofl_restore_record(sw->uplink, caps, names, n);
-        if (ofl_ethtool_set_features(sw->uplink, names, on, n)) {
-            set_error = xstrdup(dp_nl_error());
-        }
-        if (ofl_ethtool_get_features(sw->uplink, caps)) {
-            memset(caps, 0, sizeof *caps);
-        }
-    }
-    ofl_negotiate_report(caps, set_error, results);
-    for (size_t i = 0; i < OFL_N_FEATURES; i++) {
-        const struct ofl_result *r = &results[i];
-        smap_add_format(req, r->feature, "%s%s", r->requested ? "on" : "off",
-                        strcmp(r->policy, "auto") ? "" : " (auto)");
-        smap_add(eff, r->feature, r->effective ? "on" : "off");
-        if (r->reason[0]) {
-            smap_add(why, r->feature, r->reason);
-        }
-    }
-    /* Policy keys vsw does not know are reported, not ignored. */
-    struct smap_node *node;
-    SMAP_FOR_EACH (node, &sw->offload) {
-        if (!ofl_feature_known(node->key)) {
-            smap_add(why, node->key, "unknown feature: not negotiated");
-        }
-    }
-    free(set_error);
-    free(caps);
-    return changed;
-}
-
-/* The vNIC side of a tap or vhost-net port: the offloads the VM manager
- * negotiated (TUNSETOFFLOAD shows as the tap's tx features: what the VM
- * accepts), and what they cost against the uplink ('eff' its effective
- * offloads, or NULL without one). */
-static void
-vnic_offload_status(const char *tap, const struct smap *eff,
-                    struct smap *status)
-{
-    struct ofl_features *fs = xmalloc(sizeof *fs);
-
-    if (ofl_ethtool_get_features(tap, fs)) {
-        free(fs);
-        return;
-    }
-    static const struct {
-        const char *kernel, *name;
-    } vm[] = {
-        { "tx-checksum-ip-generic", "csum" },
-        { "tx-tcp-segmentation", "tso4" },
-        { "tx-tcp6-segmentation", "tso6" },
-    };
-    bool has[ARRAY_SIZE(vm)];
-    struct ds s = DS_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < ARRAY_SIZE(vm); i++) {
-        const struct ofl_feature *f = ofl_features_find(fs, vm[i].kernel);
-        has[i] = f && f->active;
-        if (has[i]) {
-            ds_put_format(&s, "%s%s", s.length ? "," : "", vm[i].name);
-        }
-    }
-    smap_add(status, "vm_offloads", s.length ? ds_cstr(&s) : "none");
-
-    ds_clear(&s);
-    bool coalesces = eff && (!strcmp(smap_get_def(eff, "gro", "off"), "on")
-                             || !strcmp(smap_get_def(eff, "lro", "off"),
-                                        "on"));
-    if (!has[1] && coalesces) {
-        ds_put_cstr(&s, "the VM takes no TSO frames (its tap has "
-                    "tx-tcp-segmentation off) while the uplink coalesces "
-                    "what it receives (gro/lro on): traffic to this VM is "
-                    "segmented again in software");
-    }
-    if (!has[0]) {
-        ds_put_format(&s, "%sthe VM takes no partial checksums (its tap "
-                      "has tx-checksum off): the host computes every "
-                      "checksum toward it in software", s.length ? "; "
-                                                                 : "");
-    }
-    if (s.length) {
-        smap_add(status, "offload_mismatch", ds_cstr(&s));
-    }
-    ds_destroy(&s);
-    free(fs);
-}
-
 /* Finishes an earlier status transaction.  Returns true while it is still
  * in flight. */
 static bool
@@ -502,13 +390,9 @@ reconcile_pass(const struct vswrec_root *root)
         }
     }
 
-    struct offload_status {
-        struct smap req, eff, why;
-    } *offs = xcalloc(n + 1, sizeof *offs);
+    struct vsw_offload *offs = xcalloc(n + 1, sizeof *offs);
     for (size_t i = 0; i < n; i++) {
-        smap_init(&offs[i].req);
-        smap_init(&offs[i].eff);
-        smap_init(&offs[i].why);
+        vsw_offload_init(&offs[i]);
     }
 
     struct dp_links links;
@@ -530,8 +414,7 @@ reconcile_pass(const struct vswrec_root *root)
         n_passes++;
         bool changed = rc_reconcile(rcs, n, &links, &rc_kernel_ops);
         for (size_t i = 0; i < n; i++) {
-            changed |= negotiate_uplink(rows[i], &rcs[i], &offs[i].req,
-                                        &offs[i].eff, &offs[i].why);
+            changed |= vsw_offload_uplink(rows[i], &rcs[i], &offs[i]);
         }
         bool failed = false;
         for (size_t i = 0; i < n; i++) {
@@ -567,6 +450,10 @@ reconcile_pass(const struct vswrec_root *root)
     for (size_t i = 0; !error && i < n; i++) {
         struct smap status;
         make_status(&rcs[i], &status);
+        struct smap_node *probe;
+        SMAP_FOR_EACH (probe, &offs[i].probe) {
+            smap_replace(&status, probe->key, probe->value);
+        }
         if (!smap_equal(&status, &rows[i]->status)) {
             if (rcs[i].error.length) {
                 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
@@ -598,8 +485,14 @@ reconcile_pass(const struct vswrec_root *root)
             if (rp->ifindex && rp->kind_in_use
                 && (!strcmp(rp->kind_in_use, "tap")
                     || !strcmp(rp->kind_in_use, "vhost-net"))) {
-                vnic_offload_status(p->name, rows[i]->uplink
-                                    ? &offs[i].eff : NULL, &status);
+                vsw_offload_vnic_status(p->name, rows[i]->uplink
+                                        ? &offs[i].eff : NULL, &status);
+            }
+            if (j < offs[i].n_ports) {
+                struct smap_node *vmq;
+                SMAP_FOR_EACH (vmq, &offs[i].port_vmq[j]) {
+                    smap_replace(&status, vmq->key, vmq->value);
+                }
             }
             if (!smap_equal(&status, &p->status)) {
                 if (rp->error.length) {
@@ -638,9 +531,7 @@ reconcile_pass(const struct vswrec_root *root)
         free(strs[i].config_error);
     }
     for (size_t i = 0; i < n; i++) {
-        smap_destroy(&offs[i].req);
-        smap_destroy(&offs[i].eff);
-        smap_destroy(&offs[i].why);
+        vsw_offload_destroy(&offs[i]);
     }
     free(offs);
     free(strs);

@@ -1,16 +1,22 @@
 #!/bin/bash
 # Offload negotiation with an uplink on the development kernel, a veth
 # standing in for the NIC (its checksum/TSO/GRO toggles work; LRO,
-# rx-hashing and hw-tc-offload it does not have): requested, effective and
+# rx-hashing and hw-tc-offload it does not have; 4 receive channels and no
+# RSS table or ntuple filters): requested, effective and
 # reason for every feature, the operator's policy applied and read back
 # from the kernel, bad input refused with the valid choices, no request at
 # all once negotiated (also across a restart), and the uplink put back as
-# it was found when the switch is deleted.
+# it was found when the switch is deleted.  Receive queues: the channel
+# count set and read back, a count above the device's maximum refused by
+# vswctl, a setting the device cannot take refused as a whole, RSS and VMQ
+# reported as unsupported with the reason, a channel change behind vsw's
+# back undone on the ethtool notification.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
 command -v ethtool >/dev/null || skip "ethtool is not installed"
 
 ns=$(new_netns sw)
-ip -n "$ns" link add u0 type veth peer name u0-peer
+ip -n "$ns" link add u0 numrxqueues 4 numtxqueues 4 type veth \
+    peer name u0-peer numrxqueues 4 numtxqueues 4
 start_vswitchd "$ns"
 ctl() { vswctl_in "$ns" "$@"; }
 getv() { ctl get "$@" | tr -d '"'; }
@@ -19,6 +25,9 @@ feature() {     # feature NAME: ethtool's on/off for kernel feature NAME
 }
 before_tso=$(feature tx-tcp-segmentation)
 before_gro=$(feature generic-receive-offload)
+rx_channels() {
+    ip netns exec "$ns" ethtool -l u0 | awk '/^Current/ {c=1} c && /^RX:/ {print $2}'
+}
 
 ctl --wait add-switch ext0 --uplink u0 || die "add-switch"
 
@@ -79,6 +88,51 @@ assert_eq "after TUNSETOFFLOAD" csum,tso4,tso6 \
 assert_eq "no mismatch left" "" \
     "$(ctl --if-exists get port vm0 status:offload_mismatch 2>/dev/null)"
 
+note "receive queues: probed, set, read back, limits refused by vswctl"
+assert_eq "probe: queues" "4 of 4" "$(getv switch ext0 status:uplink_queues)"
+assert_eq "probe: no RSS table" none "$(getv switch ext0 status:uplink_rss)"
+assert_eq "probe: no ntuple" no "$(getv switch ext0 status:uplink_ntuple)"
+assert_eq "rss effective" off "$(getv switch ext0 offload_effective:rss)"
+assert_contains "rss reason" "no RSS indirection table" \
+    "$(getv switch ext0 offload_reason:rss)"
+assert_contains "VMQ: why this vNIC has no queue" "no ntuple filters" \
+    "$(getv port vm0 status:vmq_reason)"
+assert_contains "offload show PORT" "no ntuple filters" \
+    "$(ctl offload show vm0)"
+expect_error 1 "rss queues 8 is above uplink u0's maximum of 4 receive queues (choose 1-4)" \
+    ctl offload set ext0 rss-queues=8
+expect_error 1 "above uplink u0's maximum of 4" \
+    ctl set switch ext0 rss:queues=8
+expect_error 1 '"many" is not a number of receive queues' \
+    ctl offload set ext0 rss-queues=many
+expect_error 1 'unknown setting "colour"' ctl offload set ext0 rss-colour=1
+expect_error 1 'is not a list of FLOW:FIELDS' \
+    ctl offload set ext0 rss-hash-fields=tcp4:xyz
+assert_eq "nothing written by refused commands" "{}" \
+    "$(getv switch ext0 rss)"
+ctl --wait offload set ext0 rss-queues=2 || fail "rss-queues=2"
+assert_eq "channels in the kernel" 2 "$(rx_channels)"
+assert_eq "rss-queues requested" 2 "$(getv switch ext0 offload_requested:rss-queues)"
+assert_eq "rss-queues effective" 2 "$(getv switch ext0 offload_effective:rss-queues)"
+assert_eq "probe follows" "2 of 4" "$(getv switch ext0 status:uplink_queues)"
+
+note "a setting the device cannot take: refused as a whole, nothing lost"
+ctl --wait offload set ext0 rss-queues=3 rss-hash-key=6d:5a || fail "set"
+assert_contains "reason" "not applied: rss hash-key: the uplink has no RSS hash key" \
+    "$(getv switch ext0 offload_reason:rss-queues)"
+assert_eq "channels kept as they were" 2 "$(rx_channels)"
+ctl --wait offload set ext0 rss-queues=2 rss-hash-key=auto || fail "set back"
+assert_eq "key setting removed" "{queues=2}" "$(getv switch ext0 rss)"
+
+note "stays negotiated: a channel change behind vsw's back is undone"
+ip netns exec "$ns" ethtool -L u0 rx 3 || fail "ethtool -L"
+# The ethtool notification triggers the pass, well before the 5 s resync.
+for i in $(seq 25); do
+    [ "$(rx_channels)" = 2 ] && break
+    sleep 0.1
+done
+assert_eq "channels back to the policy within 2.5 s" 2 "$(rx_channels)"
+
 note "stays negotiated: a change behind vsw's back is undone"
 ip netns exec "$ns" ethtool -K u0 tso on
 for i in $(seq 50); do
@@ -100,6 +154,7 @@ note "deleting the switch puts the uplink back as it was found"
 ctl --wait del-switch ext0 || fail "del-switch"
 assert_eq "tso as found" "$before_tso" "$(feature tx-tcp-segmentation)"
 assert_eq "gro as found" "$before_gro" "$(feature generic-receive-offload)"
+assert_eq "channels as found" 4 "$(rx_channels)"
 if [ -e "$T_DIR/$ns/state/offload/u0.orig" ]; then
     fail "record of the original offloads left behind"
 fi

@@ -1,0 +1,441 @@
+/* Offload negotiation of uplinks and vNICs; see offload.h. */
+#include <config.h>
+
+#include "vswitchd/offload.h"
+
+#include <string.h>
+
+#include "datapath/ifname.h"
+#include "datapath/netlink.h"
+#include "offload/ethtool.h"
+#include "offload/negotiate.h"
+#include "offload/queues.h"
+#include "offload/restore.h"
+#include "offload/rss.h"
+#include "offload/sriov.h"
+#include "offload/vmq.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "util.h"
+#include "vsw-idl.h"
+#include "vswitchd/reconcile.h"
+
+VLOG_DEFINE_THIS_MODULE(offload);
+
+void
+vsw_offload_init(struct vsw_offload *o)
+{
+    memset(o, 0, sizeof *o);
+    smap_init(&o->req);
+    smap_init(&o->eff);
+    smap_init(&o->why);
+    smap_init(&o->probe);
+}
+
+void
+vsw_offload_destroy(struct vsw_offload *o)
+{
+    smap_destroy(&o->req);
+    smap_destroy(&o->eff);
+    smap_destroy(&o->why);
+    smap_destroy(&o->probe);
+    for (size_t i = 0; i < o->n_ports; i++) {
+        smap_destroy(&o->port_vmq[i]);
+    }
+    free(o->port_vmq);
+}
+
+/* Features: plan, record, apply, read back.  Returns true if it asked the
+ * kernel for a change; '*caps' is the device's state afterwards. */
+static bool
+negotiate_features(const struct vswrec_switch *sw, struct ofl_features *caps,
+                   struct vsw_offload *out)
+{
+    struct ofl_result results[OFL_N_FEATURES];
+    const char *names[OFL_MAX_FEATURES];
+    bool on[OFL_MAX_FEATURES];
+    char *set_error = NULL;
+
+    size_t n = ofl_negotiate_plan(caps, &sw->offload, names, on, results);
+    if (n) {
+        ofl_restore_record(sw->uplink, caps, names, n);
+        if (ofl_ethtool_set_features(sw->uplink, names, on, n)) {
+            set_error = xstrdup(dp_nl_error());
+        }
+        if (ofl_ethtool_get_features(sw->uplink, caps)) {
+            memset(caps, 0, sizeof *caps);
+        }
+    }
+    ofl_negotiate_report(caps, set_error, results);
+    for (size_t i = 0; i < OFL_N_FEATURES; i++) {
+        const struct ofl_result *r = &results[i];
+        smap_add_format(&out->req, r->feature, "%s%s",
+                        r->requested ? "on" : "off",
+                        strcmp(r->policy, "auto") ? "" : " (auto)");
+        smap_add(&out->eff, r->feature, r->effective ? "on" : "off");
+        if (r->reason[0]) {
+            smap_add(&out->why, r->feature, r->reason);
+        }
+    }
+    free(set_error);
+    return n > 0;
+}
+
+/* Reads what the queue plan depends on. */
+static void
+read_queue_caps(const char *uplink, const struct ofl_features *features,
+                struct ofl_rss *rss, struct ofl_queue_caps *caps)
+{
+    memset(caps, 0, sizeof *caps);
+    caps->channels_ok = !ofl_ethtool_get_channels(uplink, &caps->ch);
+    caps->rss_ok = !ofl_rss_get(uplink, rss);
+    caps->rss = rss;
+    const struct ofl_feature *nt = ofl_features_find(features,
+                                                     "rx-ntuple-filter");
+    caps->ntuple = nt && (nt->active || (nt->hw && !nt->nochange));
+    caps->indir_touched = ofl_restore_indir_touched(uplink);
+}
+
+/* The VMQ rules the plan wants, against those in place: removes the stale
+ * ones, adds the missing ones.  Returns true if it changed anything. */
+static bool
+apply_vmq(const char *uplink, const struct ofl_vnic *vnics, size_t n,
+          char **set_error)
+{
+    struct ofl_vmq_rules *have = xmalloc(sizeof *have);
+    bool changed = false;
+
+    if (ofl_vmq_get(uplink, have)) {
+        have->n = 0;
+    }
+    for (size_t i = 0; i < have->n; i++) {
+        bool wanted = false;
+        for (size_t j = 0; j < n && !wanted; j++) {
+            wanted = vnics[j].queue >= 0
+                     && eth_addr_equals(vnics[j].mac, have->r[i].mac)
+                     && (uint32_t) vnics[j].queue == have->r[i].queue;
+        }
+        if (!wanted) {
+            changed = true;
+            ofl_vmq_del(uplink, have->r[i].location);
+        }
+    }
+    for (size_t j = 0; j < n; j++) {
+        bool present = false;
+        for (size_t i = 0; i < have->n && !present; i++) {
+            present = eth_addr_equals(vnics[j].mac, have->r[i].mac)
+                      && (uint32_t) vnics[j].queue == have->r[i].queue;
+        }
+        if (vnics[j].queue >= 0 && !present) {
+            changed = true;
+            if (ofl_vmq_add(uplink, vnics[j].mac, vnics[j].queue)
+                && !*set_error) {
+                *set_error = xstrdup(dp_nl_error());
+            }
+        }
+    }
+    free(have);
+    return changed;
+}
+
+/* Applies 'plan' in an order the kernel and drivers accept: a table never
+ * points past the channels (the kernel refuses fewer channels than a
+ * configured table uses), and a table reset to the driver's default comes
+ * after the channel change (some drivers, virtio-net in 6.1, do not
+ * re-spread their table when the channels change).  Returns true if it
+ * asked for a change. */
+static bool
+apply_queues(const char *uplink, const struct ofl_queue_caps *caps,
+             const struct ofl_queue_plan *plan, char **set_error)
+{
+    bool changed = false;
+    unsigned int cur = ofl_channels_rx(&caps->ch);
+    bool shrink = plan->channels && plan->channels < cur;
+    int error = 0;
+
+#define TRY(CALL)                                                       \
+    do {                                                                \
+        changed = true;                                                 \
+        if ((error = (CALL)) && !*set_error) {                          \
+            *set_error = xstrdup(dp_nl_error());                        \
+        }                                                               \
+    } while (0)
+
+    if (shrink && (plan->set_indir || plan->reset_indir)) {
+        /* The wanted table: valid for the new channel count. */
+        TRY(ofl_rss_set_indir(uplink, plan->indir, plan->indir_size));
+    }
+    if (plan->channels) {
+        TRY(ofl_ethtool_set_queues(uplink, ofl_channels_combined(&caps->ch),
+                                   plan->channels));
+    }
+    if (plan->reset_indir) {
+        TRY(ofl_rss_set_indir(uplink, NULL, 0));
+    } else if (plan->set_indir && !shrink) {
+        TRY(ofl_rss_set_indir(uplink, plan->indir, plan->indir_size));
+    }
+    if (plan->set_key) {
+        TRY(ofl_rss_set_key(uplink, plan->key, plan->key_size));
+    }
+    for (size_t i = 0; i < OFL_N_FLOWS; i++) {
+        if (plan->set_fields[i]) {
+            TRY(ofl_rss_set_fields(uplink, i, plan->fields[i]));
+        }
+    }
+#undef TRY
+    return changed;
+}
+
+/* VMQ needs the ntuple feature on; 'auto' features leave it alone
+ * otherwise.  Returns true if it asked for the change. */
+static bool
+ntuple_on(const char *uplink, struct ofl_features *caps, char **set_error)
+{
+    const struct ofl_feature *f = ofl_features_find(caps,
+                                                    "rx-ntuple-filter");
+    if (!f || f->active || !f->hw || f->nochange) {
+        return false;
+    }
+    const char *name = "rx-ntuple-filter";
+    bool on = true;
+    ofl_restore_record(uplink, caps, &name, 1);
+    if (ofl_ethtool_set_features(uplink, &name, &on, 1) && !*set_error) {
+        *set_error = xstrdup(dp_nl_error());
+    }
+    ofl_ethtool_get_features(uplink, caps);
+    return true;
+}
+
+static bool
+is_vnic(const struct rc_port *p)
+{
+    return p->ifindex && p->kind_in_use
+           && (!strcmp(p->kind_in_use, "tap")
+               || !strcmp(p->kind_in_use, "vhost-net"));
+}
+
+static bool
+negotiate_queues(const struct vswrec_switch *sw, const struct rc_switch *rc,
+                 struct ofl_features *features, struct vsw_offload *out)
+{
+    struct ofl_rss *rss = xmalloc(sizeof *rss);
+    struct ofl_queue_plan plan;
+    struct ofl_queue_caps caps;
+    struct ofl_vnic *vnics = xcalloc(rc->n_ports + 1, sizeof *vnics);
+    size_t *index = xcalloc(rc->n_ports + 1, sizeof *index);
+    size_t n = 0;
+    char *set_error = NULL;
+    bool changed = false;
+
+    for (size_t j = 0; j < rc->n_ports && j < sw->n_ports; j++) {
+        const struct rc_port *p = &rc->ports[j];
+        if (is_vnic(p)) {
+            struct ofl_vnic *v = &vnics[n];
+            v->name = p->name;
+            v->has_mac = p->mac && eth_addr_from_string(p->mac, &v->mac);
+            v->weight = sw->ports[j]->vmq_weight;
+            index[n++] = j;
+        }
+    }
+
+    read_queue_caps(sw->uplink, features, rss, &caps);
+    ofl_queues_plan(&sw->offload, &sw->rss, &caps, vnics, n, &plan);
+    if (!plan.error[0]) {
+        ofl_restore_record_queues(sw->uplink, &caps, &plan);
+        if (plan.vmq) {
+            changed |= ntuple_on(sw->uplink, features, &set_error);
+        }
+        changed |= apply_queues(sw->uplink, &caps, &plan, &set_error);
+        changed |= apply_vmq(sw->uplink, vnics, n, &set_error);
+        if (changed) {
+            read_queue_caps(sw->uplink, features, rss, &caps);
+        }
+    }
+
+    struct ofl_vmq_rules *rules = xmalloc(sizeof *rules);
+    if (ofl_vmq_get(sw->uplink, rules)) {
+        rules->n = 0;
+    }
+    ofl_queues_report(&caps, rules->n, set_error, &plan);
+    for (size_t i = 0; i < OFL_N_QROWS; i++) {
+        const struct ofl_queue_row *r = &plan.rows[i];
+        smap_replace(&out->req, r->key, r->requested);
+        smap_replace(&out->eff, r->key, r->effective);
+        if (r->reason[0]) {
+            smap_replace(&out->why, r->key, r->reason);
+        }
+    }
+
+    /* Each vNIC: its queue, or why it has none. */
+    for (size_t k = 0; k < n; k++) {
+        struct smap *s = &out->port_vmq[index[k]];
+        bool installed = false;
+        for (size_t i = 0; i < rules->n; i++) {
+            installed |= vnics[k].queue >= 0
+                         && eth_addr_equals(rules->r[i].mac, vnics[k].mac)
+                         && rules->r[i].queue == (uint32_t) vnics[k].queue;
+        }
+        if (installed) {
+            smap_add_format(s, "vmq_queue", "%d", vnics[k].queue);
+        } else if (vnics[k].queue >= 0) {
+            smap_add_format(s, "vmq_reason", "queue %d refused: %s",
+                            vnics[k].queue,
+                            set_error ? set_error : "the rule is missing");
+        } else if (vnics[k].reason[0]) {
+            smap_add(s, "vmq_reason", vnics[k].reason);
+        }
+    }
+
+    /* The probe, for Switch.status. */
+    if (caps.channels_ok) {
+        smap_add_format(&out->probe, "uplink_queues", "%u of %u",
+                        ofl_channels_rx(&caps.ch),
+                        ofl_channels_rx_max(&caps.ch));
+    }
+    if (caps.rss_ok) {
+        smap_add_format(&out->probe, "uplink_rss", "table %"PRIu32" entries,"
+                        " key %"PRIu32" bytes, hash fields %s",
+                        rss->indir_size, rss->key_size,
+                        rss->fields_supported ? "settable" : "fixed");
+    } else {
+        smap_add(&out->probe, "uplink_rss", "none");
+    }
+    smap_add(&out->probe, "uplink_ntuple", caps.ntuple ? "yes" : "no");
+
+    ofl_queue_plan_destroy(&plan);
+    free(rules);
+    free(set_error);
+    free(index);
+    free(vnics);
+    free(rss);
+    return changed;
+}
+
+/* SR-IOV facts of uplinks, probed once per ifindex: they do not change
+ * while the device exists, and devlink is not free. */
+static void
+probe_sriov(const char *uplink, int ifindex, struct smap *probe)
+{
+    static struct {
+        int ifindex;
+        char text[96];
+    } cache[32];
+    static size_t next;
+
+    for (size_t i = 0; i < ARRAY_SIZE(cache); i++) {
+        if (cache[i].ifindex == ifindex) {
+            if (cache[i].text[0]) {
+                smap_add(probe, "uplink_sriov", cache[i].text);
+            }
+            return;
+        }
+    }
+    size_t slot = next++ % ARRAY_SIZE(cache);
+    cache[slot].ifindex = ifindex;
+    cache[slot].text[0] = '\0';
+
+    long total;
+    if (!dp_sysfs_read_long(uplink, "device/sriov_totalvfs", 10, &total)) {
+        return;
+    }
+    struct ofl_sriov_pf *pf = xmalloc(sizeof *pf);
+    const char *mode = "unknown";
+    if (!ofl_sriov_probe(uplink, pf)) {
+        mode = (pf->eswitch_mode == OFL_ESWITCH_SWITCHDEV ? "switchdev"
+                : pf->eswitch_mode == OFL_ESWITCH_LEGACY ? "legacy"
+                : pf->devlink ? "unknown" : "no devlink");
+    }
+    snprintf(cache[slot].text, sizeof cache[slot].text,
+             "totalvfs %ld, eswitch %s", total, mode);
+    smap_add(probe, "uplink_sriov", cache[slot].text);
+    free(pf);
+}
+
+bool
+vsw_offload_uplink(const struct vswrec_switch *sw, const struct rc_switch *rc,
+                   struct vsw_offload *out)
+{
+    out->n_ports = sw->n_ports;
+    out->port_vmq = xcalloc(sw->n_ports + 1, sizeof *out->port_vmq);
+    for (size_t j = 0; j < sw->n_ports; j++) {
+        smap_init(&out->port_vmq[j]);
+    }
+
+    struct ofl_features *features = xmalloc(sizeof *features);
+    if (rc->type != RC_EXTERNAL || !rc->uplink_ifindex
+        || ofl_ethtool_get_features(sw->uplink, features)) {
+        free(features);
+        return false;
+    }
+    bool changed = negotiate_features(sw, features, out);
+    changed |= negotiate_queues(sw, rc, features, out);
+
+    const struct ofl_feature *tc = ofl_features_find(features,
+                                                     "hw-tc-offload");
+    smap_add(&out->probe, "uplink_hw_tc_offload",
+             !tc || !tc->hw ? "not supported" : tc->active ? "on" : "off");
+    probe_sriov(sw->uplink, rc->uplink_ifindex, &out->probe);
+
+    /* Policy keys vsw does not know are reported, not ignored. */
+    struct smap_node *node;
+    SMAP_FOR_EACH (node, &sw->offload) {
+        if (!ofl_feature_known(node->key)) {
+            smap_replace(&out->why, node->key,
+                         "unknown feature: not negotiated");
+        }
+    }
+    free(features);
+    return changed;
+}
+
+void
+vsw_offload_vnic_status(const char *tap, const struct smap *eff,
+                        struct smap *status)
+{
+    struct ofl_features *fs = xmalloc(sizeof *fs);
+
+    if (ofl_ethtool_get_features(tap, fs)) {
+        free(fs);
+        return;
+    }
+    static const struct {
+        const char *kernel, *name;
+    } vm[] = {
+        { "tx-checksum-ip-generic", "csum" },
+        { "tx-tcp-segmentation", "tso4" },
+        { "tx-tcp6-segmentation", "tso6" },
+    };
+    bool has[ARRAY_SIZE(vm)];
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < ARRAY_SIZE(vm); i++) {
+        const struct ofl_feature *f = ofl_features_find(fs, vm[i].kernel);
+        has[i] = f && f->active;
+        if (has[i]) {
+            ds_put_format(&s, "%s%s", s.length ? "," : "", vm[i].name);
+        }
+    }
+    smap_add(status, "vm_offloads", s.length ? ds_cstr(&s) : "none");
+
+    ds_clear(&s);
+    bool coalesces = eff && (!strcmp(smap_get_def(eff, "gro", "off"), "on")
+                             || !strcmp(smap_get_def(eff, "lro", "off"),
+                                        "on"));
+    if (!has[1] && coalesces) {
+        ds_put_cstr(&s, "the VM takes no TSO frames (its tap has "
+                    "tx-tcp-segmentation off) while the uplink coalesces "
+                    "what it receives (gro/lro on): traffic to this VM is "
+                    "segmented again in software");
+    }
+    if (!has[0]) {
+        ds_put_format(&s, "%sthe VM takes no partial checksums (its tap "
+                      "has tx-checksum off): the host computes every "
+                      "checksum toward it in software", s.length ? "; "
+                                                                 : "");
+    }
+    if (s.length) {
+        smap_add(status, "offload_mismatch", ds_cstr(&s));
+    }
+    ds_destroy(&s);
+    free(fs);
+}

@@ -1,0 +1,44 @@
+/* Offload negotiation of a switch's uplink and its vNICs, run by every
+ * reconcile pass (vswitchd/bridge.c) after the links are in place.
+ *
+ * For an external switch: probe the uplink (features, channels, rings,
+ * RSS, ntuple, hw-tc-offload, SR-IOV), negotiate features
+ * (offload/negotiate.c) and receive queues (offload/queues.c: channels,
+ * RSS, VMQ) against the switch's policy, record what was found before the
+ * first change (offload/restore.c), apply, and read the device back as the
+ * truth.  For tap and vhost-net ports: what the VM negotiated and what it
+ * costs against the uplink. */
+#ifndef VSWITCHD_OFFLOAD_H
+#define VSWITCHD_OFFLOAD_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "smap.h"
+
+struct rc_switch;
+struct vswrec_switch;
+
+struct vsw_offload {
+    struct smap req, eff, why;  /* Switch.offload_requested/... */
+    struct smap probe;          /* Merged into Switch.status. */
+    struct smap *port_vmq;      /* Per port (index as in sw->ports): its
+                                 * VMQ status keys, for Port.status. */
+    size_t n_ports;
+};
+
+void vsw_offload_init(struct vsw_offload *);
+void vsw_offload_destroy(struct vsw_offload *);
+
+/* Negotiates switch 'sw''s uplink ('rc' is its reconciled state) into
+ * 'out'.  Returns true if it changed the uplink. */
+bool vsw_offload_uplink(const struct vswrec_switch *sw,
+                        const struct rc_switch *rc, struct vsw_offload *out);
+
+/* The vNIC side of tap 'tap': what the VM negotiated and its cost against
+ * the uplink's effective offloads 'eff' (NULL without an uplink), into
+ * 'status'. */
+void vsw_offload_vnic_status(const char *tap, const struct smap *eff,
+                             struct smap *status);
+
+#endif /* vswitchd/offload.h */
