@@ -136,7 +136,13 @@ ofl_negotiate_report(const struct ofl_features *after, const char *set_error,
         r->reason[0] = '\0';
         bool is_auto = !strcmp(r->policy, "auto");
         if (r->requested == r->effective) {
-            if (is_auto && !r->effective && m->auto_off_why) {
+            if (!is_auto && r->effective && m->auto_off_why) {
+                /* The one combination known to break forwarding. */
+                snprintf(r->reason, sizeof r->reason, "on as the policy "
+                         "asks, against the uplink rule: coalesced frames "
+                         "are forwarded to VMs and out of other ports as "
+                         "they are (set it to auto)");
+            } else if (is_auto && !r->effective && m->auto_off_why) {
                 snprintf(r->reason, sizeof r->reason, "%s", m->auto_off_why);
             } else if (is_auto && r->rule != r->effective) {
                 /* The rule wanted otherwise; the device decides. */

@@ -5,7 +5,8 @@
  *   @channels combined|rx <count>
  *   @indir default | @indir <n> <queue>...
  *   @key <aa:bb:...>
- *   @fields <flow> <RXH_* bits> */
+ *   @fields <flow> <RXH_* bits>
+ *   @iov <eswitch mode> <num VFs> <autoprobe: 0, 1, -1 unknown> */
 #include <config.h>
 
 #include "offload/restore.h"
@@ -17,9 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "datapath/ifname.h"
 #include "datapath/netlink.h"
 #include "offload/queues.h"
 #include "offload/rss.h"
+#include "offload/sriov.h"
 #include "offload/vmq.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
@@ -46,6 +49,9 @@ struct record {
 
     bool has_fields[OFL_N_FLOWS];
     uint64_t fields[OFL_N_FLOWS];
+
+    bool has_iov;
+    int eswitch_mode, num_vfs, autoprobe;
 };
 
 static char *
@@ -93,6 +99,15 @@ parse_line(struct record *r, char *line)
                 r->has_fields[i] = true;
                 r->fields[i] = strtoull(bits, NULL, 0);
             }
+        }
+    } else if (!strcmp(key, "@iov")) {
+        char *vfs = strtok_r(NULL, " \n", &save);
+        char *probe = strtok_r(NULL, " \n", &save);
+        if (vfs && probe) {
+            r->has_iov = true;
+            r->eswitch_mode = atoi(arg);
+            r->num_vfs = atoi(vfs);
+            r->autoprobe = atoi(probe);
         }
     } else if (key[0] != '@' && r->n < OFL_MAX_FEATURES) {
         ovs_strlcpy(r->names[r->n], key, OFL_FEATURE_NAME_LEN);
@@ -219,6 +234,62 @@ ofl_restore_record_queues(const char *ifname,
     return error;
 }
 
+static void
+warn_failed(const char *ifname, const char *what)
+{
+    VLOG_WARN("%s: cannot put its original %s back: %s", ifname, what,
+              dp_nl_error());
+}
+
+void
+ofl_restore_record_iov(const char *ifname, const struct ofl_sriov_pf *pf)
+{
+    struct record *r = read_record(ifname);
+
+    if (!r->has_iov) {
+        long autoprobe;
+        if (!dp_sysfs_read_long(ifname, "device/sriov_drivers_autoprobe", 10,
+                                &autoprobe)) {
+            autoprobe = -1;
+        }
+        char *line = xasprintf("@iov %d %d %ld\n", pf->eswitch_mode,
+                               pf->num_vfs, autoprobe);
+        append(ifname, line);
+        free(line);
+    }
+    free(r);
+}
+
+/* The PF as found: VFs to 0 first (the eswitch mode never changes under
+ * VFs), then the mode, autoprobe, and the original VFs. */
+static void
+restore_iov(const char *ifname, const struct record *r)
+{
+    struct ofl_sriov_pf *pf = xmalloc(sizeof *pf);
+
+    if (ofl_sriov_probe(ifname, pf)) {
+        warn_failed(ifname, "SR-IOV state");
+    } else if (pf->eswitch_mode != r->eswitch_mode
+               || pf->num_vfs != r->num_vfs) {
+        if (pf->num_vfs && ofl_sriov_set_num_vfs(ifname, 0)) {
+            warn_failed(ifname, "VF count (0, before the eswitch mode)");
+        } else if (r->eswitch_mode >= 0
+                   && pf->eswitch_mode != r->eswitch_mode
+                   && ofl_sriov_set_eswitch_mode(pf, r->eswitch_mode)) {
+            warn_failed(ifname, "eswitch mode");
+        } else {
+            if (r->autoprobe >= 0
+                && ofl_sriov_set_autoprobe(ifname, r->autoprobe)) {
+                warn_failed(ifname, "VF driver autoprobe");
+            }
+            if (r->num_vfs && ofl_sriov_set_num_vfs(ifname, r->num_vfs)) {
+                warn_failed(ifname, "VF count");
+            }
+        }
+    }
+    free(pf);
+}
+
 bool
 ofl_restore_indir_touched(const char *ifname)
 {
@@ -226,13 +297,6 @@ ofl_restore_indir_touched(const char *ifname)
     bool touched = r->has_indir;
     free(r);
     return touched;
-}
-
-static void
-warn_failed(const char *ifname, const char *what)
-{
-    VLOG_WARN("%s: cannot put its original %s back: %s", ifname, what,
-              dp_nl_error());
 }
 
 /* Channels and indirection table, in an order the kernel accepts (see
@@ -305,7 +369,11 @@ ofl_restore_apply(const char *ifname)
             warn_failed(ifname, "offloads");
         }
     }
-    if (r->n || r->has_channels || r->has_indir || r->has_key) {
+    if (r->has_iov) {
+        restore_iov(ifname, r);
+    }
+    if (r->n || r->has_channels || r->has_indir || r->has_key
+        || r->has_iov) {
         VLOG_INFO("%s: original settings restored", ifname);
     }
     unlink(path);

@@ -427,6 +427,12 @@ vsw_offload_vnic_status(const char *tap, const struct smap *eff,
                     "what it receives (gro/lro on): traffic to this VM is "
                     "segmented again in software");
     }
+    if (eff && !strcmp(smap_get_def(eff, "lro", "off"), "on")) {
+        ds_put_format(&s, "%sthe uplink coalesces in hardware (lro on): "
+                      "frames merged by the NIC reach this VM as they are, "
+                      "which Hyper-V never allows on a switch uplink",
+                      s.length ? "; " : "");
+    }
     if (!has[0]) {
         ds_put_format(&s, "%sthe VM takes no partial checksums (its tap "
                       "has tx-checksum off): the host computes every "

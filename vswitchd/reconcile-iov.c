@@ -133,6 +133,10 @@ rc_converge_iov(struct rc_switch *sw, const struct dp_links *links,
                : "the eswitch mode of the uplink is unknown", "");
         return;
     }
+    if ((pf->eswitch_mode != OFL_ESWITCH_SWITCHDEV || pf->num_vfs == 0)
+        && ops->iov_record) {
+        ops->iov_record(up, pf);    /* As found, before the first change. */
+    }
     if (pf->eswitch_mode != OFL_ESWITCH_SWITCHDEV) {
         /* The safe order.  VFs first to 0: the mode never changes under
          * existing VFs. */

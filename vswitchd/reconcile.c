@@ -46,6 +46,7 @@ const struct rc_ops rc_kernel_ops = {
     .set_eswitch_mode = ofl_sriov_set_eswitch_mode,
     .set_vf = ofl_sriov_set_vf,
     .uplink_released = ofl_restore_apply,
+    .iov_record = ofl_restore_record_iov,
     .error = dp_nl_error,
 };
 

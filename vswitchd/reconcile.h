@@ -117,6 +117,9 @@ struct rc_ops {
     int (*set_vf)(int pf_ifindex, int vf, const char *mac, int vlan,
                   bool spoofchk);
     void (*uplink_released)(const char *ifname);  /* Restore its offloads. */
+    /* Records the PF's SR-IOV state before its first change, so that
+     * uplink_released() can put it back (may be NULL). */
+    void (*iov_record)(const char *pf, const struct ofl_sriov_pf *);
     const char *(*error)(void);
 };
 

@@ -29,6 +29,14 @@ vswctl --wait offload set ext0 tso=off || fail "offload set tso=off"
 assert_eq "tso off in the kernel" off \
     "$(ethtool -k "$nic" | sed -n 's/^\ttx-tcp-segmentation: \([a-z]*\).*/\1/p')"
 
+note "the one combination known to break forwarding is reported"
+vswctl --wait offload set ext0 lro=on || fail "offload set lro=on"
+assert_eq "rx-gro-hw on as asked" on "$(hw_gro)"
+assert_contains "lro reason" "against the uplink rule" \
+    "$(vswctl get switch ext0 offload_reason:lro)"
+vswctl --wait offload set ext0 lro=auto || fail "offload set lro=auto"
+assert_eq "rx-gro-hw off again" off "$(hw_gro)"
+
 vswctl --wait del-switch ext0 || fail "del-switch"
 assert_eq "rx-gro-hw as found" "$before" "$(hw_gro)"
 assert_eq "tso as found" on \

@@ -3,13 +3,16 @@
 # representors (found by phys_switch_id + phys_port_name) join the bridge,
 # VF MAC/VLAN/spoof check are set on the PF and cleaned when the port goes,
 # a port with no VF left falls back to a tap and gets a VF once one is
-# free, a restart changes nothing, and iov stays immutable.
+# free, a restart changes nothing, iov stays immutable, and deleting the
+# switch puts the PF back as it was found (legacy mode, no VFs).
 . /lab/lib.sh
 load netdevsim bridge tun
 echo "20 1" > /sys/bus/netdevsim/new_device || die "netdevsim device"
 sleep 1
 dev=netdevsim/netdevsim20
 pf=$(ls /sys/bus/netdevsim/devices/netdevsim20/net | head -1)
+before_mode=$(devlink dev eswitch show $dev)
+echo "as found: $before_mode"
 ip link set "$pf" up
 export VSW_STATE_DIR=/tmp/vsw/state VSW_RUN_DIR=/tmp/vsw/run
 vswitchd --detach --pidfile --log-file || die "vswitchd did not start"
@@ -83,5 +86,12 @@ note "SR-IOV mode is fixed"
 out=$(vswctl set switch sr0 iov=false 2>&1) && fail "iov changed"
 assert_contains "immutable" "SR-IOV mode is fixed when a switch is created" \
     "$out"
+
+note "deleting the switch puts the PF back as found"
+vswctl --wait del-switch sr0 || fail "del-switch sr0"
+assert_eq "eswitch mode as found" "$before_mode" \
+    "$(devlink dev eswitch show $dev)"
+assert_eq "no VFs left" 0 \
+    "$(cat /sys/bus/netdevsim/devices/netdevsim20/sriov_numvfs)"
 vswctl appctl exit
 finish
