@@ -272,6 +272,8 @@ ioctl_sock(void)
     return fd;
 }
 
+int (*ofl_ethtool_ioctl_fn)(const char *ifname, void *data);
+
 int
 ofl_ethtool_ioctl(const char *ifname, void *data, const char *what,
                   bool modify)
@@ -284,8 +286,13 @@ ofl_ethtool_ioctl(const char *ifname, void *data, const char *what,
     if (modify) {
         dp_nl_count_modify();
     }
-    int fd = ioctl_sock();
-    int error = fd < 0 ? errno : ioctl(fd, SIOCETHTOOL, &ifr) ? errno : 0;
+    int error;
+    if (ofl_ethtool_ioctl_fn) {
+        error = ofl_ethtool_ioctl_fn(ifname, data);
+    } else {
+        int fd = ioctl_sock();
+        error = fd < 0 ? errno : ioctl(fd, SIOCETHTOOL, &ifr) ? errno : 0;
+    }
     if (error) {
         if (modify) {
             dp_nl_count_failed();

@@ -83,6 +83,11 @@ int ofl_ethtool_get_rings(const char *ifname, struct ofl_rings *);
 int ofl_ethtool_ioctl(const char *ifname, void *data, const char *what,
                       bool modify);
 
+/* Unit tests only: when set, ofl_ethtool_ioctl() hands the command block
+ * to this function (returning 0 or a positive errno) instead of the
+ * kernel, to stand in for a device no machine here has (ntuple rules). */
+extern int (*ofl_ethtool_ioctl_fn)(const char *ifname, void *data);
+
 /* Parses an ETHTOOL_MSG_FEATURES_GET_REPLY message (genetlink header
  * included) into 'fs'; exposed for unit tests on recorded replies.
  * Returns 0 or a positive errno. */

@@ -371,6 +371,13 @@ vsw_offload_uplink(const struct vswrec_switch *sw, const struct rc_switch *rc,
     bool changed = negotiate_features(sw, features, out);
     changed |= negotiate_queues(sw, rc, features, out);
 
+    struct ofl_rings rings;
+    if (!ofl_ethtool_get_rings(sw->uplink, &rings) && rings.rx_max) {
+        smap_add_format(&out->probe, "uplink_rings", "rx %u of %u, tx %u "
+                        "of %u", rings.rx, rings.rx_max, rings.tx,
+                        rings.tx_max);
+    }
+
     const struct ofl_feature *tc = ofl_features_find(features,
                                                      "hw-tc-offload");
     smap_add(&out->probe, "uplink_hw_tc_offload",

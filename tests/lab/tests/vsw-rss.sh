@@ -40,6 +40,9 @@ assert_eq "queues" "$before_combined of 4" "$(getv switch ext0 status:uplink_que
 assert_contains "rss table" "table $size entries, key 40 bytes" \
     "$(getv switch ext0 status:uplink_rss)"
 assert_eq "rss effective (auto)" on "$(getv switch ext0 offload_effective:rss)"
+rx_ring=$(ethtool -g "$nic" | awk '/^Current/{c=1} c && /^RX:/{print $2; exit}')
+assert_contains "rings (RINGS_GET, as ethtool -g)" "rx $rx_ring of" \
+    "$(getv switch ext0 status:uplink_rings)"
 
 note "a count above the device's maximum is refused by vswctl"
 out=$(vswctl offload set ext0 rss-queues=9 2>&1) && fail "rss-queues=9 accepted"
