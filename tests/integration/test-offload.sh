@@ -99,6 +99,8 @@ assert_contains "VMQ: why this vNIC has no queue" "no ntuple filters" \
     "$(getv port vm0 status:vmq_reason)"
 assert_contains "offload show PORT" "no ntuple filters" \
     "$(ctl offload show vm0)"
+assert_contains "offload show PORT, JSON" "no ntuple filters" \
+    "$(ctl --format=json offload show vm0 | jq -r '.data[] | select(.[1]=="vmq_reason") | .[2]')"
 expect_error 1 "rss queues 8 is above uplink u0's maximum of 4 receive queues (choose 1-4)" \
     ctl offload set ext0 rss-queues=8
 expect_error 1 "above uplink u0's maximum of 4" \
