@@ -325,10 +325,9 @@ ofl_queues_plan(const struct smap *offload, const struct smap *rss_cfg,
         plan->set_key = true;
     }
     for (size_t i = 0; i < OFL_N_FLOWS; i++) {
-        if (fset[i] && fbits[i] != rss->fields[i]) {
-            plan->set_fields[i] = true;
-            plan->fields[i] = fbits[i];
-        }
+        plan->want_fields[i] = fset[i];
+        plan->fields[i] = fbits[i];
+        plan->set_fields[i] = fset[i] && fbits[i] != rss->fields[i];
     }
 }
 
@@ -430,25 +429,18 @@ ofl_queues_report(const struct ofl_queue_caps *after, size_t n_rules,
     if (strcmp(rows[OFL_Q_KEY].requested, "the device's")) {
         explain(&rows[OFL_Q_KEY], set_error, no_rss);
     }
-    if (strcmp(rows[OFL_Q_FIELDS].requested, "the device's")) {
-        /* Compare only the flows asked for. */
-        if (!strstr(rows[OFL_Q_FIELDS].effective,
-                    rows[OFL_Q_FIELDS].requested)) {
-            bool ok = true;
-            char *req = xstrdup(rows[OFL_Q_FIELDS].requested), *save = NULL;
-            for (char *t = strtok_r(req, ",", &save); t;
-                 t = strtok_r(NULL, ",", &save)) {
-                char *at = strstr(rows[OFL_Q_FIELDS].effective, t);
-                size_t n = strlen(t);
-                ok &= at && (at[n] == ',' || at[n] == '\0');
-            }
-            free(req);
-            if (!ok) {
-                snprintf(rows[OFL_Q_FIELDS].reason, sizeof rows[0].reason,
-                         "%s", no_rss ? no_rss : set_error
-                         ? set_error : "the device hashes other fields");
-            }
-        }
+    /* Only the flows asked for count. */
+    bool fields_differ = false;
+    for (size_t i = 0; i < OFL_N_FLOWS; i++) {
+        fields_differ |= plan->want_fields[i]
+                         && (!after->rss_ok || !rss->fields_supported
+                             || rss->fields[i] != plan->fields[i]);
+    }
+    if (fields_differ) {
+        snprintf(rows[OFL_Q_FIELDS].reason, sizeof rows[0].reason, "%s%s",
+                 no_rss || !set_error ? "" : "refused: ",
+                 no_rss ? no_rss : set_error ? set_error
+                 : "the device hashes other fields");
     }
     explain(&rows[OFL_Q_VMQ], set_error, NULL);
     explain(&rows[OFL_Q_VMQ_QUEUES], set_error, NULL);

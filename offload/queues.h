@@ -73,8 +73,9 @@ struct ofl_queue_plan {
     bool set_key;
     uint32_t key_size;
     uint8_t key[OFL_RSS_MAX_KEY];
-    bool set_fields[OFL_N_FLOWS];
-    uint64_t fields[OFL_N_FLOWS];
+    bool want_fields[OFL_N_FLOWS];  /* Flows the settings name... */
+    uint64_t fields[OFL_N_FLOWS];   /* ...and their RXH_* bits. */
+    bool set_fields[OFL_N_FLOWS];   /* Those that differ: to set. */
     bool vmq;                   /* VMQ in use: ntuple on, rules as the
                                  * vNICs' 'queue' say. */
     unsigned int n_vmq;

@@ -137,11 +137,6 @@ ofl_rss_get(const char *ifname, struct ofl_rss *rss)
 {
     memset(rss, 0, sizeof *rss);
 
-    struct ethtool_rxnfc rings = { .cmd = ETHTOOL_GRXRINGS };
-    if (!ofl_ethtool_ioctl(ifname, &rings, "ETHTOOL_GRXRINGS", false)) {
-        rss->rx_rings = rings.data;
-    }
-
     rss->fields_supported = true;
     for (size_t i = 0; i < OFL_N_FLOWS; i++) {
         struct ethtool_rxnfc nfc = { .cmd = ETHTOOL_GRXFH,

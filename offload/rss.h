@@ -24,7 +24,6 @@ extern const char *const ofl_rss_flow_names[OFL_N_FLOWS]; /* "tcp4"... */
 
 struct ofl_rss {
     bool supported;             /* The device has an indirection table. */
-    uint32_t rx_rings;          /* ETHTOOL_GRXRINGS: queues RSS may use. */
     uint32_t hfunc;             /* ETH_RSS_HASH_* bit, 0 if unknown. */
     uint32_t indir_size;
     uint32_t indir[OFL_RSS_MAX_INDIR];

@@ -94,21 +94,18 @@ read_queue_caps(const char *uplink, const struct ofl_features *features,
     const struct ofl_feature *nt = ofl_features_find(features,
                                                      "rx-ntuple-filter");
     caps->ntuple = nt && (nt->active || (nt->hw && !nt->nochange));
-    caps->indir_touched = ofl_restore_indir_touched(uplink);
+    caps->indir_touched = caps->rss_ok && ofl_restore_indir_touched(uplink);
 }
 
-/* The VMQ rules the plan wants, against those in place: removes the stale
- * ones, adds the missing ones.  Returns true if it changed anything. */
+/* The VMQ rules the plan wants, against those in place ('have'): removes
+ * the stale ones, adds the missing ones.  Returns true if it changed
+ * anything. */
 static bool
-apply_vmq(const char *uplink, const struct ofl_vnic *vnics, size_t n,
-          char **set_error)
+apply_vmq(const char *uplink, const struct ofl_vmq_rules *have,
+          const struct ofl_vnic *vnics, size_t n, char **set_error)
 {
-    struct ofl_vmq_rules *have = xmalloc(sizeof *have);
     bool changed = false;
 
-    if (ofl_vmq_get(uplink, have)) {
-        have->n = 0;
-    }
     for (size_t i = 0; i < have->n; i++) {
         bool wanted = false;
         for (size_t j = 0; j < n && !wanted; j++) {
@@ -135,7 +132,6 @@ apply_vmq(const char *uplink, const struct ofl_vnic *vnics, size_t n,
             }
         }
     }
-    free(have);
     return changed;
 }
 
@@ -240,6 +236,10 @@ negotiate_queues(const struct vswrec_switch *sw, const struct rc_switch *rc,
     }
 
     read_queue_caps(sw->uplink, features, rss, &caps);
+    struct ofl_vmq_rules *rules = xmalloc(sizeof *rules);
+    if (!caps.ntuple || ofl_vmq_get(sw->uplink, rules)) {
+        rules->n = 0;       /* No ntuple filters: no VMQ rule can exist. */
+    }
     ofl_queues_plan(&sw->offload, &sw->rss, &caps, vnics, n, &plan);
     if (!plan.error[0]) {
         ofl_restore_record_queues(sw->uplink, &caps, &plan);
@@ -247,15 +247,15 @@ negotiate_queues(const struct vswrec_switch *sw, const struct rc_switch *rc,
             changed |= ntuple_on(sw->uplink, features, &set_error);
         }
         changed |= apply_queues(sw->uplink, &caps, &plan, &set_error);
-        changed |= apply_vmq(sw->uplink, vnics, n, &set_error);
-        if (changed) {
+        bool vmq_changed = apply_vmq(sw->uplink, rules, vnics, n,
+                                     &set_error);
+        if (vmq_changed && ofl_vmq_get(sw->uplink, rules)) {
+            rules->n = 0;
+        }
+        if (changed || vmq_changed) {
             read_queue_caps(sw->uplink, features, rss, &caps);
         }
-    }
-
-    struct ofl_vmq_rules *rules = xmalloc(sizeof *rules);
-    if (ofl_vmq_get(sw->uplink, rules)) {
-        rules->n = 0;
+        changed |= vmq_changed;
     }
     ofl_queues_report(&caps, rules->n, set_error, &plan);
     for (size_t i = 0; i < OFL_N_QROWS; i++) {
