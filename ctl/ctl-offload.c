@@ -23,25 +23,11 @@
 #include "vsw-idl.h"
 #include "vswitchd/paths.h"
 
-/* Policies vswctl knows besides the negotiated features. */
-static const char *const queue_policies[] = { "rss", "vmq", NULL };
-
-static bool
-policy_known(const char *name)
-{
-    for (size_t i = 0; queue_policies[i]; i++) {
-        if (!strcmp(name, queue_policies[i])) {
-            return true;
-        }
-    }
-    return ofl_feature_known(name);
-}
-
 char *
 vswctl_check_offload(const char *sw_name, const char *feature,
                      const char *policy)
 {
-    if (!policy_known(feature)) {
+    if (!ofl_policy_known(feature)) {
         struct ds s = DS_EMPTY_INITIALIZER;
         for (size_t i = 0; ofl_feature_names[i]; i++) {
             ds_put_format(&s, "%s, ", ofl_feature_names[i]);

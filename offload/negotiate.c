@@ -47,6 +47,20 @@ ofl_feature_known(const char *name)
     return false;
 }
 
+bool
+ofl_policy_known(const char *name)
+{
+    return ofl_feature_known(name) || !strcmp(name, "rss")
+           || !strcmp(name, "vmq");
+}
+
+const char *
+ofl_policy_of(const struct smap *policy, const char *key)
+{
+    const char *p = smap_get_def(policy, key, "auto");
+    return !strcmp(p, "on") ? "on" : !strcmp(p, "off") ? "off" : "auto";
+}
+
 /* Whether the device can change any of 'm''s kernel features. */
 static bool
 changeable(const struct ofl_features *caps, const struct feature_map *m)
@@ -83,12 +97,9 @@ ofl_negotiate_plan(const struct ofl_features *caps, const struct smap *policy,
     for (size_t i = 0; i < OFL_N_FEATURES; i++) {
         const struct feature_map *m = &features[i];
         struct ofl_result *r = &results[i];
-        const char *p = smap_get_def(policy, m->name, "auto");
-
         memset(r, 0, sizeof *r);
         r->feature = m->name;
-        r->policy = (!strcmp(p, "on") ? "on" : !strcmp(p, "off") ? "off"
-                     : "auto");
+        r->policy = ofl_policy_of(policy, m->name);
         r->rule = m->auto_on;
         if (!strcmp(r->policy, "auto")) {
             /* "auto" does not fight what the device fixes. */

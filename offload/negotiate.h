@@ -25,6 +25,14 @@ extern const char *const ofl_feature_names[];
 /* Returns true if 'name' is one of ofl_feature_names. */
 bool ofl_feature_known(const char *name);
 
+/* Returns true if 'name' is a Switch.offload key: a feature, or one of
+ * the receive-queue policies "rss" and "vmq" (offload/queues.c). */
+bool ofl_policy_known(const char *name);
+
+/* The policy for 'key' in 'policy' (Switch.offload): "auto", "on" or
+ * "off"; absent or anything else is "auto". */
+const char *ofl_policy_of(const struct smap *policy, const char *key);
+
 struct ofl_result {
     const char *feature;        /* From ofl_feature_names. */
     const char *policy;         /* "auto", "on" or "off". */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "offload/negotiate.h"
 #include "openvswitch/dynamic-string.h"
 #include "smap.h"
 #include "util.h"
@@ -86,13 +87,6 @@ ofl_rss_check(const char *key, const char *value)
                      "hash-key or hash-fields)", key);
 }
 
-static const char *
-policy_of(const struct smap *offload, const char *key)
-{
-    const char *p = smap_get_def(offload, key, "auto");
-    return !strcmp(p, "on") ? "on" : !strcmp(p, "off") ? "off" : "auto";
-}
-
 static void
 fields_format(const bool set[OFL_N_FLOWS], const uint64_t bits[OFL_N_FLOWS],
               char *buf, size_t size)
@@ -170,10 +164,12 @@ plan_vmq(const char *p_vmq, const struct ofl_queue_caps *caps,
     bool req = strcmp(p_vmq, "off") && (!is_auto || (n_want && !none));
     snprintf(r->requested, sizeof r->requested, "%s%s", req ? "on" : "off",
              is_auto ? " (auto)" : "");
-    if (is_auto && !n_want) {
+    if (!strcmp(p_vmq, "off")) {
+        /* Off as asked: nothing to explain. */
+    } else if (!n_want) {
         snprintf(r->reason, sizeof r->reason, "no vNIC asks for a queue "
                  "(vmq_weight 0 or no tap/vhost-net ports)");
-    } else if (is_auto && none) {
+    } else if (none) {
         snprintf(r->reason, sizeof r->reason, "%s", none);
     }
     snprintf(plan->rows[OFL_Q_VMQ_QUEUES].requested,
@@ -188,8 +184,8 @@ ofl_queues_plan(const struct smap *offload, const struct smap *rss_cfg,
                 struct ofl_vnic *vnics, size_t n_vnics,
                 struct ofl_queue_plan *plan)
 {
-    const char *p_rss = policy_of(offload, "rss");
-    const char *p_vmq = policy_of(offload, "vmq");
+    const char *p_rss = ofl_policy_of(offload, "rss");
+    const char *p_vmq = ofl_policy_of(offload, "vmq");
     const struct ofl_rss *rss = caps->rss;
     unsigned int cur = caps->channels_ok ? ofl_channels_rx(&caps->ch) : 0;
     unsigned int max = caps->channels_ok ? ofl_channels_rx_max(&caps->ch)

@@ -387,7 +387,7 @@ vsw_offload_uplink(const struct vswrec_switch *sw, const struct rc_switch *rc,
     /* Policy keys vsw does not know are reported, not ignored. */
     struct smap_node *node;
     SMAP_FOR_EACH (node, &sw->offload) {
-        if (!ofl_feature_known(node->key)) {
+        if (!ofl_policy_known(node->key)) {
             smap_replace(&out->why, node->key,
                          "unknown feature: not negotiated");
         }

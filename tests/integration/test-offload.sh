@@ -95,6 +95,12 @@ assert_eq "probe: no ntuple" no "$(getv switch ext0 status:uplink_ntuple)"
 assert_eq "rss effective" off "$(getv switch ext0 offload_effective:rss)"
 assert_contains "rss reason" "no RSS indirection table" \
     "$(getv switch ext0 offload_reason:rss)"
+ctl --wait offload set ext0 rss=on vmq=on || fail "rss=on vmq=on"
+assert_contains "rss=on: the device's reason, not an unknown key" \
+    "no RSS indirection table" "$(getv switch ext0 offload_reason:rss)"
+assert_contains "vmq=on: the device's reason" "no ntuple filters" \
+    "$(getv switch ext0 offload_reason:vmq)"
+ctl --wait offload set ext0 rss=auto vmq=auto || fail "rss/vmq back to auto"
 assert_contains "VMQ: why this vNIC has no queue" "no ntuple filters" \
     "$(getv port vm0 status:vmq_reason)"
 assert_contains "offload show PORT" "no ntuple filters" \
