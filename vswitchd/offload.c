@@ -97,6 +97,14 @@ read_queue_caps(const char *uplink, const struct ofl_features *features,
     caps->indir_touched = caps->rss_ok && ofl_restore_indir_touched(uplink);
 }
 
+/* Whether rule 'r' steers to the queue the plan gave 'v'. */
+static bool
+rule_serves(const struct ofl_vmq_rule *r, const struct ofl_vnic *v)
+{
+    return v->queue >= 0 && eth_addr_equals(r->mac, v->mac)
+           && r->queue == (uint32_t) v->queue;
+}
+
 /* The VMQ rules the plan wants, against those in place ('have'): removes
  * the stale ones, adds the missing ones.  Returns true if it changed
  * anything. */
@@ -109,9 +117,7 @@ apply_vmq(const char *uplink, const struct ofl_vmq_rules *have,
     for (size_t i = 0; i < have->n; i++) {
         bool wanted = false;
         for (size_t j = 0; j < n && !wanted; j++) {
-            wanted = vnics[j].queue >= 0
-                     && eth_addr_equals(vnics[j].mac, have->r[i].mac)
-                     && (uint32_t) vnics[j].queue == have->r[i].queue;
+            wanted = rule_serves(&have->r[i], &vnics[j]);
         }
         if (!wanted) {
             changed = true;
@@ -121,8 +127,7 @@ apply_vmq(const char *uplink, const struct ofl_vmq_rules *have,
     for (size_t j = 0; j < n; j++) {
         bool present = false;
         for (size_t i = 0; i < have->n && !present; i++) {
-            present = eth_addr_equals(vnics[j].mac, have->r[i].mac)
-                      && (uint32_t) vnics[j].queue == have->r[i].queue;
+            present = rule_serves(&have->r[i], &vnics[j]);
         }
         if (vnics[j].queue >= 0 && !present) {
             changed = true;
@@ -271,10 +276,8 @@ negotiate_queues(const struct vswrec_switch *sw, const struct rc_switch *rc,
     for (size_t k = 0; k < n; k++) {
         struct smap *s = &out->port_vmq[index[k]];
         bool installed = false;
-        for (size_t i = 0; i < rules->n; i++) {
-            installed |= vnics[k].queue >= 0
-                         && eth_addr_equals(rules->r[i].mac, vnics[k].mac)
-                         && rules->r[i].queue == (uint32_t) vnics[k].queue;
+        for (size_t i = 0; i < rules->n && !installed; i++) {
+            installed = rule_serves(&rules->r[i], &vnics[k]);
         }
         if (installed) {
             smap_add_format(s, "vmq_queue", "%d", vnics[k].queue);
