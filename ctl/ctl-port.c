@@ -26,6 +26,7 @@
 #include "util.h"
 #include "vsw-idl.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/validate.h"
 
 static const char *const kinds[] = {
     "tap", "vhost-net", "vf", "internal", "veth",
@@ -54,6 +55,10 @@ vswctl_find_port(struct ctl_context *ctx, const char *name,
     return NULL;
 }
 
+/* Ports added to each switch by this transaction (db-ctl-base's partial
+ * set updates do not show in Switch.ports before commit). */
+static struct shash added = SHASH_INITIALIZER(&added);
+
 static bool
 parse_int(const char *s, long min, long max, int64_t *value)
 {
@@ -66,21 +71,6 @@ parse_int(const char *s, long min, long max, int64_t *value)
         return false;
     }
     *value = v;
-    return true;
-}
-
-static bool
-valid_mac(const char *s, bool *multicast)
-{
-    unsigned int b[6];
-    char c;
-
-    if (strlen(s) != 17
-        || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-                  &b[3], &b[4], &b[5], &c) != 6) {
-        return false;
-    }
-    *multicast = b[0] & 1;
     return true;
 }
 
@@ -192,6 +182,7 @@ cmd_add_port(struct ctl_context *ctx)
                   "interface name)", name, why);
         return;
     }
+
     if (!kind) {
         kind = "tap";
     }
@@ -221,18 +212,29 @@ cmd_add_port(struct ctl_context *ctx)
         }
         return;
     }
+    char *clash = vswctl_check_new_ifname(ctx, name);
+    if (clash) {
+        ctl_error(ctx, "port \"%s\": %s", name, clash);
+        free(clash);
+        return;
+    }
 
-    if (mac) {
-        bool multicast;
-        if (!valid_mac(mac, &multicast)) {
-            ctl_error(ctx, "port \"%s\": \"%s\" is not a MAC address "
-                      "(xx:xx:xx:xx:xx:xx)", name, mac);
-            return;
-        } else if (multicast) {
-            ctl_error(ctx, "port \"%s\": %s is a multicast address; a vNIC "
-                      "needs a unicast MAC", name, mac);
-            return;
-        }
+    int capacity = vsw_switch_port_capacity(
+        sw->uplink != NULL, (!strcmp(sw->type, "internal")
+                             || (!strcmp(sw->type, "external")
+                                 && sw->allow_management_os)));
+    size_t n_added = (uintptr_t) shash_find_data(&added, sw_name);
+    if (sw->n_ports + n_added >= capacity) {
+        ctl_error(ctx, "switch \"%s\" is full: a Linux bridge takes at most "
+                  "%d ports, so this switch holds %d VM ports; delete a port "
+                  "or use another switch", sw_name, VSW_BRIDGE_MAX_PORTS,
+                  capacity);
+        return;
+    }
+
+    if (mac && (why = vsw_check_mac(mac, NULL))) {
+        ctl_error(ctx, "port \"%s\": MAC \"%s\": %s", name, mac, why);
+        return;
     }
     if (mtu_s && !parse_int(mtu_s, 68, 65535, &mtu)) {
         ctl_error(ctx, "port \"%s\": MTU \"%s\" is not in 68..65535", name,
@@ -268,6 +270,11 @@ cmd_add_port(struct ctl_context *ctx)
                       "(the namespace its other end moves into)", name);
             return;
         }
+        if ((why = dp_netns_check(netns))) {
+            ctl_error(ctx, "port \"%s\": --netns \"%s\": %s", name, netns,
+                      why);
+            return;
+        }
         char *path = xasprintf("/run/netns/%s", netns);
         int missing = access(path, F_OK);
         free(path);
@@ -286,16 +293,13 @@ cmd_add_port(struct ctl_context *ctx)
                   "and vf ports", name);
         return;
     }
-    if (owner && !getpwnam(owner) && strspn(owner, "0123456789")
-                                     != strlen(owner)) {
-        ctl_error(ctx, "port \"%s\": no user \"%s\" on this host", name,
-                  owner);
+    long id;
+    if (owner && (why = vsw_check_owner(owner, true, &id))) {
+        ctl_error(ctx, "port \"%s\": --owner \"%s\": %s", name, owner, why);
         return;
     }
-    if (group && !getgrnam(group) && strspn(group, "0123456789")
-                                     != strlen(group)) {
-        ctl_error(ctx, "port \"%s\": no group \"%s\" on this host", name,
-                  group);
+    if (group && (why = vsw_check_owner(group, false, &id))) {
+        ctl_error(ctx, "port \"%s\": --group \"%s\": %s", name, group, why);
         return;
     }
 
@@ -327,6 +331,8 @@ cmd_add_port(struct ctl_context *ctx)
 
     struct vswrec_port *p = vswrec_port_insert(ctx->txn);
     vswrec_port_set_name(p, name);
+    vswrec_port_set_host(p, sw->host);
+    shash_replace(&added, sw_name, (void *) (uintptr_t) (n_added + 1));
     vswrec_port_set_kind(p, kind);
     char *gen = mac ? NULL : generate_mac();
     vswrec_port_set_mac(p, mac ? mac : gen);

@@ -20,7 +20,9 @@
 #include "sort.h"
 #include "util.h"
 #include "vsw-idl.h"
+#include "uuid.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/validate.h"
 
 #define IOV_FIXED "SR-IOV mode is fixed when a switch is created; delete " \
                   "and recreate the switch"
@@ -42,6 +44,65 @@ static bool
 is_vsw_alias(const char *alias)
 {
     return !strncmp(alias, "vsw:", 4);
+}
+
+/* Whether 'sw' has a host port (vswitchd makes one for these). */
+static bool
+has_host_port(const struct vswrec_switch *sw)
+{
+    return (!strcmp(sw->type, "internal")
+            || (!strcmp(sw->type, "external") && sw->allow_management_os));
+}
+
+char *
+vswctl_check_new_ifname(struct ctl_context *ctx, const char *name)
+{
+    const char *why = dp_ifname_check(name);
+    if (why) {
+        return xasprintf("invalid name: %s", why);
+    } else if (vsw_ifname_is_internal(name)) {
+        return xstrdup("the name has the form of vsw's own interface names "
+                       "(vsp/vpb + 8 hex digits, vswt + 11): choose another");
+    }
+
+    const struct vswrec_switch *sw;
+    VSWREC_SWITCH_FOR_EACH (sw, ctx->idl) {
+        if (strcmp(sw->host, vsw_host_id())) {
+            continue;
+        }
+        if (!strcmp(sw->name, name)) {
+            return xasprintf("%s is the name of switch \"%s\"'s bridge; "
+                             "interface names are unique on a host: choose "
+                             "another", name, sw->name);
+        }
+        char *hp = vsw_host_port_name(sw->name, &sw->header_.uuid,
+                                      sw->host_port);
+        bool clash = has_host_port(sw) && !strcmp(hp, name);
+        free(hp);
+        if (clash) {
+            return xasprintf("%s is the host port of switch \"%s\"; "
+                             "interface names are unique on a host: choose "
+                             "another", name, sw->name);
+        }
+    }
+    const struct vswrec_port *p;
+    VSWREC_PORT_FOR_EACH (p, ctx->idl) {
+        if (!strcmp(p->name, name) && !strcmp(p->host, vsw_host_id())) {
+            return xasprintf("%s is the name of an existing port; interface "
+                             "names are unique on a host: choose another",
+                             name);
+        }
+    }
+
+    struct dp_ifname_info info;
+    dp_ifname_lookup(name, &info);
+    if (info.exists && !is_vsw_alias(info.alias)) {
+        return xasprintf("a network device named %s already exists and vsw "
+                         "did not create it; vsw never takes over devices it "
+                         "did not create (rename or remove it, or choose "
+                         "another name)", name);
+    }
+    return NULL;
 }
 
 /* Checks that 'uplink' can be bound to new switch 'name'.  Returns NULL or
@@ -69,7 +130,11 @@ check_uplink(struct ctl_context *ctx, const char *name, const char *uplink)
 
     struct dp_ifname_info info;
     dp_ifname_lookup(uplink, &info);
-    if (!info.exists) {
+    if (info.exists && info.is_loopback) {
+        return xasprintf("switch \"%s\": uplink %s is the loopback device; "
+                         "an uplink is a network interface with a wire (or "
+                         "a veth) behind it", name, uplink);
+    } else if (!info.exists) {
         return xasprintf("switch \"%s\": uplink %s: no such network device "
                          "(\"ip link show\" lists this host's interfaces)",
                          name, uplink);
@@ -108,6 +173,7 @@ cmd_add_switch(struct ctl_context *ctx)
                   "carries its name)", name, why);
         return;
     }
+
     if (!type) {
         type = uplink ? "external" : "internal";
     }
@@ -188,14 +254,31 @@ cmd_add_switch(struct ctl_context *ctx)
             return;
         }
     }
-    struct dp_ifname_info info;
-    dp_ifname_lookup(name, &info);
-    if (info.exists && !is_vsw_alias(info.alias)) {
-        ctl_error(ctx, "switch \"%s\": a network device named %s already "
-                  "exists and vsw did not create it; vsw never takes over "
-                  "devices it did not create (rename or remove it, or "
-                  "choose another switch name)", name, name);
+    /* The bridge's and the host port's names against every other name
+     * on this host and in its kernel. */
+    char *error = vswctl_check_new_ifname(ctx, name);
+    if (error) {
+        ctl_error(ctx, "switch \"%s\": %s", name, error);
+        free(error);
         return;
+    }
+    bool host_port_wanted = !strcmp(type, "internal")
+                            || (external && !no_mgmt);
+    if (host_port_wanted) {
+        struct uuid zero = UUID_ZERO;
+        char *hp = vsw_host_port_name(name, &zero, host_port);
+        if (!host_port && strlen(name) + 3 > 15) {
+            hp[0] = '\0';      /* Named after the new row's uuid: free. */
+        }
+        error = hp[0] ? vswctl_check_new_ifname(ctx, hp) : NULL;
+        if (error) {
+            ctl_error(ctx, "switch \"%s\": host port %s: %s%s", name, hp,
+                      error, host_port ? "" : " (or give --host-port NAME)");
+            free(error);
+            free(hp);
+            return;
+        }
+        free(hp);
     }
 
     sw = vswrec_switch_insert(ctx->txn);
@@ -328,6 +411,11 @@ cmd_show(struct ctl_context *ctx)
     size_t n;
     const struct vswrec_switch **v = sorted_switches(ctx, &n);
     struct ds *s = &ctx->output;
+    const struct vswrec_root *root = vswrec_root_first(ctx->idl);
+    const char *damaged = root ? smap_get(&root->status, "db_damaged") : NULL;
+    if (damaged) {
+        ds_put_format(s, "Database: DAMAGED: %s\n", damaged);
+    }
     for (size_t i = 0; i < n; i++) {
         const struct vswrec_switch *sw = v[i];
         const char *err = smap_get(&sw->status, "error");
@@ -363,6 +451,12 @@ cmd_show(struct ctl_context *ctx)
         if (err) {
             ds_put_format(s, "    error: %s\n", err);
         }
+        int capacity = vsw_switch_port_capacity(sw->uplink != NULL,
+                                                has_host_port(sw));
+        ds_put_format(s, "    ports: %"PRIuSIZE" of %d (room for %d more)\n",
+                      sw->n_ports, capacity,
+                      capacity > (int) sw->n_ports
+                      ? capacity - (int) sw->n_ports : 0);
         for (size_t j = 0; j < sw->n_ports; j++) {
             const struct vswrec_port *p = sw->ports[j];
             const char *in_use = smap_get(&p->status, "kind");

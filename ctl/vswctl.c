@@ -61,10 +61,40 @@ static const struct ctl_table_class tables[VSWREC_N_TABLES] = {
     [VSWREC_TABLE_PORT].row_ids = {{&vswrec_port_col_name, NULL, NULL}},
 };
 
+/* The global options (before the first command). */
+enum {
+    OPT_DB = UCHAR_MAX + 1,
+    OPT_WAIT,
+    OPT_NO_WAIT,
+    OPT_HOST,
+    OPT_STATE_DIR,
+    OPT_RUN_DIR,
+    OPT_COMMANDS,
+    OPT_LOCAL,
+    VLOG_OPTION_ENUMS,
+    TABLE_OPTION_ENUMS,
+};
+static const struct option global_long_options[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"wait", no_argument, NULL, OPT_WAIT},
+    {"no-wait", no_argument, NULL, OPT_NO_WAIT},
+    {"timeout", required_argument, NULL, 't'},
+    {"host", required_argument, NULL, OPT_HOST},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"run-dir", required_argument, NULL, OPT_RUN_DIR},
+    {"commands", no_argument, NULL, OPT_COMMANDS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    VLOG_LONG_OPTIONS,
+    TABLE_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
 OVS_NO_RETURN static void vswctl_exit(int status);
 OVS_NO_RETURN static void usage(void);
 static void parse_options(int argc, char *argv[], struct shash *local);
 static char **hoist_command_options(int *argcp, char *argv[]);
+static bool vswitchd_alive(void);
 static bool do_vswctl(const char *args, struct ctl_command *, size_t n);
 OVS_NO_RETURN static void do_appctl(int argc, char *argv[]);
 
@@ -118,15 +148,13 @@ main(int argc, char *argv[])
         exit(EXIT_USAGE);
     }
 
-    if (wait_for_reload && ctl_might_write_to_db(commands, n_commands)) {
+    if (wait_for_reload && ctl_might_write_to_db(commands, n_commands)
+        && !vswitchd_alive()) {
         /* Waiting on a daemon that is not there would never return; say so
          * before anything is committed. */
         char *ctl = vsw_ctl_socket();
-        if (access(ctl, F_OK)) {
-            ctl_fatal("--wait: vswitchd is not running (no %s); start it, "
-                      "or leave out --wait", ctl);
-        }
-        free(ctl);
+        ctl_fatal("--wait: vswitchd is not running (nothing answers on %s); "
+                  "start it, or leave out --wait", ctl);
     }
 
     if (timeout) {
@@ -159,6 +187,48 @@ main(int argc, char *argv[])
     }
 }
 
+/* Whether a vswitchd answers on its control socket: a socket file left by
+ * one that was killed passes access() but refuses connections. */
+static bool
+vswitchd_alive(void)
+{
+    char *path = vsw_ctl_socket();
+    struct jsonrpc *client;
+    int error = unixctl_client_create(path, &client);
+
+    free(path);
+    if (!error) {
+        jsonrpc_close(client);
+    }
+    return !error;
+}
+
+/* Whether global option 'arg' (as written, e.g. "--db" or "-t") wants its
+ * value in the next word: it takes a value and none is attached. */
+static bool
+global_option_takes_value(const char *arg)
+{
+    if (arg[0] == '-' && arg[1] == '-') {
+        if (strchr(arg, '=')) {
+            return false;
+        }
+        for (const struct option *o = global_long_options; o->name; o++) {
+            if (!strcmp(o->name, arg + 2)) {
+                return o->has_arg == required_argument;
+            }
+        }
+        return false;
+    }
+    if (arg[1] && !arg[2]) {
+        for (const struct option *o = global_long_options; o->name; o++) {
+            if (o->flag == NULL && o->val == arg[1]) {
+                return o->has_arg == required_argument;
+            }
+        }
+    }
+    return false;
+}
+
 /* Our own commands take their options after the name as well
  * ("add-switch sw0 --type internal"), the way people write them; OVS's
  * parser wants them in front ("--type=internal add-switch sw0").  Returns
@@ -172,10 +242,15 @@ hoist_command_options(int *argcp, char *argv[])
     int n = 0;
     int i = 0;
 
-    /* Global options stay where they are. */
+    /* Global options stay where they are, with their values when given as
+     * a separate word ("--timeout 10", "-t 10"). */
     out[n++] = argv[i++];
     while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--")) {
+        bool takes_value = global_option_takes_value(argv[i]);
         out[n++] = argv[i++];
+        if (takes_value && i < argc) {
+            out[n++] = argv[i++];
+        }
     }
     while (i < argc) {
         /* One command: [options] name [args], up to "--". */
@@ -247,33 +322,6 @@ hoist_command_options(int *argcp, char *argv[])
 static void
 parse_options(int argc, char *argv[], struct shash *local_options)
 {
-    enum {
-        OPT_DB = UCHAR_MAX + 1,
-        OPT_WAIT,
-        OPT_NO_WAIT,
-        OPT_HOST,
-        OPT_STATE_DIR,
-        OPT_RUN_DIR,
-        OPT_COMMANDS,
-        OPT_LOCAL,
-        VLOG_OPTION_ENUMS,
-        TABLE_OPTION_ENUMS,
-    };
-    static const struct option global_long_options[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"wait", no_argument, NULL, OPT_WAIT},
-        {"no-wait", no_argument, NULL, OPT_NO_WAIT},
-        {"timeout", required_argument, NULL, 't'},
-        {"host", required_argument, NULL, OPT_HOST},
-        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
-        {"run-dir", required_argument, NULL, OPT_RUN_DIR},
-        {"commands", no_argument, NULL, OPT_COMMANDS},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        VLOG_LONG_OPTIONS,
-        TABLE_LONG_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
     const int n_global = ARRAY_SIZE(global_long_options) - 1;
     struct option *options;
     size_t n_options, allocated_options;
@@ -381,6 +429,15 @@ parse_options(int argc, char *argv[], struct shash *local_options)
 static char *
 explain_error(const struct ctl_command *c, char *error)
 {
+    if (strstr(error, "constraint violation")
+        && strstr(error, "\"Port\"")) {
+        char *better = xasprintf("a port of that name already exists on this "
+                                 "host (perhaps added at the same moment by "
+                                 "another client): port names are interface "
+                                 "names, unique per host (%s)", error);
+        free(error);
+        return better;
+    }
     if (strstr(error, "column iov in table Switch")) {
         const char *name = c->argc > 2 ? c->argv[2] : "?";
         char *better = xasprintf("switch \"%s\": SR-IOV mode is fixed when "
@@ -410,10 +467,12 @@ report_switch_errors(void)
             fprintf(stderr, "vswctl: switch \"%s\": %s\n", sw->name, err);
             failed = true;
         }
+        /* A change to a switch (its MTU, say) touches its ports too. */
+        bool whole = sset_contains(&noted_switches, sw->name);
         for (size_t i = 0; i < sw->n_ports; i++) {
             const struct vswrec_port *p = sw->ports[i];
             err = smap_get(&p->status, "error");
-            if (err && sset_contains(&noted_ports, p->name)
+            if (err && (whole || sset_contains(&noted_ports, p->name))
                 && !strcmp(sw->host, vsw_host_id())) {
                 fprintf(stderr, "vswctl: port \"%s\": %s\n", p->name, err);
                 failed = true;
@@ -465,6 +524,54 @@ check_generic_offload(const struct ctl_command *c)
     return NULL;
 }
 
+/* Columns vswitchd writes (observed state): no client sets them. */
+static const struct {
+    const char *table;
+    const char *column;
+} read_only[] = {
+    {"root", "cur_cfg"}, {"root", "status"},
+    {"switch", "status"}, {"switch", "statistics"},
+    {"switch", "offload_requested"}, {"switch", "offload_effective"},
+    {"switch", "offload_reason"},
+    {"port", "status"}, {"port", "statistics"},
+};
+
+/* Generic writers ("set switch sw0 status:x=y", "create port status=...")
+ * on a read-only column.  Returns NULL or an error. */
+static char *
+check_read_only(const struct ctl_command *c)
+{
+    static const char *const writers[] = {
+        "set", "add", "remove", "clear", "create",
+    };
+    int first = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(writers); i++) {
+        if (!strcmp(c->syntax->name, writers[i])) {
+            first = !strcmp(writers[i], "create") ? 2 : 3;
+        }
+    }
+    if (!first || c->argc < 2) {
+        return NULL;
+    }
+    for (int i = first; i < c->argc; i++) {
+        size_t len = strcspn(c->argv[i], ":=");
+        for (size_t k = 0; k < ARRAY_SIZE(read_only); k++) {
+            if (!strcasecmp(c->argv[1], read_only[k].table)
+                && strlen(read_only[k].column) == len
+                && !strncmp(c->argv[i], read_only[k].column, len)) {
+                return xasprintf("column %s of table %s is read-only: "
+                                 "vswitchd writes what it observes there",
+                                 read_only[k].column, read_only[k].table);
+            }
+        }
+        if (strcmp(c->syntax->name, "set")
+            && strcmp(c->syntax->name, "create")) {
+            break;              /* add/remove/clear name one column. */
+        }
+    }
+    return NULL;
+}
+
 static void
 note_generic_switch(const struct ctl_command *c)
 {
@@ -511,6 +618,9 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
     for (c = commands; c < &commands[n_commands]; c++) {
         ctl_context_init_command(&ctx.base, c, c == &commands[n_commands - 1]);
         char *offload_error = check_generic_offload(c);
+        if (!offload_error) {
+            offload_error = check_read_only(c);
+        }
         if (offload_error) {
             ctl_fatal("%s", offload_error);
         }
@@ -607,13 +717,25 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
     int rc = EXIT_SUCCESS;
     if (wait_for_reload && status != TXN_UNCHANGED) {
         ovsdb_idl_enable_reconnect(idl);
+        long long int next_check = time_msec() + 1000;
         for (;;) {
             ovsdb_idl_run(idl);
             root = vswrec_root_first(idl);
             if (root && root->cur_cfg >= next_cfg) {
                 break;
             }
+            if (time_msec() >= next_check) {
+                next_check = time_msec() + 1000;
+                if (!vswitchd_alive()) {
+                    fprintf(stderr, "vswctl: --wait: vswitchd stopped "
+                            "before applying the change; the change is "
+                            "stored in the database and is applied when "
+                            "vswitchd runs again\n");
+                    exit(EXIT_FAILURE);
+                }
+            }
             ovsdb_idl_wait(idl);
+            poll_timer_wait_until(next_check);
             poll_block();
         }
         if (report_switch_errors()) {

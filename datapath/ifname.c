@@ -1,6 +1,7 @@
 /* Interface names and sysfs facts; see ifname.h. */
 #include "datapath/ifname.h"
 
+#include <ctype.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,6 +24,30 @@ dp_ifname_check(const char *name)
         return "\".\" and \"..\" are not interface names";
     } else if (strpbrk(name, "/: \t\n")) {
         return "an interface name cannot contain '/', ':' or white space";
+    }
+    return NULL;
+}
+
+const char *
+dp_netns_check(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (!len) {
+        return "an empty network namespace name";
+    } else if (len > 255) {
+        return "a network namespace name has at most 255 bytes";
+    } else if (!strcmp(name, ".") || !strcmp(name, "..")
+               || strchr(name, '/')) {
+        return "not a network namespace name: give the name of one made "
+               "with \"ip netns add NAME\" (an entry of /run/netns), not a "
+               "path";
+    }
+    for (const char *p = name; *p; p++) {
+        if (iscntrl((unsigned char) *p)) {
+            return "a network namespace name cannot contain control "
+                   "characters";
+        }
     }
     return NULL;
 }
@@ -57,6 +82,9 @@ dp_ifname_lookup(const char *name, struct dp_ifname_info *info)
     }
     snprintf(path, sizeof path, "/sys/class/net/%s/bridge", name);
     info->is_bridge = !access(path, F_OK);
+    long flags;
+    info->is_loopback = (dp_sysfs_read_long(name, "flags", 16, &flags)
+                         && (flags & 0x8));          /* IFF_LOOPBACK */
 
     snprintf(path, sizeof path, "/sys/class/net/%s/master", name);
     ssize_t n = readlink(path, target, sizeof target - 1);

@@ -12,10 +12,17 @@
  * string saying why not. */
 const char *dp_ifname_check(const char *name);
 
+/* Returns NULL if 'name' can name a network namespace made with "ip netns
+ * add" (an entry of /run/netns: no '/', not "." or "..", at most 255
+ * bytes), otherwise a static string saying why not.  Paths are refused: a
+ * port's peer never moves into an arbitrary process's namespace. */
+const char *dp_netns_check(const char *name);
+
 /* Facts about interface 'name' in this network namespace. */
 struct dp_ifname_info {
     bool exists;
     bool is_bridge;
+    bool is_loopback;
     char master[16];            /* Name of its master, "" if none. */
     char alias[129];            /* IFLA_IFALIAS, "" if none. */
 };

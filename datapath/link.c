@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "datapath/ifname.h"
 #include "datapath/netlink.h"
 #include "hash.h"
 #include "openvswitch/vlog.h"
@@ -113,6 +114,11 @@ add_rtnl_link(struct nl_object *obj, void *links_)
         }
     }
     dp_links_add(links_, &link);
+    dp_nl_link_seen(link.ifindex,
+                    dp_nl_link_sig(link.name, link.master,
+                                   link.flags & IFF_UP, link.mtu, link.mac,
+                                   link.alias, link.peer,
+                                   link.peer_elsewhere));
 }
 
 int
@@ -127,6 +133,7 @@ dp_links_dump(struct dp_links *links)
         dp_nl_set_error(EPROTO, "link dump: %s", nl_geterror(rc));
         return EPROTO;
     }
+    dp_nl_links_forget();
     nl_cache_foreach(cache, add_rtnl_link, links);
     nl_cache_free(cache);
     return 0;
@@ -256,7 +263,12 @@ int
 dp_link_set_netns(int ifindex, const char *netns, const char *name)
 {
     char path[PATH_MAX];
+    const char *why = dp_netns_check(netns);
 
+    if (why) {
+        dp_nl_set_error(EINVAL, "network namespace \"%s\": %s", netns, why);
+        return EINVAL;
+    }
     snprintf(path, sizeof path, "/run/netns/%s", netns);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <linux/netlink.h>
+#include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/msg.h>
@@ -16,8 +17,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "hash.h"
+#include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(dp_netlink);
@@ -31,6 +35,7 @@ static struct nl_sock *genl_sock;
 static bool genl_tried;
 static struct nl_sock *notify_sock;
 static struct nl_sock *ethtool_notify_sock;   /* NULL without ethtool. */
+static bool brvlan_notify;      /* VLAN changes arrive as RTM_NEWVLAN. */
 static struct dp_nl_counters counters;
 
 /* The last failure. */
@@ -251,15 +256,6 @@ dp_nl_get_counters(struct dp_nl_counters *c)
     *c = counters;
 }
 
-static int
-notify_cb(struct nl_msg *msg OVS_UNUSED, void *changed_)
-{
-    bool *changed = changed_;
-    *changed = true;
-    counters.notify++;
-    return NL_OK;
-}
-
 /* A non-blocking socket of 'protocol' in multicast group 'group'. */
 static struct nl_sock *
 notify_socket(int protocol, int group)
@@ -269,7 +265,6 @@ notify_socket(int protocol, int group)
         ovs_fatal(0, "cannot allocate a netlink socket");
     }
     nl_socket_disable_seq_check(sk);
-    nl_socket_enable_msg_peek(sk);
     nl_socket_disable_auto_ack(sk);
     if (nl_connect(sk, protocol) < 0
         || nl_socket_add_membership(sk, group) < 0
@@ -292,6 +287,7 @@ dp_nl_notify_open(void)
     if (!notify_sock) {
         ovs_fatal(0, "cannot subscribe to rtnetlink link notifications");
     }
+    brvlan_notify = !nl_socket_add_membership(notify_sock, RTNLGRP_BRVLAN);
 
     /* Channel, ring and feature changes made with ethtool arrive on the
      * ethtool family's "monitor" group (feature changes also as
@@ -308,42 +304,231 @@ dp_nl_notify_open(void)
     }
 }
 
-static bool
-drain(struct nl_sock *sk)
-{
-    bool changed = false;
+/* What a pass converges of each link: a hash of its name, master, admin
+ * state, MTU, MAC, alias and peer (dp_nl_link_sig()), kept for every link
+ * of the last dump and of every notification since.  A notification that
+ * leaves it as it was changed only the carrier. */
+struct link_sig {
+    struct hmap_node node;      /* In 'link_sigs', by ifindex. */
+    int ifindex;
+    uint32_t sig;
+};
+static struct hmap link_sigs = HMAP_INITIALIZER(&link_sigs);
 
-    nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, notify_cb, &changed);
+static struct link_sig *
+link_sig_find(int ifindex)
+{
+    struct link_sig *ls;
+    HMAP_FOR_EACH_WITH_HASH (ls, node, hash_int(ifindex, 0), &link_sigs) {
+        if (ls->ifindex == ifindex) {
+            return ls;
+        }
+    }
+    return NULL;
+}
+
+static void
+link_sigs_clear(void)
+{
+    struct link_sig *ls;
+    HMAP_FOR_EACH_POP (ls, node, &link_sigs) {
+        free(ls);
+    }
+}
+
+uint32_t
+dp_nl_link_sig(const char *name, int master, bool up, int mtu,
+               const char *mac, const char *alias, int peer,
+               bool peer_elsewhere)
+{
+    uint32_t h = hash_string(name ? name : "", 0);
+    h = hash_int(master, h);
+    h = hash_int(up, h);
+    h = hash_int(mtu, h);
+    h = hash_string(mac ? mac : "", h);
+    h = hash_string(alias ? alias : "", h);
+    h = hash_int(peer, h);
+    return hash_int(peer_elsewhere, h);
+}
+
+void
+dp_nl_link_seen(int ifindex, uint32_t sig)
+{
+    struct link_sig *ls = link_sig_find(ifindex);
+    if (!ls) {
+        ls = xmalloc(sizeof *ls);
+        ls->ifindex = ifindex;
+        hmap_insert(&link_sigs, &ls->node, hash_int(ifindex, 0));
+    }
+    ls->sig = sig;
+}
+
+void
+dp_nl_links_forget(void)
+{
+    link_sigs_clear();
+}
+
+/* Classifies one link message.  Returns true if it may need a pass;
+ * otherwise appends the link's carrier to 'carriers'. */
+static bool
+classify_link_msg(const struct nlmsghdr *h, struct dp_nl_carrier **carriers,
+                  size_t *n, size_t *allocated)
+{
+    if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) {
+        return true;            /* RTM_NEWVLAN and the like. */
+    }
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+        return true;
+    }
+    const struct ifinfomsg *ifi = NLMSG_DATA(h);
+    if (ifi->ifi_family == AF_BRIDGE) {
+        /* A bridge port's state (which follows its carrier) or VLANs; the
+         * VLANs also come as RTM_NEWVLAN where the kernel has that. */
+        return !brvlan_notify;
+    }
+    struct link_sig *ls = link_sig_find(ifi->ifi_index);
+    if (h->nlmsg_type == RTM_DELLINK) {
+        if (ls) {
+            hmap_remove(&link_sigs, &ls->node);
+            free(ls);
+        }
+        return true;
+    }
+
+    const char *name = NULL, *alias = NULL;
+    char mac[18] = "";
+    int master = 0, mtu = 0, peer = 0;
+    bool elsewhere = false;
+    const struct rtattr *rta = IFLA_RTA(ifi);
+    int len = IFLA_PAYLOAD(h);
+    for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+        const void *data = RTA_DATA(rta);
+        size_t size = RTA_PAYLOAD(rta);
+        switch (rta->rta_type) {
+        case IFLA_IFNAME:
+            name = size && memchr(data, '\0', size) ? data : NULL;
+            break;
+        case IFLA_IFALIAS:
+            alias = size && memchr(data, '\0', size) ? data : NULL;
+            break;
+        case IFLA_MASTER:
+        case IFLA_MTU:
+        case IFLA_LINK:
+            if (size >= 4) {
+                uint32_t v;
+                memcpy(&v, data, 4);
+                *(rta->rta_type == IFLA_MASTER ? &master
+                  : rta->rta_type == IFLA_MTU ? &mtu : &peer) = v;
+            }
+            break;
+        case IFLA_ADDRESS:
+            if (size == 6) {
+                const uint8_t *b = data;
+                snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x",
+                         b[0], b[1], b[2], b[3], b[4], b[5]);
+            }
+            break;
+        case IFLA_LINK_NETNSID:
+            elsewhere = true;
+            break;
+        }
+    }
+    uint32_t sig = dp_nl_link_sig(name, master, ifi->ifi_flags & IFF_UP, mtu,
+                                  mac, alias, peer, elsewhere);
+    if (!ls || ls->sig != sig) {
+        dp_nl_link_seen(ifi->ifi_index, sig);
+        return true;            /* New, or changed in what a pass does. */
+    }
+    if (*n >= *allocated) {
+        *carriers = x2nrealloc(*carriers, allocated, sizeof **carriers);
+    }
+    (*carriers)[(*n)++] = (struct dp_nl_carrier) {
+        .ifindex = ifi->ifi_index,
+        .carrier = (ifi->ifi_flags & IFF_LOWER_UP) != 0,
+    };
+    return false;
+}
+
+/* Reads every notification queued on 'sk' (non-blocking, until EAGAIN).
+ * Returns true if one may need a pass, or on an overrun.  With 'links',
+ * messages are link messages, classified as above; otherwise any message
+ * counts.  Reading raw datagrams, not through nl_recvmsgs(), so that one
+ * call empties the socket: libnl returns 0 after each message as it does
+ * on EAGAIN, and cannot tell a drained socket from one more message. */
+static bool
+drain(struct nl_sock *sk, bool links, struct dp_nl_carrier **carriers,
+      size_t *n_carriers, size_t *allocated)
+{
+    static char buf[64 * 1024];
+    int fd = nl_socket_get_fd(sk);
+    bool changed = false;
+    bool overrun = false;
+
     for (;;) {
-        /* libnl returns a byte count, 0 once the socket is drained (it
-         * maps EAGAIN to 0), or a negative NLE_* error. */
-        int rc = nl_recvmsgs_default(sk);
-        if (rc > 0) {
-            continue;
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == ENOBUFS) {
+                /* Notifications were lost: the caller re-dumps anyway, so
+                 * one resync covers however many overruns there were. */
+                overrun = true;
+                continue;
+            }
+            break;              /* EAGAIN: drained. */
         }
-        if (rc == -NLE_NOMEM || rc == -NLE_MSG_OVERFLOW) {
-            /* ENOBUFS: notifications were lost; the caller re-dumps. */
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            VLOG_WARN_RL(&rl, "link notifications overran; resyncing");
-            counters.resync++;
-            changed = true;
-            continue;
+        if (n == 0) {
+            break;
         }
-        break;
+        for (const struct nlmsghdr *h = (const struct nlmsghdr *) buf;
+             NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
+            counters.notify++;
+            changed |= (!links
+                        || classify_link_msg(h, carriers, n_carriers,
+                                             allocated));
+        }
+    }
+    if (overrun) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "notifications overran the socket buffer; "
+                     "resyncing from a full dump");
+        counters.resync++;
+        if (links) {
+            link_sigs_clear();
+        }
+        changed = true;
     }
     return changed;
 }
 
+/* After a drain that found something, the sockets are polled again only
+ * after this many ms: a kernel announcing many links one message at a
+ * time (linkwatch does 100 a second) then costs a wake-up per batch, not
+ * one per message. */
+#define NOTIFY_BATCH_MS 20
+static long long int next_notify_poll;
+
 bool
-dp_nl_notify_run(void)
+dp_nl_notify_run(struct dp_nl_carrier **carriers, size_t *n,
+                 size_t *allocated)
 {
     bool changed = false;
+    uint64_t before = counters.notify + counters.resync;
+
+    if (time_msec() < next_notify_poll) {
+        return false;
+    }
 
     if (notify_sock) {
-        changed |= drain(notify_sock);
+        changed |= drain(notify_sock, true, carriers, n, allocated);
     }
     if (ethtool_notify_sock) {
-        changed |= drain(ethtool_notify_sock);
+        changed |= drain(ethtool_notify_sock, false, NULL, NULL, NULL);
+    }
+    if (counters.notify + counters.resync != before) {
+        next_notify_poll = time_msec() + NOTIFY_BATCH_MS;
     }
     return changed;
 }
@@ -351,6 +536,10 @@ dp_nl_notify_run(void)
 void
 dp_nl_notify_wait(void)
 {
+    if (time_msec() < next_notify_poll) {
+        poll_timer_wait_until(next_notify_poll);
+        return;
+    }
     if (notify_sock) {
         poll_fd_wait(nl_socket_get_fd(notify_sock), POLLIN);
     }

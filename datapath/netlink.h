@@ -70,11 +70,32 @@ void dp_nl_get_counters(struct dp_nl_counters *);
 
 /* Link notifications (RTNLGRP_LINK), and ethtool's (its "monitor" group:
  * features, channels, rings) where the kernel has them.
- * dp_nl_notify_run() drains the sockets
- * and returns true if anything changed since the last call (a notification
- * or an overrun, after which everything must be re-dumped). */
+ *
+ * dp_nl_notify_run() drains the sockets (everything queued, not one message
+ * per call) and returns true if anything changed that may need a pass: a
+ * new or deleted link, a change of a link's name, master, admin state,
+ * MTU, MAC or alias, an ethtool notification, or an overrun (after which
+ * everything must be re-dumped).  A link whose carrier alone changed
+ * (IFF_LOWER_UP, operstate: a VM opening its tap, a cable, the kernel's
+ * linkwatch catching up) needs no pass: it is appended to '*carriers'
+ * instead, for the status to follow.  The caller frees '*carriers'. */
+struct dp_nl_carrier {
+    int ifindex;
+    bool carrier;
+};
 void dp_nl_notify_open(void);
-bool dp_nl_notify_run(void);
+
+/* The link facts a pass converges, hashed; dp_links_dump() records them
+ * for every link it sees (after dp_nl_links_forget()), notifications
+ * update them. */
+uint32_t dp_nl_link_sig(const char *name, int master, bool up, int mtu,
+                        const char *mac, const char *alias, int peer,
+                        bool peer_elsewhere);
+void dp_nl_link_seen(int ifindex, uint32_t sig);
+void dp_nl_links_forget(void);
+
+bool dp_nl_notify_run(struct dp_nl_carrier **carriers, size_t *n,
+                      size_t *allocated);
 void dp_nl_notify_wait(void);
 
 /* Parses the TLVs of an NLMSG_ERROR payload 'err' ('len' bytes, starting at

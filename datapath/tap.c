@@ -26,6 +26,14 @@ tap_open(const char *name, unsigned int flags, int *fdp)
                         "loaded?)");
         return error;
     }
+    /* TUNSETIFF would cut a long name to the name of another device and
+     * attach to that one instead. */
+    const char *why = dp_ifname_check(name);
+    if (why) {
+        dp_nl_set_error(EINVAL, "tap \"%s\": %s", name, why);
+        close(fd);
+        return EINVAL;
+    }
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     ifr.ifr_flags = flags;

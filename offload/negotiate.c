@@ -11,24 +11,35 @@
 
 struct feature_map {
     const char *name;
-    const char *kernel[4];      /* Kernel names, NULL-terminated. */
+    const char *kernel[6];      /* Kernel names, NULL-terminated: the
+                                 * whole group, as ethtool's -K name sets
+                                 * it (those the kernel lacks are
+                                 * skipped). */
+    size_t n_primary;           /* "auto" turning the feature on asks only
+                                 * for the first this many (0: all); the
+                                 * rest are variants with their own
+                                 * meaning (TSO that may mangle IP ids),
+                                 * left as the driver has them.  Turning
+                                 * it off, and "on", take the group. */
     bool auto_on;               /* What "auto" asks for, when possible. */
     const char *auto_off_why;   /* Why "auto" keeps it off. */
 };
 
 static const struct feature_map features[OFL_N_FEATURES] = {
     { "tx-checksum", { "tx-checksum-ip-generic", "tx-checksum-ipv4",
-                       "tx-checksum-ipv6" }, true, NULL },
-    { "rx-checksum", { "rx-checksum" }, true, NULL },
-    { "tso", { "tx-tcp-segmentation" }, true, NULL },
-    { "tso6", { "tx-tcp6-segmentation" }, true, NULL },
-    { "gso", { "tx-generic-segmentation" }, true, NULL },
-    { "gro", { "rx-gro" }, true, NULL },
-    { "lro", { "rx-lro", "rx-gro-hw" }, false,
+                       "tx-checksum-ipv6" }, 0, true, NULL },
+    { "rx-checksum", { "rx-checksum" }, 0, true, NULL },
+    { "tso", { "tx-tcp-segmentation", "tx-tcp-ecn-segmentation",
+               "tx-tcp-accecn-segmentation",
+               "tx-tcp-mangleid-segmentation" }, 1, true, NULL },
+    { "tso6", { "tx-tcp6-segmentation" }, 0, true, NULL },
+    { "gso", { "tx-generic-segmentation" }, 0, true, NULL },
+    { "gro", { "rx-gro" }, 0, true, NULL },
+    { "lro", { "rx-lro", "rx-gro-hw" }, 0, false,
       "kept off on a switch uplink: coalesced frames must not be "
       "forwarded (Hyper-V turns RSC off likewise)" },
-    { "rx-hashing", { "rx-hashing" }, true, NULL },
-    { "hw-tc-offload", { "hw-tc-offload" }, true, NULL },
+    { "rx-hashing", { "rx-hashing" }, 0, true, NULL },
+    { "hw-tc-offload", { "hw-tc-offload" }, 0, true, NULL },
 };
 
 const char *const ofl_feature_names[] = {
@@ -87,6 +98,18 @@ active(const struct ofl_features *caps, const struct feature_map *m)
     return false;
 }
 
+/* How many of 'm''s kernel bits request 'r' covers. */
+static size_t
+covered(const struct feature_map *m, const struct ofl_result *r)
+{
+    size_t n = 0;
+    while (n < ARRAY_SIZE(m->kernel) && m->kernel[n]) {
+        n++;
+    }
+    return (m->n_primary && r->requested && !strcmp(r->policy, "auto")
+            ? MIN(m->n_primary, n) : n);
+}
+
 size_t
 ofl_negotiate_plan(const struct ofl_features *caps, const struct smap *policy,
                    const char *names[], bool on[],
@@ -109,7 +132,8 @@ ofl_negotiate_plan(const struct ofl_features *caps, const struct smap *policy,
             r->requested = !strcmp(r->policy, "on");
         }
 
-        for (size_t k = 0; m->kernel[k]; k++) {
+        size_t n_bits = covered(m, r);
+        for (size_t k = 0; k < n_bits; k++) {
             const struct ofl_feature *f = ofl_features_find(caps,
                                                             m->kernel[k]);
             if (f && f->hw && !f->nochange && f->wanted != r->requested
@@ -121,6 +145,44 @@ ofl_negotiate_plan(const struct ofl_features *caps, const struct smap *policy,
         }
     }
     return n;
+}
+
+size_t
+ofl_negotiate_kernel_names(const char *names[], size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < OFL_N_FEATURES; i++) {
+        for (size_t k = 0; features[i].kernel[k] && n < max; k++) {
+            names[n++] = features[i].kernel[k];
+        }
+    }
+    return n;
+}
+
+/* For a feature whose kernel bits are not all alike: "partly on: <bits
+ * that are on>" into 'reason' (appended after what it has).  Returns true
+ * if the bits differ. */
+static bool
+report_partial(const struct ofl_features *after, const struct feature_map *m,
+               size_t n_bits, char *reason, size_t size)
+{
+    char on[160] = "", off[160] = "";
+    for (size_t k = 0; k < n_bits; k++) {
+        const struct ofl_feature *f = ofl_features_find(after, m->kernel[k]);
+        if (f && (f->hw || f->active)) {
+            char *list = f->active ? on : off;
+            size_t len = strlen(list);
+            snprintf(list + len, sizeof on - len, "%s%s", len ? ", " : "",
+                     m->kernel[k]);
+        }
+    }
+    if (!on[0] || !off[0]) {
+        return false;
+    }
+    size_t len = strlen(reason);
+    snprintf(reason + len, size - len, "%spartly on: %s on, %s off",
+             len ? "; " : "", on, off);
+    return true;
 }
 
 void
@@ -146,6 +208,17 @@ ofl_negotiate_report(const struct ofl_features *after, const char *set_error,
 
         r->reason[0] = '\0';
         bool is_auto = !strcmp(r->policy, "auto");
+        if (report_partial(after, m, covered(m, r), r->reason,
+                           sizeof r->reason)) {
+            /* Some bits of the group stayed as they were (fixed, or refused
+             * by the driver): say which, whatever was asked. */
+            if (set_error) {
+                size_t len = strlen(r->reason);
+                snprintf(r->reason + len, sizeof r->reason - len,
+                         " (refused: %s)", set_error);
+            }
+            continue;
+        }
         if (r->requested == r->effective) {
             if (!is_auto && r->effective && m->auto_off_why) {
                 /* The one combination known to break forwarding. */

@@ -46,6 +46,10 @@ struct ofl_result {
 
 #define OFL_N_FEATURES 9
 
+/* Every kernel feature name the policy features map onto, into 'names'
+ * (at most 'max'); returns how many. */
+size_t ofl_negotiate_kernel_names(const char *names[], size_t max);
+
 /* The kernel features to change: fills 'names'/'on' (at most
  * OFL_MAX_FEATURES) and returns their number; fills 'results' with the
  * policy and what is requested.  'policy' maps feature -> auto|on|off

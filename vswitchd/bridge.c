@@ -10,12 +10,15 @@
 #include "vswitchd/bridge.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "datapath/ifname.h"
+#include "hash.h"
 #include "datapath/link.h"
 #include "datapath/netlink.h"
 #include "openvswitch/dynamic-string.h"
@@ -26,17 +29,26 @@
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
+#include "uuid.h"
 #include "vsw-idl.h"
 #include "offload/sriov.h"
+#include "vswitchd/dbserver.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/validate.h"
 #include "vswitchd/offload.h"
 #include "vswitchd/reconcile.h"
 #include "vswitchd/vhost.h"
 
 VLOG_DEFINE_THIS_MODULE(bridge);
 
-/* Safety-net interval between passes, in ms. */
-#define RESYNC_INTERVAL 5000
+/* Safety-net interval between passes, in ms: notifications say what
+ * changed in the kernel, so a full pass on a timer only guards against a
+ * lost one (an overrun is noticed and resyncs at once). */
+#define RESYNC_INTERVAL 60000
+
+/* Interval between retries of what the kernel refused, in ms. */
+#define RETRY_INTERVAL 5000
+static bool retry_soon;
 
 static struct ovsdb_idl *idl;
 static unsigned int last_seqno;
@@ -44,6 +56,11 @@ static bool need_pass = true;
 static long long int next_resync;
 static struct ovsdb_idl_txn *status_txn;
 static uint64_t n_passes;
+
+/* Why passes ran (several reasons may share one pass), for dp/counters. */
+enum { WHY_KERNEL, WHY_DB, WHY_TIMER, N_WHY };
+static bool pass_why[N_WHY];
+static uint64_t n_passes_why[N_WHY];
 
 static void bridge_unixctl_counters(struct unixctl_conn *, int argc,
                                     const char *argv[], void *aux);
@@ -56,6 +73,7 @@ bridge_init(const char *remote)
     idl = ovsdb_idl_create(remote, &vswrec_idl_class, true, true);
     /* Columns we write must not wake us up. */
     ovsdb_idl_omit_alert(idl, &vswrec_root_col_cur_cfg);
+    ovsdb_idl_omit_alert(idl, &vswrec_root_col_status);
     ovsdb_idl_omit_alert(idl, &vswrec_switch_col_status);
     ovsdb_idl_omit_alert(idl, &vswrec_switch_col_statistics);
     ovsdb_idl_omit_alert(idl, &vswrec_switch_col_offload_requested);
@@ -85,19 +103,6 @@ switch_type(const char *type)
             : RC_PRIVATE);
 }
 
-/* Default name of a switch's host vNIC: "vh-" + switch name, or "vh" + 8
- * hex digits of its uuid when that is too long for an interface name. */
-static char *
-default_host_port_name(const struct vswrec_switch *sw)
-{
-    char *name = xasprintf("vh-%s", sw->name);
-    if (strlen(name) > 15) {
-        free(name);
-        name = xasprintf("vh%08x", sw->header_.uuid.parts[0]);
-    }
-    return name;
-}
-
 static enum rc_port_kind
 port_kind(const char *kind)
 {
@@ -109,25 +114,12 @@ port_kind(const char *kind)
 }
 
 /* Resolves a user or group name (or number) to its id; -1 if 'name' is
- * NULL, -2 if it does not exist. */
+ * NULL, -2 if it is not valid here (vsw_check_owner() says why). */
 static long
 resolve_id(const char *name, bool user)
 {
-    char *end;
-
-    if (!name) {
-        return -1;
-    }
-    long id = strtol(name, &end, 10);
-    if (*name && !*end && id >= 0) {
-        return id;
-    }
-    if (user) {
-        struct passwd *pw = getpwnam(name);
-        return pw ? (long) pw->pw_uid : -2;
-    }
-    struct group *gr = getgrnam(name);
-    return gr ? (long) gr->gr_gid : -2;
+    long id;
+    return !name ? -1 : vsw_check_owner(name, user, &id) ? -2 : id;
 }
 
 /* Whether bridge 'name' has VLAN filtering: 1 yes, 0 the kernel lacks it,
@@ -146,10 +138,72 @@ vlan_filtering_support(const char *name)
     return !access(path, F_OK);
 }
 
-/* Per-port strings that live as long as one pass. */
+/* Per-object strings that live as long as one pass. */
 struct port_strings {
     char *config_error;
 };
+
+/* Sets 'strs''s config error unless it has one: the first problem found is
+ * the one reported. */
+static void OVS_PRINTF_FORMAT(2, 3)
+refuse(struct port_strings *strs, const char *fmt, ...)
+{
+    if (!strs->config_error) {
+        va_list args;
+        va_start(args, fmt);
+        strs->config_error = xvasprintf(fmt, args);
+        va_end(args);
+    }
+}
+
+/* The values of port 'p' that reach the kernel, checked the same way
+ * vswctl checks them: any database client can write anything the schema
+ * allows. */
+static void
+validate_port(const struct vswrec_switch *sw, const struct vswrec_port *p,
+              struct port_strings *strs)
+{
+    const char *why;
+    long id;
+
+    if ((why = dp_ifname_check(p->name))) {
+        refuse(strs, "port \"%s\": invalid name: %s (it is the port's "
+               "interface name; vswctl del-port, then add it with a valid "
+               "name)", p->name, why);
+    } else if (vsw_ifname_is_internal(p->name)) {
+        refuse(strs, "port %s: the name has the form of vsw's own interface "
+               "names (vsp/vpb + 8 hex digits, vswt + 11); choose another",
+               p->name);
+    }
+    if (strcmp(p->host, sw->host)) {
+        refuse(strs, "port %s belongs to host \"%s\" but its switch %s to "
+               "host \"%s\"; a port is on its switch's host (vswctl set "
+               "port %s host=%s, or rename the port if another of that host "
+               "has its name)", p->name, p->host, sw->name, sw->host,
+               p->name, sw->host);
+    }
+    if (p->mac && (why = vsw_check_mac(p->mac, NULL))) {
+        refuse(strs, "port %s: MAC \"%s\": %s (vswctl set port %s "
+               "mac=52:54:00:xx:xx:xx)", p->name, p->mac, why, p->name);
+    }
+    if (p->owner && (why = vsw_check_owner(p->owner, true, &id))) {
+        refuse(strs, "port %s: owner \"%s\": %s (vswctl set port %s "
+               "owner=USER, or clear it)", p->name, p->owner, why, p->name);
+    }
+    if (p->group && (why = vsw_check_owner(p->group, false, &id))) {
+        refuse(strs, "port %s: group \"%s\": %s (vswctl set port %s "
+               "group=GROUP, or clear it)", p->name, p->group, why,
+               p->name);
+    }
+    if (p->netns && (why = dp_netns_check(p->netns))) {
+        refuse(strs, "port %s: netns \"%s\": %s", p->name, p->netns, why);
+    }
+    const char *peer = smap_get(&p->other_config, "peer_name");
+    if (peer && (why = dp_ifname_check(peer))) {
+        refuse(strs, "port %s: other_config:peer_name \"%s\": %s", p->name,
+               peer, why);
+    }
+}
 
 static void
 fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
@@ -174,37 +228,35 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
 
     int vlan_support;
 
+    validate_port(sw, p, strs);
     /* The switch MTU is enforced on every port. */
-    if (sw->mtu && p->mtu && *p->mtu != *sw->mtu) {
-        strs->config_error = xasprintf(
+    if (strs->config_error) {
+        /* Reported as it is. */
+    } else if (sw->mtu && p->mtu && *p->mtu != *sw->mtu) {
+        refuse(strs,
             "MTU mismatch: port %s asks for MTU %"PRId64", switch %s "
             "enforces %"PRId64" (vswctl set port %s mtu=%"PRId64", or clear "
             "it)", p->name, *p->mtu, sw->name, *sw->mtu, p->name, *sw->mtu);
-    } else if (rc->owner == -2 || rc->group == -2) {
-        strs->config_error = xasprintf(
-            "port %s: no such %s \"%s\" on this host", p->name,
-            rc->owner == -2 ? "user" : "group",
-            rc->owner == -2 ? p->owner : p->group);
     } else if (rc->kind == RC_PORT_VETH && !p->netns) {
-        strs->config_error = xasprintf(
+        refuse(strs,
             "port %s: a veth port needs a network namespace (vswctl set "
             "port %s netns=NAME)", p->name, p->name);
     } else if (p->vlan_mode && (vlan_support = vlan_filtering_support(
                                      sw->name)) <= 0) {
         /* Never attach a VLAN port untagged, not even for one pass. */
-        strs->config_error = xasprintf(
+        refuse(strs,
             vlan_support < 0
             ? "port %s: waiting for the switch's bridge"
             : "port %s: VLAN settings need bridge VLAN filtering, which "
               "this kernel lacks (CONFIG_BRIDGE_VLAN_FILTERING); the port "
               "stays off the switch rather than join it untagged", p->name);
     } else if (p->vlan_mode && !strcmp(p->vlan_mode, "access") && !p->tag) {
-        strs->config_error = xasprintf(
+        refuse(strs,
             "port %s: an access port needs a VLAN (vswctl set port %s "
             "tag=N)", p->name, p->name);
     } else if (p->vlan_mode && !strcmp(p->vlan_mode, "trunk")
                && !p->n_trunks) {
-        strs->config_error = xasprintf(
+        refuse(strs,
             "port %s: a trunk needs VLANs (vswctl set port %s "
             "trunks=10,20)", p->name, p->name);
     }
@@ -219,9 +271,44 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
     rc->mtu = sw->mtu ? *sw->mtu : p->mtu ? *p->mtu : 0;
 }
 
+/* The switch's own values that reach the kernel. */
+static void
+validate_switch(const struct vswrec_switch *sw, const char *host_port_name,
+                struct port_strings *strs)
+{
+    const char *why;
+
+    if ((why = dp_ifname_check(sw->name))) {
+        refuse(strs, "invalid switch name \"%s\": %s (it is the bridge's "
+               "interface name; delete the switch and add it with a valid "
+               "name)", sw->name, why);
+    } else if (vsw_ifname_is_internal(sw->name)) {
+        refuse(strs, "the name %s has the form of vsw's own interface "
+               "names; choose another", sw->name);
+    }
+    if ((why = dp_ifname_check(host_port_name))) {
+        refuse(strs, "host port \"%s\": %s (vswctl set switch %s "
+               "host_port=NAME, or clear it)", host_port_name, why,
+               sw->name);
+    } else if (sw->host_port && vsw_ifname_is_internal(sw->host_port)) {
+        refuse(strs, "host port %s: the name has the form of vsw's own "
+               "interface names; choose another", sw->host_port);
+    }
+    if (sw->uplink && (why = dp_ifname_check(sw->uplink))) {
+        refuse(strs, "uplink \"%s\": %s (vswctl set switch %s "
+               "uplink=IFNAME)", sw->uplink, why, sw->name);
+    }
+    const char *vfs = smap_get(&sw->other_config, "sriov_vfs");
+    int n;
+    if (vfs && (!str_to_int(vfs, 10, &n) || n < 0 || n > 4096)) {
+        refuse(strs, "other_config:sriov_vfs \"%s\" is not a number of VFs "
+               "in 0..4096", vfs);
+    }
+}
+
 static void
 fill_desired(struct rc_switch *rc, const struct vswrec_switch *sw,
-             char **host_port_name)
+             char **host_port_name, struct port_strings *strs)
 {
     rc_switch_init(rc);
     rc->uuid = sw->header_.uuid;
@@ -230,13 +317,15 @@ fill_desired(struct rc_switch *rc, const struct vswrec_switch *sw,
     rc->uplink = sw->uplink;
     rc->host_port = (rc->type == RC_INTERNAL
                      || (rc->type == RC_EXTERNAL && sw->allow_management_os));
-    *host_port_name = (sw->host_port ? xstrdup(sw->host_port)
-                       : default_host_port_name(sw));
+    *host_port_name = vsw_host_port_name(sw->name, &sw->header_.uuid,
+                                         sw->host_port);
     rc->host_port_name = *host_port_name;
+    validate_switch(sw, *host_port_name, strs);
+    rc->config_error = strs->config_error;
     rc->prev_uplink = smap_get_int(&sw->status, "uplink_ifindex", 0);
     rc->mtu = sw->mtu ? *sw->mtu : 0;
     rc->iov = sw->iov;
-    if (sw->iov && sw->uplink) {
+    if (sw->iov && sw->uplink && !rc->config_error) {
         /* Read-only: sysfs and a devlink GET. */
         struct ofl_sriov_pf *pf = xzalloc(sizeof *pf);
         ofl_sriov_probe(sw->uplink, pf);
@@ -246,6 +335,98 @@ fill_desired(struct rc_switch *rc, const struct vswrec_switch *sw,
     }
     rc->n_ports = sw->n_ports;
     rc->ports = xcalloc(sw->n_ports + 1, sizeof *rc->ports);
+}
+
+/* One kernel name wanted by one object. */
+struct claim {
+    const char *name;
+    int rank;                   /* Who keeps a contested name: lowest. */
+    size_t seq;                 /* Then the first one seen. */
+    const char *what;           /* "bridge", "host port", "port". */
+    const char *owner;          /* The switch. */
+    const struct uuid *port;    /* The port row, for ports. */
+    struct port_strings *strs;  /* Where a refusal goes. */
+};
+
+static int
+compare_claims(const void *a_, const void *b_)
+{
+    const struct claim *a = a_, *b = b_;
+    int c = strcmp(a->name, b->name);
+    return (c ? c
+            : a->rank != b->rank ? a->rank - b->rank
+            : a->seq < b->seq ? -1 : a->seq > b->seq);
+}
+
+/* Interface names are one namespace per host: every name a switch's
+ * bridge, host port or port wants may be wanted once.  Of several claims
+ * the one already in place keeps the name (so a new row never takes a
+ * running VM's tap), then bridges, host ports and ports in that order; the
+ * others are refused.  A port listed by two switches is refused in both. */
+static void
+refuse_contested_names(struct claim *claims, size_t n)
+{
+    qsort(claims, n, sizeof *claims, compare_claims);
+    for (size_t i = 0; i < n; ) {
+        size_t j = i + 1;
+        while (j < n && !strcmp(claims[j].name, claims[i].name)) {
+            j++;
+        }
+        const struct claim *keep = &claims[i];
+        for (size_t k = i + 1; k < j; k++) {
+            const struct claim *c = &claims[k];
+            if (keep->port && c->port && uuid_equals(keep->port, c->port)) {
+                char *msg = xasprintf(
+                    "port %s is listed by switches %s and %s; a port belongs "
+                    "to one switch (remove it from one: vswctl remove switch "
+                    "%s ports "UUID_FMT")", c->name, keep->owner, c->owner,
+                    c->owner, UUID_ARGS(c->port));
+                refuse(keep->strs, "%s", msg);
+                refuse(c->strs, "%s", msg);
+                free(msg);
+            } else {
+                refuse(c->strs, "%s %s: the name is already used by the %s "
+                       "of switch %s; interface names are unique on a host: "
+                       "choose another", c->what, c->name, keep->what,
+                       keep->owner);
+            }
+        }
+        i = j;
+    }
+}
+
+/* A switch's bridge takes at most VSW_BRIDGE_MAX_PORTS ports.  Ports in
+ * place keep theirs; the others are taken in order while there is room and
+ * refused after. */
+static void
+refuse_ports_beyond_capacity(const struct vswrec_switch *sw,
+                             const struct rc_switch *rc,
+                             struct port_strings *strs)
+{
+    int capacity = vsw_switch_port_capacity(sw->uplink != NULL,
+                                            rc->host_port);
+    int used = 0;
+
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t j = 0; j < sw->n_ports; j++) {
+            bool placed = smap_get_int(&sw->ports[j]->status, "ifindex", 0);
+            if (strs[j].config_error || placed != !pass) {
+                continue;
+            }
+            if (used < capacity) {
+                used++;
+            } else {
+                refuse(&strs[j], "port %s: switch %s is full: a Linux bridge "
+                       "takes at most %d ports, so with its %s this switch "
+                       "holds %d VM ports; delete a port, or put this one "
+                       "on another switch", sw->ports[j]->name, sw->name,
+                       VSW_BRIDGE_MAX_PORTS,
+                       sw->uplink && rc->host_port ? "uplink and host port"
+                       : sw->uplink ? "uplink" : rc->host_port ? "host port"
+                       : "ports", capacity);
+            }
+        }
+    }
 }
 
 static void
@@ -264,6 +445,9 @@ make_status(const struct rc_switch *rc, struct smap *status)
                                                           : "error");
     status_put_ifindex(status, "bridge_ifindex", rc->ifindex);
     status_put_ifindex(status, "uplink_ifindex", rc->uplink_ifindex);
+    if (rc->uplink_ifindex) {
+        smap_add(status, "uplink_link", rc->uplink_carrier ? "up" : "down");
+    }
     status_put_ifindex(status, "host_port_ifindex", rc->host_ifindex);
     if (rc->host_ifindex) {
         smap_add(status, "host_port", rc->host_port_name);
@@ -362,6 +546,106 @@ status_txn_busy(void)
     return false;
 }
 
+/* The rows whose status carries a link's carrier, by ifindex: each port's
+ * bridge-side device ("link") and each switch's uplink ("uplink_link").
+ * Rebuilt by every pass; read when a notification says that a carrier
+ * alone changed, which then costs one status write instead of a pass. */
+struct carrier_row {
+    struct hmap_node node;      /* In 'carrier_rows', by ifindex. */
+    int ifindex;
+    struct uuid row;
+    bool is_switch;
+};
+static struct hmap carrier_rows = HMAP_INITIALIZER(&carrier_rows);
+
+/* Carrier changes waiting for the status transaction in flight. */
+static struct dp_nl_carrier *carriers;
+static size_t n_carriers, allocated_carriers;
+
+static void
+carrier_rows_clear(void)
+{
+    struct carrier_row *cr;
+    HMAP_FOR_EACH_POP (cr, node, &carrier_rows) {
+        free(cr);
+    }
+}
+
+static void
+carrier_rows_add(int ifindex, const struct uuid *row, bool is_switch)
+{
+    if (ifindex) {
+        struct carrier_row *cr = xmalloc(sizeof *cr);
+        cr->ifindex = ifindex;
+        cr->row = *row;
+        cr->is_switch = is_switch;
+        hmap_insert(&carrier_rows, &cr->node, hash_int(ifindex, 0));
+    }
+}
+
+static const struct carrier_row *
+carrier_row_find(int ifindex)
+{
+    const struct carrier_row *cr;
+    HMAP_FOR_EACH_WITH_HASH (cr, node, hash_int(ifindex, 0), &carrier_rows) {
+        if (cr->ifindex == ifindex) {
+            return cr;
+        }
+    }
+    return NULL;
+}
+
+/* Writes the carriers that changed into their rows' status. */
+static void
+update_carriers(void)
+{
+    struct ovsdb_idl_txn *txn = NULL;
+
+    for (size_t i = 0; i < n_carriers; i++) {
+        const struct carrier_row *cr = carrier_row_find(carriers[i].ifindex);
+        if (!cr) {
+            continue;           /* Not a device whose carrier we show. */
+        }
+        const struct smap *old;
+        const struct ovsdb_idl_row *row;
+        const char *key = cr->is_switch ? "uplink_link" : "link";
+        const struct vswrec_switch *sw = NULL;
+        const struct vswrec_port *p = NULL;
+        if (cr->is_switch) {
+            sw = vswrec_switch_get_for_uuid(idl, &cr->row);
+            row = sw ? &sw->header_ : NULL;
+            old = sw ? &sw->status : NULL;
+        } else {
+            p = vswrec_port_get_for_uuid(idl, &cr->row);
+            row = p ? &p->header_ : NULL;
+            old = p ? &p->status : NULL;
+        }
+        const char *want = carriers[i].carrier ? "up" : "down";
+        const char *have = old ? smap_get(old, key) : NULL;
+        if (!row || !have || !strcmp(have, want)) {
+            continue;
+        }
+        if (!txn) {
+            txn = ovsdb_idl_txn_create(idl);
+            ovsdb_idl_txn_add_comment(txn, "vswitchd: carrier");
+        }
+        struct smap status;
+        smap_clone(&status, old);
+        smap_replace(&status, key, want);
+        if (sw) {
+            vswrec_switch_set_status(sw, &status);
+        } else {
+            vswrec_port_set_status(p, &status);
+        }
+        smap_destroy(&status);
+    }
+    n_carriers = 0;
+    if (txn) {
+        status_txn = txn;
+        status_txn_busy();
+    }
+}
+
 static void
 reconcile_pass(const struct vswrec_root *root)
 {
@@ -371,22 +655,60 @@ reconcile_pass(const struct vswrec_root *root)
                                                 sizeof *rows);
     char **names = xcalloc(root->n_switches + 1, sizeof *names);
 
-    size_t n_strs = 0;
+    size_t n_strs = root->n_switches;
     for (size_t i = 0; i < root->n_switches; i++) {
         n_strs += root->switches[i]->n_ports;
     }
+    /* One per switch, then one per port of each. */
     struct port_strings *strs = xcalloc(n_strs + 1, sizeof *strs);
+    struct claim *claims = xcalloc(n_strs * 2 + 1, sizeof *claims);
+    size_t n_claims = 0, seq = 0;
     n_strs = 0;
     for (size_t i = 0; i < root->n_switches; i++) {
         const struct vswrec_switch *sw = root->switches[i];
-        if (is_managed_here(sw)) {
-            rows[n] = sw;
-            fill_desired(&rcs[n], sw, &names[n]);
-            for (size_t j = 0; j < sw->n_ports; j++) {
-                fill_port(&rcs[n].ports[j], sw, sw->ports[j],
-                          &strs[n_strs++]);
+        if (!is_managed_here(sw)) {
+            continue;
+        }
+        rows[n] = sw;
+        struct port_strings *sw_strs = &strs[n_strs++];
+        fill_desired(&rcs[n], sw, &names[n], sw_strs);
+        struct port_strings *port_strs = &strs[n_strs];
+        for (size_t j = 0; j < sw->n_ports; j++) {
+            fill_port(&rcs[n].ports[j], sw, sw->ports[j], &strs[n_strs++]);
+        }
+        if (!sw_strs->config_error) {
+            bool placed = smap_get_int(&sw->status, "bridge_ifindex", 0);
+            claims[n_claims++] = (struct claim) {
+                sw->name, placed ? 0 : 3, seq++, "bridge", sw->name,
+                NULL, sw_strs };
+            if (rcs[n].host_port) {
+                placed = smap_get_int(&sw->status, "host_port_ifindex", 0);
+                claims[n_claims++] = (struct claim) {
+                    names[n], placed ? 1 : 4, seq++, "host port",
+                    sw->name, NULL, sw_strs };
             }
-            n++;
+        }
+        for (size_t j = 0; j < sw->n_ports; j++) {
+            const struct vswrec_port *p = sw->ports[j];
+            if (!port_strs[j].config_error) {
+                bool placed = smap_get_int(&p->status, "ifindex", 0);
+                claims[n_claims++] = (struct claim) {
+                    p->name, placed ? 2 : 5, seq++, "port", sw->name,
+                    &p->header_.uuid, &port_strs[j] };
+            }
+        }
+        n++;
+    }
+    refuse_contested_names(claims, n_claims);
+    free(claims);
+    /* The refusals go into the rows being reconciled, and the ports of a
+     * switch that is full get theirs. */
+    for (size_t i = 0, k = 0; i < n; i++) {
+        struct port_strings *sw_strs = &strs[k++];
+        refuse_ports_beyond_capacity(rows[i], &rcs[i], &strs[k]);
+        rcs[i].config_error = sw_strs->config_error;
+        for (size_t j = 0; j < rcs[i].n_ports; j++) {
+            rcs[i].ports[j].config_error = strs[k++].config_error;
         }
     }
 
@@ -412,17 +734,22 @@ reconcile_pass(const struct vswrec_root *root)
         VLOG_ERR("cannot read the kernel's links: %s", dp_nl_error());
     } else {
         n_passes++;
-        bool changed = rc_reconcile(rcs, n, &links, &rc_kernel_ops);
+        bool changed = rc_reconcile(rcs, n, &links, &rc_kernel_ops,
+                                    !dbserver_damage());
         for (size_t i = 0; i < n; i++) {
             changed |= vsw_offload_uplink(rows[i], &rcs[i], &offs[i]);
         }
+        /* Failures the kernel caused are retried; refused configuration
+         * waits for a change of the database. */
         bool failed = false;
         for (size_t i = 0; i < n; i++) {
-            failed |= !rcs[i].ok;
+            failed |= !rcs[i].ok && !rcs[i].config_error;
             for (size_t j = 0; j < rcs[i].n_ports; j++) {
-                failed |= !rcs[i].ports[j].ok;
+                failed |= (!rcs[i].ports[j].ok
+                           && !rcs[i].ports[j].config_error);
             }
         }
+        retry_soon = failed;
         /* A pass that changed the kernel is confirmed by another one on a
          * fresh dump, except when something failed: then the periodic
          * resync retries, so a refusing kernel is not hammered. */
@@ -436,8 +763,9 @@ reconcile_pass(const struct vswrec_root *root)
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
             VLOG_WARN_RL(&rl, "the kernel does not converge after %d "
                          "passes; retrying every %d s", n_unsettled,
-                         RESYNC_INTERVAL / 1000);
+                         RETRY_INTERVAL / 1000);
             settled = true;
+            retry_soon = true;
         }
         need_pass |= !settled;
     }
@@ -507,6 +835,15 @@ reconcile_pass(const struct vswrec_root *root)
             smap_destroy(&status);
         }
     }
+    struct smap root_status = SMAP_INITIALIZER(&root_status);
+    if (dbserver_damage()) {
+        smap_add(&root_status, "db_damaged", dbserver_damage());
+    }
+    if (!smap_equal(&root_status, &root->status)) {
+        vswrec_root_set_status(root, &root_status);
+        wrote = true;
+    }
+    smap_destroy(&root_status);
     if (settled && root->cur_cfg != root->next_cfg) {
         vswrec_root_set_cur_cfg(root, root->next_cfg);
         wrote = true;
@@ -516,6 +853,15 @@ reconcile_pass(const struct vswrec_root *root)
         status_txn_busy();
     } else {
         ovsdb_idl_txn_destroy(txn);
+    }
+
+    carrier_rows_clear();
+    for (size_t i = 0; !error && i < n; i++) {
+        carrier_rows_add(rcs[i].uplink_ifindex, &rows[i]->header_.uuid, true);
+        for (size_t j = 0; j < rcs[i].n_ports; j++) {
+            carrier_rows_add(rcs[i].ports[j].ifindex,
+                             &rows[i]->ports[j]->header_.uuid, false);
+        }
     }
 
     for (size_t i = 0; i < n; i++) {
@@ -540,32 +886,69 @@ reconcile_pass(const struct vswrec_root *root)
     free(names);
 }
 
+/* Inserts the Root row into an empty database (as a status transaction,
+ * so that the next run waits for it). */
+static void
+create_root(void)
+{
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    ovsdb_idl_txn_add_comment(txn, "vswitchd: create the Root row");
+    vswrec_root_insert(txn);
+    VLOG_INFO("empty database: created its Root row");
+    status_txn = txn;
+    status_txn_busy();
+}
+
 void
 bridge_run(void)
 {
     ovsdb_idl_run(idl);
 
-    if (dp_nl_notify_run()) {
+    if (dp_nl_notify_run(&carriers, &n_carriers, &allocated_carriers)) {
         need_pass = true;
+        pass_why[WHY_KERNEL] = true;
     }
     if (ovsdb_idl_get_seqno(idl) != last_seqno) {
         last_seqno = ovsdb_idl_get_seqno(idl);
         need_pass = true;
+        pass_why[WHY_DB] = true;
     }
     if (time_msec() >= next_resync) {
         need_pass = true;
+        pass_why[WHY_TIMER] = true;
     }
 
     /* Never act on a database we have not read in full: an empty view
      * would delete every switch. */
+    if (!ovsdb_idl_has_ever_connected(idl) || status_txn_busy()) {
+        return;
+    }
     const struct vswrec_root *root = vswrec_root_first(idl);
-    if (!need_pass || !root || !ovsdb_idl_has_ever_connected(idl)
-        || status_txn_busy()) {
+    if (!root) {
+        /* A fresh database: the Root row is ours to create, so that
+         * vswctl, other clients and the status below have it at once.
+         * Tried once a second at most, should the database refuse. */
+        if (time_msec() >= next_resync) {
+            next_resync = time_msec() + 1000;
+            create_root();
+        }
+        return;
+    }
+    if (!need_pass) {
+        if (n_carriers) {
+            update_carriers();
+        }
         return;
     }
     need_pass = false;
-    next_resync = time_msec() + RESYNC_INTERVAL;
+    n_carriers = 0;             /* The pass reads every carrier anyway. */
+    for (int i = 0; i < N_WHY; i++) {
+        n_passes_why[i] += pass_why[i];
+        pass_why[i] = false;
+    }
     reconcile_pass(root);
+    next_resync = time_msec() + (retry_soon ? RETRY_INTERVAL
+                                            : RESYNC_INTERVAL);
 }
 
 void
@@ -576,10 +959,12 @@ bridge_wait(void)
     if (status_txn) {
         ovsdb_idl_txn_wait(status_txn);
     }
-    if (need_pass && vswrec_root_first(idl) && !status_txn) {
+    if ((need_pass || n_carriers) && vswrec_root_first(idl) && !status_txn) {
         poll_immediate_wake();
     }
-    poll_timer_wait_until(next_resync);
+    if (next_resync) {
+        poll_timer_wait_until(next_resync);
+    }
 }
 
 void
@@ -591,6 +976,9 @@ bridge_exit(void)
     }
     ovsdb_idl_destroy(idl);
     idl = NULL;
+    carrier_rows_clear();
+    free(carriers);
+    carriers = NULL;
 }
 
 bool
@@ -617,6 +1005,13 @@ bridge_vhost_lookup(const char *name, struct vhost_port_info *info)
     return false;
 }
 
+void
+bridge_force_pass(void)
+{
+    need_pass = true;
+    poll_immediate_wake();
+}
+
 static void
 bridge_unixctl_counters(struct unixctl_conn *conn, int argc OVS_UNUSED,
                         const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
@@ -627,8 +1022,10 @@ bridge_unixctl_counters(struct unixctl_conn *conn, int argc OVS_UNUSED,
     dp_nl_get_counters(&c);
     ds_put_format(&s, "modify=%"PRIu64" modify_failed=%"PRIu64
                   " dump=%"PRIu64" notify=%"PRIu64" resync=%"PRIu64
-                  " passes=%"PRIu64"\n", c.modify, c.modify_failed, c.dump,
-                  c.notify, c.resync, n_passes);
+                  " passes=%"PRIu64" (kernel %"PRIu64", db %"PRIu64
+                  ", timer %"PRIu64")\n", c.modify, c.modify_failed, c.dump,
+                  c.notify, c.resync, n_passes, n_passes_why[WHY_KERNEL],
+                  n_passes_why[WHY_DB], n_passes_why[WHY_TIMER]);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
@@ -638,7 +1035,6 @@ bridge_unixctl_reconcile(struct unixctl_conn *conn, int argc OVS_UNUSED,
                          const char *argv[] OVS_UNUSED,
                          void *aux OVS_UNUSED)
 {
-    need_pass = true;
-    poll_immediate_wake();
+    bridge_force_pass();
     unixctl_command_reply(conn, NULL);
 }

@@ -12,6 +12,9 @@ void bridge_run(void);
 void bridge_wait(void);
 void bridge_exit(void);
 
+/* Makes the next run reconcile, whatever changed. */
+void bridge_force_pass(void);
+
 /* For the vhost-net fd server (vhost.h): what it needs of port 'name'. */
 struct vhost_port_info;
 bool bridge_vhost_lookup(const char *name, struct vhost_port_info *);

@@ -15,11 +15,14 @@
 #include "daemon.h"
 #include "dirs.h"
 #include "fatal-signal.h"
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "process.h"
 #include "socket-util.h"
+#include "sset.h"
 #include "stream.h"
 #include "timeval.h"
 #include "util.h"
@@ -31,7 +34,10 @@ static char *tool_dir;
 static struct process *server;  /* Our child, or NULL if adopted. */
 static pid_t adopted_pid;       /* An ovsdb-server we found running. */
 static long long int next_check;
+static long long int next_log_check;
 static long long int restart_after;
+static char *damage;            /* See dbserver_damage(). */
+static off_t log_offset = -1;   /* How far ovsdb-server.log was read. */
 
 static char *
 tool_path(const char *name)
@@ -45,7 +51,7 @@ tool_path(const char *name)
     }
     char *path = process_search_path(name);
     if (!path) {
-        ovs_fatal(0, "%s not found next to vswitchd or in PATH", name);
+        VLOG_FATAL("%s not found next to vswitchd or in PATH", name);
     }
     return path;
 }
@@ -102,29 +108,10 @@ run_tool_or_die(char *argv[], struct ds *out, const char *what)
     struct ds err = DS_EMPTY_INITIALIZER;
     int rc = run_tool(argv, out, &err);
     if (rc) {
-        ovs_fatal(0, "%s failed (%s exit %d): %s", what, argv[0], rc,
+        VLOG_FATAL("%s failed (%s exit %d): %s", what, argv[0], rc,
                   ds_cstr(&err));
     }
     ds_destroy(&err);
-}
-
-/* Writes the compiled-in schema to STATE/vswitch.ovsschema (atomically) and
- * returns that path. */
-static char *
-write_schema(void)
-{
-    char *path = xasprintf("%s/vswitch.ovsschema", vsw_state_dir());
-    char *tmp = xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-
-    if (!f || fputs(vsw_schema_text, f) == EOF || fclose(f)) {
-        ovs_fatal(errno, "cannot write %s", tmp);
-    }
-    if (rename(tmp, path)) {
-        ovs_fatal(errno, "cannot rename %s to %s", tmp, path);
-    }
-    free(tmp);
-    return path;
 }
 
 /* Compares "x.y.z" versions; returns <0, 0 or >0 like strcmp(). */
@@ -141,6 +128,155 @@ version_cmp(const char *a, const char *b)
         }
     }
     return 0;
+}
+
+/* Writes 'text' to 'path' atomically (through 'path'.tmp). */
+static void
+write_file(const char *path, const char *text)
+{
+    char *tmp = xasprintf("%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+
+    if (!f || fputs(text, f) == EOF || fclose(f)) {
+        VLOG_FATAL("cannot write %s: %s", tmp, ovs_strerror(errno));
+    }
+    if (rename(tmp, path)) {
+        VLOG_FATAL("cannot rename %s to %s: %s", tmp, path,
+                   ovs_strerror(errno));
+    }
+    free(tmp);
+}
+
+/* Writes the compiled-in schema to STATE/vswitch.ovsschema (atomically) and
+ * returns that path. */
+static char *
+write_schema(void)
+{
+    char *path = xasprintf("%s/vswitch.ovsschema", vsw_state_dir());
+    write_file(path, vsw_schema_text);
+    return path;
+}
+
+static const char *
+uuid_of(const struct json *j)
+{
+    /* ["uuid", "<uuid>"] */
+    if (j && j->type == JSON_ARRAY && json_array(j)->n == 2
+        && json_array(j)->elems[1]->type == JSON_STRING) {
+        return json_string(json_array(j)->elems[1]);
+    }
+    return NULL;
+}
+
+/* Schema 1.2.0 made port names unique per host: Port.host, indexed with
+ * Port.name.  An older database gets each port's host from its switch
+ * before the index exists (through a schema without it); a port whose
+ * (host, name) is already taken by another (older versions let duplicates
+ * in) keeps its row but gets host "<host>!duplicate-<uuid>", so that it
+ * shows up in its switch's status as an error instead of being lost. */
+static void
+migrate_port_hosts(char *tool, const char *db)
+{
+    /* The target schema without Port's index. */
+    struct json *schema = json_from_string(vsw_schema_text);
+    struct json *tables = shash_find_data(json_object(schema), "tables");
+    struct json *port = shash_find_data(json_object(tables), "Port");
+    json_destroy(shash_find_and_delete(json_object(port), "indexes"));
+    char *text = json_to_string(schema, JSSF_SORT);
+    char *path = xasprintf("%s/vswitch-1.2-step.ovsschema", vsw_state_dir());
+    write_file(path, text);
+    free(text);
+    json_destroy(schema);
+
+    char *conv[] = { tool, "convert", (char *) db, path, NULL };
+    run_tool_or_die(conv, NULL, "converting the database (port hosts)");
+
+    struct ds out = DS_EMPTY_INITIALIZER;
+    char *query[] = { tool, "query", (char *) db,
+        "[\"VSwitch\","
+        "{\"op\":\"select\",\"table\":\"Switch\",\"where\":[],"
+        "\"columns\":[\"host\",\"ports\"]},"
+        "{\"op\":\"select\",\"table\":\"Port\",\"where\":[],"
+        "\"columns\":[\"_uuid\",\"name\"]}]", NULL };
+    run_tool_or_die(query, &out, "reading the ports' switches");
+
+    struct json *reply = json_from_string(ds_cstr(&out));
+    struct shash host_of = SHASH_INITIALIZER(&host_of);   /* uuid -> host */
+    struct json *ops = json_array_create_empty();
+    json_array_add(ops, json_string_create("VSwitch"));
+    if (reply->type == JSON_ARRAY && json_array(reply)->n == 2) {
+        const struct json *sws = shash_find_data(
+            json_object(json_array(reply)->elems[0]), "rows");
+        const struct json *ports = shash_find_data(
+            json_object(json_array(reply)->elems[1]), "rows");
+        for (size_t i = 0; sws && i < json_array(sws)->n; i++) {
+            const struct shash *row = json_object(json_array(sws)->elems[i]);
+            const struct json *host = shash_find_data(row, "host");
+            const struct json *refs = shash_find_data(row, "ports");
+            const struct json_array *set = NULL;
+            struct json_array one = { .n = 1, .elems = (struct json **) &refs };
+            if (uuid_of(refs) && !strcmp(json_string(
+                                      json_array(refs)->elems[0]), "uuid")) {
+                set = &one;
+            } else if (refs && refs->type == JSON_ARRAY
+                       && json_array(refs)->n == 2) {
+                set = json_array(json_array(refs)->elems[1]);  /* "set" */
+            }
+            for (size_t j = 0; set && j < set->n; j++) {
+                const char *u = uuid_of(set->elems[j]);
+                if (u && host && !shash_find(&host_of, u)) {
+                    shash_add(&host_of, u, (void *) json_string(host));
+                }
+            }
+        }
+        struct sset taken = SSET_INITIALIZER(&taken);
+        for (size_t i = 0; ports && i < json_array(ports)->n; i++) {
+            const struct shash *row = json_object(json_array(ports)->elems[i]);
+            const char *u = uuid_of(shash_find_data(row, "_uuid"));
+            const struct json *name = shash_find_data(row, "name");
+            if (!u || !name) {
+                continue;
+            }
+            const char *h = shash_find_data(&host_of, u);
+            char *key = xasprintf("%s\n%s", h ? h : "", json_string(name));
+            char *host = (sset_add(&taken, key)
+                          ? xstrdup(h ? h : "")
+                          : xasprintf("%s!duplicate-%s", h ? h : "", u));
+            if (strchr(host, '!')) {
+                VLOG_WARN("port %s (%s) has the name of another port of its "
+                          "host; kept, but marked as host \"%s\"",
+                          json_string(name), u, host);
+            }
+            struct json *op = json_object_create();
+            json_object_put_string(op, "op", "update");
+            json_object_put_string(op, "table", "Port");
+            json_object_put(op, "where", json_array_create_1(
+                json_array_create_3(json_string_create("_uuid"),
+                                    json_string_create("=="),
+                                    json_array_create_2(
+                                        json_string_create("uuid"),
+                                        json_string_create(u)))));
+            struct json *newrow = json_object_create();
+            json_object_put_string(newrow, "host", host);
+            json_object_put(op, "row", newrow);
+            json_array_add(ops, op);
+            free(host);
+            free(key);
+        }
+        sset_destroy(&taken);
+    }
+    if (json_array(ops)->n > 1) {
+        char *txn = json_to_string(ops, 0);
+        char *transact[] = { tool, "transact", (char *) db, txn, NULL };
+        run_tool_or_die(transact, NULL, "setting the ports' hosts");
+        free(txn);
+    }
+    json_destroy(ops);
+    json_destroy(reply);
+    shash_destroy(&host_of);
+    ds_destroy(&out);
+    unlink(path);
+    free(path);
 }
 
 /* Creates conf.db, or converts it when its schema is older.  A database
@@ -172,7 +308,7 @@ prepare_db(const char *db, const char *schema)
         ds_chomp(&dbver, '\n');
         ds_chomp(&sver, '\n');
         if (version_cmp(ds_cstr(&dbver), ds_cstr(&sver)) > 0) {
-            ovs_fatal(0, "%s has schema %s, newer than this vswitchd's %s; "
+            VLOG_FATAL("%s has schema %s, newer than this vswitchd's %s; "
                       "refusing to convert it down (run the newer vswitchd, "
                       "or restore a backup)", db, ds_cstr(&dbver),
                       ds_cstr(&sver));
@@ -181,6 +317,9 @@ prepare_db(const char *db, const char *schema)
         char *backup = xasprintf("%s.backup-%s", db, ds_cstr(&dbver));
         char *cp[] = { "/bin/cp", "-p", (char *) db, backup, NULL };
         run_tool_or_die(cp, NULL, "backing up the database");
+        if (version_cmp(ds_cstr(&dbver), "1.2.0") < 0) {
+            migrate_port_hosts(tool, db);
+        }
         char *conv[] = { tool, "convert", (char *) db, (char *) schema,
                          NULL };
         run_tool_or_die(conv, NULL, "converting the database");
@@ -195,9 +334,135 @@ prepare_db(const char *db, const char *schema)
 }
 
 static char *
+damage_marker_path(void)
+{
+    return xasprintf("%s/conf.db.damaged", vsw_state_dir());
+}
+
+/* Reads the whole of 'db' (ovsdb-tool query runs an empty transaction on
+ * it, which replays every record).  A file that does not read to its end
+ * lost the transactions after the damage: ovsdb-server would serve what it
+ * could read and silently cut the rest off at its next write.  Keeps a
+ * copy, and a marker that stays until an operator acknowledges it. */
+static void
+check_db(char *tool, const char *db)
+{
+    char *marker = damage_marker_path();
+    FILE *f = fopen(marker, "r");
+    if (f) {
+        struct ds text = DS_EMPTY_INITIALIZER;
+        ds_get_line(&text, f);
+        fclose(f);
+        damage = ds_steal_cstr(&text);
+        VLOG_ERR("%s (still unacknowledged)", damage);
+    }
+
+    struct ds err = DS_EMPTY_INITIALIZER;
+    char *argv[] = { tool, "query", (char *) db, "[\"VSwitch\"]", NULL };
+    if (!access(db, F_OK) && run_tool(argv, NULL, &err)) {
+        ds_chomp(&err, '\n');
+        char *copy = xasprintf("%s.damaged-%lld", db, time_wall_msec() / 1000);
+        char *cp[] = { "/bin/cp", "-p", (char *) db, copy, NULL };
+        bool copied = !run_tool(cp, NULL, NULL);
+        char *where = (copied ? xasprintf("a copy of it is in %s", copy)
+                       : xstrdup("no copy could be made"));
+        free(damage);
+        damage = xasprintf(
+            "the database %s is damaged (%s): transactions after the damage "
+            "are lost; %s. vswitchd deletes none of its switches' kernel "
+            "objects until you have checked the configuration (vswctl show) "
+            "and run \"vswctl appctl db/acknowledge-damage\"", db,
+            ds_cstr(&err), where);
+        free(where);
+        VLOG_ERR("%s", damage);
+        f = fopen(marker, "w");
+        if (!f || fprintf(f, "%s\n", damage) < 0 || fclose(f)) {
+            VLOG_ERR("cannot write %s: %s", marker, ovs_strerror(errno));
+        }
+        free(copy);
+    }
+    ds_destroy(&err);
+    free(marker);
+}
+
+const char *
+dbserver_damage(void)
+{
+    return damage;
+}
+
+void
+dbserver_acknowledge_damage(void)
+{
+    char *marker = damage_marker_path();
+    if (damage) {
+        VLOG_INFO("database damage acknowledged by the operator");
+    }
+    unlink(marker);
+    free(marker);
+    free(damage);
+    damage = NULL;
+}
+
+/* Repeats in vswitchd's log the errors ovsdb-server logged since the last
+ * call (I/O errors, a full disk): nobody reads the server's own log. */
+static void
+relay_server_errors(void)
+{
+    char *path = xasprintf("%s/ovsdb-server.log", vsw_state_dir());
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f) {
+        return;
+    }
+    if (log_offset < 0 || fseeko(f, log_offset, SEEK_SET)) {
+        fseeko(f, 0, SEEK_END);     /* First look: only what comes next. */
+    }
+    struct ds line = DS_EMPTY_INITIALIZER;
+    while (!ds_get_line(&line, f)) {
+        if (strstr(ds_cstr(&line), "|ERR|")
+            || strstr(ds_cstr(&line), "|EMER|")) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+            VLOG_ERR_RL(&rl, "ovsdb-server: %s", ds_cstr(&line));
+        }
+    }
+    log_offset = ftello(f);
+    ds_destroy(&line);
+    fclose(f);
+}
+
+static char *
 pidfile_path(void)
 {
     return xasprintf("%s/ovsdb-server.pid", vsw_run_dir());
+}
+
+/* Points this process's standard streams at /dev/null, or back at the
+ * copies in 'saved' (when 'saved[0]' >= 0).  ovsdb-server inherits them
+ * from us: it must not keep the terminal or pipe of whoever started
+ * vswitchd (a "vswitchd --detach | tail" would never see end-of-file). */
+static void
+swap_std_streams(int saved[3], bool to_null)
+{
+    if (to_null) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int i = 0; i < 3; i++) {
+            saved[i] = null >= 0 ? fcntl(i, F_DUPFD_CLOEXEC, 10) : -1;
+            if (saved[i] >= 0) {
+                dup2(null, i);
+            }
+        }
+        if (null >= 0) {
+            close(null);
+        }
+    } else {
+        for (int i = 0; i < 3; i++) {
+            if (saved[i] >= 0) {
+                dup2(saved[i], i);
+                close(saved[i]);
+            }
+        }
+    }
 }
 
 static void
@@ -206,18 +471,22 @@ spawn_server(void)
     char *db = vsw_db_path();
     char *sock = vsw_db_socket();
     char *exe = tool_path("ovsdb-server");
+    char *pidfile = pidfile_path();
     char *argv[] = {
         exe, db,
         "-vconsole:off",
         xasprintf("--remote=punix:%s", sock),
-        xasprintf("--pidfile=%s", pidfile_path()),
+        xasprintf("--pidfile=%s", pidfile),
         xasprintf("--unixctl=%s/ovsdb-server.ctl", vsw_run_dir()),
         xasprintf("--log-file=%s/ovsdb-server.log", vsw_state_dir()),
         "--no-chdir",
         NULL
     };
 
+    int saved[3];
+    swap_std_streams(saved, true);
     int error = process_start(argv, &server);
+    swap_std_streams(saved, false);
     if (error) {
         VLOG_ERR("cannot start %s: %s", exe, ovs_strerror(error));
         server = NULL;
@@ -228,6 +497,7 @@ spawn_server(void)
     for (size_t i = 3; i < 7; i++) {
         free(argv[i]);
     }
+    free(pidfile);
     free(exe);
     free(sock);
     free(db);
@@ -277,11 +547,15 @@ dbserver_start(const char *dir)
         adopted_pid = pid;
         VLOG_INFO("adopted running ovsdb-server (pid %ld)", (long) pid);
     } else {
+        char *tool = tool_path("ovsdb-tool");
+        check_db(tool, db);
+        free(tool);
         prepare_db(db, schema);
+        relay_server_errors();
         spawn_server();
     }
     if (!wait_for_socket(10000)) {
-        ovs_fatal(0, "ovsdb-server did not start listening on %s/db.sock; "
+        VLOG_FATAL("ovsdb-server did not start listening on %s/db.sock; "
                   "see %s/ovsdb-server.log", vsw_run_dir(), vsw_state_dir());
     }
     fatal_signal_add_hook(stop_server_hook, NULL, NULL, true);
@@ -295,6 +569,10 @@ dbserver_start(const char *dir)
 void
 dbserver_run(void)
 {
+    if (time_msec() >= next_log_check) {
+        next_log_check = time_msec() + 1000;
+        relay_server_errors();
+    }
     if (server) {
         process_run();
         if (process_exited(server)) {
@@ -327,6 +605,7 @@ dbserver_run(void)
 void
 dbserver_wait(void)
 {
+    poll_timer_wait_until(next_log_check);
     if (server) {
         process_wait(server);
     } else if (adopted_pid) {

@@ -5,7 +5,11 @@
  * (ovsdb-tool convert, keeping every row and a backup) when the schema
  * version changed, and runs ovsdb-server for it on RUN/db.sock.  A server
  * left running by a vswitchd that was killed is adopted, not duplicated;
- * a server that dies is restarted.  Called by vswitchd/main.c. */
+ * a server that dies is restarted.  A database file that does not read to
+ * its end (a torn tail: committed transactions lost) is noticed at start,
+ * copied aside and reported until an operator acknowledges it; errors the
+ * server logs while running are repeated in vswitchd's log.  Called by
+ * vswitchd/main.c. */
 #ifndef VSWITCHD_DBSERVER_H
 #define VSWITCHD_DBSERVER_H 1
 
@@ -17,6 +21,14 @@ char *dbserver_start(const char *tool_dir);
 
 void dbserver_run(void);
 void dbserver_wait(void);
+
+/* Why conf.db is known to be damaged, or NULL.  While it is, vswitchd
+ * deletes none of the kernel objects it tagged: the rows that wanted them
+ * may be the ones that were lost. */
+const char *dbserver_damage(void);
+
+/* The operator has checked the configuration: forget the damage. */
+void dbserver_acknowledge_damage(void);
 
 /* Stops the server (on vswitchd's clean exit). */
 void dbserver_stop(void);

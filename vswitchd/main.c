@@ -7,12 +7,14 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "command-line.h"
@@ -35,6 +37,8 @@ static char *tool_dir;          /* Where ovsdb-server/-tool are looked for. */
 static void parse_options(int argc, char *argv[]);
 OVS_NO_RETURN static void usage(void);
 static unixctl_cb_func vswitchd_exit;
+static void take_run_dir_lock(void);
+static unixctl_cb_func vswitchd_acknowledge_damage;
 
 int
 main(int argc, char *argv[])
@@ -46,6 +50,7 @@ main(int argc, char *argv[])
     vlog_set_levels_from_string_assert("reconnect:warn");
     parse_options(argc, argv);
 
+    take_run_dir_lock();
     daemonize_start(false);
 
     char *remote = db_remote ? xstrdup(db_remote) : dbserver_start(tool_dir);
@@ -57,6 +62,10 @@ main(int argc, char *argv[])
         ovs_fatal(error, "cannot create control socket %s", ctl_path);
     }
     unixctl_command_register("exit", "", 0, 0, vswitchd_exit, &exiting);
+    if (!db_remote) {
+        unixctl_command_register("db/acknowledge-damage", "", 0, 0,
+                                 vswitchd_acknowledge_damage, NULL);
+    }
 
     bridge_init(remote);
     vhost_server_init(bridge_vhost_lookup);
@@ -97,12 +106,43 @@ main(int argc, char *argv[])
     return 0;
 }
 
+/* One vswitchd per run directory: a second one would take over the
+ * first one's sockets and, on exit, remove them and stop its database.
+ * The lock (on RUN/vswitchd.lock) lasts as long as the process, also
+ * through --detach's fork, and goes with it however it ends. */
+static void
+take_run_dir_lock(void)
+{
+    char *path = xasprintf("%s/vswitchd.lock", vsw_run_dir());
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0) {
+        VLOG_FATAL("cannot open %s: %s", path, ovs_strerror(errno));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        VLOG_FATAL("another vswitchd is running on %s (it holds %s); stop "
+                   "it first (vswctl appctl exit), or give this one its "
+                   "own --run-dir and --state-dir", vsw_run_dir(), path);
+    }
+    free(path);                 /* 'fd' stays open: it is the lock. */
+}
+
 static void
 vswitchd_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
               const char *argv[] OVS_UNUSED, void *exiting_)
 {
     bool *exiting = exiting_;
     *exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+vswitchd_acknowledge_damage(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                            const char *argv[] OVS_UNUSED,
+                            void *aux OVS_UNUSED)
+{
+    dbserver_acknowledge_damage();
+    bridge_force_pass();
     unixctl_command_reply(conn, NULL);
 }
 

@@ -57,9 +57,28 @@ negotiate_features(const struct vswrec_switch *sw, struct ofl_features *caps,
     bool on[OFL_MAX_FEATURES];
     char *set_error = NULL;
 
+    /* The uplink as found, every feature vsw may touch, recorded the
+     * first time it is seen: a feature changed later behind vsw's back
+     * and put back by vsw is restored as found, not as changed. */
+    const char *all[OFL_MAX_FEATURES], *changeable[OFL_MAX_FEATURES];
+    size_t n_all = ofl_negotiate_kernel_names(all, ARRAY_SIZE(all));
+    size_t n_changeable = 0;
+    for (size_t i = 0; i < n_all; i++) {
+        const struct ofl_feature *f = ofl_features_find(caps, all[i]);
+        if (f && f->hw && !f->nochange) {
+            changeable[n_changeable++] = all[i];
+        }
+    }
+    ofl_restore_record(sw->uplink, caps, changeable, n_changeable);
+
     size_t n = ofl_negotiate_plan(caps, &sw->offload, names, on, results);
     if (n) {
-        ofl_restore_record(sw->uplink, caps, names, n);
+        for (size_t i = 0; i < n; i++) {
+            const struct ofl_feature *f = ofl_features_find(caps, names[i]);
+            VLOG_INFO("switch %s: uplink %s: %s %s (was %s)", sw->name,
+                      sw->uplink, names[i], on[i] ? "on" : "off",
+                      f && f->active ? "on" : "off");
+        }
         if (ofl_ethtool_set_features(sw->uplink, names, on, n)) {
             set_error = xstrdup(dp_nl_error());
         }

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "datapath/link.h"
+#include "hash.h"
+#include "openvswitch/hmap.h"
 #include "datapath/tap.h"
 #include "datapath/vlan.h"
 #include "offload/sriov.h"
@@ -20,6 +22,7 @@
 #include "openvswitch/vlog.h"
 #include "util.h"
 #include "uuid.h"
+#include "vswitchd/validate.h"
 #include "vswitchd/reconcile-private.h"
 #include "vswitchd/reconcile.h"
 
@@ -104,6 +107,64 @@ tap_matches(const struct rc_port *port, const struct dp_link *link,
            && info.owner == port->owner && info.group == port->group;
 }
 
+/* Taps made again because their flags or owner differed: the port and the
+ * settings it was made again for. */
+struct recreated {
+    struct hmap_node node;      /* In 'recreated', by uuid. */
+    struct uuid uuid;
+    uint32_t spec;
+};
+static struct hmap recreated = HMAP_INITIALIZER(&recreated);
+
+static uint32_t
+tap_spec_hash(const struct rc_port *port)
+{
+    uint32_t h = hash_int(port->queues, port->kind);
+    h = hash_int(port->owner, h);
+    return hash_int(port->group, h);
+}
+
+static struct recreated *
+recreate_find(const struct rc_port *port)
+{
+    struct recreated *r;
+    HMAP_FOR_EACH_WITH_HASH (r, node, uuid_hash(&port->uuid), &recreated) {
+        if (uuid_equals(&r->uuid, &port->uuid)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static bool
+recreate_tried(const struct rc_port *port)
+{
+    const struct recreated *r = recreate_find(port);
+    return r && r->spec == tap_spec_hash(port);
+}
+
+static void
+recreate_note(const struct rc_port *port)
+{
+    struct recreated *r = recreate_find(port);
+    if (!r) {
+        r = xmalloc(sizeof *r);
+        r->uuid = port->uuid;
+        hmap_insert(&recreated, &r->node, uuid_hash(&port->uuid));
+    }
+    r->spec = tap_spec_hash(port);
+}
+
+static void
+recreate_forget(const struct rc_port *port)
+{
+    struct recreated *r = recreate_find(port);
+    if (r) {
+        hmap_remove(&recreated, &r->node);
+        free(r);
+    }
+}
+
 /* Creates the port's device(s), untagged links first tagged.  Returns the
  * bridge-side ifindex, or 0 on failure. */
 static int
@@ -125,13 +186,15 @@ create_port(struct rc_switch *sw, struct rc_port *port,
         return 0;
     }
     rc_port_peer_name(&port->uuid, peer_name);
+    char tmp[16];
+    vsw_internal_ifname(VSW_NAME_TEMP, &port->uuid, tmp);
 
     switch (port->kind) {
     case RC_PORT_TAP:
     case RC_PORT_VHOST_NET:
     case RC_PORT_VF: {
         struct dp_tap_spec spec = {
-            .name = port->name,
+            .name = tmp,
             .multi_queue = port->queues > 1
                            || port->kind == RC_PORT_VHOST_NET,
             .owner = port->owner,
@@ -146,7 +209,7 @@ create_port(struct rc_switch *sw, struct rc_port *port,
     }
     case RC_PORT_INTERNAL:
         /* Host end named after the port; bridge end "vpb...". */
-        if (ops->veth_create(port->name, peer_name, &peer, &ifindex)) {
+        if (ops->veth_create(tmp, peer_name, &peer, &ifindex)) {
             port_error(port, "cannot create host port %s: %s", port->name,
                        ops->error());
             return 0;
@@ -160,7 +223,7 @@ create_port(struct rc_switch *sw, struct rc_port *port,
                        "name the port differently", port->name);
             return 0;
         }
-        if (ops->veth_create(port->name, peer_name, &ifindex, &peer)) {
+        if (ops->veth_create(tmp, peer_name, &ifindex, &peer)) {
             port_error(port, "cannot create veth %s: %s", port->name,
                        ops->error());
             return 0;
@@ -168,13 +231,16 @@ create_port(struct rc_switch *sw, struct rc_port *port,
         break;
     }
 
+    /* The name goes to the device the port is known by: an internal
+     * port's host end, the bridge end otherwise. */
     char *host_tag = port_tag(sw, port, ROLE_PORT_HOST);
-    if (ops->set_alias(ifindex, tag)
-        || (port->kind == RC_PORT_INTERNAL
-            && ops->set_alias(peer, host_tag))) {
-        port_error(port, "cannot tag %s as vsw's: %s", port->name,
-                   ops->error());
-        ops->delete(ifindex);
+    bool internal = port->kind == RC_PORT_INTERNAL;
+    bool made = (internal
+                 ? rc_tag_and_name(&port->ok, &port->error, peer, host_tag,
+                                   ifindex, tag, port->name, "port", ops)
+                 : rc_tag_and_name(&port->ok, &port->error, ifindex, tag,
+                                   0, NULL, port->name, "port", ops));
+    if (!made) {
         ifindex = 0;
     } else if (port->kind == RC_PORT_INTERNAL) {
         if (port->mac && ops->set_mac(peer, port->mac)) {
@@ -334,13 +400,27 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
         port->kind_in_use = names[port->kind];
     }
 
-    /* A tap made with other flags or owner is made again. */
-    if (link && is_tap_kind(port->kind) && !tap_matches(port, link, ops)) {
-        VLOG_INFO("switch %s: recreating tap %s (queues or owner changed)",
-                  sw->name, link->name);
-        *changed = true;
-        ops->delete(link->ifindex);
-        link = NULL;
+    /* A tap made with other flags or owner is made again, once: if the
+     * new one does not match either, something else is wrong (a value the
+     * kernel does not keep, another program), and making it again and
+     * again would only take the VM's NIC away each time. */
+    if (link && is_tap_kind(port->kind)) {
+        if (tap_matches(port, link, ops)) {
+            recreate_forget(port);
+        } else if (recreate_tried(port)) {
+            port_error(port, "tap %s was made again for its settings (queues "
+                       "%d, owner %ld, group %ld) but still does not have "
+                       "them; vsw leaves it as it is until the port's "
+                       "settings change", port->name, port->queues,
+                       port->owner, port->group);
+        } else {
+            VLOG_INFO("switch %s: recreating tap %s (queues or owner "
+                      "changed)", sw->name, link->name);
+            recreate_note(port);
+            *changed = true;
+            ops->delete(link->ifindex);
+            link = NULL;
+        }
     }
     if (link && port->kind == RC_PORT_INTERNAL) {
         char *host_tag = port_tag(sw, port, ROLE_PORT_HOST);

@@ -26,4 +26,18 @@ bool rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *,
                     const struct dp_link *link, const char *name,
                     const struct rc_ops *);
 
+/* Finishes the creation of device 'ifindex', made under a temporary name
+ * (vsw_internal_ifname(VSW_NAME_TEMP)): tags it 'tag', then renames it
+ * 'name'.  In that order a crash can never leave an untagged device under a
+ * name vsw wants (which would look foreign forever after): an untagged
+ * device under a temporary name is a leftover, deleted by the next pass; a
+ * tagged one is found by its tag and renamed.  'extra_ifindex', if
+ * nonzero, gets 'extra_tag' before the rename (the other end of a veth).
+ * Returns true on success; otherwise records why in 'error', deletes the
+ * device and returns false. */
+bool rc_tag_and_name(bool *ok, struct ds *error, int ifindex,
+                     const char *tag, int extra_ifindex,
+                     const char *extra_tag, const char *name,
+                     const char *what, const struct rc_ops *);
+
 #endif /* vswitchd/reconcile-private.h */

@@ -22,6 +22,7 @@
 #include "openvswitch/vlog.h"
 #include "util.h"
 #include "uuid.h"
+#include "vswitchd/validate.h"
 
 VLOG_DEFINE_THIS_MODULE(reconcile);
 
@@ -127,13 +128,13 @@ rc_parse_tag(const char *alias, struct uuid *uuid, const char **role)
 void
 rc_host_peer_name(const struct uuid *uuid, char buf[16])
 {
-    snprintf(buf, 16, "vsp%08x", uuid->parts[0]);
+    vsw_internal_ifname(VSW_NAME_HOST_PEER, uuid, buf);
 }
 
 void
 rc_port_peer_name(const struct uuid *uuid, char buf[16])
 {
-    snprintf(buf, 16, "vpb%08x", uuid->parts[0]);
+    vsw_internal_ifname(VSW_NAME_PORT_PEER, uuid, buf);
 }
 
 void
@@ -179,7 +180,8 @@ wants_role(const struct rc_switch *sw, const char *role)
 /* Deletes every link tagged as ours that no desired switch wants. */
 static bool
 delete_unwanted(struct rc_switch *switches, size_t n,
-                const struct dp_links *links, const struct rc_ops *ops)
+                const struct dp_links *links, const struct rc_ops *ops,
+                bool may_delete)
 {
     const struct dp_link *link;
     bool changed = false;
@@ -189,10 +191,24 @@ delete_unwanted(struct rc_switch *switches, size_t n,
         const char *role;
 
         if (!rc_parse_tag(link->alias, &uuid, &role)) {
+            if (!link->alias[0] && vsw_ifname_is_temp(link->name)) {
+                /* Created, then a crash before it was tagged. */
+                changed = true;
+                if (!ops->delete(link->ifindex)) {
+                    VLOG_INFO("deleted %s: left half-made by an earlier "
+                              "run", link->name);
+                }
+            }
             continue;
         }
         struct rc_switch *sw = find_switch(switches, n, &uuid);
         if (sw && wants_role(sw, role)) {
+            continue;
+        }
+        if (!may_delete) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 60);
+            VLOG_WARN_RL(&rl, "keeping %s (%s), which no switch wants: the "
+                         "database is damaged", link->name, link->alias);
             continue;
         }
         int vf;
@@ -282,6 +298,25 @@ rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *links,
     return true;
 }
 
+bool
+rc_tag_and_name(bool *ok, struct ds *error, int ifindex, const char *tag,
+                int extra_ifindex, const char *extra_tag, const char *name,
+                const char *what, const struct rc_ops *ops)
+{
+    if (ops->set_alias(ifindex, tag)
+        || (extra_ifindex && ops->set_alias(extra_ifindex, extra_tag))) {
+        rc_err(ok, error, "cannot tag %s %s as vsw's: %s", what, name,
+               ops->error());
+    } else if (ops->set_name(ifindex, name)) {
+        rc_err(ok, error, "cannot name the new %s %s: %s", what, name,
+               ops->error());
+    } else {
+        return true;
+    }
+    ops->delete(ifindex);
+    return false;
+}
+
 #define ensure_name(SW, ...) \
     rc_ensure_name(&(SW)->ok, &(SW)->error, __VA_ARGS__)
 
@@ -305,16 +340,15 @@ converge_bridge(struct rc_switch *sw, const struct dp_links *links,
                  "the switch another name", sw->name, br->ifindex,
                  br->kind[0] ? br->kind : "no kind");
     } else {
+        char tmp[16];
+        vsw_internal_ifname(VSW_NAME_TEMP, &sw->uuid, tmp);
         *changed = true;
-        if (ops->bridge_create(sw->name, &ifindex)) {
+        if (ops->bridge_create(tmp, &ifindex)) {
             sw_error(sw, "cannot create bridge %s: %s", sw->name,
                      ops->error());
             ifindex = 0;
-        } else if (ops->set_alias(ifindex, tag)) {
-            /* Untagged, it would look foreign on the next pass. */
-            sw_error(sw, "cannot tag bridge %s as vsw's: %s", sw->name,
-                     ops->error());
-            ops->delete(ifindex);
+        } else if (!rc_tag_and_name(&sw->ok, &sw->error, ifindex, tag, 0,
+                                    NULL, sw->name, "bridge", ops)) {
             ifindex = 0;
         } else {
             VLOG_INFO("switch %s: created bridge (ifindex %d)", sw->name,
@@ -354,7 +388,16 @@ converge_uplink(struct rc_switch *sw, int br_ifindex,
                      "network interface", up->name);
             up = NULL;
         } else if (up->master == br_ifindex) {
+            /* The switch owns its uplink's admin state while bound: one
+             * set down behind vsw's back is brought back up (unbind it to
+             * take it down). */
             sw->uplink_ifindex = up->ifindex;
+            sw->uplink_carrier = up->flags & 0x10000;       /* LOWER_UP */
+            if (!dp_link_is_up(up)) {
+                VLOG_INFO("switch %s: uplink %s was set down outside vsw; "
+                          "bringing it back up", sw->name, up->name);
+            }
+            *changed |= ensure_up(sw, up, up->ifindex, "the uplink", ops);
         } else if (up->master) {
             const struct dp_link *m = dp_links_by_index(links, up->master);
             sw_error(sw, "uplink %s is already a port of %s; release it "
@@ -429,18 +472,17 @@ converge_host_port(struct rc_switch *sw, int br_ifindex,
                      "or set another host_port", sw->host_port_name);
             goto out;
         }
+        char tmp[16];
+        vsw_internal_ifname(VSW_NAME_TEMP, &sw->uuid, tmp);
         *changed = true;
-        if (ops->veth_create(sw->host_port_name, peer_name,
-                             &host_ifindex, &peer_ifindex)) {
+        if (ops->veth_create(tmp, peer_name, &host_ifindex, &peer_ifindex)) {
             sw_error(sw, "cannot create host port %s: %s",
                      sw->host_port_name, ops->error());
             goto out;
         }
-        if (ops->set_alias(host_ifindex, host_tag)
-            || ops->set_alias(peer_ifindex, peer_tag)) {
-            sw_error(sw, "cannot tag host port %s as vsw's: %s",
-                     sw->host_port_name, ops->error());
-            ops->delete(host_ifindex);
+        if (!rc_tag_and_name(&sw->ok, &sw->error, host_ifindex, host_tag,
+                             peer_ifindex, peer_tag, sw->host_port_name,
+                             "host port", ops)) {
             goto out;
         }
         VLOG_INFO("switch %s: created host port %s", sw->name,
@@ -466,7 +508,8 @@ out:
 
 bool
 rc_reconcile(struct rc_switch *switches, size_t n,
-             const struct dp_links *links, const struct rc_ops *ops)
+             const struct dp_links *links, const struct rc_ops *ops,
+             bool may_delete)
 {
     for (size_t i = 0; i < n; i++) {
         struct rc_switch *sw = &switches[i];
@@ -475,9 +518,26 @@ rc_reconcile(struct rc_switch *switches, size_t n,
         sw->ifindex = sw->uplink_ifindex = sw->host_ifindex = 0;
     }
 
-    bool changed = delete_unwanted(switches, n, links, ops);
+    bool changed = delete_unwanted(switches, n, links, ops, may_delete);
     for (size_t i = 0; i < n; i++) {
         struct rc_switch *sw = &switches[i];
+        if (sw->config_error) {
+            /* Refused, not half-applied: what it has stays as it is. */
+            char *tag = rc_tag(&sw->uuid, NULL);
+            const struct dp_link *br = dp_links_by_alias(links, tag);
+            free(tag);
+            sw->ifindex = br ? br->ifindex : 0;
+            sw_error(sw, "%s", sw->config_error);
+            for (size_t j = 0; j < sw->n_ports; j++) {
+                struct rc_port *port = &sw->ports[j];
+                ds_clear(&port->error);
+                rc_err(&port->ok, &port->error, "%s",
+                       port->config_error ? port->config_error
+                       : "its switch is not applied (see the switch's "
+                         "status)");
+            }
+            continue;
+        }
         int br = converge_bridge(sw, links, ops, &changed);
 
         sw->ifindex = br;

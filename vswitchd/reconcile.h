@@ -78,6 +78,8 @@ struct rc_switch {
     const struct ofl_sriov_pf *pf;  /* The uplink's SR-IOV facts, probed
                                      * for an SR-IOV switch, else NULL. */
     int want_vfs;               /* VFs to create on the uplink. */
+    const char *config_error;   /* Why the switch cannot be realized, or
+                                 * NULL: what it has is then left alone. */
     bool iov_support;           /* Output: SR-IOV delivered. */
     struct ds iov_reason;       /* Output: why not. */
     int vf_capacity, vfs_in_use;    /* Output: representors, used ones. */
@@ -88,6 +90,7 @@ struct rc_switch {
     bool ok;                    /* Everything as desired. */
     int ifindex;                /* Bridge, 0 if none. */
     int uplink_ifindex;         /* Enslaved uplink, 0 if none. */
+    bool uplink_carrier;        /* Its IFF_LOWER_UP, as dumped. */
     int host_ifindex;           /* Host vNIC, 0 if none. */
     struct ds error;            /* What is wrong, for a person. */
 };
@@ -138,9 +141,12 @@ void rc_tap_mac(const char *guest_mac, char buf[18]);
 
 /* Converges the kernel described by 'links' towards 'switches'.  Returns
  * true if it changed anything (the caller re-dumps and runs again to
- * confirm). */
+ * confirm).  With 'may_delete' false (a damaged database, whose lost rows
+ * may be the ones that wanted them), objects tagged as vsw's that no
+ * switch wants are kept and logged instead of deleted. */
 bool rc_reconcile(struct rc_switch *switches, size_t n,
-                  const struct dp_links *links, const struct rc_ops *);
+                  const struct dp_links *links, const struct rc_ops *,
+                  bool may_delete);
 
 /* The ownership tags. */
 #define RC_TAG_PREFIX "vsw:"

@@ -25,10 +25,16 @@ VLOG_DEFINE_THIS_MODULE(vhost);
 
 static int listen_fd = -1;
 
-/* Connections accepted whose request has not arrived yet. */
+/* Connections accepted whose request has not arrived yet.  One user may
+ * hold PENDING_PER_UID of them; root's connections are always taken, in
+ * the place of another user's if need be, so that no other user can keep
+ * root's VM manager waiting by flooding the socket. */
 #define MAX_PENDING 16
+#define PENDING_PER_UID 4
+#define PENDING_TIMEOUT 500     /* ms to send the request. */
 static struct pending {
     int fd;
+    uid_t uid;
     long long int deadline;
 } pending[MAX_PENDING];
 static size_t n_pending;
@@ -55,7 +61,7 @@ vhost_server_init(vhost_lookup_func *lookup_)
     strcpy(sun.sun_path, sock_path);
     if (listen_fd < 0
         || bind(listen_fd, (struct sockaddr *) &sun, sizeof sun) < 0
-        || listen(listen_fd, 16) < 0) {
+        || listen(listen_fd, 128) < 0) {
         VLOG_ERR("%s: %s; vhost-net fds cannot be handed out", sock_path,
                  ovs_strerror(errno));
         if (listen_fd >= 0) {
@@ -112,19 +118,21 @@ serve(int fd)
         reply(fd, "error cannot identify the caller", NULL, 0);
         return;
     }
-    if (!lookup(name, &info)) {
-        snprintf(text, sizeof text, "error no port named \"%s\"", name);
+    /* Who asks decides what the answer says: a caller that may not take
+     * a port's fds learns nothing about it, not even that it exists. */
+    bool found = lookup(name, &info);
+    bool allowed = found && (cred.uid == 0 || (long) cred.uid == info.owner
+                             || (info.group >= 0
+                                 && (long) cred.gid == info.group));
+    if (!allowed) {
+        snprintf(text, sizeof text, "error uid %ld has no port named "
+                 "\"%.15s\" that it may open (a port's owner or group is "
+                 "set with vswctl set port PORT owner=USER)",
+                 (long) cred.uid, name);
     } else if (!info.is_vhost) {
         snprintf(text, sizeof text, "error port %s is not a vhost-net port "
                  "(open the tap by name: -netdev tap,ifname=%s,script=no)",
                  name, name);
-    } else if (cred.uid != 0 && (long) cred.uid != info.owner
-               && (long) cred.gid != info.group) {
-        snprintf(text, sizeof text, "error uid %ld may not open port %s "
-                 "(it belongs to %s%ld; vswctl set port %s owner=USER)",
-                 (long) cred.uid, name,
-                 info.owner >= 0 ? "uid " : "root",
-                 info.owner >= 0 ? info.owner : 0L, name);
     } else if (!info.up) {
         snprintf(text, sizeof text, "error port %s is not up yet (see "
                  "vswctl list-ports)", name);
@@ -182,6 +190,36 @@ try_serve(int fd)
     return true;
 }
 
+/* Takes connection 'fd' from 'uid' into 'pending', if there is room for
+ * it; closes it otherwise. */
+static void
+add_pending(int fd, uid_t uid)
+{
+    size_t same = 0, victim = MAX_PENDING;
+    for (size_t i = 0; i < n_pending; i++) {
+        same += pending[i].uid == uid;
+        if (pending[i].uid != 0 && victim == MAX_PENDING) {
+            victim = i;
+        }
+    }
+    if (uid != 0 && same >= PENDING_PER_UID) {
+        close(fd);
+        return;
+    }
+    if (n_pending >= MAX_PENDING) {
+        if (uid != 0 || victim == MAX_PENDING) {
+            close(fd);
+            return;
+        }
+        close(pending[victim].fd);      /* Root goes first. */
+        pending[victim] = pending[--n_pending];
+    }
+    pending[n_pending].fd = fd;
+    pending[n_pending].uid = uid;
+    pending[n_pending].deadline = time_msec() + PENDING_TIMEOUT;
+    n_pending++;
+}
+
 void
 vhost_server_run(void)
 {
@@ -192,21 +230,26 @@ vhost_server_run(void)
         if (try_serve(pending[i].fd)) {
             pending[i] = pending[--n_pending];
         } else if (time_msec() >= pending[i].deadline) {
-            close(pending[i].fd);       /* Said nothing for a second. */
+            close(pending[i].fd);       /* Said nothing in time. */
             pending[i] = pending[--n_pending];
         } else {
             i++;
         }
     }
-    while (n_pending < MAX_PENDING) {
+    /* Everything queued, so that a flood cannot hide root behind it. */
+    for (int n = 0; n < 256; n++) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) {
             break;
         }
         if (!try_serve(fd)) {
-            pending[n_pending].fd = fd;
-            pending[n_pending].deadline = time_msec() + 1000;
-            n_pending++;
+            struct ucred cred;
+            socklen_t len = sizeof cred;
+            if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                close(fd);
+                continue;
+            }
+            add_pending(fd, cred.uid);
         }
     }
 }
@@ -214,7 +257,7 @@ vhost_server_run(void)
 void
 vhost_server_wait(void)
 {
-    if (listen_fd >= 0 && n_pending < MAX_PENDING) {
+    if (listen_fd >= 0) {
         poll_fd_wait(listen_fd, POLLIN);
     }
     for (size_t i = 0; i < n_pending; i++) {

@@ -25,6 +25,7 @@ feature() {     # feature NAME: ethtool's on/off for kernel feature NAME
 }
 before_tso=$(feature tx-tcp-segmentation)
 before_gro=$(feature generic-receive-offload)
+before_gso=$(feature generic-segmentation-offload)
 rx_channels() {
     ip netns exec "$ns" ethtool -l u0 | awk '/^Current/ {c=1} c && /^RX:/ {print $2}'
 }
@@ -44,6 +45,13 @@ assert_contains "hw-tc-offload reason" "not supported by the device" \
 note "the operator's policy, read back from the kernel"
 ctl --wait offload set ext0 tso=off lro=on || fail "offload set"
 assert_eq "tso off in the kernel" off "$(feature tx-tcp-segmentation)"
+# tso is the whole IPv4 TCP segmentation group, as ethtool -K tso sets it.
+for bit in tx-tcp-ecn-segmentation tx-tcp-mangleid-segmentation \
+           tx-tcp-accecn-segmentation; do
+    state=$(feature "$bit")
+    [ -z "$state" ] || assert_eq "tso=off: $bit" off "$state"
+done
+assert_eq "tso=off leaves tso6" on "$(feature tx-tcp6-segmentation)"
 assert_eq "tso effective" off "$(getv switch ext0 offload_effective:tso)"
 assert_eq "lro requested" on "$(getv switch ext0 offload_requested:lro)"
 assert_eq "lro effective" off "$(getv switch ext0 offload_effective:lro)"
@@ -141,6 +149,17 @@ for i in $(seq 25); do
 done
 assert_eq "channels back to the policy within 2.5 s" 2 "$(rx_channels)"
 
+note "a group only partly switched: said so, with the bits"
+ip netns exec "$ns" ethtool -K u0 tx-tcp-ecn-segmentation on \
+    || fail "ethtool -K ecn"
+ctl --wait set root . other_config:partial=1
+for i in $(seq 50); do
+    [ "$(feature tx-tcp-ecn-segmentation)" = off ] && break
+    sleep 0.1
+done
+assert_eq "ecn bit put back with its group" off \
+    "$(feature tx-tcp-ecn-segmentation)"
+
 note "stays negotiated: a change behind vsw's back is undone"
 ip netns exec "$ns" ethtool -K u0 tso on
 for i in $(seq 50); do
@@ -158,8 +177,38 @@ start_vswitchd "$ns"
 ctl --wait set root . other_config:x=2
 assert_eq "modifying calls after restart" 0 "$(modify_count "$ns")"
 
+note "the uplink set down behind vsw's back is brought back up"
+ip -n "$ns" link set u0-peer up
+ip -n "$ns" link set u0 down
+for i in $(seq 50); do
+    ip -n "$ns" link show u0 | grep -q "state UP" && break
+    sleep 0.1
+done
+ip -n "$ns" link show u0 | grep -q "<.*,UP" || fail "uplink left down"
+for i in $(seq 50); do
+    [ "$(getv switch ext0 status:uplink_link)" = up ] && break
+    sleep 0.1
+done
+assert_eq "status: uplink carrier" up "$(getv switch ext0 status:uplink_link)"
+grep -q "uplink u0 was set down outside vsw" \
+    "$T_DIR/$ns/state/vswitchd.log" || fail "no INFO line for the repair"
+
+note "a feature changed behind vsw's back is restored as found, not as changed"
+ctl --wait offload set ext0 tso=auto || fail "tso=auto"
+assert_eq "tso on under auto" on "$(feature tx-tcp-segmentation)"
+ip netns exec "$ns" ethtool -K u0 gso off || fail "ethtool -K gso off"
+for i in $(seq 50); do
+    [ "$(feature generic-segmentation-offload)" = on ] && break
+    sleep 0.1
+done
+assert_eq "gso put back on" on "$(feature generic-segmentation-offload)"
+grep -q "tx-generic-segmentation on (was off)" \
+    "$T_DIR/$ns/state/vswitchd.log" || fail "no INFO line for the undo"
+
 note "deleting the switch puts the uplink back as it was found"
 ctl --wait del-switch ext0 || fail "del-switch"
+assert_eq "gso as found (on), not as changed behind vsw's back" \
+    "$before_gso" "$(feature generic-segmentation-offload)"
 assert_eq "tso as found" "$before_tso" "$(feature tx-tcp-segmentation)"
 assert_eq "gro as found" "$before_gro" "$(feature generic-receive-offload)"
 assert_eq "channels as found" 4 "$(rx_channels)"

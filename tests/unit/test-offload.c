@@ -21,6 +21,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 #include "smap.h"
+#include "util.h"
 
 static struct ofl_features veth;
 
@@ -113,16 +114,25 @@ test_policy_and_report(void **state)
     smap_add(&policy, "lro", "on");
     smap_add(&policy, "gro", "off");
     size_t n = plan(&policy, names, on, r);
-    /* tso off; lro cannot be asked of this device; gro already off. */
-    assert_int_equal(n, 1);
-    assert_string_equal(names[0], "tx-tcp-segmentation");
-    assert_false(on[0]);
+    /* tso off: the whole IPv4 group this 6.18 veth has (plain, ECN, AccECN,
+     * mangleid); lro cannot be asked of this device; gro already off. */
+    static const char *const group[] = {
+        "tx-tcp-segmentation", "tx-tcp-ecn-segmentation",
+        "tx-tcp-accecn-segmentation", "tx-tcp-mangleid-segmentation",
+    };
+    assert_int_equal(n, ARRAY_SIZE(group));
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(names[i], group[i]);
+        assert_false(on[i]);
+    }
 
-    /* The kernel's answer: TSO went off. */
+    /* The kernel's answer: TSO went off, every bit of it. */
     struct ofl_features after = veth;
-    struct ofl_feature *tso = (struct ofl_feature *)
-        ofl_features_find(&after, "tx-tcp-segmentation");
-    tso->wanted = tso->active = false;
+    struct ofl_feature *bits[ARRAY_SIZE(group)];
+    for (size_t i = 0; i < ARRAY_SIZE(group); i++) {
+        bits[i] = (struct ofl_feature *) ofl_features_find(&after, group[i]);
+        bits[i]->wanted = bits[i]->active = false;
+    }
     ofl_negotiate_report(&after, NULL, r);
     assert_false(result(r, "tso")->effective);
     assert_string_equal(result(r, "tso")->reason, "");
@@ -132,7 +142,9 @@ test_policy_and_report(void **state)
                            "not supported by the device"));
 
     /* Had the kernel refused, its words are the reason. */
-    tso->wanted = tso->active = true;
+    for (size_t i = 0; i < ARRAY_SIZE(group); i++) {
+        bits[i]->wanted = bits[i]->active = true;
+    }
     ofl_negotiate_report(&after, "Operation not supported: no way", r);
     assert_string_equal(result(r, "tso")->reason,
                         "refused: Operation not supported: no way");
@@ -165,6 +177,82 @@ test_feature_names(void **state)
  * HFUNC u32, INDIR binary u32 array, HKEY binary), built here with libnl:
  * neither kernel in reach answers one (the development kernel's veth has
  * no RSS, the lab's 6.1 predates the message). */
+static void
+add_feature(struct ofl_features *fs, const char *name, bool hw, bool active,
+            bool nochange)
+{
+    struct ofl_feature *f = &fs->f[fs->n++];
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->hw = hw;
+    f->wanted = active;
+    f->active = active;
+    f->nochange = nochange;
+}
+
+/* "tso" is ethtool's whole IPv4 TCP segmentation group: tso=off asks for
+ * every bit of it, and a bit the device keeps on is named. */
+static void
+test_tso_group(void **state)
+{
+    struct ofl_features caps = { .n = 0 };
+    struct ofl_result results[OFL_N_FEATURES];
+    const char *names[OFL_MAX_FEATURES];
+    bool on[OFL_MAX_FEATURES];
+    struct smap policy = SMAP_INITIALIZER(&policy);
+
+    add_feature(&caps, "tx-tcp-segmentation", true, true, false);
+    add_feature(&caps, "tx-tcp-ecn-segmentation", true, true, false);
+    add_feature(&caps, "tx-tcp-mangleid-segmentation", true, true, false);
+    add_feature(&caps, "tx-tcp6-segmentation", true, true, false);
+    smap_add(&policy, "tso", "off");
+
+    size_t n = ofl_negotiate_plan(&caps, &policy, names, on, results);
+    size_t asked = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_false(on[i]);
+        assert_non_null(strstr(names[i], "tx-tcp"));
+        assert_null(strstr(names[i], "tcp6"));       /* That is tso6. */
+        asked++;
+    }
+    assert_int_equal(asked, 3);
+
+    /* The device turned two bits off and kept ECN on. */
+    caps.f[0].active = caps.f[2].active = false;
+    caps.f[1].nochange = true;
+    ofl_negotiate_report(&caps, NULL, results);
+    const struct ofl_result *tso = NULL;
+    for (size_t i = 0; i < OFL_N_FEATURES; i++) {
+        if (!strcmp(results[i].feature, "tso")) {
+            tso = &results[i];
+        }
+    }
+    assert_non_null(tso);
+    assert_true(tso->effective);
+    assert_non_null(strstr(tso->reason, "partly on: tx-tcp-ecn-segmentation "
+                           "on, tx-tcp-segmentation, "
+                           "tx-tcp-mangleid-segmentation off"));
+
+    /* "auto" turning TSO on asks for the plain bit only: the variants
+     * (mangleid: TSO that may rewrite IP ids) stay as the driver has them,
+     * and are not reported as "partly on". */
+    struct ofl_features fresh = { .n = 0 };
+    add_feature(&fresh, "tx-tcp-segmentation", true, false, false);
+    add_feature(&fresh, "tx-tcp-mangleid-segmentation", true, false, false);
+    smap_clear(&policy);
+    n = ofl_negotiate_plan(&fresh, &policy, names, on, results);
+    assert_int_equal(n, 1);
+    assert_string_equal(names[0], "tx-tcp-segmentation");
+    assert_true(on[0]);
+    fresh.f[0].active = true;
+    ofl_negotiate_report(&fresh, NULL, results);
+    for (size_t i = 0; i < OFL_N_FEATURES; i++) {
+        if (!strcmp(results[i].feature, "tso")) {
+            assert_string_equal(results[i].reason, "");
+        }
+    }
+    smap_destroy(&policy);
+}
+
 static void
 test_parse_rss_reply(void **state)
 {
@@ -203,6 +291,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_converged_plans_nothing),
         cmocka_unit_test(test_feature_names),
         cmocka_unit_test(test_parse_rss_reply),
+        cmocka_unit_test(test_tso_group),
     };
     return cmocka_run_group_tests_name("offload", tests, load_veth, NULL);
 }

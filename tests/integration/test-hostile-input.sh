@@ -1,0 +1,210 @@
+#!/bin/bash
+# Hostile input, through vswctl and straight into the database: names that
+# the kernel would cut or that belong to other objects, out-of-range ids,
+# bad MACs and namespaces, duplicate names (in one transaction, from
+# concurrent clients, from raw OVSDB clients), read-only columns, a port in
+# two switches.  Every refusal names the object and what to do; nothing
+# already configured is lost; no pass repeats a change forever.
+. "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
+command -v jq >/dev/null || skip "jq is not installed"
+
+ns=$(new_netns sw)
+start_vswitchd "$ns"
+db="unix:$T_DIR/$ns/run/db.sock"
+vswctl_in "$ns" --wait add-switch s1 --type internal || die "setup"
+vswctl_in "$ns" --wait add-switch s2 --type private || die "setup"
+vswctl_in "$ns" --wait add-port s1 vmvictim0000000 --owner=nobody \
+    || die "setup victim"
+victim_ifindex=$(ifindex "$ns" vmvictim0000000)
+[ -n "$victim_ifindex" ] || die "victim tap missing"
+
+# raw TXN: one OVSDB transaction through ovsdb-client (not vswctl).
+raw() {
+    in_ns "$ns" ovsdb-client transact "$db" "[\"VSwitch\",$1]" 2>&1
+}
+# raw_port SWITCH NAME EXTRA: inserts a port row into SWITCH.
+raw_port() {
+    raw "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\",
+          \"row\":{\"name\":\"$2\",\"kind\":\"tap\",\"queues\":1${3:-}}},
+         {\"op\":\"mutate\",\"table\":\"Switch\",
+          \"where\":[[\"name\",\"==\",\"$1\"]],
+          \"mutations\":[[\"ports\",\"insert\",[\"named-uuid\",\"p\"]]]}"
+}
+raw_del_port() { vswctl_in "$ns" del-port "$1" || fail "del-port $1"; }
+port_error() { vswctl_in "$ns" get port "$1" status:error 2>/dev/null; }
+wait_port_error() {
+    local i
+    for i in $(seq 50); do
+        [ -n "$(port_error "$1")" ] && return 0
+        sleep 0.1
+    done
+}
+# settled WHAT: vswitchd makes no modifying request for 1.5 s.
+settled() {
+    local m1 m2
+    sleep 0.5
+    m1=$(modify_count "$ns")
+    sleep 1.5
+    m2=$(modify_count "$ns")
+    assert_eq "modifying requests while idle after $1" "$m1" "$m2"
+}
+victim_intact() {
+    assert_eq "victim tap after $1" "$victim_ifindex" \
+        "$(ifindex "$ns" vmvictim0000000)"
+    assert_eq "victim owner after $1" 65534 \
+        "$(cat /sys/class/net/vmvictim0000000/owner 2>/dev/null \
+           || ip netns exec "$ns" cat /sys/class/net/vmvictim0000000/owner)"
+}
+devices() { ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 \
+            | sort; }
+before_devices=$(devices)
+
+note "a name the kernel would cut to another VM's tap (raw client)"
+raw_port s1 vmvictim0000000-evil >/dev/null
+wait_port_error vmvictim0000000-evil
+assert_contains "too-long name refused in status" "invalid name" \
+    "$(port_error vmvictim0000000-evil)"
+settled "a too-long name"
+victim_intact "a too-long name"
+
+note "200 characters, '/', spaces, '..': refused, nothing created"
+long=$(printf 'x%.0s' $(seq 200))
+for n in "$long" "a/b" "a b" ".." "vsp0a0b0c0d" ; do
+    raw_port s1 "$n" >/dev/null
+done
+sleep 1
+assert_contains "200-char name" "invalid name" "$(port_error "$long")"
+assert_contains "slash" "invalid name" "$(port_error a/b)"
+assert_contains "vsw's own name form" "vsw's own interface names" \
+    "$(port_error vsp0a0b0c0d)"
+for n in "$long" "a/b" "a b" ".." "vsp0a0b0c0d" vmvictim0000000-evil; do
+    raw_del_port "$n"
+done
+settled "deleting the refused ports"
+assert_eq "no device left behind by refused names" "$before_devices" \
+    "$(devices)"
+
+note "names of other objects: the bridge, the host port, lo (raw client)"
+raw_port s2 s1 >/dev/null
+raw_port s2 vh-s1 >/dev/null
+raw_port s2 lo >/dev/null
+wait_port_error lo
+assert_contains "port named like a bridge" "already used by the bridge of switch s1" \
+    "$(port_error s1)"
+assert_contains "port named like a host port" "already used by the host port of switch s1" \
+    "$(port_error vh-s1)"
+assert_contains "port named lo" "already exists and vsw did not create it" \
+    "$(port_error lo)"
+assert_eq "bridge s1 untouched" bridge "$(kind_of "$ns" s1)"
+assert_eq "host port untouched" veth "$(kind_of "$ns" vh-s1)"
+settled "clashing names"
+for n in s1 vh-s1 lo; do raw_del_port "$n"; done
+
+note "...and through vswctl: refused before anything is written"
+expect_error 1 "is the name of switch \"s1\"'s bridge" \
+    vswctl_in "$ns" add-port s2 s1
+expect_error 1 "is the host port of switch \"s1\"" \
+    vswctl_in "$ns" add-port s2 vh-s1
+expect_error 1 "a network device named lo already exists" \
+    vswctl_in "$ns" add-port s2 lo
+expect_error 1 "vsw's own interface names" \
+    vswctl_in "$ns" add-port s2 vpb12345678
+expect_error 1 "host port vh-s2b: a network device named vh-s2b" \
+    bash -c "ip -n $ns link add vh-s2b type veth peer name vh-s2c &&
+             VSW_STATE_DIR=$T_DIR/$ns/state VSW_RUN_DIR=$T_DIR/$ns/run \
+             ip netns exec $ns vswctl add-switch s2b"
+expect_error 1 "is the name of an existing port" \
+    vswctl_in "$ns" add-switch vmvictim0000000 --type private
+assert_eq "refused host port clash wrote nothing" "" \
+    "$(vswctl_in "$ns" --if-exists get switch s2b name 2>/dev/null)"
+
+note "owner and group ids out of range"
+expect_error 1 "a user id must be in 0..4294967294" \
+    vswctl_in "$ns" add-port s1 bad0 --owner=4294967295
+expect_error 1 "a group id must be in 0..4294967294" \
+    vswctl_in "$ns" add-port s1 bad0 --group=4294967295
+expect_error 1 "no such user" vswctl_in "$ns" add-port s1 bad0 --owner=nosuchuser
+raw_port s1 bad1 ',"owner":"4294967295"' >/dev/null
+wait_port_error bad1
+assert_contains "raw owner -1" "a user id must be in 0..4294967294" \
+    "$(port_error bad1)"
+settled "an owner of -1"
+assert_eq "no tap for a refused owner" "" "$(ifindex "$ns" bad1)"
+raw_del_port bad1
+
+note "MACs"
+for mac in "52:54:00: 1:02:03" "+2:54:00:01:02:03" "0x:54:00:01:02:03" \
+           "52:54:00:01:02" "52-54-00-01-02-03" "garbage"; do
+    expect_error 1 "not a MAC address" \
+        vswctl_in "$ns" add-port s1 mac0 --mac="$mac"
+done
+expect_error 1 "all-zero" vswctl_in "$ns" add-port s1 mac0 \
+    --mac=00:00:00:00:00:00
+expect_error 1 "multicast or broadcast" vswctl_in "$ns" add-port s1 mac0 \
+    --mac=01:00:5e:00:00:01
+expect_error 1 "multicast or broadcast" vswctl_in "$ns" add-port s1 mac0 \
+    --mac=ff:ff:ff:ff:ff:ff
+raw_port s1 mac1 ',"mac":"garbage"' >/dev/null
+wait_port_error mac1
+assert_contains "raw MAC garbage" "not a MAC address" "$(port_error mac1)"
+assert_ne "raw MAC garbage is not up" up \
+    "$(vswctl_in "$ns" get port mac1 status:state)"
+raw_del_port mac1
+
+note "network namespaces: names only, never paths"
+ip netns add "$T_PREFIX-peer"
+expect_error 1 "not a path" vswctl_in "$ns" add-port s1 ve0 --kind=veth \
+    --netns=../../proc/1/ns/net
+raw "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\",
+      \"row\":{\"name\":\"ve1\",\"kind\":\"veth\",\"queues\":1,
+               \"netns\":\"../../proc/1/ns/net\"}},
+     {\"op\":\"mutate\",\"table\":\"Switch\",\"where\":[[\"name\",\"==\",\"s1\"]],
+      \"mutations\":[[\"ports\",\"insert\",[\"named-uuid\",\"p\"]]]}" >/dev/null
+wait_port_error ve1
+assert_contains "raw netns path" "not a path" "$(port_error ve1)"
+assert_eq "no veth for a path netns" "" "$(ifindex "$ns" ve1)"
+raw_del_port ve1
+
+note "--wait reports the ports a switch-wide change breaks"
+expect_error 1 "port \"vmvictim0000000\"" \
+    vswctl_in "$ns" --wait set switch s1 mtu=65535
+vswctl_in "$ns" --wait clear switch s1 mtu || fail "clearing the MTU"
+
+note "duplicate port names: one transaction, concurrent clients, raw"
+expect_error 1 "is the name of an existing port" \
+    vswctl_in "$ns" add-port s1 dd1 -- add-port s1 dd1
+for i in 1 2 3 4; do
+    vswctl_in "$ns" add-port s$(( i % 2 + 1 )) cc1 >/dev/null 2>&1 &
+done
+wait
+assert_eq "concurrent add-port: one row" 1 \
+    "$(vswctl_in "$ns" --format=json find port name=cc1 | jq '.data | length')"
+out=$(raw_port s2 cc1)
+assert_contains "raw duplicate refused by the database" "constraint violation" "$out"
+assert_eq "get port after duplicate attempts" cc1 \
+    "$(vswctl_in "$ns" get port cc1 name)"
+
+note "a port listed by two switches"
+uuid=$(vswctl_in "$ns" get port cc1 _uuid)
+raw "{\"op\":\"mutate\",\"table\":\"Switch\",
+      \"where\":[[\"name\",\"==\",\"s1\"]],
+      \"mutations\":[[\"ports\",\"insert\",[\"uuid\",\"$uuid\"]]]},
+     {\"op\":\"mutate\",\"table\":\"Switch\",
+      \"where\":[[\"name\",\"==\",\"s2\"]],
+      \"mutations\":[[\"ports\",\"insert\",[\"uuid\",\"$uuid\"]]]}" >/dev/null
+wait_port_error cc1
+assert_contains "port in two switches" "is listed by switches" \
+    "$(port_error cc1)"
+settled "a port in two switches"
+
+note "read-only columns"
+expect_error 1 "read-only" vswctl_in "$ns" set switch s1 status:state=up
+expect_error 1 "read-only" vswctl_in "$ns" set port cc1 status:x=1
+expect_error 1 "read-only" vswctl_in "$ns" clear switch s1 offload_effective
+expect_error 1 "read-only" vswctl_in "$ns" set root . cur_cfg=99
+
+note "uplinks"
+expect_error 1 "loopback" vswctl_in "$ns" add-switch e1 --uplink lo
+
+victim_intact "everything above"
+settled "everything above"

@@ -1,0 +1,143 @@
+/* The rules for configuration values; see validate.h. */
+#include <config.h>
+
+#include "vswitchd/validate.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "openvswitch/uuid.h"
+#include "util.h"
+
+static int
+hex_digit(char c)
+{
+    return (c >= '0' && c <= '9' ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+            : -1);
+}
+
+const char *
+vsw_check_mac(const char *s, uint8_t mac[6])
+{
+    uint8_t b[6];
+
+    if (strlen(s) != 17) {
+        return "not a MAC address (expected xx:xx:xx:xx:xx:xx)";
+    }
+    for (int i = 0; i < 6; i++) {
+        const char *p = s + 3 * i;
+        int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
+        if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':')) {
+            return "not a MAC address (expected xx:xx:xx:xx:xx:xx)";
+        }
+        b[i] = hi << 4 | lo;
+    }
+    if (b[0] & 1) {
+        return "a multicast or broadcast address; a vNIC needs a unicast "
+               "MAC";
+    }
+    if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5])) {
+        return "the all-zero address; a vNIC needs a unicast MAC";
+    }
+    if (mac) {
+        memcpy(mac, b, 6);
+    }
+    return NULL;
+}
+
+const char *
+vsw_check_owner(const char *s, bool user, long *id)
+{
+    if (!*s) {
+        return user ? "an empty user name" : "an empty group name";
+    }
+    if (strspn(s, "0123456789") == strlen(s)) {
+        errno = 0;
+        unsigned long long v = strtoull(s, NULL, 10);
+        if (errno || v > 4294967294ULL) {
+            return user ? "a user id must be in 0..4294967294"
+                        : "a group id must be in 0..4294967294";
+        }
+        *id = v;
+        return NULL;
+    }
+    if (user) {
+        struct passwd *pw = getpwnam(s);
+        if (!pw) {
+            return "no such user on this host";
+        }
+        *id = pw->pw_uid;
+    } else {
+        struct group *gr = getgrnam(s);
+        if (!gr) {
+            return "no such group on this host";
+        }
+        *id = gr->gr_gid;
+    }
+    return NULL;
+}
+
+int
+vsw_switch_port_capacity(bool has_uplink, bool has_host_port)
+{
+    return VSW_BRIDGE_MAX_PORTS - has_uplink - has_host_port;
+}
+
+void
+vsw_internal_ifname(enum vsw_internal_name kind, const struct uuid *uuid,
+                    char buf[16])
+{
+    switch (kind) {
+    case VSW_NAME_HOST_PEER:
+        snprintf(buf, 16, "vsp%08x", uuid->parts[0]);
+        break;
+    case VSW_NAME_PORT_PEER:
+        snprintf(buf, 16, "vpb%08x", uuid->parts[0]);
+        break;
+    case VSW_NAME_TEMP:
+        snprintf(buf, 16, "vswt%08x%03x", uuid->parts[0],
+                 uuid->parts[1] >> 20);
+        break;
+    }
+}
+
+static bool
+all_hex(const char *s, size_t n)
+{
+    return strlen(s) == n && strspn(s, "0123456789abcdef") == n;
+}
+
+bool
+vsw_ifname_is_temp(const char *name)
+{
+    return !strncmp(name, "vswt", 4) && all_hex(name + 4, 11);
+}
+
+bool
+vsw_ifname_is_internal(const char *name)
+{
+    return (((!strncmp(name, "vsp", 3) || !strncmp(name, "vpb", 3))
+             && all_hex(name + 3, 8))
+            || vsw_ifname_is_temp(name));
+}
+
+char *
+vsw_host_port_name(const char *name, const struct uuid *uuid,
+                   const char *explicit)
+{
+    if (explicit) {
+        return xstrdup(explicit);
+    }
+    char *s = xasprintf("vh-%s", name);
+    if (strlen(s) > 15) {
+        free(s);
+        s = xasprintf("vh%08x", uuid->parts[0]);
+    }
+    return s;
+}

@@ -1,0 +1,59 @@
+/* The rules for configuration values, one place for every door.
+ *
+ * vswctl checks a value before it writes it; vswitchd checks the same
+ * value again when it reads a row, because any OVSDB client can write
+ * anything the schema allows.  Both call these functions, so the two can
+ * never disagree.  Each check returns NULL when the value is good, or a
+ * static string saying what is wrong, to be put after the object's name
+ * ("port vm1: <why>").  Interface and namespace names: dp_ifname_check()
+ * and dp_netns_check() (datapath/ifname.h). */
+#ifndef VSWITCHD_VALIDATE_H
+#define VSWITCHD_VALIDATE_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct uuid;
+
+/* A vNIC's MAC: exactly "xx:xx:xx:xx:xx:xx" in hex digits, unicast, not
+ * all-zero.  On success stores the bytes in 'mac' (if nonnull). */
+const char *vsw_check_mac(const char *s, uint8_t mac[6]);
+
+/* A tap's owner (user) or group: a name that exists on this host, or a
+ * number from 0 to 4294967294 ((uid_t) -1 means "none" to the kernel).
+ * On success stores the id in '*id'. */
+const char *vsw_check_owner(const char *s, bool user, long *id);
+
+/* A Linux bridge takes ports numbered 1..1023 (port 0 is reserved). */
+#define VSW_BRIDGE_MAX_PORTS 1023
+
+/* How many VM ports a switch can hold: the bridge's limit less the uplink
+ * and the host port it has. */
+int vsw_switch_port_capacity(bool has_uplink, bool has_host_port);
+
+/* vsw's own interface names, derived from a uuid's first 32 (or 44) bits:
+ *   "vsp" + 8 hex digits   bridge end of a switch's host port;
+ *   "vpb" + 8 hex digits   bridge end of an internal or veth port;
+ *   "vswt" + 11 hex digits a device being created, until it is tagged and
+ *                          renamed (one left by a crash is removed).
+ * Writes at most 16 bytes into 'buf'. */
+enum vsw_internal_name {
+    VSW_NAME_HOST_PEER,
+    VSW_NAME_PORT_PEER,
+    VSW_NAME_TEMP,
+};
+void vsw_internal_ifname(enum vsw_internal_name, const struct uuid *,
+                         char buf[16]);
+
+/* Whether 'name' has the form of one of vsw's own names above (then no
+ * switch or port may be called so), and of a temporary one. */
+bool vsw_ifname_is_internal(const char *name);
+bool vsw_ifname_is_temp(const char *name);
+
+/* The name of switch 'name''s host vNIC: 'explicit' if nonnull, else
+ * "vh-" + the switch name, or "vh" + 8 hex digits of its uuid when that is
+ * too long.  The caller frees it. */
+char *vsw_host_port_name(const char *name, const struct uuid *,
+                         const char *explicit);
+
+#endif /* vswitchd/validate.h */
