@@ -270,6 +270,12 @@ migrate_port_hosts(char *tool, const char *db)
         char *transact[] = { tool, "transact", (char *) db, txn, NULL };
         run_tool_or_die(transact, NULL, "setting the ports' hosts");
         free(txn);
+        /* "convert" loads the file's first snapshot into the new schema
+         * before replaying what came after: the snapshot must already
+         * have the hosts, or the new index refuses it (see
+         * count_rows()). */
+        char *compact[] = { tool, "compact", (char *) db, NULL };
+        run_tool_or_die(compact, NULL, "compacting the database");
     }
     json_destroy(ops);
     json_destroy(reply);
@@ -277,6 +283,53 @@ migrate_port_hosts(char *tool, const char *db)
     ds_destroy(&out);
     unlink(path);
     free(path);
+}
+
+/* The number of rows in 'db' (every table of the compiled-in schema), or
+ * -1 if it cannot be read. */
+static long
+count_rows(char *tool, const char *db)
+{
+    struct json *schema = json_from_string(vsw_schema_text);
+    struct json *tables = shash_find_data(json_object(schema), "tables");
+    struct json *ops = json_array_create_empty();
+    json_array_add(ops, json_string_create("VSwitch"));
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, json_object(tables)) {
+        struct json *op = json_object_create();
+        json_object_put_string(op, "op", "select");
+        json_object_put_string(op, "table", node->name);
+        json_object_put(op, "where", json_array_create_empty());
+        json_object_put(op, "columns", json_array_create_1(
+                            json_string_create("_uuid")));
+        json_array_add(ops, op);
+    }
+    char *txn = json_to_string(ops, 0);
+    json_destroy(ops);
+    json_destroy(schema);
+
+    struct ds out = DS_EMPTY_INITIALIZER;
+    char *argv[] = { tool, "query", (char *) db, txn, NULL };
+    long n = -1;
+    if (!run_tool(argv, &out, NULL)) {
+        struct json *reply = json_from_string(ds_cstr(&out));
+        if (reply->type == JSON_ARRAY) {
+            n = 0;
+            for (size_t i = 0; i < json_array(reply)->n; i++) {
+                const struct json *r = json_array(reply)->elems[i];
+                const struct json *rows = (r->type == JSON_OBJECT
+                                           ? shash_find_data(json_object(r),
+                                                             "rows")
+                                           : NULL);
+                n += rows && rows->type == JSON_ARRAY ? json_array(rows)->n
+                                                      : 0;
+            }
+        }
+        json_destroy(reply);
+    }
+    ds_destroy(&out);
+    free(txn);
+    return n;
 }
 
 /* Creates conf.db, or converts it when its schema is older.  A database
@@ -317,12 +370,26 @@ prepare_db(const char *db, const char *schema)
         char *backup = xasprintf("%s.backup-%s", db, ds_cstr(&dbver));
         char *cp[] = { "/bin/cp", "-p", (char *) db, backup, NULL };
         run_tool_or_die(cp, NULL, "backing up the database");
+        long before = count_rows(tool, db);
         if (version_cmp(ds_cstr(&dbver), "1.2.0") < 0) {
             migrate_port_hosts(tool, db);
         }
         char *conv[] = { tool, "convert", (char *) db, (char *) schema,
                          NULL };
         run_tool_or_die(conv, NULL, "converting the database");
+        /* ovsdb-tool convert (3.1) writes an empty database, and exits
+         * 0, when the rows break a constraint of the new schema: never
+         * start on that. */
+        long after = count_rows(tool, db);
+        if (after < before) {
+            char *back[] = { "/bin/cp", "-p", backup, (char *) db, NULL };
+            run_tool(back, NULL, NULL);
+            VLOG_FATAL("converting %s from schema %s to %s lost rows (%ld "
+                       "of %ld left); the old file is put back (also in "
+                       "%s): report this, and run the vswitchd that wrote "
+                       "it meanwhile", db, ds_cstr(&dbver), ds_cstr(&sver),
+                       after, before, backup);
+        }
         VLOG_INFO("converted %s from schema %s to %s (backup in %s)", db,
                   ds_cstr(&dbver), ds_cstr(&sver), backup);
         free(backup);

@@ -125,6 +125,17 @@ kind_of() {
         | sed -n 's/.*"info_kind":"\([^"]*\)".*/\1/p'
 }
 
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds or
+# SECONDS have passed.  Returns CMD's last status.
+wait_for() {
+    local tries=$(( $1 * 10 )) i; shift
+    for i in $(seq "$tries"); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    "$@"
+}
+
 assert_eq() {
     local what=$1 want=$2 got=$3
     if [ "$want" != "$got" ]; then

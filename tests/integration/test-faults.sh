@@ -177,11 +177,8 @@ grep -q "ERR|.*is damaged" "$T_DIR/$ns/state/vswitchd.log" \
     || fail "no ERR line about the damage in vswitchd's log"
 ls "$dbfile".damaged-* >/dev/null 2>&1 || fail "no copy of the damaged file"
 vswctl_in "$ns" appctl db/acknowledge-damage >/dev/null || fail "acknowledge"
-for i in $(seq 50); do
-    [ -z "$(ifindex "$ns" t2)" ] && break
-    sleep 0.1
-done
-assert_eq "t2's bridge deleted once acknowledged" "" "$(ifindex "$ns" t2)"
+gone() { [ -z "$(ifindex "$ns" "$1")" ]; }
+wait_for 5 gone t2 || fail "t2's bridge not deleted once acknowledged"
 assert_eq "t1 kept" bridge "$(kind_of "$ns" t1)"
 stop_vswitchd "$ns"
 start_vswitchd "$ns"
@@ -189,8 +186,28 @@ vswctl_in "$ns" --wait set root . other_config:torn=2 || fail "--wait"
 assert_eq "acknowledged damage stays forgotten after a restart" "" \
     "$(vswctl_in "$ns" get root . status:db_damaged 2>/dev/null)"
 
+note "a torn schema record: vswitchd refuses to start, and says so in its log"
+dbpid=$(cat "$T_DIR/$ns/run/ovsdb-server.pid")
+stop_vswitchd "$ns"
+wait_gone "$dbpid"
+cp "$dbfile" "$T_DIR/good.db"
+truncate -s 100 "$dbfile"
+out=$(timeout -k 1 20 ip netns exec "$ns" env VSW_STATE_DIR="$T_DIR/$ns/state" \
+      VSW_RUN_DIR="$T_DIR/$ns/run" vswitchd --pidfile --log-file \
+      -vconsole:off 2>&1)
+assert_eq "exit code with a torn schema record" 1 "$?"
+assert_contains "the error on stderr" "failed" "$out"
+grep -q "EMER|.*failed" "$T_DIR/$ns/state/vswitchd.log" \
+    || fail "the start error is not in vswitchd's log"
+cp "$T_DIR/good.db" "$dbfile"
+vswctl_in "$ns" appctl db/acknowledge-damage >/dev/null 2>&1
+rm -f "$T_DIR/$ns/state/conf.db.damaged"
+start_vswitchd "$ns"
+
 note "one vswitchd per run directory"
-out=$(in_ns "$ns" vswitchd --pidfile=$T_DIR/second.pid -vconsole:off 2>&1)
+out=$(timeout -k 1 10 ip netns exec "$ns" env VSW_STATE_DIR="$T_DIR/$ns/state" \
+      VSW_RUN_DIR="$T_DIR/$ns/run" vswitchd --pidfile=$T_DIR/second.pid \
+      -vconsole:off 2>&1)
 rc=$?
 assert_eq "second vswitchd exit code" 1 "$rc"
 assert_contains "second vswitchd refused" "another vswitchd is running" "$out"
@@ -200,7 +217,7 @@ vswctl_in "$ns" --wait set root . other_config:second=1 \
 note "--detach lets go of the caller's output"
 n2=$(new_netns detach)
 T_PIDFILES+=("$T_DIR/$n2/run/vswitchd.pid" "$T_DIR/$n2/run/ovsdb-server.pid")
-if ! timeout 10 bash -c "VSW_STATE_DIR=$T_DIR/$n2/state \
+if ! timeout -k 1 10 bash -c "VSW_STATE_DIR=$T_DIR/$n2/state \
         VSW_RUN_DIR=$T_DIR/$n2/run ip netns exec $n2 vswitchd --detach \
         --pidfile --log-file -vconsole:off | cat" >/dev/null; then
     fail "vswitchd --detach | cat did not return"

@@ -48,3 +48,47 @@ assert_eq "vswitchd exit code on a newer database" 1 "$rc"
 assert_contains "refusal" "newer than this vswitchd's" "$out"
 assert_eq "database left at its version" 9.0.0 \
     "$(ovsdb-tool db-version "$state/conf.db")"
+
+note "1.1.0 to 1.2.0: ports get their switch's host; duplicates kept, marked"
+rm -f "$state"/conf.db*
+jq '.version = "1.1.0" | del(.tables.Port.columns.host)
+    | del(.tables.Port.indexes) | del(.tables.Root.columns.status)' \
+    "$schema" > "$T_DIR/v110.ovsschema"
+ovsdb-tool create "$state/conf.db" "$T_DIR/v110.ovsschema" \
+    || die "ovsdb-tool create 1.1.0"
+ovsdb-tool transact "$state/conf.db" '["VSwitch",
+  {"op":"insert","table":"Port","uuid-name":"p1",
+   "row":{"name":"vnet0","kind":"tap","queues":1}},
+  {"op":"insert","table":"Port","uuid-name":"p2",
+   "row":{"name":"vnet0","kind":"tap","queues":1}},
+  {"op":"insert","table":"Port","uuid-name":"p3",
+   "row":{"name":"vnet0","kind":"tap","queues":1}},
+  {"op":"insert","table":"Switch","uuid-name":"s1",
+   "row":{"name":"mine","type":"private","host":"",
+          "ports":["set",[["named-uuid","p1"],["named-uuid","p2"]]]}},
+  {"op":"insert","table":"Switch","uuid-name":"s2",
+   "row":{"name":"theirs","type":"private","host":"other",
+          "ports":["set",[["named-uuid","p3"]]]}},
+  {"op":"insert","table":"Root",
+   "row":{"switches":["set",[["named-uuid","s1"],["named-uuid","s2"]]]}}]' \
+    >/dev/null || die "ovsdb-tool transact 1.1.0"
+start_vswitchd "$ns"
+assert_eq "converted to the current version" \
+    "$(ovsdb-tool schema-version "$schema")" \
+    "$(ovsdb-tool db-version "$state/conf.db")"
+[ -f "$state/conf.db.backup-1.1.0" ] || fail "no backup of the 1.1.0 database"
+hosts=$(in_ns "$ns" ovsdb-client -f json dump "unix:$T_DIR/$ns/run/db.sock" \
+        Port host name | jq -r '.data[] | .[0]' | sort | tr '\n' ' ')
+case "$hosts" in
+    " !duplicate-"*" other ") ;;
+    *) fail "ports' hosts after conversion: '$hosts'" ;;
+esac
+assert_eq "three port rows kept" 3 \
+    "$(in_ns "$ns" ovsdb-client -f json dump "unix:$T_DIR/$ns/run/db.sock" \
+       Port _uuid name | jq '.data | length')"
+vswctl_in "$ns" --wait set root . other_config:x=1 || fail "--wait"
+errors=$(vswctl_in "$ns" --format=json --columns=status list port \
+         | grep -o 'belongs to host[^"]*' | head -1)
+assert_contains "the marked duplicate says why it is not applied" \
+    "belongs to host" "$errors"
+assert_eq "the first vnet0 is applied" tun "$(kind_of "$ns" vnet0)"
