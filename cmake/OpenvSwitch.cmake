@@ -37,6 +37,18 @@ file(SHA256 "${OVS_TARBALL}" OVS_TARBALL_SHA256)
 message(STATUS "Open vSwitch: ${OVS_TARBALL} (Debian ${OVS_DEB_VERSION}, "
                "sha256 ${OVS_TARBALL_SHA256})")
 
+# VSW_OVS_BUILD: an OVS tree this project already built (another build
+# directory's ovs/src/ovs), used as it is instead of building OVS again;
+# the sanitized build of scripts/test.sh uses the main build's.
+set(VSW_OVS_BUILD "" CACHE PATH
+    "an OVS tree built by another vsw build directory, to reuse")
+if(VSW_OVS_BUILD)
+  if(NOT EXISTS "${VSW_OVS_BUILD}/lib/.libs/libopenvswitch.a")
+    message(FATAL_ERROR "VSW_OVS_BUILD=${VSW_OVS_BUILD} has no built OVS")
+  endif()
+  set(OVS_SOURCE_DIR "${VSW_OVS_BUILD}")
+  add_custom_target(ovs)
+else()
 set(OVS_SOURCE_DIR "${CMAKE_BINARY_DIR}/ovs/src/ovs")
 include(ProcessorCount)
 ProcessorCount(_ncpu)
@@ -65,6 +77,7 @@ ExternalProject_Add(ovs
     "${OVS_SOURCE_DIR}/ovsdb/ovsdb-tool"
     "${OVS_SOURCE_DIR}/ovsdb/ovsdb-client"
     "${OVS_SOURCE_DIR}/utilities/ovs-appctl")
+endif()
 
 set(OVS_INCLUDE_DIRS
     "${OVS_SOURCE_DIR}" "${OVS_SOURCE_DIR}/include"

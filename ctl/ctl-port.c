@@ -59,21 +59,6 @@ vswctl_find_port(struct ctl_context *ctx, const char *name,
  * set updates do not show in Switch.ports before commit). */
 static struct shash added = SHASH_INITIALIZER(&added);
 
-static bool
-parse_int(const char *s, long min, long max, int64_t *value)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || !*s || *end || v < min || v > max) {
-        return false;
-    }
-    *value = v;
-    return true;
-}
-
 /* A locally administered unicast MAC. */
 static char *
 generate_mac(void)
@@ -84,73 +69,6 @@ generate_mac(void)
     b[0] = (b[0] & 0xfc) | 0x02;
     return xasprintf("%02x:%02x:%02x:%02x:%02x:%02x",
                      b[0], b[1], b[2], b[3], b[4], b[5]);
-}
-
-/* Parses --vlan: "access:TAG", "trunk:LIST[,native:TAG]" (LIST: 10-20,30
- * separated by '+' or ','), or "untagged".  Returns NULL or an error. */
-static char *
-parse_vlan(const char *spec, const char **mode, int64_t *tag, bool *has_tag,
-           int64_t **trunks, size_t *n_trunks)
-{
-    *mode = NULL;
-    *has_tag = false;
-    *trunks = NULL;
-    *n_trunks = 0;
-
-    if (!strcmp(spec, "untagged")) {
-        return NULL;
-    } else if (!strncmp(spec, "access:", 7)) {
-        *mode = "access";
-        if (!parse_int(spec + 7, 1, 4094, tag)) {
-            return xasprintf("access VLAN \"%s\" is not in 1..4094",
-                             spec + 7);
-        }
-        *has_tag = true;
-        return NULL;
-    } else if (!strncmp(spec, "trunk:", 6)) {
-        *mode = "trunk";
-        char *copy = xstrdup(spec + 6), *save = NULL, *tok;
-        char *error = NULL;
-        size_t allocated = 0;
-        for (tok = strtok_r(copy, ",+", &save); tok && !error;
-             tok = strtok_r(NULL, ",+", &save)) {
-            int64_t lo, hi;
-            char *dash = strchr(tok, '-');
-            if (!strncmp(tok, "native:", 7)) {
-                if (!parse_int(tok + 7, 1, 4094, tag)) {
-                    error = xasprintf("native VLAN \"%s\" is not in 1..4094",
-                                      tok + 7);
-                }
-                *has_tag = true;
-                continue;
-            }
-            if (dash) {
-                *dash = '\0';
-            }
-            if (!parse_int(tok, 1, 4094, &lo)
-                || !parse_int(dash ? dash + 1 : tok, 1, 4094, &hi)
-                || hi < lo) {
-                error = xasprintf("trunk VLANs \"%s\": expected VLAN ids "
-                                  "or ranges in 1..4094 (e.g. 10,20-29)",
-                                  spec + 6);
-                break;
-            }
-            for (int64_t v = lo; v <= hi; v++) {
-                if (*n_trunks >= allocated) {
-                    *trunks = x2nrealloc(*trunks, &allocated,
-                                         sizeof **trunks);
-                }
-                (*trunks)[(*n_trunks)++] = v;
-            }
-        }
-        free(copy);
-        if (!error && !*n_trunks) {
-            error = xstrdup("a trunk needs at least one VLAN");
-        }
-        return error;
-    }
-    return xasprintf("\"%s\": expected access:TAG, trunk:LIST[,native:TAG] "
-                     "or untagged", spec);
 }
 
 static void
@@ -236,7 +154,7 @@ cmd_add_port(struct ctl_context *ctx)
         ctl_error(ctx, "port \"%s\": MAC \"%s\": %s", name, mac, why);
         return;
     }
-    if (mtu_s && !parse_int(mtu_s, 68, 65535, &mtu)) {
+    if (mtu_s && !vsw_parse_int(mtu_s, 68, 65535, &mtu)) {
         ctl_error(ctx, "port \"%s\": MTU \"%s\" is not in 68..65535", name,
                   mtu_s);
         return;
@@ -248,7 +166,7 @@ cmd_add_port(struct ctl_context *ctx)
                   *sw->mtu);
         return;
     }
-    if (queues_s && !parse_int(queues_s, 1, 256, &queues)) {
+    if (queues_s && !vsw_parse_int(queues_s, 1, 256, &queues)) {
         ctl_error(ctx, "port \"%s\": --queues \"%s\" is not in 1..256",
                   name, queues_s);
         return;
@@ -259,7 +177,7 @@ cmd_add_port(struct ctl_context *ctx)
                   "ports", name);
         return;
     }
-    if (iov_s && !parse_int(iov_s, 0, 100, &iov_weight)) {
+    if (iov_s && !vsw_parse_int(iov_s, 0, 100, &iov_weight)) {
         ctl_error(ctx, "port \"%s\": --iov-weight \"%s\" is not in 0..100",
                   name, iov_s);
         return;
@@ -308,7 +226,7 @@ cmd_add_port(struct ctl_context *ctx)
     size_t n_trunks = 0;
     bool has_tag = false;
     if (vlan) {
-        char *error = parse_vlan(vlan, &vlan_mode, &tag, &has_tag, &trunks,
+        char *error = vsw_parse_vlan(vlan, &vlan_mode, &tag, &has_tag, &trunks,
                                  &n_trunks);
         if (error) {
             ctl_error(ctx, "port \"%s\": --vlan %s", name, error);

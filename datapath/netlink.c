@@ -5,6 +5,7 @@
 #include "datapath/netlink.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/netlink.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
@@ -450,6 +451,22 @@ classify_link_msg(const struct nlmsghdr *h, struct dp_nl_carrier **carriers,
     return false;
 }
 
+bool
+dp_nl_parse_link_notifications(const void *buf, size_t size,
+                               struct dp_nl_carrier **carriers, size_t *n,
+                               size_t *allocated)
+{
+    bool changed = false;
+    int len = MIN(size, INT_MAX);
+
+    for (const struct nlmsghdr *h = buf; NLMSG_OK(h, len);
+         h = NLMSG_NEXT(h, len)) {
+        counters.notify++;
+        changed |= classify_link_msg(h, carriers, n, allocated);
+    }
+    return changed;
+}
+
 /* Reads every notification queued on 'sk' (non-blocking, until EAGAIN).
  * Returns true if one may need a pass, or on an overrun.  With 'links',
  * messages are link messages, classified as above; otherwise any message
@@ -482,12 +499,15 @@ drain(struct nl_sock *sk, bool links, struct dp_nl_carrier **carriers,
         if (n == 0) {
             break;
         }
-        for (const struct nlmsghdr *h = (const struct nlmsghdr *) buf;
-             NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
-            counters.notify++;
-            changed |= (!links
-                        || classify_link_msg(h, carriers, n_carriers,
-                                             allocated));
+        if (links) {
+            changed |= dp_nl_parse_link_notifications(buf, n, carriers,
+                                                      n_carriers, allocated);
+        } else {
+            for (const struct nlmsghdr *h = (const struct nlmsghdr *) buf;
+                 NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
+                counters.notify++;
+                changed = true;
+            }
         }
     }
     if (overrun) {

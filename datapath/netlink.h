@@ -98,6 +98,12 @@ bool dp_nl_notify_run(struct dp_nl_carrier **carriers, size_t *n,
                       size_t *allocated);
 void dp_nl_notify_wait(void);
 
+/* Classifies the link notifications in datagram 'buf' ('size' bytes) as
+ * dp_nl_notify_run() does.  Exposed for unit tests and fuzzing. */
+bool dp_nl_parse_link_notifications(const void *buf, size_t size,
+                                    struct dp_nl_carrier **carriers,
+                                    size_t *n, size_t *allocated);
+
 /* Parses the TLVs of an NLMSG_ERROR payload 'err' ('len' bytes, starting at
  * the struct nlmsgerr) with header flags 'flags' and returns the kernel's
  * extack message, or NULL.  Exposed for unit tests. */

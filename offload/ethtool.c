@@ -92,8 +92,12 @@ parse_bitset(const struct nlattr *set, struct ofl_features *fs,
     int rem;
     nla_for_each_nested (bit, tb[ETHTOOL_A_BITSET_BITS], rem) {
         struct nlattr *b[ETHTOOL_A_BITSET_BIT_MAX + 1];
+        /* The policy makes libnl refuse a name without its NUL. */
+        static struct nla_policy policy[ETHTOOL_A_BITSET_BIT_MAX + 1] = {
+            [ETHTOOL_A_BITSET_BIT_NAME] = { .type = NLA_STRING },
+        };
         if (nla_type(bit) != ETHTOOL_A_BITSET_BITS_BIT
-            || nla_parse_nested(b, ETHTOOL_A_BITSET_BIT_MAX, bit, NULL)
+            || nla_parse_nested(b, ETHTOOL_A_BITSET_BIT_MAX, bit, policy)
             || !b[ETHTOOL_A_BITSET_BIT_NAME]
             || !nla_get_string(b[ETHTOOL_A_BITSET_BIT_NAME])[0]) {
             continue;

@@ -3,6 +3,7 @@
 
 #include "offload/rss.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/ethtool_netlink.h>
@@ -264,12 +265,14 @@ ofl_rss_key_parse(const char *s, uint8_t *key)
 {
     uint32_t n = 0;
     while (*s && n < OFL_RSS_MAX_KEY) {
-        unsigned int byte;
-        int len;
-        if (sscanf(s, "%2x%n", &byte, &len) != 1 || len != 2) {
+        /* Two hex digits exactly: sscanf("%2x") would also take " a" or
+         * "+a". */
+        if (!isxdigit((unsigned char) s[0])
+            || !isxdigit((unsigned char) s[1])) {
             return 0;
         }
-        key[n++] = byte;
+        char pair[3] = { s[0], s[1], '\0' };
+        key[n++] = strtoul(pair, NULL, 16);
         s += 2;
         if (*s == ':') {
             s++;

@@ -83,6 +83,93 @@ vsw_check_owner(const char *s, bool user, long *id)
     return NULL;
 }
 
+bool
+vsw_parse_int(const char *s, long min, long max, int64_t *value)
+{
+    char *end;
+    long v;
+
+    /* strtol() alone would also take " 10" and "+10". */
+    if (!(s[0] >= '0' && s[0] <= '9')
+        && !(s[0] == '-' && s[1] >= '0' && s[1] <= '9')) {
+        return false;
+    }
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || !*s || *end || v < min || v > max) {
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
+/* Parses --vlan: "access:TAG", "trunk:LIST[,native:TAG]" (LIST: 10-20,30
+ * separated by '+' or ','), or "untagged".  Returns NULL or an error. */
+char *
+vsw_parse_vlan(const char *spec, const char **mode, int64_t *tag, bool *has_tag,
+           int64_t **trunks, size_t *n_trunks)
+{
+    *mode = NULL;
+    *has_tag = false;
+    *trunks = NULL;
+    *n_trunks = 0;
+
+    if (!strcmp(spec, "untagged")) {
+        return NULL;
+    } else if (!strncmp(spec, "access:", 7)) {
+        *mode = "access";
+        if (!vsw_parse_int(spec + 7, 1, 4094, tag)) {
+            return xasprintf("access VLAN \"%s\" is not in 1..4094",
+                             spec + 7);
+        }
+        *has_tag = true;
+        return NULL;
+    } else if (!strncmp(spec, "trunk:", 6)) {
+        *mode = "trunk";
+        char *copy = xstrdup(spec + 6), *save = NULL, *tok;
+        char *error = NULL;
+        size_t allocated = 0;
+        for (tok = strtok_r(copy, ",+", &save); tok && !error;
+             tok = strtok_r(NULL, ",+", &save)) {
+            int64_t lo, hi;
+            char *dash = strchr(tok, '-');
+            if (!strncmp(tok, "native:", 7)) {
+                if (!vsw_parse_int(tok + 7, 1, 4094, tag)) {
+                    error = xasprintf("native VLAN \"%s\" is not in 1..4094",
+                                      tok + 7);
+                }
+                *has_tag = true;
+                continue;
+            }
+            if (dash) {
+                *dash = '\0';
+            }
+            if (!vsw_parse_int(tok, 1, 4094, &lo)
+                || !vsw_parse_int(dash ? dash + 1 : tok, 1, 4094, &hi)
+                || hi < lo) {
+                error = xasprintf("trunk VLANs \"%s\": expected VLAN ids "
+                                  "or ranges in 1..4094 (e.g. 10,20-29)",
+                                  spec + 6);
+                break;
+            }
+            for (int64_t v = lo; v <= hi; v++) {
+                if (*n_trunks >= allocated) {
+                    *trunks = x2nrealloc(*trunks, &allocated,
+                                         sizeof **trunks);
+                }
+                (*trunks)[(*n_trunks)++] = v;
+            }
+        }
+        free(copy);
+        if (!error && !*n_trunks) {
+            error = xstrdup("a trunk needs at least one VLAN");
+        }
+        return error;
+    }
+    return xasprintf("\"%s\": expected access:TAG, trunk:LIST[,native:TAG] "
+                     "or untagged", spec);
+}
+
 int
 vsw_switch_port_capacity(bool has_uplink, bool has_host_port)
 {

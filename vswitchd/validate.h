@@ -11,6 +11,7 @@
 #define VSWITCHD_VALIDATE_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct uuid;
@@ -23,6 +24,18 @@ const char *vsw_check_mac(const char *s, uint8_t mac[6]);
  * number from 0 to 4294967294 ((uid_t) -1 means "none" to the kernel).
  * On success stores the id in '*id'. */
 const char *vsw_check_owner(const char *s, bool user, long *id);
+
+/* Parses decimal 's' (the whole of it) into '*value' if it is in
+ * [min, max]; returns false otherwise. */
+bool vsw_parse_int(const char *s, long min, long max, int64_t *value);
+
+/* Parses a port's VLAN setting as vswctl takes it: "access:TAG",
+ * "trunk:LIST[,native:TAG]" (LIST: VLAN ids and ranges such as 10-20,30,
+ * separated by ',' or '+'), or "untagged".  Stores the mode ("access",
+ * "trunk" or NULL), the tag, and a malloc()'d list of the trunk's VLANs
+ * (the caller frees '*trunks').  Returns NULL or a malloc()'d error. */
+char *vsw_parse_vlan(const char *spec, const char **mode, int64_t *tag,
+                     bool *has_tag, int64_t **trunks, size_t *n_trunks);
 
 /* A Linux bridge takes ports numbered 1..1023 (port 0 is reserved). */
 #define VSW_BRIDGE_MAX_PORTS 1023
