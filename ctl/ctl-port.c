@@ -59,16 +59,16 @@ vswctl_find_port(struct ctl_context *ctx, const char *name,
  * set updates do not show in Switch.ports before commit). */
 static struct shash added = SHASH_INITIALIZER(&added);
 
-/* A locally administered unicast MAC. */
+/* A MAC for a vNIC that has none: 52:54:00 and three random bytes, as
+ * libvirt and QEMU make them (locally administered, unicast, and never
+ * starting with fe like the tap's own). */
 static char *
 generate_mac(void)
 {
-    uint8_t b[6];
+    uint8_t b[3];
 
     random_bytes(b, sizeof b);
-    b[0] = (b[0] & 0xfc) | 0x02;
-    return xasprintf("%02x:%02x:%02x:%02x:%02x:%02x",
-                     b[0], b[1], b[2], b[3], b[4], b[5]);
+    return xasprintf("52:54:00:%02x:%02x:%02x", b[0], b[1], b[2]);
 }
 
 static void
@@ -130,7 +130,7 @@ cmd_add_port(struct ctl_context *ctx)
         }
         return;
     }
-    char *clash = vswctl_check_new_ifname(ctx, name);
+    char *clash = vswctl_check_new_ifname(ctx->idl, name, NULL);
     if (clash) {
         ctl_error(ctx, "port \"%s\": %s", name, clash);
         free(clash);
@@ -150,7 +150,8 @@ cmd_add_port(struct ctl_context *ctx)
         return;
     }
 
-    if (mac && (why = vsw_check_mac(mac, NULL))) {
+    bool tap = strcmp(kind, "internal") && strcmp(kind, "veth");
+    if (mac && (why = vsw_check_guest_mac(mac, tap))) {
         ctl_error(ctx, "port \"%s\": MAC \"%s\": %s", name, mac, why);
         return;
     }

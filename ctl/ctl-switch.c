@@ -55,7 +55,8 @@ has_host_port(const struct vswrec_switch *sw)
 }
 
 char *
-vswctl_check_new_ifname(struct ctl_context *ctx, const char *name)
+vswctl_check_new_ifname(struct ovsdb_idl *idl, const char *name,
+                        const struct uuid *self)
 {
     const char *why = dp_ifname_check(name);
     if (why) {
@@ -66,8 +67,9 @@ vswctl_check_new_ifname(struct ctl_context *ctx, const char *name)
     }
 
     const struct vswrec_switch *sw;
-    VSWREC_SWITCH_FOR_EACH (sw, ctx->idl) {
-        if (strcmp(sw->host, vsw_host_id())) {
+    VSWREC_SWITCH_FOR_EACH (sw, idl) {
+        if (strcmp(sw->host, vsw_host_id())
+            || (self && uuid_equals(self, &sw->header_.uuid))) {
             continue;
         }
         if (!strcmp(sw->name, name)) {
@@ -86,8 +88,9 @@ vswctl_check_new_ifname(struct ctl_context *ctx, const char *name)
         }
     }
     const struct vswrec_port *p;
-    VSWREC_PORT_FOR_EACH (p, ctx->idl) {
-        if (!strcmp(p->name, name) && !strcmp(p->host, vsw_host_id())) {
+    VSWREC_PORT_FOR_EACH (p, idl) {
+        if (!strcmp(p->name, name) && !strcmp(p->host, vsw_host_id())
+            && !(self && uuid_equals(self, &p->header_.uuid))) {
             return xasprintf("%s is the name of an existing port; interface "
                              "names are unique on a host: choose another",
                              name);
@@ -256,7 +259,7 @@ cmd_add_switch(struct ctl_context *ctx)
     }
     /* The bridge's and the host port's names against every other name
      * on this host and in its kernel. */
-    char *error = vswctl_check_new_ifname(ctx, name);
+    char *error = vswctl_check_new_ifname(ctx->idl, name, NULL);
     if (error) {
         ctl_error(ctx, "switch \"%s\": %s", name, error);
         free(error);
@@ -270,7 +273,7 @@ cmd_add_switch(struct ctl_context *ctx)
         if (!host_port && strlen(name) + 3 > 15) {
             hp[0] = '\0';      /* Named after the new row's uuid: free. */
         }
-        error = hp[0] ? vswctl_check_new_ifname(ctx, hp) : NULL;
+        error = hp[0] ? vswctl_check_new_ifname(ctx->idl, hp, NULL) : NULL;
         if (error) {
             ctl_error(ctx, "switch \"%s\": host port %s: %s%s", name, hp,
                       error, host_port ? "" : " (or give --host-port NAME)");

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "command-line.h"
@@ -37,7 +39,9 @@
 #include "unixctl.h"
 #include "util.h"
 #include "vsw-idl.h"
+#include "uuid.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/validate.h"
 
 VLOG_DEFINE_THIS_MODULE(vswctl);
 
@@ -53,6 +57,9 @@ static int timeout;             /* --timeout, seconds; 0 = none */
 static struct ovsdb_idl *the_idl;
 static struct ovsdb_idl_txn *the_idl_txn;
 static struct sset noted_switches = SSET_INITIALIZER(&noted_switches);
+/* Switches changed as a whole (their MTU, type...): their ports' errors
+ * are the change's too. */
+static struct sset whole_switches = SSET_INITIALIZER(&whole_switches);
 static struct sset noted_ports = SSET_INITIALIZER(&noted_ports);
 
 static const struct ctl_table_class tables[VSWREC_N_TABLES] = {
@@ -95,6 +102,8 @@ OVS_NO_RETURN static void usage(void);
 static void parse_options(int argc, char *argv[], struct shash *local);
 static char **hoist_command_options(int *argcp, char *argv[]);
 static bool vswitchd_alive(void);
+static bool vswitchd_stopped(void);
+static void arm_timeout(void);
 static bool do_vswctl(const char *args, struct ctl_command *, size_t n);
 OVS_NO_RETURN static void do_appctl(int argc, char *argv[]);
 
@@ -121,6 +130,8 @@ main(int argc, char *argv[])
     fatal_ignore_sigpipe();
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     vlog_set_levels_from_string_assert("reconnect:emer");
+    /* vswctl says itself when vswitchd does not answer. */
+    vlog_set_levels_from_string_assert("unixctl:emer");
 
     /* No generic "show": ours (ctl-switch.c) knows what matters. */
     ctl_init(&vswrec_idl_class, vswrec_table_classes, tables, NULL,
@@ -148,6 +159,7 @@ main(int argc, char *argv[])
         exit(EXIT_USAGE);
     }
 
+    arm_timeout();
     if (wait_for_reload && ctl_might_write_to_db(commands, n_commands)
         && !vswitchd_alive()) {
         /* Waiting on a daemon that is not there would never return; say so
@@ -155,10 +167,6 @@ main(int argc, char *argv[])
         char *ctl = vsw_ctl_socket();
         ctl_fatal("--wait: vswitchd is not running (nothing answers on %s); "
                   "start it, or leave out --wait", ctl);
-    }
-
-    if (timeout) {
-        time_alarm(timeout);
     }
 
     the_idl = ovsdb_idl_create(db, &vswrec_idl_class, true, false);
@@ -187,20 +195,93 @@ main(int argc, char *argv[])
     }
 }
 
-/* Whether a vswitchd answers on its control socket: a socket file left by
+static char timeout_msg[128];
+
+static void
+timeout_handler(int sig OVS_UNUSED)
+{
+    ssize_t n OVS_UNUSED = write(STDERR_FILENO, timeout_msg,
+                                 strlen(timeout_msg));
+    _exit(EXIT_FAILURE);
+}
+
+/* Ends vswctl after --timeout seconds with a message and exit status 1
+ * (OVS's time_alarm() would die of SIGALRM, status 142). */
+static void
+arm_timeout(void)
+{
+    if (timeout) {
+        snprintf(timeout_msg, sizeof timeout_msg, "vswctl: timed out after "
+                 "%d s (--timeout); a change already committed stays "
+                 "stored\n", timeout);
+        signal(SIGALRM, timeout_handler);
+        alarm(timeout);
+    }
+}
+
+/* Connects to vswitchd's control socket without blocking (a stopped
+ * vswitchd's full backlog would block a plain connect()).  Returns the
+ * socket, or -1 with errno set: EAGAIN means a vswitchd is there but not
+ * accepting. */
+static int
+connect_ctl(void)
+{
+    char *path = vsw_ctl_socket();
+    struct sockaddr_un sun;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    ovs_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+    free(path);
+    if (fd >= 0 && connect(fd, (struct sockaddr *) &sun, sizeof sun)) {
+        int error = errno;
+        close(fd);
+        errno = error;
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Whether a vswitchd is behind its control socket: a socket file left by
  * one that was killed passes access() but refuses connections. */
 static bool
 vswitchd_alive(void)
 {
-    char *path = vsw_ctl_socket();
-    struct jsonrpc *client;
-    int error = unixctl_client_create(path, &client);
-
-    free(path);
-    if (!error) {
-        jsonrpc_close(client);
+    int fd = connect_ctl();
+    if (fd >= 0) {
+        close(fd);
+        return true;
     }
-    return !error;
+    return errno == EAGAIN;
+}
+
+/* Whether the vswitchd behind the control socket is stopped (its state in
+ * /proc is 'T'): connecting still works then, answering does not. */
+static bool
+vswitchd_stopped(void)
+{
+    int fd = connect_ctl();
+    bool stopped = fd < 0 && errno == EAGAIN;    /* Not accepting. */
+
+    if (fd >= 0) {
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+            char stat_path[64], buf[256];
+            snprintf(stat_path, sizeof stat_path, "/proc/%ld/stat",
+                     (long) cred.pid);
+            FILE *f = fopen(stat_path, "r");
+            if (f) {
+                const char *state = fgets(buf, sizeof buf, f)
+                                    ? strrchr(buf, ')') : NULL;
+                stopped = state && (state[2] == 'T' || state[2] == 't');
+                fclose(f);
+            }
+        }
+        close(fd);
+    }
+    return stopped;
 }
 
 /* Whether global option 'arg' (as written, e.g. "--db" or "-t") wants its
@@ -431,10 +512,10 @@ explain_error(const struct ctl_command *c, char *error)
 {
     if (strstr(error, "constraint violation")
         && strstr(error, "\"Port\"")) {
-        char *better = xasprintf("a port of that name already exists on this "
-                                 "host (perhaps added at the same moment by "
-                                 "another client): port names are interface "
-                                 "names, unique per host (%s)", error);
+        char *better = xstrdup("a port of that name already exists on this "
+                               "host (perhaps added at the same moment by "
+                               "another client): port names are interface "
+                               "names, unique per host");
         free(error);
         return better;
     }
@@ -468,7 +549,7 @@ report_switch_errors(void)
             failed = true;
         }
         /* A change to a switch (its MTU, say) touches its ports too. */
-        bool whole = sset_contains(&noted_switches, sw->name);
+        bool whole = sset_contains(&whole_switches, sw->name);
         for (size_t i = 0; i < sw->n_ports; i++) {
             const struct vswrec_port *p = sw->ports[i];
             err = smap_get(&p->status, "error");
@@ -520,6 +601,120 @@ check_generic_offload(const struct ctl_command *c)
         if (error) {
             return error;
         }
+    }
+    return NULL;
+}
+
+/* "set switch S name=X", "set switch S host_port=X", "set port P
+ * name=X": the new interface name gets the same checks as a new object's
+ * (add-switch, add-port).  Returns NULL or an error. */
+static char *
+check_generic_rename(const struct ctl_command *c)
+{
+    if (strcmp(c->syntax->name, "set") || c->argc < 4) {
+        return NULL;
+    }
+    bool is_switch = !strcasecmp(c->argv[1], "switch");
+    bool is_port = !strcasecmp(c->argv[1], "port");
+    if (!is_switch && !is_port) {
+        return NULL;
+    }
+    const struct uuid *self = NULL;
+    struct uuid u;
+    if (uuid_from_string(&u, c->argv[2])) {
+        self = &u;
+    } else if (is_switch) {
+        const struct vswrec_switch *sw;
+        VSWREC_SWITCH_FOR_EACH (sw, the_idl) {
+            if (!strcmp(sw->name, c->argv[2])
+                && !strcmp(sw->host, vsw_host_id())) {
+                self = &sw->header_.uuid;
+            }
+        }
+    } else {
+        const struct vswrec_port *p;
+        VSWREC_PORT_FOR_EACH (p, the_idl) {
+            if (!strcmp(p->name, c->argv[2])
+                && !strcmp(p->host, vsw_host_id())) {
+                self = &p->header_.uuid;
+            }
+        }
+    }
+    for (int i = 3; i < c->argc; i++) {
+        const char *arg = c->argv[i];
+        const char *value = NULL;
+        if (!strncmp(arg, "name=", 5)) {
+            value = arg + 5;
+        } else if (is_switch && !strncmp(arg, "host_port=", 10)) {
+            value = arg + 10;
+        }
+        if (!value) {
+            continue;
+        }
+        char *v = xstrdup(value);
+        size_t len = strlen(v);
+        if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+            memmove(v, v + 1, len - 2);     /* The database's quoting. */
+            v[len - 2] = '\0';
+        }
+        char *error = vswctl_check_new_ifname(the_idl, v, self);
+        if (error) {
+            char *msg = xasprintf("%s \"%s\": cannot take the name %s: %s",
+                                  is_switch ? "switch" : "port", c->argv[2],
+                                  v, error);
+            free(error);
+            free(v);
+            return msg;
+        }
+        free(v);
+    }
+    return NULL;
+}
+
+/* "set switch S type=internal" (or allow_management_os, uplink) on a
+ * switch whose ports would then no longer fit its bridge.  Returns NULL or
+ * an error. */
+static char *
+check_generic_capacity(const struct ctl_command *c)
+{
+    if (strcmp(c->syntax->name, "set") || c->argc < 4
+        || strcasecmp(c->argv[1], "switch")) {
+        return NULL;
+    }
+    const struct vswrec_switch *sw = NULL, *s;
+    VSWREC_SWITCH_FOR_EACH (s, the_idl) {
+        if (!strcmp(s->name, c->argv[2]) && !strcmp(s->host, vsw_host_id())) {
+            sw = s;
+        }
+    }
+    if (!sw) {
+        return NULL;
+    }
+    const char *type = sw->type;
+    bool mgmt = sw->allow_management_os, uplink = sw->uplink != NULL;
+    for (int i = 3; i < c->argc; i++) {
+        const char *arg = c->argv[i];
+        if (!strncmp(arg, "type=", 5)) {
+            type = strstr(arg, "internal") ? "internal"
+                   : strstr(arg, "external") ? "external" : "private";
+        } else if (!strncmp(arg, "allow_management_os=", 20)) {
+            mgmt = !strcmp(arg + 20, "true");
+        } else if (!strncmp(arg, "uplink=", 7)) {
+            uplink = arg[7] && strcmp(arg + 7, "[]");
+        }
+    }
+    bool host_port = !strcmp(type, "internal")
+                     || (!strcmp(type, "external") && mgmt);
+    int capacity = vsw_switch_port_capacity(uplink, host_port);
+    if ((int) sw->n_ports > capacity) {
+        return xasprintf("switch \"%s\" has %"PRIuSIZE" ports; with this "
+                         "change its bridge (at most %d ports) would hold "
+                         "%d beside its %s: delete %d ports first",
+                         sw->name, sw->n_ports, VSW_BRIDGE_MAX_PORTS,
+                         capacity, uplink && host_port
+                         ? "uplink and host port"
+                         : uplink ? "uplink" : "host port",
+                         (int) sw->n_ports - capacity);
     }
     return NULL;
 }
@@ -578,11 +773,32 @@ note_generic_switch(const struct ctl_command *c)
     static const char *const writers[] = { "set", "add", "remove", "clear" };
 
     for (size_t i = 0; i < ARRAY_SIZE(writers); i++) {
-        if (!strcmp(c->syntax->name, writers[i]) && c->argc > 2) {
-            if (!strcasecmp(c->argv[1], "switch")) {
-                vswctl_note_switch(c->argv[2]);
-            } else if (!strcasecmp(c->argv[1], "port")) {
-                vswctl_note_port(c->argv[2]);
+        if (strcmp(c->syntax->name, writers[i]) || c->argc <= 2) {
+            continue;
+        }
+        bool is_switch = !strcasecmp(c->argv[1], "switch");
+        if (is_switch) {
+            vswctl_note_switch(c->argv[2]);
+            sset_add(&whole_switches, c->argv[2]);
+        } else if (!strcasecmp(c->argv[1], "port")) {
+            vswctl_note_port(c->argv[2]);
+        }
+        /* A rename: the report looks for the new name. */
+        for (int j = 3; !strcmp(writers[i], "set") && j < c->argc; j++) {
+            if (!strncmp(c->argv[j], "name=", 5)) {
+                char *v = xstrdup(c->argv[j] + 5);
+                size_t len = strlen(v);
+                if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+                    memmove(v, v + 1, len - 2);
+                    v[len - 2] = '\0';
+                }
+                if (is_switch) {
+                    vswctl_note_switch(v);
+                    sset_add(&whole_switches, v);
+                } else {
+                    vswctl_note_port(v);
+                }
+                free(v);
             }
         }
     }
@@ -620,6 +836,12 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
         char *offload_error = check_generic_offload(c);
         if (!offload_error) {
             offload_error = check_read_only(c);
+        }
+        if (!offload_error) {
+            offload_error = check_generic_rename(c);
+        }
+        if (!offload_error) {
+            offload_error = check_generic_capacity(c);
         }
         if (offload_error) {
             ctl_fatal("%s", offload_error);
@@ -726,6 +948,13 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
             }
             if (time_msec() >= next_check) {
                 next_check = time_msec() + 1000;
+                static bool told_stopped;
+                if (!told_stopped && vswitchd_stopped()) {
+                    told_stopped = true;
+                    fprintf(stderr, "vswctl: --wait: vswitchd is stopped "
+                            "(SIGSTOP); still waiting (--timeout bounds "
+                            "the wait)\n");
+                }
                 if (!vswitchd_alive()) {
                     fprintf(stderr, "vswctl: --wait: vswitchd stopped "
                             "before applying the change; the change is "
@@ -740,6 +969,14 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
         }
         if (report_switch_errors()) {
             rc = EXIT_FAILURE;
+        }
+        const char *damaged = root ? smap_get(&root->status, "db_damaged")
+                                   : NULL;
+        if (damaged) {
+            fprintf(stderr, "vswctl: warning: vswitchd deletes nothing while "
+                    "the database is known to be damaged, so what this "
+                    "change removes stays in the kernel until then: %s\n",
+                    damaged);
         }
     }
     ovsdb_idl_txn_destroy(txn);
@@ -771,9 +1008,7 @@ do_appctl(int argc, char *argv[])
                 "\"vswctl appctl list-commands\")\n");
         exit(EXIT_USAGE);
     }
-    if (timeout) {
-        time_alarm(timeout);
-    }
+    arm_timeout();
 
     char *path = vsw_ctl_socket();
     struct jsonrpc *client;

@@ -22,8 +22,16 @@ dp_ifname_check(const char *name)
         return "an interface name has at most 15 characters";
     } else if (!strcmp(name, ".") || !strcmp(name, "..")) {
         return "\".\" and \"..\" are not interface names";
-    } else if (strpbrk(name, "/: \t\n")) {
-        return "an interface name cannot contain '/', ':' or white space";
+    } else if (strpbrk(name, "/:%")) {
+        /* '%' too: the kernel makes "x%d" the first free "x0", "x1"... */
+        return "an interface name cannot contain '/', ':' or '%'";
+    }
+    for (const char *p = name; *p; p++) {
+        unsigned char c = *p;
+        if (c <= ' ' || c == 0x7f) {
+            return "an interface name cannot contain white space or "
+                   "control characters";
+        }
     }
     return NULL;
 }

@@ -1,11 +1,19 @@
 #!/bin/sh
-# Installs, builds and runs every vsw test (CTest): unit tests, and as root
-# the integration tests in network namespaces of their own.  Tests that
-# cannot run here are reported as skipped, never as passed.  Extra
-# arguments go to ctest, e.g. -R unit.
+# Installs, builds and runs every vsw test (CTest), twice:
+#  1. the build in ./build: unit tests, schema checks, and as root the
+#     integration tests (network namespaces of their own) and the kernel lab
+#     (QEMU);
+#  2. a clang build with AddressSanitizer and UndefinedBehaviorSanitizer in
+#     ./build-san (reusing the first build's OVS): the unit and integration
+#     tests again, and the libFuzzer targets for a bounded time.
+# Tests that cannot run here are reported as skipped, never as passed; in CI
+# (CI=true) a skip fails the run.  Extra arguments go to both ctest runs,
+# e.g. -R unit.  VSW_NO_SANITIZED=1 leaves out the second run.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${VSW_BUILD_DIR:-$top/build}
+san=${VSW_SAN_BUILD_DIR:-$top/build-san}
+
 # In CI every test must run: a skip there (lab downloads refused, a
 # missing tool, no cmocka) fails the run instead of hiding a gap.
 if [ "${CI:-}" = true ]; then
@@ -13,4 +21,19 @@ if [ "${CI:-}" = true ]; then
 fi
 "$top/scripts/build.sh"
 cd "$build"
-exec ctest --output-on-failure "$@"
+ctest --output-on-failure "$@"
+
+if [ "${VSW_NO_SANITIZED:-0}" = 1 ]; then
+    exit 0
+fi
+echo "test.sh: the sanitized build (ASan, UBSan) and the fuzzers"
+CC=clang cmake -S "$top" -B "$san" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DVSW_SANITIZE=address,undefined -DVSW_FUZZ=ON \
+    -DVSW_OVS_BUILD="$build/ovs/src/ovs" >/dev/null
+cmake --build "$san" -j "$(nproc)"
+cd "$san"
+# Reports go to files the integration tests look at (vswitchd runs
+# detached); leaks are checked at exit of every program.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+exec ctest --output-on-failure -E '^lab/' "$@"

@@ -23,6 +23,7 @@
 #include "datapath/netlink.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "smap.h"
@@ -49,6 +50,8 @@ VLOG_DEFINE_THIS_MODULE(bridge);
 /* Interval between retries of what the kernel refused, in ms. */
 #define RETRY_INTERVAL 5000
 static bool retry_soon;
+static int n_failing_changes;   /* Passes in a row that changed and failed. */
+#define MAX_FAILING_CHANGES 3
 
 static struct ovsdb_idl *idl;
 static unsigned int last_seqno;
@@ -182,7 +185,8 @@ validate_port(const struct vswrec_switch *sw, const struct vswrec_port *p,
                "has its name)", p->name, p->host, sw->name, sw->host,
                p->name, sw->host);
     }
-    if (p->mac && (why = vsw_check_mac(p->mac, NULL))) {
+    bool tap = strcmp(p->kind, "internal") && strcmp(p->kind, "veth");
+    if (p->mac && (why = vsw_check_guest_mac(p->mac, tap))) {
         refuse(strs, "port %s: MAC \"%s\": %s (vswctl set port %s "
                "mac=52:54:00:xx:xx:xx)", p->name, p->mac, why, p->name);
     }
@@ -358,11 +362,34 @@ compare_claims(const void *a_, const void *b_)
             : a->seq < b->seq ? -1 : a->seq > b->seq);
 }
 
+/* Which object (by tag) held each name in the kernel at the last pass
+ * that saw it held: a device deleted behind vsw's back does not hand its
+ * name to another object that wants it too. */
+static struct shash last_holders = SHASH_INITIALIZER(&last_holders);
+
+/* Ranks claim 'name' of the object tagged 'tag': 0 if its device holds
+ * the name in the kernel, 1 if it did when last seen, 'otherwise'. */
+static int
+holder_rank(const struct dp_links *links, const char *name, const char *tag,
+            int otherwise)
+{
+    const struct dp_link *link = dp_links_by_name(links, name);
+    if (link && !strcmp(link->alias, tag)) {
+        char *old = shash_replace(&last_holders, name, xstrdup(tag));
+        free(old);
+        return 0;
+    }
+    const char *last = shash_find_data(&last_holders, name);
+    return last && !strcmp(last, tag) ? 1 : otherwise;
+}
+
 /* Interface names are one namespace per host: every name a switch's
  * bridge, host port or port wants may be wanted once.  Of several claims
- * the one already in place keeps the name (so a new row never takes a
- * running VM's tap), then bridges, host ports and ports in that order; the
- * others are refused.  A port listed by two switches is refused in both. */
+ * the object whose device holds the name in the kernel keeps it (so
+ * neither a new row nor a renamed switch takes a running VM's tap), then
+ * the one that held it last (its device deleted behind vsw's back), then
+ * bridges, host ports and ports in that order; the others are refused.
+ * A port listed by two switches is refused in both. */
 static void
 refuse_contested_names(struct claim *claims, size_t n)
 {
@@ -655,6 +682,12 @@ reconcile_pass(const struct vswrec_root *root)
                                                 sizeof *rows);
     char **names = xcalloc(root->n_switches + 1, sizeof *names);
 
+    /* One dump of the kernel's links per pass; it also says which object
+     * holds each contested name. */
+    struct dp_links links;
+    dp_links_init(&links);
+    int error = dp_links_dump(&links);
+
     size_t n_strs = root->n_switches;
     for (size_t i = 0; i < root->n_switches; i++) {
         n_strs += root->switches[i]->n_ports;
@@ -677,24 +710,32 @@ reconcile_pass(const struct vswrec_root *root)
             fill_port(&rcs[n].ports[j], sw, sw->ports[j], &strs[n_strs++]);
         }
         if (!sw_strs->config_error) {
-            bool placed = smap_get_int(&sw->status, "bridge_ifindex", 0);
+            char *tag = rc_tag(&sw->header_.uuid, NULL);
             claims[n_claims++] = (struct claim) {
-                sw->name, placed ? 0 : 3, seq++, "bridge", sw->name,
-                NULL, sw_strs };
+                sw->name, holder_rank(&links, sw->name, tag, 2), seq++,
+                "bridge", sw->name, NULL, sw_strs };
+            free(tag);
             if (rcs[n].host_port) {
-                placed = smap_get_int(&sw->status, "host_port_ifindex", 0);
+                tag = rc_tag(&sw->header_.uuid, "host");
                 claims[n_claims++] = (struct claim) {
-                    names[n], placed ? 1 : 4, seq++, "host port",
-                    sw->name, NULL, sw_strs };
+                    names[n], holder_rank(&links, names[n], tag, 3),
+                    seq++, "host port", sw->name, NULL, sw_strs };
+                free(tag);
             }
         }
         for (size_t j = 0; j < sw->n_ports; j++) {
             const struct vswrec_port *p = sw->ports[j];
             if (!port_strs[j].config_error) {
-                bool placed = smap_get_int(&p->status, "ifindex", 0);
+                char *role = xasprintf(
+                    "%s:"UUID_FMT, !strcmp(p->kind, "internal")
+                    ? "port-host" : "port", UUID_ARGS(&p->header_.uuid));
+                char *tag = rc_tag(&sw->header_.uuid, role);
                 claims[n_claims++] = (struct claim) {
-                    p->name, placed ? 2 : 5, seq++, "port", sw->name,
-                    &p->header_.uuid, &port_strs[j] };
+                    p->name, holder_rank(&links, p->name, tag, 4),
+                    seq++, "port", sw->name, &p->header_.uuid,
+                    &port_strs[j] };
+                free(tag);
+                free(role);
             }
         }
         n++;
@@ -717,10 +758,7 @@ reconcile_pass(const struct vswrec_root *root)
         vsw_offload_init(&offs[i]);
     }
 
-    struct dp_links links;
-    dp_links_init(&links);
     bool settled = false;
-    int error = dp_links_dump(&links);
     bool vlans = false;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < rcs[i].n_ports; j++) {
@@ -750,6 +788,11 @@ reconcile_pass(const struct vswrec_root *root)
             }
         }
         retry_soon = failed;
+        /* Passes that change the kernel and fail again and again (a device
+         * made and refused each time) make notifications of their own: a
+         * few in a row, and notifications stop starting passes until the
+         * retry timer says so. */
+        n_failing_changes = changed && failed ? n_failing_changes + 1 : 0;
         /* A pass that changed the kernel is confirmed by another one on a
          * fresh dump, except when something failed: then the periodic
          * resync retries, so a refusing kernel is not hammered. */
@@ -826,8 +869,12 @@ reconcile_pass(const struct vswrec_root *root)
                 if (rp->error.length) {
                     static struct vlog_rate_limit rl
                         = VLOG_RATE_LIMIT_INIT(5, 5);
-                    VLOG_WARN_RL(&rl, "port %s: %s", p->name,
-                                 ds_cstr(&rp->error));
+                    const char *e = ds_cstr(&rp->error);
+                    if (strstr(e, p->name)) {
+                        VLOG_WARN_RL(&rl, "%s", e);  /* It names the port. */
+                    } else {
+                        VLOG_WARN_RL(&rl, "port %s: %s", p->name, e);
+                    }
                 }
                 vswrec_port_set_status(p, &status);
                 wrote = true;
@@ -905,8 +952,16 @@ bridge_run(void)
     ovsdb_idl_run(idl);
 
     if (dp_nl_notify_run(&carriers, &n_carriers, &allocated_carriers)) {
-        need_pass = true;
-        pass_why[WHY_KERNEL] = true;
+        if (n_failing_changes < MAX_FAILING_CHANGES) {
+            need_pass = true;
+            pass_why[WHY_KERNEL] = true;
+        } else {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+            VLOG_WARN_RL(&rl, "%d passes in a row changed the kernel and "
+                         "failed: retrying every %d s rather than at each "
+                         "kernel notification", n_failing_changes,
+                         RETRY_INTERVAL / 1000);
+        }
     }
     if (ovsdb_idl_get_seqno(idl) != last_seqno) {
         last_seqno = ovsdb_idl_get_seqno(idl);
@@ -979,6 +1034,7 @@ bridge_exit(void)
     carrier_rows_clear();
     free(carriers);
     carriers = NULL;
+    shash_destroy_free_data(&last_holders);
 }
 
 bool

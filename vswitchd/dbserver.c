@@ -37,6 +37,7 @@ static long long int next_check;
 static long long int next_log_check;
 static long long int restart_after;
 static char *damage;            /* See dbserver_damage(). */
+static gid_t db_group = (gid_t) -1;     /* --db-group, or -1. */
 static off_t log_offset = -1;   /* How far ovsdb-server.log was read. */
 
 static char *
@@ -452,6 +453,38 @@ check_db(char *tool, const char *db)
     free(marker);
 }
 
+void
+dbserver_set_group(gid_t gid)
+{
+    db_group = gid;
+}
+
+gid_t
+dbserver_group(void)
+{
+    return db_group;
+}
+
+/* Gives the database socket to --db-group, each time the server made it. */
+static void
+share_socket(void)
+{
+    struct stat st;
+    if (db_group != (gid_t) -1) {
+        char *sock = vsw_db_socket();
+        if (!stat(sock, &st) && st.st_gid == db_group
+            && (st.st_mode & 0777) == 0770) {
+            free(sock);
+            return;
+        }
+        if (chown(sock, -1, db_group) || chmod(sock, 0770)) {
+            VLOG_WARN("%s: cannot give it to group %ld: %s", sock,
+                      (long) db_group, ovs_strerror(errno));
+        }
+        free(sock);
+    }
+}
+
 const char *
 dbserver_damage(void)
 {
@@ -486,11 +519,21 @@ relay_server_errors(void)
         fseeko(f, 0, SEEK_END);     /* First look: only what comes next. */
     }
     struct ds line = DS_EMPTY_INITIALIZER;
+    static char *last;          /* The last one repeated, less its time. */
     while (!ds_get_line(&line, f)) {
-        if (strstr(ds_cstr(&line), "|ERR|")
-            || strstr(ds_cstr(&line), "|EMER|")) {
+        const char *text = ds_cstr(&line);
+        const char *level = strstr(text, "|ERR|");
+        if (!level) {
+            level = strstr(text, "|EMER|");
+        }
+        /* The server repeats an error (a torn file, each time it reads
+         * it): say it once. */
+        const char *what = level ? strchr(level + 1, '|') : NULL;
+        if (what && (!last || strcmp(last, what))) {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-            VLOG_ERR_RL(&rl, "ovsdb-server: %s", ds_cstr(&line));
+            VLOG_ERR_RL(&rl, "ovsdb-server: %s", text);
+            free(last);
+            last = xstrdup(what);
         }
     }
     log_offset = ftello(f);
@@ -621,7 +664,9 @@ dbserver_start(const char *dir)
         relay_server_errors();
         spawn_server();
     }
-    if (!wait_for_socket(10000)) {
+    if (wait_for_socket(10000)) {
+        share_socket();
+    } else {
         VLOG_FATAL("ovsdb-server did not start listening on %s/db.sock; "
                   "see %s/ovsdb-server.log", vsw_run_dir(), vsw_state_dir());
     }
@@ -639,6 +684,7 @@ dbserver_run(void)
     if (time_msec() >= next_log_check) {
         next_log_check = time_msec() + 1000;
         relay_server_errors();
+        share_socket();         /* A restarted server made a new one. */
     }
     if (server) {
         process_run();

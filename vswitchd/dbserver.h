@@ -22,6 +22,13 @@ char *dbserver_start(const char *tool_dir);
 void dbserver_run(void);
 void dbserver_wait(void);
 
+/* Makes the database socket (and vswitchd's control socket) group 'gid''s,
+ * mode 0770, so that the group's members can run vswctl; call before
+ * dbserver_start(). */
+#include <sys/types.h>
+void dbserver_set_group(gid_t gid);
+gid_t dbserver_group(void);     /* (gid_t) -1 if none. */
+
 /* Why conf.db is known to be damaged, or NULL.  While it is, vswitchd
  * deletes none of the kernel objects it tagged: the rows that wanted them
  * may be the ones that were lost. */

@@ -6,7 +6,9 @@
  * so a restarted or killed daemon loses nothing. */
 #include <config.h>
 
+#include <cap-ng.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -14,7 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "command-line.h"
@@ -38,6 +44,9 @@ static void parse_options(int argc, char *argv[]);
 OVS_NO_RETURN static void usage(void);
 static unixctl_cb_func vswitchd_exit;
 static void take_run_dir_lock(void);
+static void take_netns_lock(void);
+static void drop_capabilities(void);
+static bool no_drop_caps;       /* --no-drop-capabilities */
 static unixctl_cb_func vswitchd_acknowledge_damage;
 
 int
@@ -51,6 +60,7 @@ main(int argc, char *argv[])
     parse_options(argc, argv);
 
     take_run_dir_lock();
+    take_netns_lock();
     daemonize_start(false);
 
     char *remote = db_remote ? xstrdup(db_remote) : dbserver_start(tool_dir);
@@ -61,6 +71,11 @@ main(int argc, char *argv[])
     if (error) {
         ovs_fatal(error, "cannot create control socket %s", ctl_path);
     }
+    if (dbserver_group() != (gid_t) -1
+        && (chown(ctl_path, -1, dbserver_group()) || chmod(ctl_path, 0770))) {
+        VLOG_WARN("%s: cannot give it to --db-group: %s", ctl_path,
+                  ovs_strerror(errno));
+    }
     unixctl_command_register("exit", "", 0, 0, vswitchd_exit, &exiting);
     if (!db_remote) {
         unixctl_command_register("db/acknowledge-damage", "", 0, 0,
@@ -69,6 +84,7 @@ main(int argc, char *argv[])
 
     bridge_init(remote);
     vhost_server_init(bridge_vhost_lookup);
+    drop_capabilities();
     daemonize_complete();
     VLOG_INFO("vswitchd started: database %s, state %s, run %s%s%s",
               remote, vsw_state_dir(), vsw_run_dir(),
@@ -106,6 +122,56 @@ main(int argc, char *argv[])
     return 0;
 }
 
+/* Everything that needs more than CAP_NET_ADMIN is done by now (the
+ * database prepared, ovsdb-tool run, sockets made).  From here on vswitchd
+ * (and the ovsdb-server it restarts) keeps CAP_NET_ADMIN alone, in its
+ * permitted, effective and bounding sets: links, bridges, taps
+ * (TUNSETOWNER), ethtool, devlink and moving veths need it; its files and
+ * devices (/dev/net/tun, /dev/vhost-net, sysfs, /run/netns, its state
+ * directory) are root's own, which needs no capability.  See
+ * docs/security.md. */
+static void
+drop_capabilities(void)
+{
+    if (no_drop_caps) {
+        VLOG_WARN("--no-drop-capabilities: keeping every capability");
+        return;
+    }
+    capng_clear(CAPNG_SELECT_BOTH);
+    if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED
+                     | CAPNG_BOUNDING_SET, CAP_NET_ADMIN)
+        || capng_apply(CAPNG_SELECT_BOTH)) {
+        VLOG_FATAL("cannot drop capabilities other than CAP_NET_ADMIN "
+                   "(run as root, or give --no-drop-capabilities)");
+    }
+    VLOG_INFO("capabilities: CAP_NET_ADMIN only");
+}
+
+/* One vswitchd per network namespace: two would each delete the devices
+ * the other tagged (every vsw-tagged device no switch of *its* database
+ * wants).  An abstract unix socket lives in its network namespace and
+ * goes with its process however that ends, also through --detach's fork. */
+static void
+take_netns_lock(void)
+{
+    static const char name[] = "vsw-vswitchd";    /* Abstract: no file. */
+    struct sockaddr_un sun;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path + 1, name, sizeof name - 1);
+    if (fd < 0 || bind(fd, (struct sockaddr *) &sun,
+                       offsetof(struct sockaddr_un, sun_path) + sizeof name)
+        < 0) {
+        VLOG_FATAL("another vswitchd is running in this network namespace "
+                   "(%s); two would delete each other's devices: stop it "
+                   "first, or run this one in its own namespace",
+                   fd < 0 ? ovs_strerror(errno) : "it holds @vsw-vswitchd");
+    }
+    /* 'fd' stays open: it is the lock. */
+}
+
 /* One vswitchd per run directory: a second one would take over the
  * first one's sockets and, on exit, remove them and stop its database.
  * The lock (on RUN/vswitchd.lock) lasts as long as the process, also
@@ -141,9 +207,13 @@ vswitchd_acknowledge_damage(struct unixctl_conn *conn, int argc OVS_UNUSED,
                             const char *argv[] OVS_UNUSED,
                             void *aux OVS_UNUSED)
 {
+    bool damaged = dbserver_damage() != NULL;
     dbserver_acknowledge_damage();
     bridge_force_pass();
-    unixctl_command_reply(conn, NULL);
+    unixctl_command_reply(conn, damaged
+                          ? "damage acknowledged: what no switch wants is "
+                            "deleted from now on\n"
+                          : "no damage to acknowledge\n");
 }
 
 /* Directory of the running executable, where the build and the install put
@@ -169,6 +239,8 @@ parse_options(int argc, char *argv[])
         OPT_RUN_DIR,
         OPT_HOST_ID,
         OPT_TOOL_DIR,
+        OPT_DB_GROUP,
+        OPT_NO_DROP_CAPS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -178,6 +250,8 @@ parse_options(int argc, char *argv[])
         {"run-dir", required_argument, NULL, OPT_RUN_DIR},
         {"host-id", required_argument, NULL, OPT_HOST_ID},
         {"ovsdb-tools", required_argument, NULL, OPT_TOOL_DIR},
+        {"db-group", required_argument, NULL, OPT_DB_GROUP},
+        {"no-drop-capabilities", no_argument, NULL, OPT_NO_DROP_CAPS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -208,6 +282,19 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_TOOL_DIR:
             tool_dir = xstrdup(optarg);
+            break;
+        case OPT_DB_GROUP: {
+            struct group *gr = getgrnam(optarg);
+            if (!gr) {
+                fprintf(stderr, "vswitchd: --db-group: no group \"%s\"\n",
+                        optarg);
+                exit(2);
+            }
+            dbserver_set_group(gr->gr_gid);
+            break;
+        }
+        case OPT_NO_DROP_CAPS:
+            no_drop_caps = true;
             break;
         case 'h':
             usage();
@@ -306,7 +393,12 @@ usage(void)
            "  --run-dir=DIR         sockets and pidfiles (default $VSW_RUN_DIR\n"
            "                        or /run/vsw)\n"
            "  --ovsdb-tools=DIR     where ovsdb-server and ovsdb-tool are\n"
-           "                        (default: beside vswitchd, then PATH)\n");
+           "                        (default: beside vswitchd, then PATH)\n"
+           "  --db-group=GROUP      members of GROUP may use the embedded\n"
+           "                        database and vswctl (socket mode 0770)\n"
+           "Privileges:\n"
+           "  --no-drop-capabilities  keep every capability (by default only\n"
+           "                        CAP_NET_ADMIN is kept once started)\n");
     daemon_usage();
     vlog_usage();
     printf("\nOther options:\n"

@@ -107,6 +107,21 @@ tap_matches(const struct rc_port *port, const struct dp_link *link,
            && info.owner == port->owner && info.group == port->group;
 }
 
+/* Whether 'link' is one of 'port''s own devices, under any role. */
+static bool
+is_own_device(const struct rc_switch *sw, const struct rc_port *port,
+              const struct dp_link *link)
+{
+    struct uuid uuid;
+    const char *role;
+    char port_uuid[UUID_LEN + 1];
+
+    snprintf(port_uuid, sizeof port_uuid, UUID_FMT, UUID_ARGS(&port->uuid));
+    return (rc_parse_tag(link->alias, &uuid, &role)
+            && uuid_equals(&uuid, &sw->uuid) && role
+            && strstr(role, port_uuid));
+}
+
 /* Taps made again because their flags or owner differed: the port and the
  * settings it was made again for. */
 struct recreated {
@@ -175,8 +190,9 @@ create_port(struct rc_switch *sw, struct rc_port *port,
     int ifindex = 0, peer = 0;
     char peer_name[16];
     const struct dp_link *clash = dp_links_by_name(links, port->name);
-    if (clash && !strcmp(clash->alias, tag)) {
-        clash = NULL;           /* Our own, deleted just before. */
+    if (clash && is_own_device(sw, port, clash)) {
+        clash = NULL;           /* Our own, deleted just before (the port
+                                 * changed kind, or was made again). */
     }
 
     if (clash && port->kind != RC_PORT_VETH) {
@@ -188,6 +204,10 @@ create_port(struct rc_switch *sw, struct rc_port *port,
     rc_port_peer_name(&port->uuid, peer_name);
     char tmp[16];
     vsw_internal_ifname(VSW_NAME_TEMP, &port->uuid, tmp);
+    if (ops->temp_begin(tmp)) {
+        port_error(port, "cannot create %s: %s", port->name, ops->error());
+        return 0;
+    }
 
     switch (port->kind) {
     case RC_PORT_TAP:
@@ -203,6 +223,7 @@ create_port(struct rc_switch *sw, struct rc_port *port,
         if (ops->tap_create(&spec, &ifindex)) {
             port_error(port, "cannot create tap %s: %s", port->name,
                        ops->error());
+            ops->temp_end(tmp);
             return 0;
         }
         break;
@@ -212,6 +233,7 @@ create_port(struct rc_switch *sw, struct rc_port *port,
         if (ops->veth_create(tmp, peer_name, &peer, &ifindex)) {
             port_error(port, "cannot create host port %s: %s", port->name,
                        ops->error());
+            ops->temp_end(tmp);
             return 0;
         }
         break;
@@ -221,11 +243,13 @@ create_port(struct rc_switch *sw, struct rc_port *port,
             port_error(port, "a network device named %s already exists and "
                        "vsw did not create it; rename or remove it, or "
                        "name the port differently", port->name);
+            ops->temp_end(tmp);
             return 0;
         }
         if (ops->veth_create(tmp, peer_name, &ifindex, &peer)) {
             port_error(port, "cannot create veth %s: %s", port->name,
                        ops->error());
+            ops->temp_end(tmp);
             return 0;
         }
         break;
@@ -236,10 +260,11 @@ create_port(struct rc_switch *sw, struct rc_port *port,
     char *host_tag = port_tag(sw, port, ROLE_PORT_HOST);
     bool internal = port->kind == RC_PORT_INTERNAL;
     bool made = (internal
-                 ? rc_tag_and_name(&port->ok, &port->error, peer, host_tag,
-                                   ifindex, tag, port->name, "port", ops)
-                 : rc_tag_and_name(&port->ok, &port->error, ifindex, tag,
-                                   0, NULL, port->name, "port", ops));
+                 ? rc_tag_and_name(&port->ok, &port->error, peer, tmp,
+                                   host_tag, ifindex, tag, port->name,
+                                   "port", ops)
+                 : rc_tag_and_name(&port->ok, &port->error, ifindex, tmp,
+                                   tag, 0, NULL, port->name, "port", ops));
     if (!made) {
         ifindex = 0;
     } else if (port->kind == RC_PORT_INTERNAL) {
@@ -262,11 +287,17 @@ create_port(struct rc_switch *sw, struct rc_port *port,
             port_error(port, "cannot set MTU %d on the peer of %s: %s",
                        port->mtu, port->name, ops->error());
         }
-        if (ops->set_netns(peer, port->netns, port->peer_name)) {
+        int err = ops->set_netns(peer, port->netns, port->peer_name);
+        if (err) {
             port_error(port, "cannot move the peer of %s into network "
-                       "namespace %s as %s: %s (create it with ip netns "
-                       "add %s)", port->name, port->netns, port->peer_name,
-                       ops->error(), port->netns);
+                       "namespace %s as %s: %s%s%s%s", port->name,
+                       port->netns, port->peer_name, ops->error(),
+                       err == ENOENT ? " (create it with ip netns add " : "",
+                       err == ENOENT ? port->netns
+                       : err == EEXIST ? " (a device of that name is "
+                         "already there: vswctl set port ... "
+                         "other_config:peer_name=NAME chooses another)" : "",
+                       err == ENOENT ? ")" : "");
             ops->delete(ifindex);
             ifindex = 0;
         }
@@ -407,6 +438,14 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
     if (link && is_tap_kind(port->kind)) {
         if (tap_matches(port, link, ops)) {
             recreate_forget(port);
+        } else if (link->flags & 0x10000) {                /* LOWER_UP */
+            /* A VM has the tap open: making it again would cut the VM off
+             * (its fds would point at nothing). */
+            port_error(port, "the change of queues, owner or group waits: "
+                       "a VM has tap %s open, and the tap must be made "
+                       "again for it; it is applied once the VM lets go of "
+                       "the tap (stop the VM, or detach the NIC)",
+                       port->name);
         } else if (recreate_tried(port)) {
             port_error(port, "tap %s was made again for its settings (queues "
                        "%d, owner %ld, group %ld) but still does not have "

@@ -33,10 +33,11 @@ bool rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *,
  * device under a temporary name is a leftover, deleted by the next pass; a
  * tagged one is found by its tag and renamed.  'extra_ifindex', if
  * nonzero, gets 'extra_tag' before the rename (the other end of a veth).
+ * Ends the record of 'tmp' (rc_ops.temp_begin), whatever happens.
  * Returns true on success; otherwise records why in 'error', deletes the
  * device and returns false. */
 bool rc_tag_and_name(bool *ok, struct ds *error, int ifindex,
-                     const char *tag, int extra_ifindex,
+                     const char *tmp, const char *tag, int extra_ifindex,
                      const char *extra_tag, const char *name,
                      const char *what, const struct rc_ops *);
 

@@ -9,7 +9,10 @@
 #include "vswitchd/reconcile-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "datapath/bridge.h"
 #include "datapath/link.h"
@@ -22,9 +25,56 @@
 #include "openvswitch/vlog.h"
 #include "util.h"
 #include "uuid.h"
+#include "vswitchd/paths.h"
 #include "vswitchd/validate.h"
 
 VLOG_DEFINE_THIS_MODULE(reconcile);
+
+/* STATE/creating/NAME: see rc_ops.temp_begin. */
+static char *
+temp_record(const char *name)
+{
+    return xasprintf("%s/creating/%s", vsw_state_dir(), name);
+}
+
+static int
+temp_begin(const char *name)
+{
+    char *dir = xasprintf("%s/creating", vsw_state_dir());
+    char *path = temp_record(name);
+    int error = vsw_make_dir(dir, 0700);
+    if (!error) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        error = fd < 0 ? errno : 0;
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    if (error) {
+        dp_nl_set_error(error, "cannot record the creation of %s in %s",
+                        name, path);
+    }
+    free(dir);
+    free(path);
+    return error;
+}
+
+static void
+temp_end(const char *name)
+{
+    char *path = temp_record(name);
+    unlink(path);
+    free(path);
+}
+
+static bool
+temp_ours(const char *name)
+{
+    char *path = temp_record(name);
+    bool ours = !access(path, F_OK);
+    free(path);
+    return ours;
+}
 
 const struct rc_ops rc_kernel_ops = {
     .bridge_create = dp_bridge_create,
@@ -48,6 +98,9 @@ const struct rc_ops rc_kernel_ops = {
     .set_vf = ofl_sriov_set_vf,
     .uplink_released = ofl_restore_apply,
     .iov_record = ofl_restore_record_iov,
+    .temp_begin = temp_begin,
+    .temp_end = temp_end,
+    .temp_ours = temp_ours,
     .error = dp_nl_error,
 };
 
@@ -191,12 +244,14 @@ delete_unwanted(struct rc_switch *switches, size_t n,
         const char *role;
 
         if (!rc_parse_tag(link->alias, &uuid, &role)) {
-            if (!link->alias[0] && vsw_ifname_is_temp(link->name)) {
+            if (!link->alias[0] && vsw_ifname_is_temp(link->name)
+                && ops->temp_ours(link->name)) {
                 /* Created, then a crash before it was tagged. */
                 changed = true;
                 if (!ops->delete(link->ifindex)) {
                     VLOG_INFO("deleted %s: left half-made by an earlier "
                               "run", link->name);
+                    ops->temp_end(link->name);
                 }
             }
             continue;
@@ -291,6 +346,9 @@ rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *links,
                ops->error());
     } else {
         VLOG_INFO("renamed %s to %s", link->name, name);
+        if (vsw_ifname_is_temp(link->name)) {
+            ops->temp_end(link->name);      /* Tagged before a crash. */
+        }
     }
     if (was_up && ops->set_up(link->ifindex, true)) {
         rc_err(ok, error, "cannot bring %s up: %s", name, ops->error());
@@ -299,10 +357,11 @@ rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *links,
 }
 
 bool
-rc_tag_and_name(bool *ok, struct ds *error, int ifindex, const char *tag,
-                int extra_ifindex, const char *extra_tag, const char *name,
-                const char *what, const struct rc_ops *ops)
+rc_tag_and_name(bool *ok, struct ds *error, int ifindex, const char *tmp,
+                const char *tag, int extra_ifindex, const char *extra_tag,
+                const char *name, const char *what, const struct rc_ops *ops)
 {
+    bool made = false;
     if (ops->set_alias(ifindex, tag)
         || (extra_ifindex && ops->set_alias(extra_ifindex, extra_tag))) {
         rc_err(ok, error, "cannot tag %s %s as vsw's: %s", what, name,
@@ -311,10 +370,13 @@ rc_tag_and_name(bool *ok, struct ds *error, int ifindex, const char *tag,
         rc_err(ok, error, "cannot name the new %s %s: %s", what, name,
                ops->error());
     } else {
-        return true;
+        made = true;
     }
-    ops->delete(ifindex);
-    return false;
+    if (!made) {
+        ops->delete(ifindex);
+    }
+    ops->temp_end(tmp);
+    return made;
 }
 
 #define ensure_name(SW, ...) \
@@ -343,12 +405,13 @@ converge_bridge(struct rc_switch *sw, const struct dp_links *links,
         char tmp[16];
         vsw_internal_ifname(VSW_NAME_TEMP, &sw->uuid, tmp);
         *changed = true;
-        if (ops->bridge_create(tmp, &ifindex)) {
+        if (ops->temp_begin(tmp) || ops->bridge_create(tmp, &ifindex)) {
             sw_error(sw, "cannot create bridge %s: %s", sw->name,
                      ops->error());
+            ops->temp_end(tmp);
             ifindex = 0;
-        } else if (!rc_tag_and_name(&sw->ok, &sw->error, ifindex, tag, 0,
-                                    NULL, sw->name, "bridge", ops)) {
+        } else if (!rc_tag_and_name(&sw->ok, &sw->error, ifindex, tmp, tag,
+                                    0, NULL, sw->name, "bridge", ops)) {
             ifindex = 0;
         } else {
             VLOG_INFO("switch %s: created bridge (ifindex %d)", sw->name,
@@ -475,12 +538,15 @@ converge_host_port(struct rc_switch *sw, int br_ifindex,
         char tmp[16];
         vsw_internal_ifname(VSW_NAME_TEMP, &sw->uuid, tmp);
         *changed = true;
-        if (ops->veth_create(tmp, peer_name, &host_ifindex, &peer_ifindex)) {
+        if (ops->temp_begin(tmp)
+            || ops->veth_create(tmp, peer_name, &host_ifindex,
+                                &peer_ifindex)) {
             sw_error(sw, "cannot create host port %s: %s",
                      sw->host_port_name, ops->error());
+            ops->temp_end(tmp);
             goto out;
         }
-        if (!rc_tag_and_name(&sw->ok, &sw->error, host_ifindex, host_tag,
+        if (!rc_tag_and_name(&sw->ok, &sw->error, host_ifindex, tmp, host_tag,
                              peer_ifindex, peer_tag, sw->host_port_name,
                              "host port", ops)) {
             goto out;

@@ -123,6 +123,13 @@ struct rc_ops {
     /* Records the PF's SR-IOV state before its first change, so that
      * uplink_released() can put it back (may be NULL). */
     void (*iov_record)(const char *pf, const struct ofl_sriov_pf *);
+    /* Devices under temporary names (see rc_tag_and_name()): the record
+     * that vsw is making one, written before it is created and removed
+     * once it has its tag and name, so that only a device vsw can show it
+     * made is ever deleted as a leftover. */
+    int (*temp_begin)(const char *name);
+    void (*temp_end)(const char *name);
+    bool (*temp_ours)(const char *name);
     const char *(*error)(void);
 };
 

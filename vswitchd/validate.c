@@ -52,6 +52,19 @@ vsw_check_mac(const char *s, uint8_t mac[6])
 }
 
 const char *
+vsw_check_guest_mac(const char *s, bool tap)
+{
+    uint8_t b[6];
+    const char *why = vsw_check_mac(s, b);
+    if (!why && tap && b[0] == 0xfe) {
+        return "starts with fe, the first byte of the tap's own MAC (the "
+               "guest's with its first byte set to fe): the bridge would "
+               "keep the guest's frames for the host; choose another";
+    }
+    return why;
+}
+
+const char *
 vsw_check_owner(const char *s, bool user, long *id)
 {
     if (!*s) {

@@ -20,6 +20,11 @@ struct uuid;
  * all-zero.  On success stores the bytes in 'mac' (if nonnull). */
 const char *vsw_check_mac(const char *s, uint8_t mac[6]);
 
+/* A vNIC's MAC as vsw_check_mac(), and for a port behind a tap ('tap':
+ * tap, vhost-net, vf) not starting with fe: the tap gets the guest's MAC
+ * with its first byte set to fe, and the two must differ. */
+const char *vsw_check_guest_mac(const char *s, bool tap);
+
 /* A tap's owner (user) or group: a name that exists on this host, or a
  * number from 0 to 4294967294 ((uid_t) -1 means "none" to the kernel).
  * On success stores the id in '*id'. */

@@ -41,9 +41,14 @@ cleanup() {
     local pf pid
     # Background processes of the test (ping, ip monitor, helpers), the
     # watchdog included: ended on every path.
-    for pid in $(jobs -p); do
-        pkill -TERM -P "$pid" 2>/dev/null
-        kill "$pid" 2>/dev/null
+    # The watchdog (SIGKILL: it must not wake up and fire), then every
+    # background job of the test, each before its children (a leftover
+    # child holding CTest's output pipe would keep CTest waiting).
+    local kids
+    for pid in ${T_WATCHDOG:-} $(jobs -p); do
+        kids=$(pgrep -P "$pid")
+        kill -KILL "$pid" 2>/dev/null
+        [ -n "$kids" ] && kill $kids 2>/dev/null
     done
     for pf in "${T_PIDFILES[@]}"; do
         [ -f "$pf" ] || continue
@@ -88,6 +93,8 @@ T_TIMEOUT=${T_TIMEOUT:-240}
     kill -TERM $$ 2>/dev/null
     pkill -TERM -P $$ 2>/dev/null
 ) &
+T_WATCHDOG=$!
+disown "$T_WATCHDOG"        # Not a job: a bare "wait" does not wait for it.
 
 # new_netns SUFFIX: creates namespace "$T_PREFIX-SUFFIX", prints its name.
 new_netns() {
@@ -149,6 +156,24 @@ alias_of() { ip -n "$1" -d link show dev "$2" | sed -n 's/^ *alias //p'; }
 kind_of() {
     ip -n "$1" -d -j link show dev "$2" \
         | sed -n 's/.*"info_kind":"\([^"]*\)".*/\1/p'
+}
+
+# open_tap NS NAME SECONDS [USER]: opens tap NAME in namespace NS as a VM
+# would (TUNSETIFF with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR), as USER if given,
+# holds it for SECONDS, then prints "ok" (or Python's error).
+open_tap() {
+    local ns=$1 name=$2 secs=$3 user=${4:-}
+    local as=()
+    [ -n "$user" ] && as=(setpriv --reuid="$user" --regid="$(id -g "$user")"
+                          --clear-groups)
+    ip netns exec "$ns" "${as[@]}" /usr/bin/python3 -c '
+import fcntl, os, struct, sys, time
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", sys.argv[1].encode(),
+                                        0x0002 | 0x1000 | 0x4000))
+time.sleep(float(sys.argv[2]))
+print("ok")
+' "$name" "$secs" 2>&1
 }
 
 # wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds or

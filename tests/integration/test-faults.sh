@@ -214,6 +214,31 @@ assert_contains "second vswitchd refused" "another vswitchd is running" "$out"
 vswctl_in "$ns" --wait set root . other_config:second=1 \
     || fail "the first vswitchd was disturbed by the second"
 
+note "one vswitchd per network namespace, whatever its directories"
+mkdir -p "$T_DIR/other"
+out=$(timeout -k 1 10 ip netns exec "$ns" env VSW_STATE_DIR="$T_DIR/other" \
+      VSW_RUN_DIR="$T_DIR/other" vswitchd -vconsole:off 2>&1)
+assert_eq "a vswitchd with other directories, same namespace" 1 "$?"
+assert_contains "why" "another vswitchd is running in this network namespace" \
+    "$out"
+assert_eq "the first one's bridge untouched" bridge "$(kind_of "$ns" t1)"
+
+note "a VM holds its tap: an owner change waits instead of cutting it off"
+vswctl_in "$ns" --wait add-port t1 held0 || fail "add held0"
+before=$(ifindex "$ns" held0)
+open_tap "$ns" held0 4 >/dev/null &
+vm=$!
+sleep 1
+vswctl_in "$ns" --wait set port held0 owner=nobody
+assert_eq "tap kept while the VM holds it" "$before" "$(ifindex "$ns" held0)"
+assert_contains "status says it waits" "waits: a VM has tap held0 open" \
+    "$(vswctl_in "$ns" get port held0 status:error)"
+wait "$vm"
+owner_is_nobody() {
+    [ "$(ip netns exec "$ns" cat /sys/class/net/held0/owner 2>/dev/null)" = 65534 ]
+}
+wait_for 8 owner_is_nobody || fail "owner not applied once the VM let go"
+
 note "--detach lets go of the caller's output"
 n2=$(new_netns detach)
 T_PIDFILES+=("$T_DIR/$n2/run/vswitchd.pid" "$T_DIR/$n2/run/ovsdb-server.pid")

@@ -173,10 +173,12 @@ vswctl_in "$ns" --wait clear switch s1 mtu || fail "clearing the MTU"
 note "duplicate port names: one transaction, concurrent clients, raw"
 expect_error 1 "is the name of an existing port" \
     vswctl_in "$ns" add-port s1 dd1 -- add-port s1 dd1
+pids=()
 for i in 1 2 3 4; do
     vswctl_in "$ns" add-port s$(( i % 2 + 1 )) cc1 >/dev/null 2>&1 &
+    pids+=($!)
 done
-wait
+wait "${pids[@]}"
 assert_eq "concurrent add-port: one row" 1 \
     "$(vswctl_in "$ns" --format=json find port name=cc1 | jq '.data | length')"
 out=$(raw_port s2 cc1)
@@ -205,6 +207,99 @@ expect_error 1 "read-only" vswctl_in "$ns" set root . cur_cfg=99
 
 note "uplinks"
 expect_error 1 "loopback" vswctl_in "$ns" add-switch e1 --uplink lo
+
+note "names the kernel would rewrite or refuse: '%', every kind of space"
+expect_error 1 "cannot contain '/', ':' or '%'" \
+    vswctl_in "$ns" add-port s1 'x%d'
+expect_error 1 "cannot contain '/', ':' or '%'" \
+    vswctl_in "$ns" add-switch 'z%d' --type private
+expect_error 1 "white space or control characters" \
+    vswctl_in "$ns" add-port s1 $'a\vb'
+expect_error 1 "cannot take the name q%d" \
+    vswctl_in "$ns" set port cc1 'name="q%d"'
+raw_port s2 'y%d' >/dev/null
+raw_port s2 'a\u000bb' >/dev/null
+raw_port s2 'a\rb' >/dev/null
+wait_port_error 'y%d'
+assert_contains "raw %d name" "cannot contain" "$(port_error 'y%d')"
+settled "names with '%' and control characters"
+assert_eq "no device made of them" 0 \
+    "$(ip -n "$ns" -o link show | grep -c 'y[0-9]:\|vswt')" 
+for n in 'y%d' $'a\vb' $'a\rb'; do vswctl_in "$ns" --if-exists del-port "$n"; done
+
+note "a veth whose namespace goes away: reported, not made again and again"
+ip netns add "$T_PREFIX-gone"
+vswctl_in "$ns" --wait add-port s2 vg0 --kind veth --netns "$T_PREFIX-gone" \
+    || fail "veth into a namespace"
+ip netns del "$T_PREFIX-gone"
+sleep 1
+m1=$(modify_count "$ns")
+sleep 3
+m2=$(modify_count "$ns")
+[ $((m2 - m1)) -le 12 ] || fail "$((m2 - m1)) modifying requests in 3 s for a veth without its namespace"
+assert_contains "its error" "create it with ip netns add" "$(port_error vg0)"
+vswctl_in "$ns" del-port vg0
+
+note "a switch renamed to a running port's name: the port keeps it"
+vswctl_in "$ns" --wait add-port s2 vmkeep || fail "add vmkeep"
+keep=$(ifindex "$ns" vmkeep)
+expect_error 1 "cannot take the name vmkeep" \
+    vswctl_in "$ns" set switch s2 name=vmkeep
+expect_error 1 "cannot take the name vmkeep" \
+    vswctl_in "$ns" set switch s1 host_port=vmkeep
+raw "{\"op\":\"update\",\"table\":\"Switch\",
+      \"where\":[[\"name\",\"==\",\"s2\"]],
+      \"row\":{\"host_port\":\"vmkeep\"}}" >/dev/null
+raw "{\"op\":\"update\",\"table\":\"Switch\",
+      \"where\":[[\"name\",\"==\",\"s1\"]],
+      \"row\":{\"name\":\"vmkeep\"}}" >/dev/null
+vswctl_in "$ns" --wait set root . other_config:rename=1
+assert_eq "the port's tap keeps its name" "$keep" "$(ifindex "$ns" vmkeep)"
+assert_eq "the port stays up" up \
+    "$(vswctl_in "$ns" get port vmkeep status:state)"
+assert_contains "the renamed switch is refused" "already used by the port" \
+    "$(vswctl_in "$ns" get switch vmkeep status:error)"
+ip -n "$ns" link del vmkeep
+vswctl_in "$ns" --wait set root . other_config:rename=2
+assert_eq "a deleted tap comes back as the port's, not the bridge" tun \
+    "$(kind_of "$ns" vmkeep)"
+raw "{\"op\":\"update\",\"table\":\"Switch\",
+      \"where\":[[\"name\",\"==\",\"vmkeep\"]],
+      \"row\":{\"name\":\"s1\"}}" >/dev/null
+vswctl_in "$ns" --wait set root . other_config:rename=3 \
+    || fail "switch back to its name"
+
+note "guest MACs starting with fe (the tap's own first byte)"
+expect_error 1 "starts with fe" \
+    vswctl_in "$ns" add-port s1 fe0 --mac=fe:f7:37:36:fb:00
+for i in 1 2 3 4 5 6; do vswctl_in "$ns" add-port s2 "gm$i" || fail "gm$i"; done
+for i in 1 2 3 4 5 6; do
+    case $(vswctl_in "$ns" get port "gm$i" mac) in
+        '"52:54:00:'*) ;;
+        *) fail "generated MAC of gm$i: $(vswctl_in "$ns" get port "gm$i" mac)" ;;
+    esac
+    vswctl_in "$ns" del-port "gm$i"
+done
+
+note "a foreign device that only looks like vsw's temporary names"
+ip -n "$ns" link add vswt0123456789a type veth peer name vswtpeer0
+vswctl_in "$ns" appctl bridge/reconcile >/dev/null
+vswctl_in "$ns" --wait set root . other_config:temp=1
+assert_eq "foreign vswt... left alone" veth "$(kind_of "$ns" vswt0123456789a)"
+
+note "--wait reports the object added, not its switch's other ports"
+vswctl_in "$ns" --wait add-port s2 fresh0 \
+    || fail "--wait add-port failed for others' errors"
+
+note "--timeout says so, exit 1"
+pid=$(vswitchd_pid "$ns")
+kill -STOP "$pid"
+out=$(in_ns "$ns" vswctl --timeout 2 --wait set root . other_config:t=1 2>&1)
+rc=$?
+kill -CONT "$pid"
+assert_eq "--timeout exit code" 1 "$rc"
+assert_contains "--timeout message" "timed out after 2 s" "$out"
+assert_contains "stopped daemon noticed" "vswitchd is stopped" "$out"
 
 victim_intact "everything above"
 settled "everything above"

@@ -36,12 +36,7 @@ note "$((t2 - t1)) ticks in 10 s; $(counters)"
 
 note "a VM opens its tap: the carrier shows, without a pass"
 passes1=$(counters | sed -n 's/.* passes=\([0-9]*\).*/\1/p')
-in_ns "$ns" /usr/bin/python3 -c '
-import fcntl, os, struct, time, sys
-fd = os.open("/dev/net/tun", os.O_RDWR)
-fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"t7", 0x0002|0x1000|0x4000))
-time.sleep(3)
-' &
+open_tap "$ns" t7 3 >/dev/null &
 vm=$!
 for i in $(seq 25); do
     [ "$(vswctl_in "$ns" get port t7 status:link)" = up ] && break

@@ -27,6 +27,13 @@ test_invalid(void **state)
     assert_non_null(dp_ifname_check("a/b"));
     assert_non_null(dp_ifname_check("a:b"));
     assert_non_null(dp_ifname_check("a b"));
+    assert_non_null(dp_ifname_check("x%d"));       /* The kernel numbers it. */
+    assert_non_null(dp_ifname_check("a\vb"));      /* isspace() to the kernel */
+    assert_non_null(dp_ifname_check("a\rb"));
+    assert_non_null(dp_ifname_check("a\fb"));
+    assert_non_null(dp_ifname_check("a\x1b" "b"));  /* A terminal escape. */
+    assert_non_null(dp_ifname_check("a\x7f"));
+    assert_null(dp_ifname_check("vm-\xc3\xa9"));   /* UTF-8 is a name. */
 }
 
 static void

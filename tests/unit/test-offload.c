@@ -173,10 +173,6 @@ test_feature_names(void **state)
     assert_false(ofl_feature_known(""));
 }
 
-/* An ETHTOOL_MSG_RSS_GET reply as Linux 6.2+ builds it (rss_fill_reply():
- * HFUNC u32, INDIR binary u32 array, HKEY binary), built here with libnl:
- * neither kernel in reach answers one (the development kernel's veth has
- * no RSS, the lab's 6.1 predates the message). */
 static void
 add_feature(struct ofl_features *fs, const char *name, bool hw, bool active,
             bool nochange)
@@ -253,6 +249,10 @@ test_tso_group(void **state)
     smap_destroy(&policy);
 }
 
+/* An ETHTOOL_MSG_RSS_GET reply as Linux 6.2+ builds it (rss_fill_reply():
+ * HFUNC u32, INDIR binary u32 array, HKEY binary), built here with libnl:
+ * neither kernel in reach answers one (the development kernel's veth has
+ * no RSS, the lab's 6.1 predates the message). */
 static void
 test_parse_rss_reply(void **state)
 {
@@ -260,7 +260,8 @@ test_parse_rss_reply(void **state)
     uint32_t indir[8] = { 0, 1, 2, 3, 0, 1, 2, 3 };
     uint8_t key[4] = { 0x6d, 0x5a, 0x56, 0xda };
 
-    genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, 20, 0, 0, 38 + 1, 1);
+    /* ETHTOOL_MSG_RSS_GET_REPLY: 38 in the kernel-to-user enum. */
+    genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, 20, 0, 0, 38, 1);
     nla_put_u32(msg, 3, 1);                     /* ETH_RSS_HASH_TOP */
     nla_put(msg, 4, sizeof indir, indir);
     nla_put(msg, 5, sizeof key, key);

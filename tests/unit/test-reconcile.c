@@ -17,6 +17,7 @@
 #include "datapath/tap.h"
 #include "offload/sriov.h"
 #include "openvswitch/dynamic-string.h"
+#include "sset.h"
 #include "util.h"
 #include "uuid.h"
 #include "vswitchd/reconcile.h"
@@ -190,6 +191,28 @@ rec_error(void)
     return "Operation not permitted: refused by test";
 }
 
+/* The records of devices being made under temporary names. */
+static struct sset temp_records = SSET_INITIALIZER(&temp_records);
+
+static int
+rec_temp_begin(const char *name)
+{
+    sset_add(&temp_records, name);
+    return 0;
+}
+
+static void
+rec_temp_end(const char *name)
+{
+    sset_find_and_delete(&temp_records, name);
+}
+
+static bool
+rec_temp_ours(const char *name)
+{
+    return sset_contains(&temp_records, name);
+}
+
 static const struct rc_ops rec_ops = {
     .bridge_create = rec_bridge_create,
     .veth_create = rec_veth_create,
@@ -211,6 +234,9 @@ static const struct rc_ops rec_ops = {
     .set_eswitch_mode = rec_set_eswitch_mode,
     .set_vf = rec_set_vf,
     .uplink_released = rec_uplink_released,
+    .temp_begin = rec_temp_begin,
+    .temp_end = rec_temp_end,
+    .temp_ours = rec_temp_ours,
     .error = rec_error,
 };
 
@@ -234,6 +260,7 @@ static int
 teardown(void **state)
 {
     ds_destroy(&calls);
+    sset_clear(&temp_records);
     return 0;
 }
 
@@ -659,20 +686,24 @@ test_tap_recreated_for_queues(void **state)
     dp_links_destroy(&links);
 }
 
-/* A device a crash left half made (temporary name, no tag) is removed; a
- * foreign device whose name only looks similar is not. */
+/* A device a crash left half made (temporary name, no tag, and vsw's
+ * record that it was making it) is removed; a foreign device whose name
+ * only looks like one, even untagged, is not. */
 static void
 test_leftover_temp_deleted(void **state)
 {
     struct dp_links links;
 
     dp_links_init(&links);
+    sset_add(&temp_records, "vswt0a0b0c0d111");
     add_link(&links, 30, "vswt0a0b0c0d111", "tun", "", 0, 0, 0);
     add_link(&links, 31, "vswtmine", "tun", "", 0, 0, 0);
     add_link(&links, 32, "vswt0a0b0c0d222", "tun", "someone's", 0, 0, 0);
+    add_link(&links, 33, "vswt0123456789a", "veth", "", 0, 0, 0);
 
     assert_true(rc_reconcile(NULL, 0, &links, &rec_ops, true));
     assert_string_equal(ds_cstr(&calls), "delete 30\n");
+    assert_false(sset_contains(&temp_records, "vswt0a0b0c0d111"));
     dp_links_destroy(&links);
 }
 

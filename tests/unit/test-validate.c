@@ -44,6 +44,17 @@ test_mac(void **state)
 }
 
 static void
+test_guest_mac(void **state)
+{
+    /* The tap takes fe + the guest's last five bytes: the two must differ. */
+    assert_non_null(strstr(vsw_check_guest_mac("fe:f7:37:36:fb:00", true),
+                           "starts with fe"));
+    assert_null(vsw_check_guest_mac("fe:f7:37:36:fb:00", false));
+    assert_null(vsw_check_guest_mac("52:54:00:12:34:56", true));
+    assert_non_null(vsw_check_guest_mac("garbage", false));
+}
+
+static void
 test_owner(void **state)
 {
     long id = 7;
@@ -138,6 +149,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mac),
+        cmocka_unit_test(test_guest_mac),
         cmocka_unit_test(test_owner),
         cmocka_unit_test(test_netns),
         cmocka_unit_test(test_internal_names),
