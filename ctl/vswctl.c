@@ -498,6 +498,10 @@ parse_options(int argc, char *argv[], struct shash *local_options)
         }
     }
     free(short_options);
+    /* The command options' names were allocated by ctl_add_cmd_options(). */
+    for (size_t i = n_global; options[i].name; i++) {
+        free(CONST_CAST(char *, options[i].name));
+    }
     free(options);
 
     if (!db) {

@@ -21,6 +21,23 @@ T_FAILED=0
 
 # A test that cannot run here is skipped (exit 77), unless every test must
 # run here (VSW_TESTS_MUST_RUN=1, as in CI): then it fails.
+# In a sanitized build (scripts/test.sh sets ASAN_OPTIONS/UBSAN_OPTIONS),
+# every program of the test writes its reports where cleanup() finds them.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+    export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T_DIR/sanitizer"
+    # vswctl is a one-shot command: what it has not freed when it exits
+    # (on its error paths above all) is no leak.  Its memory errors are
+    # still reported; the daemon's leaks are too.
+    mkdir -p "$T_DIR/bin"
+    printf '#!/bin/sh\nASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" exec %s/vswctl "$@"\n' \
+        "$VSW_BIN" > "$T_DIR/bin/vswctl"
+    chmod 755 "$T_DIR/bin/vswctl"
+    export PATH="$T_DIR/bin:$PATH"
+fi
+if [ -n "${UBSAN_OPTIONS:-}" ]; then
+    export UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$T_DIR/sanitizer"
+fi
+
 skip() {
     echo "SKIP: $T_NAME: $*"
     if [ "${VSW_TESTS_MUST_RUN:-0}" = 1 ]; then
@@ -60,6 +77,15 @@ cleanup() {
         [ -f "$pf" ] || continue
         pid=$(cat "$pf" 2>/dev/null)
         [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    done
+    # A sanitized build's daemons report into T_DIR (they run detached):
+    # any report fails the test.
+    local report
+    for report in "$T_DIR"/sanitizer.*; do
+        [ -e "$report" ] || continue
+        echo "FAIL: $T_NAME: sanitizer report $(basename "$report"):" >&2
+        cat "$report" >&2
+        [ $rc -eq 0 ] && rc=1
     done
     # Every namespace with this run's prefix (new_netns runs in command
     # substitutions, so an array filled there would not reach us).
