@@ -168,9 +168,17 @@ wait_gone() {
 
 vswctl_in() { local ns=$1; shift; in_ns "$ns" vswctl --timeout=20 "$@"; }
 
-# modify_count NS: modifying netlink requests vswitchd made so far.
+# modify_count NS: modifying netlink requests vswitchd made so far.  Fails
+# the test (and prints "unavailable") when it cannot be read, so that two
+# unreadable counters never compare equal.
 modify_count() {
-    vswctl_in "$1" appctl dp/counters | sed -n 's/.*modify=\([0-9]*\) .*/\1/p'
+    local n
+    n=$(vswctl_in "$1" appctl dp/counters | sed -n 's/.*modify=\([0-9]*\) .*/\1/p')
+    if [ -z "$n" ]; then
+        fail "cannot read vswitchd's counters in $1"
+        n=unavailable-$RANDOM
+    fi
+    echo "$n"
 }
 
 # ifindex NS IFNAME
@@ -231,6 +239,35 @@ assert_contains() {
         *"$needle"*) ;;
         *) fail "$what: '$needle' not found in: $hay" ;;
     esac
+}
+
+# state_snapshot NS FILE: every table of NS's database less the columns
+# vswitchd writes (status, statistics, offload_*, cur_cfg) and row
+# versions, and every link of NS with its master, alias and kind; for
+# "nothing changed" checks.  Needs jq.
+state_snapshot() {
+    local ns=$1 out=$2
+    {
+        in_ns "$ns" ovsdb-client -f json dump "unix:$T_DIR/$ns/run/db.sock" \
+            | jq -S -c 'select(.headings) | .caption as $t | .headings as $h
+                | [range(0; $h | length) | select(($h[.] | IN("status",
+                    "statistics", "offload_requested", "offload_effective",
+                    "offload_reason", "cur_cfg", "_version")) | not)] as $keep
+                | .data[] | [$t, [$keep[] as $i | .[$i]]]' | sort
+        ip -n "$ns" -j -d link show | jq -S -c '.[] | [.ifname, .master,
+            .ifalias, .linkinfo.info_kind]' | sort
+    } > "$out"
+    [ -s "$out" ] || fail "empty snapshot of $ns"
+}
+
+# unchanged_since NS FILE WHAT: the state of NS is as FILE says.
+unchanged_since() {
+    local ns=$1 before=$2 what=$3
+    state_snapshot "$ns" "$before.now"
+    if ! diff -u "$before" "$before.now" >/dev/null; then
+        fail "$what changed something:"
+        diff -u "$before" "$before.now" >&2
+    fi
 }
 
 # expect_error EXIT_CODE NEEDLE CMD...: CMD must fail with EXIT_CODE and

@@ -16,21 +16,9 @@ vswctl_in "$ns" --wait add-switch ext0 --uplink u0 || die "setup"
 vswctl_in "$ns" --wait add-switch sriov0 --uplink u3 --iov --iov-fallback \
     || die "setup"
 
-snapshot() {
-    {
-        vswctl_in "$ns" --format=json list switch | jq -S '.data' \
-            | grep -v '"status"'
-        ip -n "$ns" -d -o link show | sed 's/ \+/ /g' \
-            | grep -o '^[0-9]*: [^ ]* .*master [^ ]*\|^[0-9]*: [^ ]*' | sort
-    } > "$T_DIR/$1"
-}
-unchanged() {
-    snapshot after
-    if ! diff -u "$T_DIR/before" "$T_DIR/after" >/dev/null; then
-        fail "$1 changed something:"
-        diff -u "$T_DIR/before" "$T_DIR/after" >&2
-    fi
-}
+command -v jq >/dev/null || skip "jq is not installed"
+snapshot() { state_snapshot "$ns" "$T_DIR/$1"; }
+unchanged() { unchanged_since "$ns" "$T_DIR/before" "$1"; }
 snapshot before
 
 note "SR-IOV mode is immutable"
@@ -115,6 +103,6 @@ assert_contains "daemon-side collision" \
     "a network device named clash0 already exists" "$err"
 assert_eq "foreign device untouched" "$clash_index" "$(ifindex "$ns" clash0)"
 assert_eq "foreign device not tagged" "" "$(alias_of "$ns" clash0)"
-vswctl_in "$ns" --wait del-switch clash0
+vswctl_in "$ns" --wait del-switch clash0 || fail "del-switch clash0"
 assert_eq "foreign device survives del-switch" "$clash_index" \
     "$(ifindex "$ns" clash0)"

@@ -27,13 +27,21 @@ ip netns exec "$a" ping -c 3 -W 2 192.0.2.2 >/dev/null \
 links() { ip -n "$sw" -o link show | awk '{print $1, $2}' | sort; }
 before=$(links)
 
-# Continuous traffic across both restarts.
-ip netns exec "$a" ping -i 0.02 -c 400 -W 1 192.0.2.2 \
+# Continuous traffic across both restarts: ping runs until it is told to
+# stop, after the second restart, so its window covers both.
+ip netns exec "$a" ping -i 0.02 -w 120 -W 1 192.0.2.2 \
     > "$T_DIR/ping.out" 2>&1 &
 ping_pid=$!
-ip -n "$sw" monitor link > "$T_DIR/monitor.out" 2>&1 &
+# Links, addresses and routes; a marker device proves it is listening
+# before the restarts, and only what comes after the marker counts.
+ip -n "$sw" monitor link address route > "$T_DIR/monitor.out" 2>&1 &
 mon_pid=$!
-sleep 0.5
+ip -n "$sw" link add mark0 type veth peer name mark1
+marked() { grep -q mark0 "$T_DIR/monitor.out"; }
+wait_for 5 marked || fail "ip monitor is not listening"
+ip -n "$sw" link del mark0
+sleep 0.3
+marker_lines=$(wc -l < "$T_DIR/monitor.out")
 
 note "clean restart"
 stop_vswitchd "$sw"
@@ -54,9 +62,15 @@ assert_eq "modifying calls after kill -9" 0 "$(modify_count "$sw")"
 sleep 0.5
 
 kill "$mon_pid" 2>/dev/null; wait "$mon_pid" 2>/dev/null
+kill -0 "$ping_pid" 2>/dev/null \
+    || fail "ping ended before the restarts did: its window does not cover them"
+kill -INT "$ping_pid"
 wait "$ping_pid"
 assert_eq "ifindexes after restarts" "$before" "$(links)"
-assert_eq "ip monitor during restarts" "" "$(cat "$T_DIR/monitor.out")"
+assert_eq "ip monitor during restarts (after the marker)" "" \
+    "$(tail -n +$((marker_lines + 1)) "$T_DIR/monitor.out")"
+sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$T_DIR/ping.out")
+[ "${sent:-0}" -ge 100 ] || fail "only ${sent:-0} pings across the restarts"
 loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$T_DIR/ping.out")
 assert_eq "packet loss across restarts (%)" 0 "$loss"
 assert_eq "hand-attached port kept" ext0 "$(master_of "$sw" pb)"
@@ -66,13 +80,22 @@ vswctl_in "$sw" --wait add-switch int1 || fail "add after restart"
 assert_eq "int1 created" bridge "$(kind_of "$sw" int1)"
 
 note "a deleted bridge is recreated from the database"
+old_br=$(ifindex "$sw" int0)
 ip -n "$sw" link del int0
-for i in $(seq 50); do
-    [ -n "$(ifindex "$sw" int0)" ] && break
-    sleep 0.1
-done
+has_int0() { [ -n "$(ifindex "$sw" int0)" ]; }
+wait_for 5 has_int0 || fail "int0 not recreated"
 assert_eq "int0 repaired" bridge "$(kind_of "$sw" int0)"
+assert_ne "int0 is a new device" "$old_br" "$(ifindex "$sw" int0)"
+
+note "a deleted host port is recreated, its bridge end in the bridge"
+old_hp=$(ifindex "$sw" vh-int0)
+ip -n "$sw" link del vh-int0
+new_host_port() { [ -n "$(ifindex "$sw" vh-int0)" ] \
+                  && [ "$(ifindex "$sw" vh-int0)" != "$old_hp" ]; }
+wait_for 5 new_host_port || fail "vh-int0 not recreated"
 assert_eq "int0 host port repaired" veth "$(kind_of "$sw" vh-int0)"
+peer=$(ip -n "$sw" -o link show master int0 | grep -o 'vsp[0-9a-f]*' | head -1)
+assert_ne "its bridge end is in int0" "" "$peer"
 
 note "the embedded ovsdb-server dies: vswitchd restarts it, nothing lost"
 db_pid=$(cat "$T_DIR/$sw/run/ovsdb-server.pid")
