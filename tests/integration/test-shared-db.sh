@@ -27,16 +27,10 @@ ctl --host=h2 add-switch sw2 --type internal || fail "add sw2 on h2"
 # The same name on two hosts is two switches.
 ctl --host=h2 add-switch sw1 --type private || fail "add sw1 on h2"
 
-wait_for() {
-    local i
-    for i in $(seq 50); do
-        [ -n "$(ifindex "$1" "$2")" ] && return 0
-        sleep 0.1
-    done
-}
-wait_for "$h1" sw1
-wait_for "$h2" sw2
-wait_for "$h2" sw1
+has_link() { [ -n "$(ifindex "$1" "$2")" ]; }
+wait_for 5 has_link "$h1" sw1
+wait_for 5 has_link "$h2" sw2
+wait_for 5 has_link "$h2" sw1
 assert_eq "h1 has sw1" bridge "$(kind_of "$h1" sw1)"
 assert_eq "h1 lacks sw2" "" "$(ifindex "$h1" sw2)"
 assert_eq "h2 has sw2" bridge "$(kind_of "$h2" sw2)"
@@ -51,3 +45,20 @@ for i in $(seq 50); do
 done
 assert_eq "sw1 gone from h2" "" "$(ifindex "$h2" sw1)"
 assert_eq "sw1 still on h1" bridge "$(kind_of "$h1" sw1)"
+
+note "the shared server restarts: no kernel change while it is away"
+m1=$(modify_count "$h1")
+dbpid=$(cat "$db/ovsdb-server.pid")
+kill "$dbpid"
+wait_gone "$dbpid"
+sleep 3
+assert_eq "h1's switch kept while the database is away" bridge \
+    "$(kind_of "$h1" sw1)"
+assert_eq "no modifying request while disconnected" "$m1" "$(modify_count "$h1")"
+ovsdb-server "$db/conf.db" --remote="punix:$db/db.sock" \
+    --pidfile="$db/ovsdb-server.pid" --unixctl="$db/ovsdb-server.ctl" \
+    --detach --no-chdir --log-file="$db/ovsdb-server.log" -vconsole:off \
+    || die "ovsdb-server again"
+out=$(ctl --host=h1 --wait add-port sw1 p1 2>&1) || fail "--wait after the server came back: $out"
+assert_eq "h1 reconnected and applies changes" tun "$(kind_of "$h1" p1)"
+assert_eq "h1's switch never touched" bridge "$(kind_of "$h1" sw1)"

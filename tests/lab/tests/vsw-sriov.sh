@@ -81,6 +81,9 @@ vswctl --wait add-switch v0 --uplink "$nic" --iov --iov-fallback \
     || fail "--iov-fallback"
 assert_contains "reason in the status" "$nic has no SR-IOV capability" \
     "$(vswctl get switch v0 status:iov_reasons)"
+vswctl --wait del-switch v0 || fail "del-switch v0"
+assert_eq "$nic released" "" \
+    "$(ip -o link show "$nic" | grep -o 'master [^ ]*')"
 
 note "SR-IOV mode is fixed"
 out=$(vswctl set switch sr0 iov=false 2>&1) && fail "iov changed"
