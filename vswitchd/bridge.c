@@ -563,10 +563,17 @@ status_txn_busy(void)
     if (st == TXN_INCOMPLETE) {
         return true;
     }
-    if (st != TXN_SUCCESS && st != TXN_UNCHANGED) {
-        VLOG_WARN("writing status failed: %s",
-                  ovsdb_idl_txn_status_to_string(st));
-        need_pass = true;
+    if (st == TXN_TRY_AGAIN) {
+        need_pass = true;       /* The database changed meanwhile. */
+    } else if (st != TXN_SUCCESS && st != TXN_UNCHANGED) {
+        /* A database that refuses (a full disk, say) is asked again at the
+         * retry interval, not at once and forever. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+        VLOG_WARN_RL(&rl, "writing status failed: %s (%s); retrying every "
+                     "%d s", ovsdb_idl_txn_status_to_string(st),
+                     ovsdb_idl_txn_get_error(status_txn), RETRY_INTERVAL / 1000);
+        retry_soon = true;
+        next_resync = time_msec() + RETRY_INTERVAL;
     }
     ovsdb_idl_txn_destroy(status_txn);
     status_txn = NULL;
