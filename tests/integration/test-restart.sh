@@ -9,6 +9,10 @@ command -v ping >/dev/null || skip "ping (iputils-ping) is not installed"
 sw=$(new_netns sw)
 a=$(new_netns a)
 b=$(new_netns b)
+# No IPv6 in the switch's namespace: its address autoconfiguration, seconds
+# after a link comes up, would show in the "silent" ip monitor below.
+ip netns exec "$sw" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+    net.ipv6.conf.default.disable_ipv6=1
 # Host A sits behind the uplink; host B on a port attached by hand (as
 # libvirt's type='bridge' does): vsw must leave that port alone too.
 ip -n "$sw" link add u0 type veth peer name eth0 netns "$a"
@@ -32,14 +36,23 @@ before=$(links)
 ip netns exec "$a" ping -i 0.02 -w 120 -W 1 192.0.2.2 \
     > "$T_DIR/ping.out" 2>&1 &
 ping_pid=$!
+# The setup settles first (the bridges' carriers come up through the
+# kernel's linkwatch, up to a second later).
+carrier_up() { ip -n "$sw" link show "$1" | grep -q LOWER_UP; }
+wait_for 5 carrier_up int0 || fail "int0 has no carrier"
+wait_for 5 carrier_up ext0 || fail "ext0 has no carrier"
+sleep 1.5
 # Links, addresses and routes; a marker device proves it is listening
 # before the restarts, and only what comes after the marker counts.
 ip -n "$sw" monitor link address route > "$T_DIR/monitor.out" 2>&1 &
 mon_pid=$!
-ip -n "$sw" link add mark0 type veth peer name mark1
-marked() { grep -q mark0 "$T_DIR/monitor.out"; }
+marked() {      # A marker made and removed until the monitor shows it.
+    ip -n "$sw" link add mark0 type veth peer name mark1 2>/dev/null
+    ip -n "$sw" link del mark0 2>/dev/null
+    sleep 0.1
+    grep -q mark0 "$T_DIR/monitor.out"
+}
 wait_for 5 marked || fail "ip monitor is not listening"
-ip -n "$sw" link del mark0
 sleep 0.3
 marker_lines=$(wc -l < "$T_DIR/monitor.out")
 
