@@ -133,6 +133,7 @@ main(int argc, char *argv[])
     vlog_set_levels_from_string_assert("reconnect:emer");
     /* vswctl says itself when vswitchd does not answer. */
     vlog_set_levels_from_string_assert("unixctl:emer");
+    vlog_set_levels_from_string_assert("ovsdb_idl:emer");
 
     /* No generic "show": ours (ctl-switch.c) knows what matters. */
     ctl_init(&vswrec_idl_class, vswrec_table_classes, tables, NULL,
@@ -520,6 +521,17 @@ parse_options(int argc, char *argv[], struct shash *local_options)
 static char *
 explain_error(const struct ctl_command *c, char *error)
 {
+    if (strstr(error, "\"I/O error\"")) {
+        const char *io = strstr(error, "\"io-error\":\"");
+        char *why = io ? xmemdup0(io + 12, strcspn(io + 12, "\""))
+                       : xstrdup("write failed");
+        char *better = xasprintf("the database server could not write its "
+                                 "file (%s): nothing was changed; free room "
+                                 "for it and run the command again", why);
+        free(why);
+        free(error);
+        return better;
+    }
     if (strstr(error, "constraint violation")
         && strstr(error, "\"Port\"")) {
         char *better = xstrdup("a port of that name already exists on this "

@@ -15,6 +15,7 @@
 #include <netlink/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -273,8 +274,11 @@ notify_socket(int protocol, int group)
         nl_socket_free(sk);
         return NULL;
     }
-    /* A burst (e.g. a host creating many taps) must not overrun us. */
-    nl_socket_set_buffer_size(sk, 4 * 1024 * 1024, 0);
+    /* A burst (e.g. a host creating many taps) must not overrun us.  Tests
+     * make it overrun on purpose with a tiny buffer (VSW_TEST_RCVBUF). */
+    const char *test_size = getenv("VSW_TEST_RCVBUF");
+    nl_socket_set_buffer_size(sk, test_size ? atoi(test_size)
+                                            : 4 * 1024 * 1024, 0);
     return sk;
 }
 

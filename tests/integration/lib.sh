@@ -17,6 +17,7 @@ T_NAME=$(basename "$0" .sh)
 T_PREFIX="vt$$"                 # Unique per test run; short: ifnames <= 15.
 T_DIR=$(mktemp -d "/tmp/vsw-$T_NAME.XXXXXX")
 T_PIDFILES=()
+T_MOUNTS=()
 T_FAILED=0
 
 # A test that cannot run here is skipped (exit 77), unless every test must
@@ -86,6 +87,11 @@ cleanup() {
         echo "FAIL: $T_NAME: sanitizer report $(basename "$report"):" >&2
         cat "$report" >&2
         [ $rc -eq 0 ] && rc=1
+    done
+    # File systems the test mounted (after its processes are gone).
+    local m
+    for m in "${T_MOUNTS[@]}"; do
+        umount -l "$m" 2>/dev/null
     done
     # Every namespace with this run's prefix (new_netns runs in command
     # substitutions, so an array filled there would not reach us).

@@ -62,6 +62,40 @@ notify2=$(counter "$ns" notify)
 ticks=$(idle_ticks "$pid" 2)
 [ "$ticks" -le 5 ] || fail "vswitchd used $ticks ticks in 2 s after a burst"
 
+note "notifications overrun (ENOBUFS): one resync, and the state converges"
+n3=$(new_netns nobufs)
+VSW_TEST_RCVBUF=2048 start_vswitchd "$n3"
+vswctl_in "$n3" --wait add-switch ob0 --type private || fail "add-switch"
+ip -n "$n3" -batch "$T_DIR/burst" || fail "ip -batch"
+vswctl_in "$n3" --wait add-port ob0 ob1 || fail "add-port after an overrun"
+resyncs=$(counter "$n3" resync)
+[ "${resyncs:-0}" -ge 1 ] || fail "no overrun seen with a 2 KiB buffer"
+assert_eq "port made after the overrun" up \
+    "$(vswctl_in "$n3" get port ob1 status:state)"
+ip -n "$n3" link del ob1
+has_ob1() { [ -n "$(ifindex "$n3" ob1)" ]; }
+wait_for 5 has_ob1 || fail "tap deleted after an overrun not made again"
+
+note "a full disk: the change is refused with the reason, nothing spins"
+n4=$(new_netns full)
+mkdir -p "$T_DIR/$n4/state"
+mount -t tmpfs -o size=2m vsw-test "$T_DIR/$n4/state"
+T_MOUNTS+=("$T_DIR/$n4/state")
+start_vswitchd "$n4"
+vswctl_in "$n4" --wait add-switch fd0 --type internal || fail "add-switch"
+dd if=/dev/zero of="$T_DIR/$n4/state/fill" bs=4k 2>/dev/null
+args=(); for i in $(seq 60); do args+=(-- add-port fd0 "f$i"); done
+expect_error 1 "could not write its file (No space left on device): nothing was changed" \
+    vswctl_in "$n4" --wait "${args[@]:1}"
+ticks=$(idle_ticks "$(vswitchd_pid "$n4")" 2)
+[ "$ticks" -le 5 ] || fail "vswitchd used $ticks ticks in 2 s with a full disk"
+assert_eq "the switch kept" bridge "$(kind_of "$n4" fd0)"
+grep -q "ovsdb-server: .*No space left on device" \
+    "$T_DIR/$n4/state/vswitchd.log" || fail "the server's error not in vswitchd's log"
+rm -f "$T_DIR/$n4/state/fill"
+vswctl_in "$n4" --wait add-port fd0 after0 || fail "after freeing room"
+stop_vswitchd "$n4"
+
 note "kill -9 at every step of making a port; a restart finishes it"
 # The database outlives the daemon; vswitchd is started under strace, which
 # kills it at its K-th ioctl (TUNSETIFF, TUNSETOWNER, TUNSETPERSIST, ...),
