@@ -51,7 +51,9 @@ tap_open(const char *name, unsigned int flags, int *fdp)
 int
 dp_tap_create(const struct dp_tap_spec *spec, int *ifindex)
 {
-    unsigned int flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    /* IFF_TUN_EXCL: a tap of that name that exists already (someone
+     * else's, persistent) is refused, not attached to and taken over. */
+    unsigned int flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL;
     int fd, error;
 
     if (spec->multi_queue) {

@@ -10,6 +10,7 @@
 #include "vswitchd/bridge.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <grp.h>
 #include <pwd.h>
@@ -65,6 +66,7 @@ enum { WHY_KERNEL, WHY_DB, WHY_TIMER, N_WHY };
 static bool pass_why[N_WHY];
 static uint64_t n_passes_why[N_WHY];
 
+static void last_holders_load(void);
 static void bridge_unixctl_counters(struct unixctl_conn *, int argc,
                                     const char *argv[], void *aux);
 static void bridge_unixctl_reconcile(struct unixctl_conn *, int argc,
@@ -86,6 +88,8 @@ bridge_init(const char *remote)
     ovsdb_idl_omit_alert(idl, &vswrec_port_col_statistics);
 
     dp_nl_notify_open();
+    rc_temp_records_sweep();
+    last_holders_load();
     unixctl_command_register("dp/counters", "", 0, 0,
                              bridge_unixctl_counters, NULL);
     unixctl_command_register("bridge/reconcile", "", 0, 0,
@@ -364,8 +368,58 @@ compare_claims(const void *a_, const void *b_)
 
 /* Which object (by tag) held each name in the kernel at the last pass
  * that saw it held: a device deleted behind vsw's back does not hand its
- * name to another object that wants it too. */
+ * name to another object that wants it too, also across a restart
+ * (STATE/names, one "NAME TAG" a line, rewritten when it changes). */
 static struct shash last_holders = SHASH_INITIALIZER(&last_holders);
+static bool last_holders_changed;
+
+static char *
+names_path(void)
+{
+    return xasprintf("%s/names", vsw_state_dir());
+}
+
+static void
+last_holders_load(void)
+{
+    char *path = names_path();
+    FILE *f = fopen(path, "r");
+    char name[64], tag[256];
+
+    while (f && fscanf(f, "%63s %255s", name, tag) == 2) {
+        free(shash_replace(&last_holders, name, xstrdup(tag)));
+    }
+    if (f) {
+        fclose(f);
+    }
+    free(path);
+}
+
+static void
+last_holders_save(void)
+{
+    if (!last_holders_changed) {
+        return;
+    }
+    char *path = names_path();
+    char *tmp = xasprintf("%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    const struct shash_node *node;
+
+    SHASH_FOR_EACH (node, &last_holders) {
+        if (f) {
+            fprintf(f, "%s %s\n", node->name, (char *) node->data);
+        }
+    }
+    if (!f || fclose(f) || rename(tmp, path)) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+        VLOG_WARN_RL(&rl, "cannot write %s: %s", path, ovs_strerror(errno));
+    } else {
+        last_holders_changed = false;
+    }
+    free(tmp);
+    free(path);
+}
 
 /* Ranks claim 'name' of the object tagged 'tag': 0 if its device holds
  * the name in the kernel, 1 if it did when last seen, 'otherwise'. */
@@ -375,8 +429,11 @@ holder_rank(const struct dp_links *links, const char *name, const char *tag,
 {
     const struct dp_link *link = dp_links_by_name(links, name);
     if (link && !strcmp(link->alias, tag)) {
-        char *old = shash_replace(&last_holders, name, xstrdup(tag));
-        free(old);
+        const char *last = shash_find_data(&last_holders, name);
+        if (!last || strcmp(last, tag)) {
+            free(shash_replace(&last_holders, name, xstrdup(tag)));
+            last_holders_changed = true;
+        }
         return 0;
     }
     const char *last = shash_find_data(&last_holders, name);
@@ -749,6 +806,7 @@ reconcile_pass(const struct vswrec_root *root)
     }
     refuse_contested_names(claims, n_claims);
     free(claims);
+    last_holders_save();
     /* The refusals go into the rows being reconciled, and the ports of a
      * switch that is full get theirs. */
     for (size_t i = 0, k = 0; i < n; i++) {

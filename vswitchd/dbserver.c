@@ -183,6 +183,9 @@ migrate_port_hosts(char *tool, const char *db)
     struct json *tables = shash_find_data(json_object(schema), "tables");
     struct json *port = shash_find_data(json_object(tables), "Port");
     json_destroy(shash_find_and_delete(json_object(port), "indexes"));
+    /* A version below 1.2.0: a start that finds the database at this step
+     * (the previous one was interrupted) migrates it again. */
+    json_object_put_string(schema, "version", "1.1.99");
     char *text = json_to_string(schema, JSSF_SORT);
     char *path = xasprintf("%s/vswitch-1.2-step.ovsschema", vsw_state_dir());
     write_file(path, text);
@@ -368,7 +371,13 @@ prepare_db(const char *db, const char *schema)
                       ds_cstr(&sver));
         }
 
+        /* Never over an earlier backup: after an interrupted conversion
+         * that one is the good file. */
         char *backup = xasprintf("%s.backup-%s", db, ds_cstr(&dbver));
+        for (int i = 2; !access(backup, F_OK); i++) {
+            free(backup);
+            backup = xasprintf("%s.backup-%s.%d", db, ds_cstr(&dbver), i);
+        }
         char *cp[] = { "/bin/cp", "-p", (char *) db, backup, NULL };
         run_tool_or_die(cp, NULL, "backing up the database");
         long before = count_rows(tool, db);
@@ -457,6 +466,14 @@ void
 dbserver_set_group(gid_t gid)
 {
     db_group = gid;
+    /* Sockets made in a set-group-ID directory get its group: the ones
+     * ovsdb-server makes again after a restart too, when vswitchd no
+     * longer has the CAP_CHOWN a chown() to a group it is not in needs. */
+    const char *run = vsw_run_dir();
+    if (chown(run, -1, gid) || chmod(run, 02755)) {
+        VLOG_FATAL("--db-group: cannot give %s to group %ld: %s", run,
+                   (long) gid, ovs_strerror(errno));
+    }
 }
 
 gid_t
@@ -477,9 +494,14 @@ share_socket(void)
             free(sock);
             return;
         }
-        if (chown(sock, -1, db_group) || chmod(sock, 0770)) {
-            VLOG_WARN("%s: cannot give it to group %ld: %s", sock,
-                      (long) db_group, ovs_strerror(errno));
+        /* Its group comes from the directory; the mode is ours to set
+         * (the socket is our uid's). */
+        if (!stat(sock, &st) && (st.st_gid != db_group || chmod(sock, 0770))) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 600);
+            VLOG_WARN_RL(&rl, "%s: cannot give it to group %ld: %s", sock,
+                         (long) db_group, st.st_gid != db_group
+                         ? "the run directory is not set-group-ID to it"
+                         : ovs_strerror(errno));
         }
         free(sock);
     }

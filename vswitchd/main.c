@@ -47,6 +47,7 @@ static void take_run_dir_lock(void);
 static void take_netns_lock(void);
 static void drop_capabilities(void);
 static bool no_drop_caps;       /* --no-drop-capabilities */
+static gid_t db_group = (gid_t) -1;     /* --db-group */
 static unixctl_cb_func vswitchd_acknowledge_damage;
 
 int
@@ -71,8 +72,7 @@ main(int argc, char *argv[])
     if (error) {
         ovs_fatal(error, "cannot create control socket %s", ctl_path);
     }
-    if (dbserver_group() != (gid_t) -1
-        && (chown(ctl_path, -1, dbserver_group()) || chmod(ctl_path, 0770))) {
+    if (dbserver_group() != (gid_t) -1 && chmod(ctl_path, 0770)) {
         VLOG_WARN("%s: cannot give it to --db-group: %s", ctl_path,
                   ovs_strerror(errno));
     }
@@ -290,7 +290,7 @@ parse_options(int argc, char *argv[])
                         optarg);
                 exit(2);
             }
-            dbserver_set_group(gr->gr_gid);
+            db_group = gr->gr_gid;
             break;
         }
         case OPT_NO_DROP_CAPS:
@@ -351,6 +351,17 @@ parse_options(int argc, char *argv[])
     if (error) {
         ovs_fatal(error, "cannot create %s or %s", vsw_state_dir(),
                   vsw_run_dir());
+    }
+    if (db_group != (gid_t) -1) {
+        dbserver_set_group(db_group);
+    } else {
+        /* An earlier --db-group is not this start's. */
+        struct stat st;
+        if (!stat(vsw_run_dir(), &st) && (st.st_mode & S_ISGID)
+            && (chown(vsw_run_dir(), -1, 0) || chmod(vsw_run_dir(), 0755))) {
+            VLOG_WARN("%s: cannot take it back from its group: %s",
+                      vsw_run_dir(), ovs_strerror(errno));
+        }
     }
     if (pidfile) {
         char *path = (pidfile[0] ? xstrdup(pidfile)

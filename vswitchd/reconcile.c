@@ -8,8 +8,10 @@
 #include "vswitchd/reconcile.h"
 #include "vswitchd/reconcile-private.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,6 +67,32 @@ temp_end(const char *name)
     char *path = temp_record(name);
     unlink(path);
     free(path);
+}
+
+void
+rc_temp_records_sweep(void)
+{
+    char *dir = xasprintf("%s/creating", vsw_state_dir());
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+        /* No device of that name: the creation never happened, or was
+         * finished before a crash removed the record.  Either way the
+         * record must not make a later device of that name look vsw's. */
+        if (!if_nametoindex(de->d_name)) {
+            char *path = xasprintf("%s/%s", dir, de->d_name);
+            unlink(path);
+            free(path);
+        }
+    }
+    if (d) {
+        closedir(d);
+    }
+    free(dir);
 }
 
 static bool
@@ -333,9 +361,15 @@ rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *links,
     }
     const struct dp_link *other = dp_links_by_name(links, name);
     if (other) {
+        bool ours = !strncmp(other->alias, RC_TAG_PREFIX,
+                             strlen(RC_TAG_PREFIX));
         rc_err(ok, error, "cannot rename %s to %s: a network device of "
-               "that name exists (ifindex %d); rename or remove it",
-               link->name, name, other->ifindex);
+               "that name exists (ifindex %d%s%s); %s", link->name, name,
+               other->ifindex, ours ? ", vsw's own, tagged " : "",
+               ours ? other->alias : "", ours
+               ? "another switch or port of vsw has the name: rename one "
+                 "of the two"
+               : "rename or remove it");
         return false;
     }
     /* The kernel renames only links that are down. */
@@ -541,8 +575,8 @@ converge_host_port(struct rc_switch *sw, int br_ifindex,
         if (ops->temp_begin(tmp)
             || ops->veth_create(tmp, peer_name, &host_ifindex,
                                 &peer_ifindex)) {
-            sw_error(sw, "cannot create host port %s: %s",
-                     sw->host_port_name, ops->error());
+            sw_error(sw, "cannot create host port %s (bridge end %s): %s",
+                     sw->host_port_name, peer_name, ops->error());
             ops->temp_end(tmp);
             goto out;
         }

@@ -136,6 +136,11 @@ struct rc_ops {
 /* The operations that act on the kernel (datapath/). */
 extern const struct rc_ops rc_kernel_ops;
 
+/* At start: forgets the records of devices being made (rc_ops.temp_begin)
+ * whose device does not exist, so that they never make a later device of
+ * that name look like a leftover of vsw's. */
+void rc_temp_records_sweep(void);
+
 void rc_switch_init(struct rc_switch *);
 void rc_switch_destroy(struct rc_switch *);
 void rc_port_init(struct rc_port *);

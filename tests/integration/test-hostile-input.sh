@@ -290,6 +290,51 @@ vswctl_in "$ns" appctl bridge/reconcile >/dev/null
 vswctl_in "$ns" --wait set root . other_config:temp=1
 assert_eq "foreign vswt... left alone" veth "$(kind_of "$ns" vswt0123456789a)"
 
+note "a foreign tap under the temporary name a new port will use"
+pid=$(vswitchd_pid "$ns")
+kill -STOP "$pid"
+vswctl_in "$ns" add-port s2 victim1 >/dev/null || fail "add-port victim1"
+u=$(vswctl_in "$ns" get port victim1 _uuid)
+tmp="vswt${u:0:8}${u:9:3}"
+ip -n "$ns" tuntap add dev "$tmp" mode tap vnet_hdr user 1 \
+    || fail "foreign tap $tmp"
+foreign=$(ifindex "$ns" "$tmp")
+kill -CONT "$pid"
+vswctl_in "$ns" --wait set root . other_config:foreign=1
+assert_eq "the foreign tap keeps its name and ifindex" "$foreign" \
+    "$(ifindex "$ns" "$tmp")"
+assert_eq "...its owner" 1 "$(ip netns exec "$ns" cat /sys/class/net/$tmp/owner)"
+assert_eq "...and no tag" "" "$(alias_of "$ns" "$tmp")"
+assert_ne "the port says why" "" "$(port_error victim1)"
+ip -n "$ns" link del "$tmp"
+vswctl_in "$ns" --wait set root . other_config:foreign=2
+assert_eq "the port made once the name is free" up \
+    "$(vswctl_in "$ns" get port victim1 status:state)"
+
+note "a record of a device being made, left by a crash, never marks a foreign one"
+stop_vswitchd "$ns"
+mkdir -p "$T_DIR/$ns/state/creating"
+touch "$T_DIR/$ns/state/creating/vswt0123456789b"
+start_vswitchd "$ns"
+ip -n "$ns" link add vswt0123456789b type bridge
+vswctl_in "$ns" appctl bridge/reconcile >/dev/null
+vswctl_in "$ns" --wait set root . other_config:stale=1
+assert_eq "the foreign bridge kept" bridge "$(kind_of "$ns" vswt0123456789b)"
+
+note "the name a port's tap held is still its after a restart"
+vswctl_in "$ns" --wait add-port s2 n1 || fail "add n1"
+vswctl_in "$ns" --wait add-switch s3 --type private || fail "add s3"
+raw "{\"op\":\"update\",\"table\":\"Switch\",
+      \"where\":[[\"name\",\"==\",\"s3\"]],\"row\":{\"name\":\"n1\"}}" >/dev/null
+vswctl_in "$ns" --wait set root . other_config:n1=1
+stop_vswitchd "$ns"
+ip -n "$ns" link del n1
+start_vswitchd "$ns"
+vswctl_in "$ns" --wait set root . other_config:n1=2
+assert_eq "n1 is the port's tap again" tun "$(kind_of "$ns" n1)"
+assert_contains "the renamed switch is refused" "already used by the port" \
+    "$(vswctl_in "$ns" get switch n1 status:error)"
+
 note "--wait reports the object added, not its switch's other ports"
 vswctl_in "$ns" --wait add-port s2 fresh0 \
     || fail "--wait add-port failed for others' errors"

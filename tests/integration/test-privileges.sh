@@ -77,3 +77,15 @@ out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups env \
       external_ids:vm-id=vm0 2>&1) || fail "vswctl --wait as a group member: $out"
 assert_eq "written by the group member" vm0 \
     "$(vswctl_in "$ns" get port vm0 external_ids:vm-id)"
+db=$(cat "$T_DIR/$ns/run/ovsdb-server.pid")
+kill -9 "$db"
+wait_gone "$db"
+member_lists() {
+    setpriv --reuid=nobody --regid=nogroup --clear-groups env \
+        VSW_STATE_DIR="$T_DIR/$ns/state" VSW_RUN_DIR="$T_DIR/$ns/run" \
+        "$VSW_BIN/vswctl" --timeout=5 list-switches >/dev/null 2>&1
+}
+restarted() { [ "$(cat "$T_DIR/$ns/run/ovsdb-server.pid" 2>/dev/null)" != "$db" ]; }
+wait_for 10 restarted || fail "ovsdb-server not restarted"
+wait_for 10 member_lists \
+    || fail "a group member cannot use vswctl after a server restart: $(stat -c '%a %G' "$T_DIR/$ns/run/db.sock")"

@@ -92,3 +92,18 @@ errors=$(vswctl_in "$ns" --format=json --columns=status list port \
 assert_contains "the marked duplicate says why it is not applied" \
     "belongs to host" "$errors"
 assert_eq "the first vnet0 is applied" tun "$(kind_of "$ns" vnet0)"
+
+note "an upgrade interrupted after its first step is finished by the next start"
+stop_vswitchd "$ns"
+cp "$state/conf.db.backup-1.1.0" "$state/conf.db"
+jq '.version = "1.1.99" | del(.tables.Port.indexes)' "$schema" \
+    > "$T_DIR/step.ovsschema"
+ovsdb-tool convert "$state/conf.db" "$T_DIR/step.ovsschema" || die "step"
+start_vswitchd "$ns"
+assert_eq "converted" "$(ovsdb-tool schema-version "$schema")" \
+    "$(ovsdb-tool db-version "$state/conf.db")"
+assert_eq "three port rows kept" 3 \
+    "$(in_ns "$ns" ovsdb-client -f json dump "unix:$T_DIR/$ns/run/db.sock" \
+       Port _uuid name | jq '.data | length')"
+[ -f "$state/conf.db.backup-1.1.99" ] || fail "no backup of the step"
+[ -f "$state/conf.db.backup-1.1.0" ] || fail "the first backup was lost"
