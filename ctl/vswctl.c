@@ -51,7 +51,6 @@ struct table_style vswctl_table_style = TABLE_STYLE_DEFAULT;
 static bool format_given;       /* --format (or --bare) on the command line. */
 
 static char *db;                /* --db */
-static bool db_given;           /* --db was given. */
 static bool wait_for_reload;    /* --wait */
 static int timeout;             /* --timeout, seconds; 0 = none */
 
@@ -162,11 +161,9 @@ main(int argc, char *argv[])
     }
 
     arm_timeout();
-    /* With --db, the vswitchd that applies the change may run on another
-     * machine: only the local one's control socket can be checked. */
-    bool local_daemon = !db_given;
-    if (wait_for_reload && local_daemon
-        && ctl_might_write_to_db(commands, n_commands)
+    /* --wait waits for this host's vswitchd (its control socket in the
+     * run directory), whichever database it uses. */
+    if (wait_for_reload && ctl_might_write_to_db(commands, n_commands)
         && !vswitchd_alive()) {
         /* Waiting on a daemon that is not there would never return; say so
          * before anything is committed. */
@@ -432,7 +429,6 @@ parse_options(int argc, char *argv[], struct shash *local_options)
         switch (c) {
         case OPT_DB:
             db = xstrdup(optarg);
-            db_given = true;
             break;
         case OPT_WAIT:
             wait_for_reload = true;
@@ -968,7 +964,7 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
             if (root && root->cur_cfg >= next_cfg) {
                 break;
             }
-            if (!db_given && time_msec() >= next_check) {
+            if (time_msec() >= next_check) {
                 next_check = time_msec() + 1000;
                 static bool told_stopped;
                 if (!told_stopped && vswitchd_stopped()) {
@@ -986,9 +982,7 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
                 }
             }
             ovsdb_idl_wait(idl);
-            if (!db_given) {
-                poll_timer_wait_until(next_check);
-            }
+            poll_timer_wait_until(next_check);
             poll_block();
         }
         if (report_switch_errors()) {

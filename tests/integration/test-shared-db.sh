@@ -59,6 +59,8 @@ ovsdb-server "$db/conf.db" --remote="punix:$db/db.sock" \
     --pidfile="$db/ovsdb-server.pid" --unixctl="$db/ovsdb-server.ctl" \
     --detach --no-chdir --log-file="$db/ovsdb-server.log" -vconsole:off \
     || die "ovsdb-server again"
-out=$(ctl --host=h1 --wait add-port sw1 p1 2>&1) || fail "--wait after the server came back: $out"
+# --wait waits for this host's vswitchd: run it as on h1.
+out=$(in_ns "$h1" vswctl --timeout=20 --db="$remote" --host=h1 --wait \
+      add-port sw1 p1 2>&1) || fail "--wait after the server came back: $out"
 assert_eq "h1 reconnected and applies changes" tun "$(kind_of "$h1" p1)"
 assert_eq "h1's switch never touched" bridge "$(kind_of "$h1" sw1)"
