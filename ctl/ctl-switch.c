@@ -28,16 +28,22 @@
                   "and recreate the switch"
 
 const struct vswrec_switch *
-vswctl_find_switch(struct ctl_context *ctx, const char *name)
+vswctl_switch_named(struct ovsdb_idl *idl, const char *name)
 {
     const struct vswrec_switch *sw;
 
-    VSWREC_SWITCH_FOR_EACH (sw, ctx->idl) {
+    VSWREC_SWITCH_FOR_EACH (sw, idl) {
         if (!strcmp(sw->name, name) && !strcmp(sw->host, vsw_host_id())) {
             return sw;
         }
     }
     return NULL;
+}
+
+const struct vswrec_switch *
+vswctl_find_switch(struct ctl_context *ctx, const char *name)
+{
+    return vswctl_switch_named(ctx->idl, name);
 }
 
 static bool

@@ -581,6 +581,20 @@ report_switch_errors(void)
     return failed;
 }
 
+/* The value of a generic command's "column=value" argument, less the
+ * database's quoting ("..."), which is not part of it.  Caller frees. */
+static char *
+unquote_value(const char *value)
+{
+    char *v = xstrdup(value);
+    size_t len = strlen(v);
+    if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+        memmove(v, v + 1, len - 2);
+        v[len - 2] = '\0';
+    }
+    return v;
+}
+
 /* Generic commands that change a Switch or Port row ("set switch sw0
  * ...") get the same --wait report as add-switch and add-port. */
 /* "set switch SW offload:KEY=VALUE" and friends: the database checks the
@@ -602,13 +616,7 @@ check_generic_offload(const struct ctl_command *c)
         } else if (!strncmp(arg, "rss:", 4)) {
             char *key = xmemdup0(arg + 4, strcspn(arg + 4, "="));
             const char *value = strchr(arg, '=');
-            char *v = value ? xstrdup(value + 1) : xstrdup("");
-            /* The database's quoting ("...") is not part of the value. */
-            size_t len = strlen(v);
-            if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-                memmove(v, v + 1, len - 2);
-                v[len - 2] = '\0';
-            }
+            char *v = unquote_value(value ? value + 1 : "");
             error = vswctl_check_rss(c->argv[2], key, v);
             vswctl_note_rss(c->argv[2], key, v);
             free(key);
@@ -642,13 +650,9 @@ check_generic_rename(const struct ctl_command *c)
     if (uuid_from_string(&u, c->argv[2])) {
         self = &u;
     } else if (is_switch) {
-        const struct vswrec_switch *sw;
-        VSWREC_SWITCH_FOR_EACH (sw, the_idl) {
-            if (!strcmp(sw->name, c->argv[2])
-                && !strcmp(sw->host, vsw_host_id())) {
-                self = &sw->header_.uuid;
-            }
-        }
+        const struct vswrec_switch *sw = vswctl_switch_named(the_idl,
+                                                             c->argv[2]);
+        self = sw ? &sw->header_.uuid : NULL;
     } else {
         const struct vswrec_port *p;
         VSWREC_PORT_FOR_EACH (p, the_idl) {
@@ -669,12 +673,7 @@ check_generic_rename(const struct ctl_command *c)
         if (!value) {
             continue;
         }
-        char *v = xstrdup(value);
-        size_t len = strlen(v);
-        if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-            memmove(v, v + 1, len - 2);     /* The database's quoting. */
-            v[len - 2] = '\0';
-        }
+        char *v = unquote_value(value);
         char *error = vswctl_check_new_ifname(the_idl, v, self);
         if (error) {
             char *msg = xasprintf("%s \"%s\": cannot take the name %s: %s",
@@ -699,12 +698,8 @@ check_generic_capacity(const struct ctl_command *c)
         || strcasecmp(c->argv[1], "switch")) {
         return NULL;
     }
-    const struct vswrec_switch *sw = NULL, *s;
-    VSWREC_SWITCH_FOR_EACH (s, the_idl) {
-        if (!strcmp(s->name, c->argv[2]) && !strcmp(s->host, vsw_host_id())) {
-            sw = s;
-        }
-    }
+    const struct vswrec_switch *sw = vswctl_switch_named(the_idl,
+                                                         c->argv[2]);
     if (!sw) {
         return NULL;
     }
@@ -804,12 +799,7 @@ note_generic_switch(const struct ctl_command *c)
         /* A rename: the report looks for the new name. */
         for (int j = 3; !strcmp(writers[i], "set") && j < c->argc; j++) {
             if (!strncmp(c->argv[j], "name=", 5)) {
-                char *v = xstrdup(c->argv[j] + 5);
-                size_t len = strlen(v);
-                if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-                    memmove(v, v + 1, len - 2);
-                    v[len - 2] = '\0';
-                }
+                char *v = unquote_value(c->argv[j] + 5);
                 if (is_switch) {
                     vswctl_note_switch(v);
                     sset_add(&whole_switches, v);

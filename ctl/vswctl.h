@@ -23,6 +23,8 @@ vsw_ctx_cast(struct ctl_context *base)
 struct vswrec_switch;
 const struct vswrec_switch *vswctl_find_switch(struct ctl_context *,
                                                const char *name);
+const struct vswrec_switch *vswctl_switch_named(struct ovsdb_idl *,
+                                                const char *name);
 
 /* This host's port named 'name', or NULL; its switch into '*swp' if
  * 'swp' is nonnull. */
