@@ -64,12 +64,9 @@ char *
 vswctl_check_new_ifname(struct ovsdb_idl *idl, const char *name,
                         const struct uuid *self)
 {
-    const char *why = dp_ifname_check(name);
+    const char *why = vsw_check_ifname(name);
     if (why) {
         return xasprintf("invalid name: %s", why);
-    } else if (vsw_ifname_is_internal(name)) {
-        return xstrdup("the name has the form of vsw's own interface names "
-                       "(vsp/vpb + 8 hex digits, vswt + 11): choose another");
     }
 
     const struct vswrec_switch *sw;

@@ -121,12 +121,14 @@ port_kind(const char *kind)
 }
 
 /* Resolves a user or group name (or number) to its id; -1 if 'name' is
- * NULL, -2 if it is not valid here (vsw_check_owner() says why). */
+ * NULL, -2 if it is not valid here, and then '*why' says why (it is NULL
+ * otherwise). */
 static long
-resolve_id(const char *name, bool user)
+resolve_id(const char *name, bool user, const char **why)
 {
     long id;
-    return !name ? -1 : vsw_check_owner(name, user, &id) ? -2 : id;
+    *why = name ? vsw_check_owner(name, user, &id) : NULL;
+    return !name ? -1 : *why ? -2 : id;
 }
 
 /* Whether bridge 'name' has VLAN filtering: 1 yes, 0 the kernel lacks it,
@@ -168,19 +170,15 @@ refuse(struct port_strings *strs, const char *fmt, ...)
  * allows. */
 static void
 validate_port(const struct vswrec_switch *sw, const struct vswrec_port *p,
+              const char *owner_why, const char *group_why,
               struct port_strings *strs)
 {
     const char *why;
-    long id;
 
-    if ((why = dp_ifname_check(p->name))) {
+    if ((why = vsw_check_ifname(p->name))) {
         refuse(strs, "port \"%s\": invalid name: %s (it is the port's "
                "interface name; vswctl del-port, then add it with a valid "
                "name)", p->name, why);
-    } else if (vsw_ifname_is_internal(p->name)) {
-        refuse(strs, "port %s: the name has the form of vsw's own interface "
-               "names (vsp/vpb + 8 hex digits, vswt + 11); choose another",
-               p->name);
     }
     if (strcmp(p->host, sw->host)) {
         refuse(strs, "port %s belongs to host \"%s\" but its switch %s to "
@@ -194,13 +192,14 @@ validate_port(const struct vswrec_switch *sw, const struct vswrec_port *p,
         refuse(strs, "port %s: MAC \"%s\": %s (vswctl set port %s "
                "mac=52:54:00:xx:xx:xx)", p->name, p->mac, why, p->name);
     }
-    if (p->owner && (why = vsw_check_owner(p->owner, true, &id))) {
+    if (owner_why) {
         refuse(strs, "port %s: owner \"%s\": %s (vswctl set port %s "
-               "owner=USER, or clear it)", p->name, p->owner, why, p->name);
+               "owner=USER, or clear it)", p->name, p->owner, owner_why,
+               p->name);
     }
-    if (p->group && (why = vsw_check_owner(p->group, false, &id))) {
+    if (group_why) {
         refuse(strs, "port %s: group \"%s\": %s (vswctl set port %s "
-               "group=GROUP, or clear it)", p->name, p->group, why,
+               "group=GROUP, or clear it)", p->name, p->group, group_why,
                p->name);
     }
     if (p->netns && (why = dp_netns_check(p->netns))) {
@@ -223,8 +222,9 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
     rc->kind = port_kind(p->kind);
     rc->mac = p->mac;
     rc->queues = p->queues > 0 ? p->queues : 1;
-    rc->owner = resolve_id(p->owner, true);
-    rc->group = resolve_id(p->group, false);
+    const char *owner_why, *group_why;
+    rc->owner = resolve_id(p->owner, true, &owner_why);
+    rc->group = resolve_id(p->group, false, &group_why);
     if (rc->owner == -1 && rc->group == -1) {
         /* The kernel lets anyone attach to a tap with neither owner nor
          * group: make it root's, so no other user can sniff a VM. */
@@ -236,7 +236,7 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
 
     int vlan_support;
 
-    validate_port(sw, p, strs);
+    validate_port(sw, p, owner_why, group_why, strs);
     /* The switch MTU is enforced on every port. */
     if (strs->config_error) {
         /* Reported as it is. */
@@ -286,21 +286,15 @@ validate_switch(const struct vswrec_switch *sw, const char *host_port_name,
 {
     const char *why;
 
-    if ((why = dp_ifname_check(sw->name))) {
+    if ((why = vsw_check_ifname(sw->name))) {
         refuse(strs, "invalid switch name \"%s\": %s (it is the bridge's "
                "interface name; delete the switch and add it with a valid "
                "name)", sw->name, why);
-    } else if (vsw_ifname_is_internal(sw->name)) {
-        refuse(strs, "the name %s has the form of vsw's own interface "
-               "names; choose another", sw->name);
     }
-    if ((why = dp_ifname_check(host_port_name))) {
+    if ((why = vsw_check_ifname(host_port_name))) {
         refuse(strs, "host port \"%s\": %s (vswctl set switch %s "
                "host_port=NAME, or clear it)", host_port_name, why,
                sw->name);
-    } else if (sw->host_port && vsw_ifname_is_internal(sw->host_port)) {
-        refuse(strs, "host port %s: the name has the form of vsw's own "
-               "interface names; choose another", sw->host_port);
     }
     if (sw->uplink && (why = dp_ifname_check(sw->uplink))) {
         refuse(strs, "uplink \"%s\": %s (vswctl set switch %s "
@@ -780,7 +774,7 @@ reconcile_pass(const struct vswrec_root *root)
                 "bridge", sw->name, NULL, sw_strs };
             free(tag);
             if (rcs[n].host_port) {
-                tag = rc_tag(&sw->header_.uuid, "host");
+                tag = rc_tag(&sw->header_.uuid, RC_ROLE_HOST);
                 claims[n_claims++] = (struct claim) {
                     names[n], holder_rank(&links, names[n], tag, 3),
                     seq++, "host port", sw->name, NULL, sw_strs };
@@ -790,16 +784,14 @@ reconcile_pass(const struct vswrec_root *root)
         for (size_t j = 0; j < sw->n_ports; j++) {
             const struct vswrec_port *p = sw->ports[j];
             if (!port_strs[j].config_error) {
-                char *role = xasprintf(
-                    "%s:"UUID_FMT, !strcmp(p->kind, "internal")
-                    ? "port-host" : "port", UUID_ARGS(&p->header_.uuid));
-                char *tag = rc_tag(&sw->header_.uuid, role);
+                char *tag = rc_port_name_tag(&sw->header_.uuid,
+                                             &p->header_.uuid,
+                                             !strcmp(p->kind, "internal"));
                 claims[n_claims++] = (struct claim) {
                     p->name, holder_rank(&links, p->name, tag, 4),
                     seq++, "port", sw->name, &p->header_.uuid,
                     &port_strs[j] };
                 free(tag);
-                free(role);
             }
         }
         n++;
@@ -1116,8 +1108,9 @@ bridge_vhost_lookup(const char *name, struct vhost_port_info *info)
             if (!strcmp(p->name, name)) {
                 info->is_vhost = !strcmp(p->kind, "vhost-net");
                 info->queues = p->queues;
-                info->owner = resolve_id(p->owner, true);
-                info->group = resolve_id(p->group, false);
+                const char *why;
+                info->owner = resolve_id(p->owner, true, &why);
+                info->group = resolve_id(p->group, false, &why);
                 info->up = smap_get_int(&p->status, "ifindex", 0) != 0;
                 return true;
             }

@@ -42,11 +42,24 @@ rc_tap_mac(const char *guest_mac, char buf[18])
 }
 
 static char *
+role_tag(const struct uuid *sw, const char *role, const struct uuid *port)
+{
+    return xasprintf(RC_TAG_PREFIX UUID_FMT ":%s" UUID_FMT,
+                     UUID_ARGS(sw), role, UUID_ARGS(port));
+}
+
+static char *
 port_tag(const struct rc_switch *sw, const struct rc_port *port,
          const char *role)
 {
-    return xasprintf(RC_TAG_PREFIX UUID_FMT ":%s" UUID_FMT,
-                     UUID_ARGS(&sw->uuid), role, UUID_ARGS(&port->uuid));
+    return role_tag(&sw->uuid, role, &port->uuid);
+}
+
+char *
+rc_port_name_tag(const struct uuid *sw, const struct uuid *port,
+                 bool internal)
+{
+    return role_tag(sw, internal ? ROLE_PORT_HOST : ROLE_PORT, port);
 }
 
 static const struct rc_port *
@@ -678,7 +691,7 @@ rc_converge_vlans(struct rc_switch *sw, int br_ifindex,
         apply_vlans(sw->uplink_ifindex, sw->uplink, trunk, links, ops,
                     &sw->ok, &sw->error, changed);
     }
-    char *peer_tag = rc_tag(&sw->uuid, "host-peer");
+    char *peer_tag = rc_tag(&sw->uuid, RC_ROLE_HOST_PEER);
     const struct dp_link *peer = dp_links_by_alias(links, peer_tag);
     free(peer_tag);
     if (peer) {

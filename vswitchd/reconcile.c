@@ -132,8 +132,6 @@ const struct rc_ops rc_kernel_ops = {
     .error = dp_nl_error,
 };
 
-#define ROLE_HOST "host"            /* Host end of the host vNIC. */
-#define ROLE_HOST_PEER "host-peer"  /* Its bridge end. */
 
 void
 rc_switch_init(struct rc_switch *sw)
@@ -252,7 +250,7 @@ wants_role(const struct rc_switch *sw, const char *role)
     if (!role) {
         return true;
     }
-    if (!strcmp(role, ROLE_HOST) || !strcmp(role, ROLE_HOST_PEER)) {
+    if (!strcmp(role, RC_ROLE_HOST) || !strcmp(role, RC_ROLE_HOST_PEER)) {
         return sw->host_port;
     }
     return rc_port_wants_role(sw, role);
@@ -544,8 +542,8 @@ converge_host_port(struct rc_switch *sw, int br_ifindex,
         return;                 /* Unwanted ones went in delete_unwanted. */
     }
 
-    char *host_tag = rc_tag(&sw->uuid, ROLE_HOST);
-    char *peer_tag = rc_tag(&sw->uuid, ROLE_HOST_PEER);
+    char *host_tag = rc_tag(&sw->uuid, RC_ROLE_HOST);
+    char *peer_tag = rc_tag(&sw->uuid, RC_ROLE_HOST_PEER);
     const struct dp_link *host = dp_links_by_alias(links, host_tag);
     const struct dp_link *peer = dp_links_by_alias(links, peer_tag);
     int host_ifindex = host ? host->ifindex : 0;

@@ -162,7 +162,15 @@ bool rc_reconcile(struct rc_switch *switches, size_t n,
 
 /* The ownership tags. */
 #define RC_TAG_PREFIX "vsw:"
+#define RC_ROLE_HOST "host"             /* Host end of a switch's host vNIC. */
+#define RC_ROLE_HOST_PEER "host-peer"   /* Its bridge end. */
 char *rc_tag(const struct uuid *, const char *role);  /* Caller frees. */
+
+/* The tag of the device that carries port 'port''s name on switch 'sw':
+ * an internal port's host end, the bridge end of any other.  Caller
+ * frees. */
+char *rc_port_name_tag(const struct uuid *sw, const struct uuid *port,
+                       bool internal);
 bool rc_parse_tag(const char *alias, struct uuid *, const char **role);
 
 /* Name of the bridge end of a switch's host vNIC ("vsp" + 8 hex digits of

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "datapath/ifname.h"
 #include "openvswitch/uuid.h"
 #include "util.h"
 
@@ -225,6 +226,17 @@ vsw_ifname_is_internal(const char *name)
     return (((!strncmp(name, "vsp", 3) || !strncmp(name, "vpb", 3))
              && all_hex(name + 3, 8))
             || vsw_ifname_is_temp(name));
+}
+
+const char *
+vsw_check_ifname(const char *name)
+{
+    const char *why = dp_ifname_check(name);
+    return (why ? why
+            : vsw_ifname_is_internal(name)
+            ? "it has the form of vsw's own interface names (vsp/vpb + 8 "
+              "hex digits, vswt + 11): choose another"
+            : NULL);
 }
 
 char *

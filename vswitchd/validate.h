@@ -68,6 +68,10 @@ void vsw_internal_ifname(enum vsw_internal_name, const struct uuid *,
 bool vsw_ifname_is_internal(const char *name);
 bool vsw_ifname_is_temp(const char *name);
 
+/* A name for a switch's bridge, a host port or a port: an interface name
+ * (dp_ifname_check()) not of the form of vsw's own. */
+const char *vsw_check_ifname(const char *name);
+
 /* The name of switch 'name''s host vNIC: 'explicit' if nonnull, else
  * "vh-" + the switch name, or "vh" + 8 hex digits of its uuid when that is
  * too long.  The caller frees it. */
