@@ -168,8 +168,8 @@ waiter=$!
 sleep 0.5
 kill -9 "$pid"
 kill -CONT "$pid" 2>/dev/null
-for i in $(seq 50); do kill -0 "$waiter" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$waiter" 2>/dev/null; then
+gone_waiter() { ! kill -0 "$waiter" 2>/dev/null; }
+if ! wait_for 5 gone_waiter; then
     kill "$waiter"
     fail "--wait hangs after vswitchd was killed"
 fi

@@ -32,13 +32,8 @@ raw_port() {
 }
 raw_del_port() { vswctl_in "$ns" del-port "$1" || fail "del-port $1"; }
 port_error() { vswctl_in "$ns" get port "$1" status:error 2>/dev/null; }
-wait_port_error() {
-    local i
-    for i in $(seq 50); do
-        [ -n "$(port_error "$1")" ] && return 0
-        sleep 0.1
-    done
-}
+has_port_error() { [ -n "$(port_error "$1")" ]; }
+wait_port_error() { wait_for 5 has_port_error "$1"; }
 # settled WHAT: vswitchd makes no modifying request for 1.5 s.
 settled() {
     local m1 m2

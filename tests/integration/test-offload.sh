@@ -156,10 +156,8 @@ note "a group only partly switched: said so, with the bits"
 ip netns exec "$ns" ethtool -K u0 tx-tcp-ecn-segmentation on \
     || fail "ethtool -K ecn"
 ctl --wait set root . other_config:partial=1
-for i in $(seq 50); do
-    [ "$(feature tx-tcp-ecn-segmentation)" = off ] && break
-    sleep 0.1
-done
+feature_is() { [ "$(feature "$1")" = "$2" ]; }
+wait_for 5 feature_is tx-tcp-ecn-segmentation off
 assert_eq "ecn bit put back with its group" off \
     "$(feature tx-tcp-ecn-segmentation)"
 
@@ -183,15 +181,11 @@ assert_eq "modifying calls after restart" 0 "$(modify_count "$ns")"
 note "the uplink set down behind vsw's back is brought back up"
 ip -n "$ns" link set u0-peer up
 ip -n "$ns" link set u0 down
-for i in $(seq 50); do
-    ip -n "$ns" link show u0 | grep -q "state UP" && break
-    sleep 0.1
-done
+u0_up() { ip -n "$ns" link show u0 | grep -q "state UP"; }
+wait_for 5 u0_up
 ip -n "$ns" link show u0 | grep -q "<.*,UP" || fail "uplink left down"
-for i in $(seq 50); do
-    [ "$(getv switch ext0 status:uplink_link)" = up ] && break
-    sleep 0.1
-done
+uplink_link_up() { [ "$(getv switch ext0 status:uplink_link)" = up ]; }
+wait_for 5 uplink_link_up
 assert_eq "status: uplink carrier" up "$(getv switch ext0 status:uplink_link)"
 grep -q "uplink u0 was set down outside vsw" \
     "$T_DIR/$ns/state/vswitchd.log" || fail "no INFO line for the repair"
@@ -200,10 +194,7 @@ note "a feature changed behind vsw's back is restored as found, not as changed"
 ctl --wait offload set ext0 tso=auto || fail "tso=auto"
 assert_eq "tso on under auto" on "$(feature tx-tcp-segmentation)"
 ip netns exec "$ns" ethtool -K u0 gso off || fail "ethtool -K gso off"
-for i in $(seq 50); do
-    [ "$(feature generic-segmentation-offload)" = on ] && break
-    sleep 0.1
-done
+wait_for 5 feature_is generic-segmentation-offload on
 assert_eq "gso put back on" on "$(feature generic-segmentation-offload)"
 grep -q "tx-generic-segmentation on (was off)" \
     "$T_DIR/$ns/state/vswitchd.log" || fail "no INFO line for the undo"

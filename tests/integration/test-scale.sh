@@ -38,19 +38,14 @@ note "a VM opens its tap: the carrier shows, without a pass"
 passes1=$(counters | sed -n 's/.* passes=\([0-9]*\).*/\1/p')
 open_tap "$ns" t7 3 >/dev/null &
 vm=$!
-for i in $(seq 25); do
-    [ "$(vswctl_in "$ns" get port t7 status:link)" = up ] && break
-    sleep 0.1
-done
+t7_link_is() { [ "$(vswctl_in "$ns" get port t7 status:link)" = "$1" ]; }
+wait_for 2 t7_link_is up
 assert_eq "t7 link with a VM on it" up \
     "$(vswctl_in "$ns" get port t7 status:link)"
 passes2=$(counters | sed -n 's/.* passes=\([0-9]*\).*/\1/p')
 assert_eq "passes for a carrier change" "$passes1" "$passes2"
 wait "$vm"
-for i in $(seq 25); do
-    [ "$(vswctl_in "$ns" get port t7 status:link)" = down ] && break
-    sleep 0.1
-done
+wait_for 2 t7_link_is down
 assert_eq "t7 link once the VM is gone" down \
     "$(vswctl_in "$ns" get port t7 status:link)"
 
