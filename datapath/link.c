@@ -5,12 +5,12 @@
 
 #include <errno.h>
 #include <linux/if.h>
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
-#include <netlink/cache.h>
-#include <netlink/data.h>
 #include <netlink/msg.h>
-#include <netlink/route/link.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,6 +20,7 @@
 #include "datapath/ifname.h"
 #include "datapath/netlink.h"
 #include "hash.h"
+#include "random.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -29,8 +30,19 @@ void
 dp_links_init(struct dp_links *links)
 {
     hmap_init(&links->by_index);
+    hmap_init(&links->by_name);
+    hmap_init(&links->by_alias);
     links->have_vlans = false;
     dp_vlan_table_init(&links->vlans);
+}
+
+static void
+link_free(struct dp_link *link)
+{
+    free(link->name);
+    free(link->kind);
+    free(link->alias);
+    free(link);
 }
 
 static void
@@ -38,11 +50,10 @@ dp_links_clear(struct dp_links *links)
 {
     struct dp_link *link;
 
+    hmap_clear(&links->by_name);
+    hmap_clear(&links->by_alias);
     HMAP_FOR_EACH_POP (link, node, &links->by_index) {
-        free(link->name);
-        free(link->kind);
-        free(link->alias);
-        free(link);
+        link_free(link);
     }
 }
 
@@ -52,7 +63,50 @@ dp_links_destroy(struct dp_links *links)
     if (links) {
         dp_links_clear(links);
         hmap_destroy(&links->by_index);
+        hmap_destroy(&links->by_name);
+        hmap_destroy(&links->by_alias);
         dp_vlan_table_destroy(&links->vlans);
+    }
+}
+
+static struct dp_link *
+find_by_index(const struct dp_links *links, int ifindex)
+{
+    struct dp_link *link;
+
+    HMAP_FOR_EACH_WITH_HASH (link, node, hash_int(ifindex, 0),
+                             &links->by_index) {
+        if (link->ifindex == ifindex) {
+            return link;
+        }
+    }
+    return NULL;
+}
+
+/* Number of links of 'links' in device group 'group'. */
+static size_t
+links_in_group(const struct dp_links *links, uint32_t group)
+{
+    const struct dp_link *link;
+    size_t n = 0;
+
+    HMAP_FOR_EACH (link, node, &links->by_index) {
+        n += link->group == group;
+    }
+    return n;
+}
+
+void
+dp_links_remove(struct dp_links *links, int ifindex)
+{
+    struct dp_link *link = find_by_index(links, ifindex);
+    if (link) {
+        hmap_remove(&links->by_index, &link->node);
+        hmap_remove(&links->by_name, &link->name_node);
+        if (link->alias[0]) {
+            hmap_remove(&links->by_alias, &link->alias_node);
+        }
+        link_free(link);
     }
 }
 
@@ -61,82 +115,341 @@ dp_links_add(struct dp_links *links, const struct dp_link *tmpl)
 {
     struct dp_link *link = xmemdup(tmpl, sizeof *tmpl);
 
+    dp_links_remove(links, tmpl->ifindex);
     link->name = xstrdup(tmpl->name ? tmpl->name : "");
     link->kind = xstrdup(tmpl->kind ? tmpl->kind : "");
     link->alias = xstrdup(tmpl->alias ? tmpl->alias : "");
     hmap_insert(&links->by_index, &link->node, hash_int(link->ifindex, 0));
+    hmap_insert(&links->by_name, &link->name_node,
+                hash_string(link->name, 0));
+    if (link->alias[0]) {
+        hmap_insert(&links->by_alias, &link->alias_node,
+                    hash_string(link->alias, 0));
+    }
 }
 
-static void
-add_rtnl_link(struct nl_object *obj, void *links_)
+/* A NUL-terminated string attribute, or NULL. */
+static const char *
+attr_string(const struct rtattr *rta)
 {
-    struct rtnl_link *rl = (struct rtnl_link *) obj;
-    struct dp_link link = {
-        .ifindex = rtnl_link_get_ifindex(rl),
-        .name = (char *) rtnl_link_get_name(rl),
-        .kind = (char *) rtnl_link_get_type(rl),
-        .alias = (char *) rtnl_link_get_ifalias(rl),
-        .master = rtnl_link_get_master(rl),
-        .peer = rtnl_link_get_link(rl),
-        .flags = rtnl_link_get_flags(rl),
-        .mtu = rtnl_link_get_mtu(rl),
+    const char *s = RTA_DATA(rta);
+    size_t size = RTA_PAYLOAD(rta);
+    return size && memchr(s, '\0', size) ? s : NULL;
+}
+
+static bool
+attr_u32(const struct rtattr *rta, uint32_t *v)
+{
+    if (RTA_PAYLOAD(rta) < 4) {
+        return false;
+    }
+    memcpy(v, RTA_DATA(rta), 4);
+    return true;
+}
+
+static int
+attr_u8(const struct rtattr *rta)
+{
+    return RTA_PAYLOAD(rta) >= 1 ? *(const uint8_t *) RTA_DATA(rta) : 0;
+}
+
+/* IFLA_INFO_DATA of a tun device. */
+static void
+parse_tun(const struct rtattr *data, struct dp_link *link)
+{
+    const struct rtattr *rta = RTA_DATA(data);
+    int len = RTA_PAYLOAD(data);
+    uint32_t v;
+
+    link->tun_flags = IFF_NO_PI;
+    for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+        switch (rta->rta_type) {
+        case IFLA_TUN_OWNER:
+            if (attr_u32(rta, &v)) {
+                link->tun_owner = v;
+            }
+            break;
+        case IFLA_TUN_GROUP:
+            if (attr_u32(rta, &v)) {
+                link->tun_group = v;
+            }
+            break;
+        case IFLA_TUN_TYPE:
+            link->tun_flags |= attr_u8(rta) & (IFF_TUN | IFF_TAP);
+            break;
+        case IFLA_TUN_PI:
+            if (attr_u8(rta)) {
+                link->tun_flags &= ~IFF_NO_PI;
+            }
+            break;
+        case IFLA_TUN_VNET_HDR:
+            link->tun_flags |= attr_u8(rta) ? IFF_VNET_HDR : 0;
+            break;
+        case IFLA_TUN_PERSIST:
+            link->tun_flags |= attr_u8(rta) ? IFF_PERSIST : 0;
+            break;
+        case IFLA_TUN_MULTI_QUEUE:
+            link->tun_flags |= attr_u8(rta) ? IFF_MULTI_QUEUE : 0;
+            break;
+        case IFLA_TUN_NUM_QUEUES:
+            if (attr_u32(rta, &v)) {
+                link->tun_queues = MIN(v, INT_MAX);
+            }
+            break;
+        }
+    }
+}
+
+/* IFLA_INFO_DATA of a bridge: VLAN filtering, and whether the kernel has
+ * it at all (only then does it report the default PVID). */
+static void
+parse_bridge(const struct rtattr *data, struct dp_link *link)
+{
+    const struct rtattr *rta = RTA_DATA(data);
+    int len = RTA_PAYLOAD(data);
+    bool supported = false;
+    int on = 0;
+
+    for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+        if (rta->rta_type == IFLA_BR_VLAN_DEFAULT_PVID) {
+            supported = true;
+        } else if (rta->rta_type == IFLA_BR_VLAN_FILTERING) {
+            on = attr_u8(rta) != 0;
+        }
+    }
+    link->vlan_filtering = supported ? on : -1;
+}
+
+/* IFLA_LINKINFO: the kind, and what vsw reads of a kind's data.  Returns
+ * the kind, or NULL. */
+static const char *
+parse_linkinfo(const struct rtattr *info, struct dp_link *link)
+{
+    const struct rtattr *rta = RTA_DATA(info);
+    const struct rtattr *data = NULL;
+    const char *kind = NULL;
+    int len = RTA_PAYLOAD(info);
+
+    for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+        if (rta->rta_type == IFLA_INFO_KIND) {
+            kind = attr_string(rta);
+        } else if (rta->rta_type == IFLA_INFO_DATA) {
+            data = rta;
+        }
+    }
+    if (kind && data && !strcmp(kind, "tun")) {
+        parse_tun(data, link);
+    } else if (kind && data && !strcmp(kind, "bridge")) {
+        parse_bridge(data, link);
+    }
+    return kind;
+}
+
+/* Parses RTM_NEWLINK 'h' into 'link' (its strings point into 'h').
+ * Returns false if it is not a well-formed message for an AF_UNSPEC
+ * link. */
+static bool
+parse_link(const struct nlmsghdr *h, struct dp_link *link)
+{
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+        return false;
+    }
+    const struct ifinfomsg *ifi = NLMSG_DATA(h);
+    if (ifi->ifi_index <= 0) {
+        return false;
+    }
+    *link = (struct dp_link) {
+        .ifindex = ifi->ifi_index,
+        .flags = ifi->ifi_flags,
+        .vlan_filtering = -1,
+        .tun_owner = -1,
+        .tun_group = -1,
+        .tun_queues = -1,
+        .operstate = -1,
     };
-    struct nl_addr *addr = rtnl_link_get_addr(rl);
-    if (addr && nl_addr_get_len(addr) == 6) {
-        const uint8_t *b = nl_addr_get_binary_addr(addr);
-        snprintf(link.mac, sizeof link.mac,
-                 "%02x:%02x:%02x:%02x:%02x:%02x",
-                 b[0], b[1], b[2], b[3], b[4], b[5]);
-    }
-    int32_t nsid;
-    link.peer_elsewhere = !rtnl_link_get_link_netnsid(rl, &nsid);
-    const char *ppn = rtnl_link_get_phys_port_name(rl);
-    if (ppn) {
-        ovs_strlcpy(link.phys_port_name, ppn, sizeof link.phys_port_name);
-    }
-    struct nl_data *swid = rtnl_link_get_phys_switch_id(rl);
-    if (swid) {
-        const uint8_t *d = nl_data_get(swid);
-        size_t len = MIN(nl_data_get_size(swid), 31);
-        for (size_t i = 0; i < len; i++) {
-            snprintf(link.phys_switch_id + 2 * i, 3, "%02x", d[i]);
+
+    const struct rtattr *rta = IFLA_RTA(ifi);
+    int len = IFLA_PAYLOAD(h);
+    uint32_t v;
+    for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+        const uint8_t *b = RTA_DATA(rta);
+        size_t size = RTA_PAYLOAD(rta);
+        switch (rta->rta_type) {
+        case IFLA_IFNAME:
+            link->name = CONST_CAST(char *, attr_string(rta));
+            break;
+        case IFLA_IFALIAS:
+            link->alias = CONST_CAST(char *, attr_string(rta));
+            break;
+        case IFLA_MASTER:
+            link->master = attr_u32(rta, &v) ? v : 0;
+            break;
+        case IFLA_MTU:
+            link->mtu = attr_u32(rta, &v) ? v : 0;
+            break;
+        case IFLA_LINK:
+            link->peer = attr_u32(rta, &v) ? v : 0;
+            break;
+        case IFLA_LINK_NETNSID:
+            link->peer_elsewhere = true;
+            break;
+        case IFLA_GROUP:
+            link->group = attr_u32(rta, &v) ? v : 0;
+            break;
+        case IFLA_OPERSTATE:
+            link->operstate = size >= 1 ? b[0] : -1;
+            break;
+        case IFLA_ADDRESS:
+            if (size == 6) {
+                snprintf(link->mac, sizeof link->mac,
+                         "%02x:%02x:%02x:%02x:%02x:%02x",
+                         b[0], b[1], b[2], b[3], b[4], b[5]);
+            }
+            break;
+        case IFLA_PHYS_PORT_NAME:
+            if (attr_string(rta)) {
+                ovs_strlcpy(link->phys_port_name, attr_string(rta),
+                            sizeof link->phys_port_name);
+            }
+            break;
+        case IFLA_PHYS_SWITCH_ID:
+            for (size_t i = 0; i < MIN(size, 31); i++) {
+                snprintf(link->phys_switch_id + 2 * i, 3, "%02x", b[i]);
+            }
+            break;
+        case IFLA_LINKINFO:
+            link->kind = CONST_CAST(char *, parse_linkinfo(rta, link));
+            break;
+        case IFLA_STATS64:
+            if (size >= sizeof(struct rtnl_link_stats64)) {
+                struct rtnl_link_stats64 st;
+                memcpy(&st, b, sizeof st);
+                link->has_stats = true;
+                link->stats = (struct dp_link_stats) {
+                    .rx_packets = st.rx_packets,
+                    .tx_packets = st.tx_packets,
+                    .rx_bytes = st.rx_bytes,
+                    .tx_bytes = st.tx_bytes,
+                    .rx_errors = st.rx_errors,
+                    .tx_errors = st.tx_errors,
+                    .rx_dropped = st.rx_dropped,
+                    .tx_dropped = st.tx_dropped,
+                };
+            }
+            break;
         }
     }
-    link.vlan_filtering = -1;
-    if (link.kind && !strcmp(link.kind, "bridge")) {
-        char path[128], c = 0;
-        snprintf(path, sizeof path,
-                 "/sys/class/net/%s/bridge/vlan_filtering", link.name);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            link.vlan_filtering = fread(&c, 1, 1, f) == 1 && c == '1';
-            fclose(f);
-        }
+    return link->name != NULL;
+}
+
+static bool
+str_differs(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Whether 'a' and 'b' differ in what a pass converges. */
+static bool
+link_differs(const struct dp_link *a, const struct dp_link *b)
+{
+    return (str_differs(a->name, b->name) || str_differs(a->alias, b->alias)
+            || str_differs(a->kind, b->kind) || a->master != b->master
+            || (a->flags & IFF_UP) != (b->flags & IFF_UP)
+            || a->mtu != b->mtu || strcmp(a->mac, b->mac)
+            || a->peer != b->peer || a->peer_elsewhere != b->peer_elsewhere
+            || a->vlan_filtering != b->vlan_filtering
+            || a->tun_flags != b->tun_flags || a->tun_owner != b->tun_owner
+            || a->tun_group != b->tun_group
+            || strcmp(a->phys_port_name, b->phys_port_name)
+            || strcmp(a->phys_switch_id, b->phys_switch_id));
+}
+
+void
+dp_links_update(struct dp_links *links, const struct nlmsghdr *h,
+                struct dp_link_event *ev)
+{
+    struct dp_link_event dummy;
+    if (!ev) {
+        ev = &dummy;
     }
-    dp_links_add(links_, &link);
-    dp_nl_link_seen(link.ifindex,
-                    dp_nl_link_sig(link.name, link.master,
-                                   link.flags & IFF_UP, link.mtu, link.mac,
-                                   link.alias, link.peer,
-                                   link.peer_elsewhere));
+    memset(ev, 0, sizeof *ev);
+    ev->change = DP_LINK_IGNORED;
+
+    if (h->nlmsg_type == RTM_NEWVLAN || h->nlmsg_type == RTM_DELVLAN) {
+        if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct br_vlan_msg))) {
+            const struct br_vlan_msg *bvm = NLMSG_DATA(h);
+            ev->change = DP_LINK_VLANS;
+            ev->ifindex = bvm->ifindex;
+        }
+        return;
+    }
+    if ((h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK)
+        || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+        return;
+    }
+    const struct ifinfomsg *ifi = NLMSG_DATA(h);
+    ev->ifindex = ifi->ifi_index;
+    ev->carrier = (ifi->ifi_flags & IFF_LOWER_UP) != 0;
+    if (ifi->ifi_family == AF_BRIDGE) {
+        ev->change = DP_LINK_VLANS;
+        return;
+    }
+
+    const struct dp_link *old = find_by_index(links, ifi->ifi_index);
+    if (old) {
+        ovs_strlcpy(ev->old_name, old->name, sizeof ev->old_name);
+        ovs_strlcpy(ev->old_alias, old->alias, sizeof ev->old_alias);
+    }
+    if (h->nlmsg_type == RTM_DELLINK) {
+        dp_links_remove(links, ifi->ifi_index);
+        ev->change = DP_LINK_GONE;
+        return;
+    }
+
+    struct dp_link link;
+    if (!parse_link(h, &link)) {
+        return;
+    }
+    ev->change = (!old || link_differs(old, &link) ? DP_LINK_CHANGED
+                  : ((old->flags & (IFF_LOWER_UP | IFF_DORMANT))
+                     != (link.flags & (IFF_LOWER_UP | IFF_DORMANT))
+                     || old->operstate != link.operstate)
+                  ? DP_LINK_CARRIER : DP_LINK_SAME);
+    if (old && !link.has_stats && old->has_stats) {
+        link.has_stats = true;      /* Notifications carry counters too,
+                                     * but a dump without them must not
+                                     * lose the last ones. */
+        link.stats = old->stats;
+    }
+    dp_links_add(links, &link);
+}
+
+static int
+dump_cb(struct nl_msg *msg, void *links)
+{
+    dp_links_update(links, nlmsg_hdr(msg), NULL);
+    return NL_OK;
 }
 
 int
-dp_links_dump(struct dp_links *links)
+dp_links_dump(struct dp_links *links, bool stats)
 {
-    struct nl_cache *cache;
-
     dp_links_clear(links);
     dp_nl_count_dump();
-    int rc = rtnl_link_alloc_cache(dp_nl_sock(), AF_UNSPEC, &cache);
-    if (rc < 0) {
-        dp_nl_set_error(EPROTO, "link dump: %s", nl_geterror(rc));
-        return EPROTO;
+
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK,
+                                            NLM_F_REQUEST | NLM_F_DUMP);
+    struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+    if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0
+        || nla_put_u32(msg, IFLA_EXT_MASK,
+                       stats ? 0 : RTEXT_FILTER_SKIP_STATS) < 0) {
+        out_of_memory();
     }
-    dp_nl_links_forget();
-    nl_cache_foreach(cache, add_rtnl_link, links);
-    nl_cache_free(cache);
-    return 0;
+    int error = dp_nl_transact(dp_nl_sock(), msg, false, dump_cb, links);
+    if (error) {
+        dp_links_clear(links);
+    }
+    return error;
 }
 
 int
@@ -150,15 +463,7 @@ dp_links_dump_vlans(struct dp_links *links)
 const struct dp_link *
 dp_links_by_index(const struct dp_links *links, int ifindex)
 {
-    const struct dp_link *link;
-
-    HMAP_FOR_EACH_WITH_HASH (link, node, hash_int(ifindex, 0),
-                             &links->by_index) {
-        if (link->ifindex == ifindex) {
-            return link;
-        }
-    }
-    return NULL;
+    return find_by_index(links, ifindex);
 }
 
 const struct dp_link *
@@ -166,7 +471,8 @@ dp_links_by_name(const struct dp_links *links, const char *name)
 {
     const struct dp_link *link;
 
-    HMAP_FOR_EACH (link, node, &links->by_index) {
+    HMAP_FOR_EACH_WITH_HASH (link, name_node, hash_string(name, 0),
+                             &links->by_name) {
         if (!strcmp(link->name, name)) {
             return link;
         }
@@ -179,7 +485,11 @@ dp_links_by_alias(const struct dp_links *links, const char *alias)
 {
     const struct dp_link *link;
 
-    HMAP_FOR_EACH (link, node, &links->by_index) {
+    if (!alias[0]) {
+        return NULL;
+    }
+    HMAP_FOR_EACH_WITH_HASH (link, alias_node, hash_string(alias, 0),
+                             &links->by_alias) {
         if (!strcmp(link->alias, alias)) {
             return link;
         }
@@ -288,4 +598,52 @@ int
 dp_link_delete(int ifindex)
 {
     return dp_nl_modify(dp_link_request(RTM_DELLINK, 0, ifindex, 0, 0));
+}
+
+int
+dp_link_delete_many(const int *ifindexes, size_t n)
+{
+    struct dp_links now;
+    uint32_t group;
+    int error;
+
+    dp_links_init(&now);
+    error = dp_links_dump(&now, false);
+    /* A group no device has, away from the small numbers people use. */
+    do {
+        group = random_uint32() | 0x80000000u;
+    } while (!error && links_in_group(&now, group));
+
+    for (size_t i = 0; !error && i < n; i++) {
+        struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindexes[i],
+                                             0, 0);
+        nla_put_u32(msg, IFLA_GROUP, group);
+        error = dp_nl_modify(msg);
+    }
+    if (!error) {
+        error = dp_links_dump(&now, false);
+    }
+    if (!error) {
+        /* Exactly our devices: none missing (a set that failed), none
+         * foreign (another program's device in the group). */
+        size_t found = links_in_group(&now, group);
+        bool all = found == n;
+        for (size_t i = 0; all && i < n; i++) {
+            const struct dp_link *l = dp_links_by_index(&now, ifindexes[i]);
+            all = l && l->group == group;
+        }
+        if (!all) {
+            error = EEXIST;
+            dp_nl_set_error(error, "device group %"PRIu32" holds %"PRIuSIZE
+                            " devices, not the %"PRIuSIZE" to delete",
+                            group, found, n);
+        }
+    }
+    if (!error) {
+        struct nl_msg *msg = dp_link_request(RTM_DELLINK, 0, 0, 0, 0);
+        nla_put_u32(msg, IFLA_GROUP, group);
+        error = dp_nl_modify(msg);
+    }
+    dp_links_destroy(&now);
+    return error;
 }

@@ -1,20 +1,38 @@
-/* Network links (rtnetlink RTM_*LINK): a dump of every link in the current
- * network namespace, and the generic changes vsw makes to links: up/down,
- * master, alias (the ownership tag), name, MTU, delete.
+/* Network links (rtnetlink RTM_*LINK): a table of every link in the
+ * current network namespace, filled by a dump and kept current by the
+ * link notifications, and the generic changes vsw makes to links:
+ * up/down, master, alias (the ownership tag), name, MTU, delete.
  *
- * The dump is plain data, independent of libnl, so the reconciler can be
- * unit-tested against hand-built dumps.  Modifying calls go through
- * datapath/netlink.c (counted, with extack). */
+ * The table is plain data, indexed by ifindex, name and alias, parsed from
+ * the kernel's own messages (the same parser for dumps and notifications),
+ * so the reconciler can be unit-tested against hand-built tables and a
+ * pass needs no read of the kernel.  Taps carry what their tun driver
+ * reports (flags, owner, group, queues: IFLA_TUN_*), bridges whether the
+ * kernel can filter VLANs.  Modifying calls go through datapath/netlink.c
+ * (counted, with extack). */
 #ifndef DATAPATH_LINK_H
 #define DATAPATH_LINK_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "datapath/vlan.h"
 #include "openvswitch/hmap.h"
 
+struct nlmsghdr;
+
+/* The kernel's 64-bit counters of a link (IFLA_STATS64). */
+struct dp_link_stats {
+    uint64_t rx_packets, tx_packets;
+    uint64_t rx_bytes, tx_bytes;
+    uint64_t rx_errors, tx_errors;
+    uint64_t rx_dropped, tx_dropped;
+};
+
 struct dp_link {
     struct hmap_node node;      /* In dp_links, by ifindex. */
+    struct hmap_node name_node; /* In dp_links, by name. */
+    struct hmap_node alias_node;    /* In dp_links, by alias, if any. */
     int ifindex;
     char *name;
     char *kind;                 /* "bridge", "veth", ..., "" if none. */
@@ -22,6 +40,8 @@ struct dp_link {
     int master;                 /* Master's ifindex, 0 if none. */
     int peer;                   /* IFLA_LINK, e.g. a veth's peer, or 0. */
     unsigned int flags;         /* IFF_*. */
+    uint32_t group;             /* IFLA_GROUP, 0 by default. */
+    int operstate;              /* IFLA_OPERSTATE (RFC 2863), -1 if none. */
     int mtu;
     char mac[18];               /* "xx:xx:xx:xx:xx:xx", "" if none. */
     bool peer_elsewhere;        /* 'peer' is in another namespace. */
@@ -29,10 +49,22 @@ struct dp_link {
                                  * kernel without VLAN filtering. */
     char phys_port_name[32];    /* "p0", "pf0vf1", ... or "". */
     char phys_switch_id[64];    /* Hex, or "" if none. */
+
+    /* Taps and tuns (kind "tun"), as the tun driver reports them. */
+    unsigned int tun_flags;     /* IFF_TAP, IFF_NO_PI, IFF_VNET_HDR,
+                                 * IFF_MULTI_QUEUE, IFF_PERSIST; 0 if not a
+                                 * tun device. */
+    long tun_owner, tun_group;  /* -1 if none. */
+    int tun_queues;             /* Queues attached (multiqueue), or -1. */
+
+    bool has_stats;             /* 'stats' was dumped (dp_links_dump()). */
+    struct dp_link_stats stats;
 };
 
 struct dp_links {
     struct hmap by_index;
+    struct hmap by_name;
+    struct hmap by_alias;
     bool have_vlans;            /* 'vlans' was dumped (dp_links_dump_vlans). */
     struct dp_vlan_table vlans;
 };
@@ -40,15 +72,46 @@ struct dp_links {
 void dp_links_init(struct dp_links *);
 void dp_links_destroy(struct dp_links *);
 
-/* Replaces the contents of 'links' by a fresh dump of the kernel's links.
- * Returns 0 or a positive errno. */
-int dp_links_dump(struct dp_links *);
+/* Replaces the contents of 'links' by a fresh dump of the kernel's links,
+ * with their counters if 'stats'.  Returns 0 or a positive errno. */
+int dp_links_dump(struct dp_links *, bool stats);
+
+/* What one link message did to a table (dp_links_update()). */
+enum dp_link_change {
+    DP_LINK_SAME,       /* Nothing a pass converges, nor the carrier: a
+                         * feature change, counters, a repeat. */
+    DP_LINK_CARRIER,    /* Only the carrier (IFF_LOWER_UP, operstate). */
+    DP_LINK_CHANGED,    /* New, or changed in what a pass converges. */
+    DP_LINK_GONE,       /* Deleted. */
+    DP_LINK_VLANS,      /* A bridge port's VLANs or port state. */
+    DP_LINK_IGNORED,    /* Not a link message, or malformed. */
+};
+
+struct dp_link_event {
+    enum dp_link_change change;
+    int ifindex;
+    bool carrier;               /* IFF_LOWER_UP now. */
+    char old_name[16];          /* Before the message ("" if new). */
+    char old_alias[256];
+};
+
+/* Applies link message 'h' (RTM_NEWLINK or RTM_DELLINK, from a dump or a
+ * notification; RTM_NEWVLAN and AF_BRIDGE messages are reported, not
+ * stored) to 'links' and says what it changed in 'ev' (may be NULL).
+ * Reads nothing past h->nlmsg_len, which the caller has checked against
+ * the buffer. */
+void dp_links_update(struct dp_links *, const struct nlmsghdr *,
+                     struct dp_link_event *ev);
+
+/* Removes link 'ifindex' from 'links', if present. */
+void dp_links_remove(struct dp_links *, int ifindex);
 
 /* Adds every bridge port's VLANs to 'links' (a second dump).  Returns 0 or a
  * positive errno. */
 int dp_links_dump_vlans(struct dp_links *);
 
-/* Adds a copy of 'link' to 'links' (used by the dump and by unit tests). */
+/* Adds a copy of 'link' to 'links', replacing one of its ifindex (used by
+ * the parser and by unit tests). */
 void dp_links_add(struct dp_links *, const struct dp_link *);
 
 const struct dp_link *dp_links_by_index(const struct dp_links *, int);
@@ -74,6 +137,17 @@ int dp_link_set_mac(int ifindex, const char *mac);
  * (/run/netns/NAME) under the name 'name'. */
 int dp_link_set_netns(int ifindex, const char *netns, const char *name);
 int dp_link_delete(int ifindex);
+
+/* Deletes links 'ifindexes' in one request, so that the kernel unregisters
+ * them as one batch (one network-wide synchronisation instead of one per
+ * device: 300 taps in 65 ms instead of 4.8 s).  The kernel deletes by
+ * device group, which is shared by every program of the host, so: a
+ * random group that no device has is chosen, given to these devices, a
+ * fresh dump must show exactly these devices in it, and only then the
+ * group is deleted; otherwise nothing is deleted and a positive errno is
+ * returned (the caller deletes one by one).  The devices keep the group
+ * if the batch fails; it means nothing to anyone else. */
+int dp_link_delete_many(const int *ifindexes, size_t n);
 
 /* Starts a request of 'type' (RTM_NEWLINK, RTM_SETLINK, RTM_DELLINK) with
  * extra nlmsg 'flags' and an ifinfomsg for 'ifindex'; for datapath/ files

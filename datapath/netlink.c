@@ -19,8 +19,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "hash.h"
-#include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "timeval.h"
@@ -309,182 +307,77 @@ dp_nl_notify_open(void)
     }
 }
 
-/* What a pass converges of each link: a hash of its name, master, admin
- * state, MTU, MAC, alias and peer (dp_nl_link_sig()), kept for every link
- * of the last dump and of every notification since.  A notification that
- * leaves it as it was changed only the carrier. */
-struct link_sig {
-    struct hmap_node node;      /* In 'link_sigs', by ifindex. */
-    int ifindex;
-    uint32_t sig;
-};
-static struct hmap link_sigs = HMAP_INITIALIZER(&link_sigs);
-
-static struct link_sig *
-link_sig_find(int ifindex)
-{
-    struct link_sig *ls;
-    HMAP_FOR_EACH_WITH_HASH (ls, node, hash_int(ifindex, 0), &link_sigs) {
-        if (ls->ifindex == ifindex) {
-            return ls;
-        }
-    }
-    return NULL;
-}
-
+/* Feeds the link messages of datagram 'buf' to 'l'.  A bridge port's
+ * AF_BRIDGE messages (its port state, which follows its carrier) are
+ * dropped where VLAN changes come as RTM_NEWVLAN of their own. */
 static void
-link_sigs_clear(void)
+parse_link_messages(const void *buf, size_t size,
+                    const struct dp_nl_listener *l)
 {
-    struct link_sig *ls;
-    HMAP_FOR_EACH_POP (ls, node, &link_sigs) {
-        free(ls);
-    }
-}
-
-uint32_t
-dp_nl_link_sig(const char *name, int master, bool up, int mtu,
-               const char *mac, const char *alias, int peer,
-               bool peer_elsewhere)
-{
-    uint32_t h = hash_string(name ? name : "", 0);
-    h = hash_int(master, h);
-    h = hash_int(up, h);
-    h = hash_int(mtu, h);
-    h = hash_string(mac ? mac : "", h);
-    h = hash_string(alias ? alias : "", h);
-    h = hash_int(peer, h);
-    return hash_int(peer_elsewhere, h);
-}
-
-void
-dp_nl_link_seen(int ifindex, uint32_t sig)
-{
-    struct link_sig *ls = link_sig_find(ifindex);
-    if (!ls) {
-        ls = xmalloc(sizeof *ls);
-        ls->ifindex = ifindex;
-        hmap_insert(&link_sigs, &ls->node, hash_int(ifindex, 0));
-    }
-    ls->sig = sig;
-}
-
-void
-dp_nl_links_forget(void)
-{
-    link_sigs_clear();
-}
-
-/* Classifies one link message.  Returns true if it may need a pass;
- * otherwise appends the link's carrier to 'carriers'. */
-static bool
-classify_link_msg(const struct nlmsghdr *h, struct dp_nl_carrier **carriers,
-                  size_t *n, size_t *allocated)
-{
-    if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) {
-        return true;            /* RTM_NEWVLAN and the like. */
-    }
-    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
-        return true;
-    }
-    const struct ifinfomsg *ifi = NLMSG_DATA(h);
-    if (ifi->ifi_family == AF_BRIDGE) {
-        /* A bridge port's state (which follows its carrier) or VLANs; the
-         * VLANs also come as RTM_NEWVLAN where the kernel has that. */
-        return !brvlan_notify;
-    }
-    struct link_sig *ls = link_sig_find(ifi->ifi_index);
-    if (h->nlmsg_type == RTM_DELLINK) {
-        if (ls) {
-            hmap_remove(&link_sigs, &ls->node);
-            free(ls);
-        }
-        return true;
-    }
-
-    const char *name = NULL, *alias = NULL;
-    char mac[18] = "";
-    int master = 0, mtu = 0, peer = 0;
-    bool elsewhere = false;
-    const struct rtattr *rta = IFLA_RTA(ifi);
-    int len = IFLA_PAYLOAD(h);
-    for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-        const void *data = RTA_DATA(rta);
-        size_t size = RTA_PAYLOAD(rta);
-        switch (rta->rta_type) {
-        case IFLA_IFNAME:
-            name = size && memchr(data, '\0', size) ? data : NULL;
-            break;
-        case IFLA_IFALIAS:
-            alias = size && memchr(data, '\0', size) ? data : NULL;
-            break;
-        case IFLA_MASTER:
-        case IFLA_MTU:
-        case IFLA_LINK:
-            if (size >= 4) {
-                uint32_t v;
-                memcpy(&v, data, 4);
-                *(rta->rta_type == IFLA_MASTER ? &master
-                  : rta->rta_type == IFLA_MTU ? &mtu : &peer) = v;
-            }
-            break;
-        case IFLA_ADDRESS:
-            if (size == 6) {
-                const uint8_t *b = data;
-                snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x",
-                         b[0], b[1], b[2], b[3], b[4], b[5]);
-            }
-            break;
-        case IFLA_LINK_NETNSID:
-            elsewhere = true;
-            break;
-        }
-    }
-    uint32_t sig = dp_nl_link_sig(name, master, ifi->ifi_flags & IFF_UP, mtu,
-                                  mac, alias, peer, elsewhere);
-    if (!ls || ls->sig != sig) {
-        dp_nl_link_seen(ifi->ifi_index, sig);
-        return true;            /* New, or changed in what a pass does. */
-    }
-    if (*n >= *allocated) {
-        *carriers = x2nrealloc(*carriers, allocated, sizeof **carriers);
-    }
-    (*carriers)[(*n)++] = (struct dp_nl_carrier) {
-        .ifindex = ifi->ifi_index,
-        .carrier = (ifi->ifi_flags & IFF_LOWER_UP) != 0,
-    };
-    return false;
-}
-
-bool
-dp_nl_parse_link_notifications(const void *buf, size_t size,
-                               struct dp_nl_carrier **carriers, size_t *n,
-                               size_t *allocated)
-{
-    bool changed = false;
     int len = MIN(size, INT_MAX);
 
     for (const struct nlmsghdr *h = buf; NLMSG_OK(h, len);
          h = NLMSG_NEXT(h, len)) {
         counters.notify++;
-        changed |= classify_link_msg(h, carriers, n, allocated);
+        if (brvlan_notify
+            && (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK)
+            && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))
+            && ((const struct ifinfomsg *) NLMSG_DATA(h))->ifi_family
+               == AF_BRIDGE) {
+            continue;
+        }
+        l->link_msg(h, l->aux);
     }
-    return changed;
 }
 
-/* Reads every notification queued on 'sk' (non-blocking, until EAGAIN).
- * Returns true if one may need a pass, or on an overrun.  With 'links',
- * messages are link messages, classified as above; otherwise any message
- * counts.  Reading raw datagrams, not through nl_recvmsgs(), so that one
- * call empties the socket: libnl returns 0 after each message as it does
- * on EAGAIN, and cannot tell a drained socket from one more message. */
+void
+dp_nl_parse_link_notifications(const void *buf, size_t size,
+                               const struct dp_nl_listener *l)
+{
+    parse_link_messages(buf, size, l);
+}
+
+/* The device of ethtool notification 'h': its header attribute (always
+ * attribute 1) and in it ETHTOOL_A_HEADER_DEV_INDEX (1); 0 if absent. */
+static int
+ethtool_ifindex(const struct nlmsghdr *h)
+{
+    size_t hdr = NLMSG_HDRLEN + NLMSG_ALIGN(4);     /* struct genlmsghdr */
+    if (h->nlmsg_len < hdr) {
+        return 0;
+    }
+    const struct rtattr *rta = (const void *) ((const char *) h + hdr);
+    int len = h->nlmsg_len - hdr;
+    for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+        if ((rta->rta_type & 0x3fff) != 1) {
+            continue;
+        }
+        const struct rtattr *in = RTA_DATA(rta);
+        int inlen = RTA_PAYLOAD(rta);
+        for (; RTA_OK(in, inlen); in = RTA_NEXT(in, inlen)) {
+            if ((in->rta_type & 0x3fff) == 1 && RTA_PAYLOAD(in) >= 4) {
+                uint32_t v;
+                memcpy(&v, RTA_DATA(in), 4);
+                return v <= INT_MAX ? v : 0;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Reads every notification queued on 'sk' (non-blocking, until EAGAIN)
+ * and hands each to 'l'; with 'links' they are link messages, otherwise
+ * ethtool's.  Returns true if it read anything.  Reading raw datagrams,
+ * not through nl_recvmsgs(), so that one call empties the socket: libnl
+ * returns 0 after each message as it does on EAGAIN, and cannot tell a
+ * drained socket from one more message. */
 static bool
-drain(struct nl_sock *sk, bool links, struct dp_nl_carrier **carriers,
-      size_t *n_carriers, size_t *allocated)
+drain(struct nl_sock *sk, bool links, const struct dp_nl_listener *l)
 {
     static char buf[64 * 1024];
     int fd = nl_socket_get_fd(sk);
-    bool changed = false;
     bool overrun = false;
+    bool read = false;
 
     for (;;) {
         ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
@@ -493,8 +386,8 @@ drain(struct nl_sock *sk, bool links, struct dp_nl_carrier **carriers,
                 continue;
             }
             if (errno == ENOBUFS) {
-                /* Notifications were lost: the caller re-dumps anyway, so
-                 * one resync covers however many overruns there were. */
+                /* Notifications were lost: the listener re-dumps, so one
+                 * resync covers however many overruns there were. */
                 overrun = true;
                 continue;
             }
@@ -503,14 +396,14 @@ drain(struct nl_sock *sk, bool links, struct dp_nl_carrier **carriers,
         if (n == 0) {
             break;
         }
+        read = true;
         if (links) {
-            changed |= dp_nl_parse_link_notifications(buf, n, carriers,
-                                                      n_carriers, allocated);
+            parse_link_messages(buf, n, l);
         } else {
             for (const struct nlmsghdr *h = (const struct nlmsghdr *) buf;
                  NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
                 counters.notify++;
-                changed = true;
+                l->ethtool(ethtool_ifindex(h), l->aux);
             }
         }
     }
@@ -519,12 +412,10 @@ drain(struct nl_sock *sk, bool links, struct dp_nl_carrier **carriers,
         VLOG_WARN_RL(&rl, "notifications overran the socket buffer; "
                      "resyncing from a full dump");
         counters.resync++;
-        if (links) {
-            link_sigs_clear();
-        }
-        changed = true;
+        l->overrun(l->aux);
+        read = true;
     }
-    return changed;
+    return read;
 }
 
 /* After a drain that found something, the sockets are polled again only
@@ -535,26 +426,29 @@ drain(struct nl_sock *sk, bool links, struct dp_nl_carrier **carriers,
 static long long int next_notify_poll;
 
 bool
-dp_nl_notify_run(struct dp_nl_carrier **carriers, size_t *n,
-                 size_t *allocated)
+dp_nl_notify_run(const struct dp_nl_listener *l)
 {
-    bool changed = false;
-    uint64_t before = counters.notify + counters.resync;
-
     if (time_msec() < next_notify_poll) {
         return false;
     }
+    return dp_nl_notify_flush(l);
+}
+
+bool
+dp_nl_notify_flush(const struct dp_nl_listener *l)
+{
+    bool read = false;
 
     if (notify_sock) {
-        changed |= drain(notify_sock, true, carriers, n, allocated);
+        read |= drain(notify_sock, true, l);
     }
     if (ethtool_notify_sock) {
-        changed |= drain(ethtool_notify_sock, false, NULL, NULL, NULL);
+        read |= drain(ethtool_notify_sock, false, l);
     }
-    if (counters.notify + counters.resync != before) {
+    if (read) {
         next_notify_poll = time_msec() + NOTIFY_BATCH_MS;
     }
-    return changed;
+    return read;
 }
 
 void

@@ -7,7 +7,8 @@
  * and tests read the counter through vswitchd's control socket.
  *
  * Callers: datapath/link.c, bridge.c, veth.c (requests); vswitchd (the
- * notification socket that marks kernel state dirty). */
+ * notification sockets that keep its table of links current and say which
+ * objects need converging). */
 #ifndef DATAPATH_NETLINK_H
 #define DATAPATH_NETLINK_H 1
 
@@ -68,41 +69,35 @@ struct dp_nl_counters {
 };
 void dp_nl_get_counters(struct dp_nl_counters *);
 
-/* Link notifications (RTNLGRP_LINK), and ethtool's (its "monitor" group:
- * features, channels, rings) where the kernel has them.
+/* Link notifications (RTNLGRP_LINK, RTNLGRP_BRVLAN), and ethtool's (its
+ * "monitor" group: features, channels, rings) where the kernel has them.
  *
  * dp_nl_notify_run() drains the sockets (everything queued, not one message
- * per call) and returns true if anything changed that may need a pass: a
- * new or deleted link, a change of a link's name, master, admin state,
- * MTU, MAC or alias, an ethtool notification, or an overrun (after which
- * everything must be re-dumped).  A link whose carrier alone changed
- * (IFF_LOWER_UP, operstate: a VM opening its tap, a cable, the kernel's
- * linkwatch catching up) needs no pass: it is appended to '*carriers'
- * instead, for the status to follow.  The caller frees '*carriers'. */
-struct dp_nl_carrier {
-    int ifindex;
-    bool carrier;
+ * per call) and hands each link message to the listener (which applies it
+ * to its table of links: dp_links_update()), each ethtool notification as
+ * the ifindex it is about, and an overrun (notifications lost: everything
+ * must be dumped again) once.  Returns true if it read anything; after
+ * that the sockets are polled again only some ms later, so that a kernel
+ * announcing many links one message at a time costs a wake-up per batch. */
+struct nlmsghdr;
+struct dp_nl_listener {
+    void (*link_msg)(const struct nlmsghdr *, void *aux);
+    void (*ethtool)(int ifindex, void *aux);    /* 0 if not known. */
+    void (*overrun)(void *aux);
+    void *aux;
 };
 void dp_nl_notify_open(void);
-
-/* The link facts a pass converges, hashed; dp_links_dump() records them
- * for every link it sees (after dp_nl_links_forget()), notifications
- * update them. */
-uint32_t dp_nl_link_sig(const char *name, int master, bool up, int mtu,
-                        const char *mac, const char *alias, int peer,
-                        bool peer_elsewhere);
-void dp_nl_link_seen(int ifindex, uint32_t sig);
-void dp_nl_links_forget(void);
-
-bool dp_nl_notify_run(struct dp_nl_carrier **carriers, size_t *n,
-                      size_t *allocated);
+bool dp_nl_notify_run(const struct dp_nl_listener *);
+/* Drains now, whenever the sockets were last read: the kernel queues the
+ * notifications of a change before it acknowledges the change, so after a
+ * flush the listener's table shows every change vsw made. */
+bool dp_nl_notify_flush(const struct dp_nl_listener *);
 void dp_nl_notify_wait(void);
 
-/* Classifies the link notifications in datagram 'buf' ('size' bytes) as
+/* Hands the link messages in datagram 'buf' ('size' bytes) to 'l' as
  * dp_nl_notify_run() does.  Exposed for unit tests and fuzzing. */
-bool dp_nl_parse_link_notifications(const void *buf, size_t size,
-                                    struct dp_nl_carrier **carriers,
-                                    size_t *n, size_t *allocated);
+void dp_nl_parse_link_notifications(const void *buf, size_t size,
+                                    const struct dp_nl_listener *l);
 
 /* Parses the TLVs of an NLMSG_ERROR payload 'err' ('len' bytes, starting at
  * the struct nlmsgerr) with header flags 'flags' and returns the kernel's

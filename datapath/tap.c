@@ -112,21 +112,3 @@ dp_tap_open_queues(const char *name, bool multi_queue, int n, int fds[])
     }
     return 0;
 }
-
-bool
-dp_tap_read_info(const char *name, struct dp_tap_info *info)
-{
-    long flags;
-
-    if (!dp_sysfs_read_long(name, "tun_flags", 16, &flags)) {
-        return false;
-    }
-    info->flags = flags;
-    if (!dp_sysfs_read_long(name, "owner", 10, &info->owner)) {
-        info->owner = -1;
-    }
-    if (!dp_sysfs_read_long(name, "group", 10, &info->group)) {
-        info->group = -1;
-    }
-    return true;
-}

@@ -27,13 +27,4 @@ int dp_tap_create(const struct dp_tap_spec *, int *ifindex);
  * Returns 0 or a positive errno; on failure no fd stays open. */
 int dp_tap_open_queues(const char *name, bool multi_queue, int n, int fds[]);
 
-/* What sysfs says of tap 'name': its IFF_* tun flags and owner/group (-1
- * if none).  Returns false if 'name' is not a tap. */
-struct dp_tap_info {
-    unsigned int flags;
-    long owner;
-    long group;
-};
-bool dp_tap_read_info(const char *name, struct dp_tap_info *);
-
 #endif /* datapath/tap.h */

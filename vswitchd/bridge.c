@@ -1,10 +1,15 @@
 /* The reconciler's database side; see bridge.h.
  *
- * A pass runs when the database changed, when the kernel reported a link
- * change, when a previous pass changed something (to confirm it), and
- * every few seconds as a safety net.  Each pass dumps the kernel's links
- * once.  Status is written only when it differs from what the database
- * holds, so an idle switch costs no database writes either. */
+ * Passes are incremental.  The kernel's links live in a table kept current
+ * by the link notifications (datapath/link.c); it is dumped in full only at
+ * start, after a notification overrun, on the safety resync and on
+ * bridge/reconcile.  The database's changes are tracked column by column
+ * (ovsdb_idl_track_*).  Both mark objects dirty: a port row that changed, a
+ * device whose tag names a port, a name a device took or gave up.  A pass
+ * converges and observes the dirty switches and ports only, and writes the
+ * status of those only, so the cost of one change does not depend on how
+ * many ports exist; a pass that changed the kernel is confirmed by another
+ * over the same objects once the kernel's notifications are in. */
 #include <config.h>
 
 #include "vswitchd/bridge.h"
@@ -31,7 +36,9 @@
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
+#include "sset.h"
 #include "uuid.h"
+#include "uuidset.h"
 #include "vsw-idl.h"
 #include "offload/sriov.h"
 #include "vswitchd/dbserver.h"
@@ -57,6 +64,30 @@ static int n_failing_changes;   /* Passes in a row that changed and failed. */
 static struct ovsdb_idl *idl;
 static unsigned int last_seqno;
 static bool need_pass = true;
+
+/* The kernel's links, kept current by notifications. */
+static struct dp_links kernel;
+static bool kernel_dumped;      /* False: dump before the next pass. */
+
+/* What the next pass converges: every object, or the dirty ones. */
+static bool full_needed = true;
+static struct uuidset dirty = UUIDSET_INITIALIZER(&dirty);   /* Rows. */
+/* Switches whose own settings changed in the database: all their ports
+ * are converged too (a switch changed in the kernel converges itself). */
+static struct uuidset dirty_all = UUIDSET_INITIALIZER(&dirty_all);
+static struct sset dirty_names = SSET_INITIALIZER(&dirty_names);
+static bool dirty_iov;          /* A representor changed. */
+static bool dirty_uplinks;      /* An ethtool notification without device. */
+static bool switches_gone;      /* A switch row was deleted. */
+static struct uuidset failing = UUIDSET_INITIALIZER(&failing);
+
+/* Which switch each port row was last seen in, to notice a port moved
+ * from one switch to another (its own row unchanged). */
+struct port_home {
+    struct hmap_node node;      /* In 'port_homes', by port uuid. */
+    struct uuid port, sw;
+};
+static struct hmap port_homes = HMAP_INITIALIZER(&port_homes);
 static long long int next_resync;
 static struct ovsdb_idl_txn *status_txn;
 static uint64_t n_passes;
@@ -65,6 +96,42 @@ static uint64_t n_passes;
 enum { WHY_KERNEL, WHY_DB, WHY_TIMER, N_WHY };
 static bool pass_why[N_WHY];
 static uint64_t n_passes_why[N_WHY];
+static uint64_t n_full_passes;
+static uint64_t n_objects_converged;    /* Switches and ports, all passes. */
+static long long int last_pass_usec;
+
+/* The columns a pass reads (the others are vswitchd's own output, or
+ * not used by it). */
+static const struct ovsdb_idl_column *const switch_inputs[] = {
+    &vswrec_switch_col_name, &vswrec_switch_col_host,
+    &vswrec_switch_col_type, &vswrec_switch_col_uplink,
+    &vswrec_switch_col_iov, &vswrec_switch_col_allow_management_os,
+    &vswrec_switch_col_host_port, &vswrec_switch_col_mtu,
+    &vswrec_switch_col_offload, &vswrec_switch_col_rss,
+    &vswrec_switch_col_other_config,
+    &vswrec_switch_col_ports,           /* Last: see mark_db_changes(). */
+};
+static const struct ovsdb_idl_column *const port_inputs[] = {
+    &vswrec_port_col_name, &vswrec_port_col_host, &vswrec_port_col_kind,
+    &vswrec_port_col_mac, &vswrec_port_col_mtu, &vswrec_port_col_queues,
+    &vswrec_port_col_netns, &vswrec_port_col_owner, &vswrec_port_col_group,
+    &vswrec_port_col_vlan_mode, &vswrec_port_col_tag,
+    &vswrec_port_col_trunks, &vswrec_port_col_iov_weight,
+    &vswrec_port_col_vmq_weight, &vswrec_port_col_other_config,
+};
+
+/* Whether any of 'cols' of tracked 'row' changed. */
+static bool
+inputs_changed(const struct ovsdb_idl_row *row,
+               const struct ovsdb_idl_column *const *cols, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (ovsdb_idl_track_is_updated(row, cols[i])) {
+            return true;
+        }
+    }
+    return false;
+}
 
 static void last_holders_load(void);
 static void bridge_unixctl_counters(struct unixctl_conn *, int argc,
@@ -87,6 +154,15 @@ bridge_init(const char *remote)
     ovsdb_idl_omit_alert(idl, &vswrec_port_col_status);
     ovsdb_idl_omit_alert(idl, &vswrec_port_col_statistics);
 
+    /* The columns a pass reads: their changes mark rows dirty. */
+    for (size_t i = 0; i < ARRAY_SIZE(switch_inputs); i++) {
+        ovsdb_idl_track_add_column(idl, switch_inputs[i]);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(port_inputs); i++) {
+        ovsdb_idl_track_add_column(idl, port_inputs[i]);
+    }
+
+    dp_links_init(&kernel);
     dp_nl_notify_open();
     rc_temp_records_sweep();
     last_holders_load();
@@ -129,22 +205,6 @@ resolve_id(const char *name, bool user, const char **why)
     long id;
     *why = name ? vsw_check_owner(name, user, &id) : NULL;
     return !name ? -1 : *why ? -2 : id;
-}
-
-/* Whether bridge 'name' has VLAN filtering: 1 yes, 0 the kernel lacks it,
- * -1 no bridge yet (the next pass asks again). */
-static int
-vlan_filtering_support(const char *name)
-{
-    char path[64];
-
-    snprintf(path, sizeof path, "/sys/class/net/%s/bridge", name);
-    if (access(path, F_OK)) {
-        return -1;
-    }
-    snprintf(path, sizeof path, "/sys/class/net/%s/bridge/vlan_filtering",
-             name);
-    return !access(path, F_OK);
 }
 
 /* Per-object strings that live as long as one pass. */
@@ -212,14 +272,33 @@ validate_port(const struct vswrec_switch *sw, const struct vswrec_port *p,
     }
 }
 
+/* What every port of a switch needs in a pass, dirty or clean: identity
+ * (for ownership and name claims) and VLANs (an uplink trunks the VLANs of
+ * all ports). */
 static void
-fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
-          const struct vswrec_port *p, struct port_strings *strs)
+fill_port_identity(struct rc_port *rc, const struct vswrec_port *p)
 {
     rc_port_init(rc);
     rc->uuid = p->header_.uuid;
     rc->name = p->name;
     rc->kind = port_kind(p->kind);
+    if (p->vlan_mode) {
+        rc->vlan_mode = (!strcmp(p->vlan_mode, "access") ? RC_VLAN_ACCESS
+                         : RC_VLAN_TRUNK);
+        rc->tag = p->tag ? *p->tag : 0;
+        rc->trunks = p->trunks;
+        rc->n_trunks = p->n_trunks;
+    }
+}
+
+/* A dirty port: everything, validated.  'br' is its switch's bridge in the
+ * kernel, or NULL. */
+static void
+fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
+          const struct vswrec_port *p, struct port_strings *strs,
+          const struct dp_link *br, bool vhost_available)
+{
+    fill_port_identity(rc, p);
     rc->mac = p->mac;
     rc->queues = p->queues > 0 ? p->queues : 1;
     const char *owner_why, *group_why;
@@ -232,9 +311,7 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
     }
     rc->netns = p->netns;
     rc->peer_name = smap_get_def(&p->other_config, "peer_name", p->name);
-    rc->vhost_available = !access("/dev/vhost-net", F_OK);
-
-    int vlan_support;
+    rc->vhost_available = vhost_available;
 
     validate_port(sw, p, owner_why, group_why, strs);
     /* The switch MTU is enforced on every port. */
@@ -249,11 +326,10 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
         refuse(strs,
             "port %s: a veth port needs a network namespace (vswctl set "
             "port %s netns=NAME)", p->name, p->name);
-    } else if (p->vlan_mode && (vlan_support = vlan_filtering_support(
-                                     sw->name)) <= 0) {
+    } else if (p->vlan_mode && (!br || br->vlan_filtering < 0)) {
         /* Never attach a VLAN port untagged, not even for one pass. */
         refuse(strs,
-            vlan_support < 0
+            !br
             ? "port %s: waiting for the switch's bridge"
             : "port %s: VLAN settings need bridge VLAN filtering, which "
               "this kernel lacks (CONFIG_BRIDGE_VLAN_FILTERING); the port "
@@ -267,13 +343,6 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
         refuse(strs,
             "port %s: a trunk needs VLANs (vswctl set port %s "
             "trunks=10,20)", p->name, p->name);
-    }
-    if (p->vlan_mode) {
-        rc->vlan_mode = (!strcmp(p->vlan_mode, "access") ? RC_VLAN_ACCESS
-                         : RC_VLAN_TRUNK);
-        rc->tag = p->tag ? *p->tag : 0;
-        rc->trunks = p->trunks;
-        rc->n_trunks = p->n_trunks;
     }
     rc->config_error = strs->config_error;
     rc->mtu = sw->mtu ? *sw->mtu : p->mtu ? *p->mtu : 0;
@@ -543,27 +612,9 @@ make_status(const struct rc_switch *rc, struct smap *status)
     }
 }
 
-/* Number of queues attached to tap 'name' (its tx-N queue directories). */
-static int
-count_queues(const char *name)
-{
-    char path[64];
-    int n = 0;
-
-    snprintf(path, sizeof path, "/sys/class/net/%s/queues", name);
-    DIR *dir = opendir(path);
-    if (dir) {
-        struct dirent *de;
-        while ((de = readdir(dir))) {
-            n += !strncmp(de->d_name, "tx-", 3);
-        }
-        closedir(dir);
-    }
-    return n;
-}
-
+/* 'rc''s status; 'link' is its bridge port in the kernel, or NULL. */
 static void
-make_port_status(const struct rc_port *rc, const struct vswrec_port *p,
+make_port_status(const struct rc_port *rc, const struct dp_link *link,
                  struct smap *status)
 {
     smap_init(status);
@@ -583,11 +634,12 @@ make_port_status(const struct rc_port *rc, const struct vswrec_port *p,
     if (rc->kind_in_use && (!strcmp(rc->kind_in_use, "tap")
                             || !strcmp(rc->kind_in_use, "vhost-net"))) {
         smap_add_format(status, "queues_requested", "%d", rc->queues);
-        if (rc->ifindex) {
-            /* A multiqueue tap shows the queues a VM has attached; a
-             * single-queue one always has its one. */
+        if (link) {
+            /* The queues a VM has attached: a multiqueue tap says how
+             * many, a single-queue one has a carrier while attached. */
             smap_add_format(status, "queues_attached", "%d",
-                            count_queues(p->name));
+                            link->tun_queues >= 0 ? link->tun_queues
+                            : (link->flags & 0x10000) != 0);
         }
     }
     if (rc->vf_index >= 0) {
@@ -631,53 +683,44 @@ status_txn_busy(void)
     return false;
 }
 
-/* The rows whose status carries a link's carrier, by ifindex: each port's
- * bridge-side device ("link") and each switch's uplink ("uplink_link").
- * Rebuilt by every pass; read when a notification says that a carrier
- * alone changed, which then costs one status write instead of a pass. */
-struct carrier_row {
-    struct hmap_node node;      /* In 'carrier_rows', by ifindex. */
-    int ifindex;
-    struct uuid row;
-    bool is_switch;
-};
-static struct hmap carrier_rows = HMAP_INITIALIZER(&carrier_rows);
-
 /* Carrier changes waiting for the status transaction in flight. */
-static struct dp_nl_carrier *carriers;
+static struct dp_nl_carrier {
+    int ifindex;
+    bool carrier;
+} *carriers;
 static size_t n_carriers, allocated_carriers;
 
+/* The row whose status shows the carrier of link 'ifindex': a port whose
+ * bridge port it is (by its tag), or a switch whose uplink it is. */
 static void
-carrier_rows_clear(void)
+carrier_row(int ifindex, const struct vswrec_port **portp,
+            const struct vswrec_switch **swp)
 {
-    struct carrier_row *cr;
-    HMAP_FOR_EACH_POP (cr, node, &carrier_rows) {
-        free(cr);
-    }
-}
+    const struct dp_link *link = dp_links_by_index(&kernel, ifindex);
+    struct uuid uuid, port_uuid;
+    const char *role;
+    bool bridge_side;
 
-static void
-carrier_rows_add(int ifindex, const struct uuid *row, bool is_switch)
-{
-    if (ifindex) {
-        struct carrier_row *cr = xmalloc(sizeof *cr);
-        cr->ifindex = ifindex;
-        cr->row = *row;
-        cr->is_switch = is_switch;
-        hmap_insert(&carrier_rows, &cr->node, hash_int(ifindex, 0));
+    *portp = NULL;
+    *swp = NULL;
+    if (!link) {
+        return;
     }
-}
-
-static const struct carrier_row *
-carrier_row_find(int ifindex)
-{
-    const struct carrier_row *cr;
-    HMAP_FOR_EACH_WITH_HASH (cr, node, hash_int(ifindex, 0), &carrier_rows) {
-        if (cr->ifindex == ifindex) {
-            return cr;
+    if (rc_parse_tag(link->alias, &uuid, &role)) {
+        if (rc_parse_port_role(role, &port_uuid, &bridge_side)
+            && bridge_side) {
+            *portp = vswrec_port_get_for_uuid(idl, &port_uuid);
+        }
+        return;
+    }
+    const struct vswrec_switch *sw;
+    VSWREC_SWITCH_FOR_EACH (sw, idl) {
+        if (sw->uplink && !strcmp(sw->uplink, link->name)
+            && smap_get_int(&sw->status, "uplink_ifindex", 0) == ifindex) {
+            *swp = sw;
+            return;
         }
     }
-    return NULL;
 }
 
 /* Writes the carriers that changed into their rows' status. */
@@ -687,27 +730,17 @@ update_carriers(void)
     struct ovsdb_idl_txn *txn = NULL;
 
     for (size_t i = 0; i < n_carriers; i++) {
-        const struct carrier_row *cr = carrier_row_find(carriers[i].ifindex);
-        if (!cr) {
+        const struct vswrec_switch *sw;
+        const struct vswrec_port *p;
+        carrier_row(carriers[i].ifindex, &p, &sw);
+        if (!sw && !p) {
             continue;           /* Not a device whose carrier we show. */
         }
-        const struct smap *old;
-        const struct ovsdb_idl_row *row;
-        const char *key = cr->is_switch ? "uplink_link" : "link";
-        const struct vswrec_switch *sw = NULL;
-        const struct vswrec_port *p = NULL;
-        if (cr->is_switch) {
-            sw = vswrec_switch_get_for_uuid(idl, &cr->row);
-            row = sw ? &sw->header_ : NULL;
-            old = sw ? &sw->status : NULL;
-        } else {
-            p = vswrec_port_get_for_uuid(idl, &cr->row);
-            row = p ? &p->header_ : NULL;
-            old = p ? &p->status : NULL;
-        }
+        const struct smap *old = sw ? &sw->status : &p->status;
+        const char *key = sw ? "uplink_link" : "link";
         const char *want = carriers[i].carrier ? "up" : "down";
-        const char *have = old ? smap_get(old, key) : NULL;
-        if (!row || !have || !strcmp(have, want)) {
+        const char *have = smap_get(old, key);
+        if (!have || !strcmp(have, want)) {
             continue;
         }
         if (!txn) {
@@ -731,20 +764,250 @@ update_carriers(void)
     }
 }
 
+/* Marks dirty the object that tag 'alias' names: a switch (its bridge or
+ * host port) or a port. */
 static void
-reconcile_pass(const struct vswrec_root *root)
+mark_tagged(const char *alias)
 {
+    struct uuid uuid, port;
+    const char *role;
+    bool bridge_side;
+
+    if (rc_parse_tag(alias, &uuid, &role)) {
+        uuidset_insert(&dirty, rc_parse_port_role(role, &port, &bridge_side)
+                               ? &port : &uuid);
+    }
+}
+
+static void
+retry_failing(void)
+{
+    struct uuidset_node *node;
+    UUIDSET_FOR_EACH (node, &failing) {
+        uuidset_insert(&dirty, &node->uuid);
+    }
+    uuidset_clear(&failing);
+}
+
+/* A link notification: the table of links follows it; what it changed
+ * marks objects dirty, a carrier alone goes straight to the status. */
+static void
+on_link_msg(const struct nlmsghdr *h, void *aux OVS_UNUSED)
+{
+    struct dp_link_event ev;
+    const struct dp_link *link;
+
+    dp_links_update(&kernel, h, &ev);
+    switch (ev.change) {
+    case DP_LINK_IGNORED:
+        return;
+    case DP_LINK_CARRIER:
+        if (n_carriers >= allocated_carriers) {
+            carriers = x2nrealloc(carriers, &allocated_carriers,
+                                  sizeof *carriers);
+        }
+        carriers[n_carriers++] = (struct dp_nl_carrier) {
+            ev.ifindex, ev.carrier };
+        return;
+    case DP_LINK_SAME:
+        /* A tap's features (the VM's offloads) and the like: its port's
+         * status is read again, nothing else. */
+        link = dp_links_by_index(&kernel, ev.ifindex);
+        if (link) {
+            mark_tagged(link->alias);
+        }
+        return;
+    case DP_LINK_VLANS:
+        link = dp_links_by_index(&kernel, ev.ifindex);
+        if (link) {
+            mark_tagged(link->alias);
+        }
+        return;
+    case DP_LINK_CHANGED:
+    case DP_LINK_GONE:
+        /* What failed may work now (a name freed, a device back). */
+        retry_failing();
+        mark_tagged(ev.old_alias);
+        if (ev.old_name[0]) {
+            sset_add(&dirty_names, ev.old_name);
+        }
+        link = dp_links_by_index(&kernel, ev.ifindex);
+        if (link) {
+            mark_tagged(link->alias);
+            sset_add(&dirty_names, link->name);
+            dirty_iov |= link->phys_switch_id[0] != '\0';
+        }
+        return;
+    }
+}
+
+static void
+on_ethtool(int ifindex, void *aux OVS_UNUSED)
+{
+    const struct dp_link *link = dp_links_by_index(&kernel, ifindex);
+    if (!link) {
+        dirty_uplinks = true;
+    } else if (link->alias[0]) {
+        mark_tagged(link->alias);
+    } else {
+        sset_add(&dirty_names, link->name);     /* An uplink, maybe. */
+    }
+}
+
+static void
+on_overrun(void *aux OVS_UNUSED)
+{
+    kernel_dumped = false;
+    full_needed = true;
+}
+
+static const struct dp_nl_listener listener = {
+    .link_msg = on_link_msg,
+    .ethtool = on_ethtool,
+    .overrun = on_overrun,
+};
+
+static struct port_home *
+port_home_find(const struct uuid *port)
+{
+    struct port_home *ph;
+    HMAP_FOR_EACH_WITH_HASH (ph, node, uuid_hash(port), &port_homes) {
+        if (uuid_equals(&ph->port, port)) {
+            return ph;
+        }
+    }
+    return NULL;
+}
+
+/* Marks dirty what the database changed since the last pass. */
+static void
+mark_db_changes(void)
+{
+    const struct vswrec_switch *sw;
+    VSWREC_SWITCH_FOR_EACH_TRACKED (sw, idl) {
+        if (vswrec_switch_is_deleted(sw) || vswrec_switch_is_new(sw)) {
+            uuidset_insert(&dirty, &sw->header_.uuid);
+            uuidset_insert(&dirty_all, &sw->header_.uuid);
+            switches_gone |= vswrec_switch_is_deleted(sw);
+            continue;
+        }
+        /* A change of the switch's own settings concerns every port
+         * (name, MTU, host, uplink, ...); a change of its port list only
+         * the ports that came. */
+        if (inputs_changed(&sw->header_, switch_inputs,
+                           ARRAY_SIZE(switch_inputs) - 1)) {
+            uuidset_insert(&dirty, &sw->header_.uuid);
+            uuidset_insert(&dirty_all, &sw->header_.uuid);
+        }
+        if (vswrec_switch_is_updated(sw, VSWREC_SWITCH_COL_PORTS)) {
+            for (size_t j = 0; j < sw->n_ports; j++) {
+                const struct uuid *pu = &sw->ports[j]->header_.uuid;
+                struct port_home *ph = port_home_find(pu);
+                if (!ph) {
+                    ph = xmalloc(sizeof *ph);
+                    ph->port = *pu;
+                    hmap_insert(&port_homes, &ph->node, uuid_hash(pu));
+                } else if (uuid_equals(&ph->sw, &sw->header_.uuid)) {
+                    continue;
+                }
+                ph->sw = sw->header_.uuid;
+                uuidset_insert(&dirty, pu);
+            }
+        }
+    }
+    const struct vswrec_port *p;
+    VSWREC_PORT_FOR_EACH_TRACKED (p, idl) {
+        if (!vswrec_port_is_deleted(p) && !vswrec_port_is_new(p)
+            && !inputs_changed(&p->header_, port_inputs,
+                               ARRAY_SIZE(port_inputs))) {
+            continue;
+        }
+        uuidset_insert(&dirty, &p->header_.uuid);
+        if (vswrec_port_is_deleted(p)) {
+            struct port_home *ph = port_home_find(&p->header_.uuid);
+            if (ph) {
+                hmap_remove(&port_homes, &ph->node);
+                free(ph);
+            }
+        } else if (p->name) {
+            sset_add(&dirty_names, p->name);   /* Its rivals for the name. */
+        }
+    }
+    ovsdb_idl_track_clear(idl);
+}
+
+static bool
+work_pending(void)
+{
+    return (full_needed || !uuidset_is_empty(&dirty)
+            || !sset_is_empty(&dirty_names) || dirty_iov || dirty_uplinks);
+}
+
+static void
+port_homes_clear(void)
+{
+    struct port_home *ph;
+    HMAP_FOR_EACH_POP (ph, node, &port_homes) {
+        free(ph);
+    }
+}
+
+/* One pass over the dirty objects, or over all of them with 'full'. */
+static void
+reconcile_pass(const struct vswrec_root *root, bool full)
+{
+    long long int start = time_usec();
     size_t n = 0;
     struct rc_switch *rcs = xcalloc(root->n_switches + 1, sizeof *rcs);
     const struct vswrec_switch **rows = xcalloc(root->n_switches + 1,
                                                 sizeof *rows);
     char **names = xcalloc(root->n_switches + 1, sizeof *names);
 
-    /* One dump of the kernel's links per pass; it also says which object
-     * holds each contested name. */
-    struct dp_links links;
-    dp_links_init(&links);
-    int error = dp_links_dump(&links);
+    /* The table of links must show what the last pass did. */
+    dp_nl_notify_flush(&listener);
+
+    /* This pass's marks; marks made while it runs are the next pass's. */
+    struct uuidset cur = UUIDSET_INITIALIZER(&cur);
+    struct uuidset cur_all = UUIDSET_INITIALIZER(&cur_all);
+    struct sset cur_names = SSET_INITIALIZER(&cur_names);
+    hmap_swap(&cur.uuids, &dirty.uuids);
+    hmap_swap(&cur_all.uuids, &dirty_all.uuids);
+    sset_swap(&cur_names, &dirty_names);
+    bool cur_iov = dirty_iov, cur_uplinks = dirty_uplinks;
+    dirty_iov = dirty_uplinks = false;
+
+    int error = 0;
+    if (full || !kernel_dumped) {
+        error = dp_links_dump(&kernel, false);
+        kernel_dumped = !error;
+        full = true;
+    }
+    if (full) {
+        port_homes_clear();
+    }
+    bool vhost_available = !access("/dev/vhost-net", F_OK);
+
+    /* The names of the objects marked dirty join the names the kernel
+     * changed: whoever else wants one of them is converged too (it may win
+     * or lose a contested name now). */
+    struct uuidset_node *un;
+    UUIDSET_FOR_EACH (un, &cur) {
+        const struct vswrec_port *p = vswrec_port_get_for_uuid(idl,
+                                                               &un->uuid);
+        const struct vswrec_switch *sw = (p ? NULL
+            : vswrec_switch_get_for_uuid(idl, &un->uuid));
+        if (p) {
+            sset_add(&cur_names, p->name);
+        } else if (sw) {
+            sset_add(&cur_names, sw->name);
+            for (size_t j = 0; uuidset_contains(&cur_all, &un->uuid)
+                               && j < sw->n_ports; j++) {
+                sset_add(&cur_names, sw->ports[j]->name);
+            }
+        }
+    }
+    bool scope_all = full || switches_gone;
+    switches_gone = false;
 
     size_t n_strs = root->n_switches;
     for (size_t i = 0; i < root->n_switches; i++) {
@@ -753,7 +1016,7 @@ reconcile_pass(const struct vswrec_root *root)
     /* One per switch, then one per port of each. */
     struct port_strings *strs = xcalloc(n_strs + 1, sizeof *strs);
     struct claim *claims = xcalloc(n_strs * 2 + 1, sizeof *claims);
-    size_t n_claims = 0, seq = 0;
+    size_t n_claims = 0, seq = 0, n_converged = 0;
     n_strs = 0;
     for (size_t i = 0; i < root->n_switches; i++) {
         const struct vswrec_switch *sw = root->switches[i];
@@ -763,32 +1026,61 @@ reconcile_pass(const struct vswrec_root *root)
         rows[n] = sw;
         struct port_strings *sw_strs = &strs[n_strs++];
         fill_desired(&rcs[n], sw, &names[n], sw_strs);
+        bool sw_dirty = (full || uuidset_contains(&cur, &sw->header_.uuid)
+                         || sset_contains(&cur_names, sw->name)
+                         || sset_contains(&cur_names, names[n])
+                         || (sw->uplink
+                             && sset_contains(&cur_names, sw->uplink))
+                         || (cur_uplinks && sw->uplink)
+                         || (cur_iov && sw->iov));
+        rcs[n].dirty = sw_dirty;
+        n_converged += sw_dirty;
+
+        char *tag = rc_tag(&sw->header_.uuid, NULL);
+        const struct dp_link *br = dp_links_by_alias(&kernel, tag);
+        free(tag);
         struct port_strings *port_strs = &strs[n_strs];
         for (size_t j = 0; j < sw->n_ports; j++) {
-            fill_port(&rcs[n].ports[j], sw, sw->ports[j], &strs[n_strs++]);
+            const struct vswrec_port *p = sw->ports[j];
+            if (full) {
+                struct port_home *ph = xmalloc(sizeof *ph);
+                ph->port = p->header_.uuid;
+                ph->sw = sw->header_.uuid;
+                hmap_insert(&port_homes, &ph->node, uuid_hash(&ph->port));
+            }
+            if (full || uuidset_contains(&cur_all, &sw->header_.uuid)
+                || uuidset_contains(&cur, &p->header_.uuid)
+                || sset_contains(&cur_names, p->name)) {
+                fill_port(&rcs[n].ports[j], sw, p, &strs[n_strs],
+                          br, vhost_available);
+                n_converged++;
+            } else {
+                fill_port_identity(&rcs[n].ports[j], p);
+                rcs[n].ports[j].dirty = false;
+            }
+            n_strs++;
         }
-        if (!sw_strs->config_error) {
-            char *tag = rc_tag(&sw->header_.uuid, NULL);
+        if (!sw_strs->config_error && sw_dirty) {
+            tag = rc_tag(&sw->header_.uuid, NULL);
             claims[n_claims++] = (struct claim) {
-                sw->name, holder_rank(&links, sw->name, tag, 2), seq++,
+                sw->name, holder_rank(&kernel, sw->name, tag, 2), seq++,
                 "bridge", sw->name, NULL, sw_strs };
             free(tag);
             if (rcs[n].host_port) {
                 tag = rc_tag(&sw->header_.uuid, RC_ROLE_HOST);
                 claims[n_claims++] = (struct claim) {
-                    names[n], holder_rank(&links, names[n], tag, 3),
+                    names[n], holder_rank(&kernel, names[n], tag, 3),
                     seq++, "host port", sw->name, NULL, sw_strs };
                 free(tag);
             }
         }
         for (size_t j = 0; j < sw->n_ports; j++) {
             const struct vswrec_port *p = sw->ports[j];
-            if (!port_strs[j].config_error) {
-                char *tag = rc_port_name_tag(&sw->header_.uuid,
-                                             &p->header_.uuid,
-                                             !strcmp(p->kind, "internal"));
+            if (!port_strs[j].config_error && rcs[n].ports[j].dirty) {
+                tag = rc_port_name_tag(&sw->header_.uuid, &p->header_.uuid,
+                                       !strcmp(p->kind, "internal"));
                 claims[n_claims++] = (struct claim) {
-                    p->name, holder_rank(&links, p->name, tag, 4),
+                    p->name, holder_rank(&kernel, p->name, tag, 4),
                     seq++, "port", sw->name, &p->header_.uuid,
                     &port_strs[j] };
                 free(tag);
@@ -803,7 +1095,10 @@ reconcile_pass(const struct vswrec_root *root)
      * switch that is full get theirs. */
     for (size_t i = 0, k = 0; i < n; i++) {
         struct port_strings *sw_strs = &strs[k++];
-        refuse_ports_beyond_capacity(rows[i], &rcs[i], &strs[k]);
+        if (rows[i]->n_ports > (size_t) vsw_switch_port_capacity(
+                rows[i]->uplink != NULL, rcs[i].host_port)) {
+            refuse_ports_beyond_capacity(rows[i], &rcs[i], &strs[k]);
+        }
         rcs[i].config_error = sw_strs->config_error;
         for (size_t j = 0; j < rcs[i].n_ports; j++) {
             rcs[i].ports[j].config_error = strs[k++].config_error;
@@ -811,6 +1106,7 @@ reconcile_pass(const struct vswrec_root *root)
     }
 
     struct vsw_offload *offs = xcalloc(n + 1, sizeof *offs);
+    bool *offload_ran = xcalloc(n + 1, sizeof *offload_ran);
     for (size_t i = 0; i < n; i++) {
         vsw_offload_init(&offs[i]);
     }
@@ -822,26 +1118,50 @@ reconcile_pass(const struct vswrec_root *root)
             vlans |= rcs[i].ports[j].vlan_mode != RC_VLAN_NONE;
         }
     }
+    kernel.have_vlans = false;
     if (!error && vlans) {
-        error = dp_links_dump_vlans(&links);
+        error = dp_links_dump_vlans(&kernel);
     }
     if (error) {
         VLOG_ERR("cannot read the kernel's links: %s", dp_nl_error());
+        full_needed = true;
     } else {
         n_passes++;
-        bool changed = rc_reconcile(rcs, n, &links, &rc_kernel_ops,
-                                    !dbserver_damage());
+        n_full_passes += full;
+        n_objects_converged += n_converged;
+        bool changed = rc_reconcile(rcs, n, &kernel, &rc_kernel_ops,
+                                    (dbserver_damage() ? 0 : RC_MAY_DELETE)
+                                    | (full ? 0 : RC_INCREMENTAL),
+                                    scope_all ? NULL : &cur);
         for (size_t i = 0; i < n; i++) {
-            changed |= vsw_offload_uplink(rows[i], &rcs[i], &offs[i]);
+            /* The uplink's offloads: when the switch changed, or a port
+             * that may hold a VMQ queue did. */
+            bool run = rcs[i].dirty;
+            for (size_t j = 0; !run && j < rcs[i].n_ports; j++) {
+                run = (rcs[i].ports[j].dirty
+                       && (rows[i]->ports[j]->vmq_weight > 0
+                           || smap_get(&rows[i]->ports[j]->status,
+                                       "vmq_queue")));
+            }
+            if (run) {
+                offload_ran[i] = true;
+                changed |= vsw_offload_uplink(rows[i], &rcs[i], &offs[i]);
+            }
         }
         /* Failures the kernel caused are retried; refused configuration
          * waits for a change of the database. */
         bool failed = false;
         for (size_t i = 0; i < n; i++) {
-            failed |= !rcs[i].ok && !rcs[i].config_error;
+            if (rcs[i].dirty && !rcs[i].ok && !rcs[i].config_error) {
+                failed = true;
+                uuidset_insert(&failing, &rcs[i].uuid);
+            }
             for (size_t j = 0; j < rcs[i].n_ports; j++) {
-                failed |= (!rcs[i].ports[j].ok
-                           && !rcs[i].ports[j].config_error);
+                const struct rc_port *rp = &rcs[i].ports[j];
+                if (rp->dirty && !rp->ok && !rp->config_error) {
+                    failed = true;
+                    uuidset_insert(&failing, &rp->uuid);
+                }
             }
         }
         retry_soon = failed;
@@ -850,9 +1170,10 @@ reconcile_pass(const struct vswrec_root *root)
          * few in a row, and notifications stop starting passes until the
          * retry timer says so. */
         n_failing_changes = changed && failed ? n_failing_changes + 1 : 0;
-        /* A pass that changed the kernel is confirmed by another one on a
-         * fresh dump, except when something failed: then the periodic
-         * resync retries, so a refusing kernel is not hammered. */
+        /* A pass that changed the kernel is confirmed by another one over
+         * the same objects, once the kernel's notifications are in; except
+         * when something failed: then the retry timer retries, so a
+         * refusing kernel is not hammered. */
         settled = !changed || failed;
 
         /* A kernel that keeps differing from what we just made (another
@@ -867,63 +1188,91 @@ reconcile_pass(const struct vswrec_root *root)
             settled = true;
             retry_soon = true;
         }
-        need_pass |= !settled;
+        if (!settled) {
+            /* Confirm: the same objects again. */
+            for (size_t i = 0; i < n; i++) {
+                if (rcs[i].dirty) {
+                    uuidset_insert(&dirty, &rcs[i].uuid);
+                }
+                for (size_t j = 0; j < rcs[i].n_ports; j++) {
+                    if (rcs[i].ports[j].dirty) {
+                        uuidset_insert(&dirty, &rcs[i].ports[j].uuid);
+                    }
+                }
+            }
+            need_pass = true;
+        }
     }
-    dp_links_destroy(&links);
 
-    /* Observed state back to the database, only what differs. */
+    /* Observed state back to the database: the objects of this pass, and
+     * only what differs. */
     struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
     ovsdb_idl_txn_add_comment(txn, "vswitchd: status");
     bool wrote = false;
     for (size_t i = 0; !error && i < n; i++) {
         struct smap status;
-        make_status(&rcs[i], &status);
-        struct smap_node *probe;
-        SMAP_FOR_EACH (probe, &offs[i].probe) {
-            smap_replace(&status, probe->key, probe->value);
-        }
-        if (!smap_equal(&status, &rows[i]->status)) {
-            if (rcs[i].error.length) {
-                static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-                VLOG_WARN_RL(&rl, "switch %s: %s", rows[i]->name,
-                             ds_cstr(&rcs[i].error));
+        if (rcs[i].dirty || offload_ran[i]) {
+            make_status(&rcs[i], &status);
+            struct smap_node *probe;
+            SMAP_FOR_EACH (probe, &offs[i].probe) {
+                smap_replace(&status, probe->key, probe->value);
             }
-            vswrec_switch_set_status(rows[i], &status);
-            wrote = true;
+            if (!smap_equal(&status, &rows[i]->status)) {
+                if (rcs[i].error.length) {
+                    static struct vlog_rate_limit rl
+                        = VLOG_RATE_LIMIT_INIT(5, 5);
+                    VLOG_WARN_RL(&rl, "switch %s: %s", rows[i]->name,
+                                 ds_cstr(&rcs[i].error));
+                }
+                vswrec_switch_set_status(rows[i], &status);
+                wrote = true;
+            }
+            smap_destroy(&status);
         }
-        smap_destroy(&status);
-
-        if (!smap_equal(&offs[i].req, &rows[i]->offload_requested)) {
-            vswrec_switch_set_offload_requested(rows[i], &offs[i].req);
-            wrote = true;
-        }
-        if (!smap_equal(&offs[i].eff, &rows[i]->offload_effective)) {
-            vswrec_switch_set_offload_effective(rows[i], &offs[i].eff);
-            wrote = true;
-        }
-        if (!smap_equal(&offs[i].why, &rows[i]->offload_reason)) {
-            vswrec_switch_set_offload_reason(rows[i], &offs[i].why);
-            wrote = true;
+        if (offload_ran[i]) {
+            if (!smap_equal(&offs[i].req, &rows[i]->offload_requested)) {
+                vswrec_switch_set_offload_requested(rows[i], &offs[i].req);
+                wrote = true;
+            }
+            if (!smap_equal(&offs[i].eff, &rows[i]->offload_effective)) {
+                vswrec_switch_set_offload_effective(rows[i], &offs[i].eff);
+                wrote = true;
+            }
+            if (!smap_equal(&offs[i].why, &rows[i]->offload_reason)) {
+                vswrec_switch_set_offload_reason(rows[i], &offs[i].why);
+                wrote = true;
+            }
         }
 
         for (size_t j = 0; j < rcs[i].n_ports; j++) {
             const struct vswrec_port *p = rows[i]->ports[j];
             struct rc_port *rp = &rcs[i].ports[j];
-            make_port_status(rp, p, &status);
-            if (rp->ifindex && rp->kind_in_use
-                && (!strcmp(rp->kind_in_use, "tap")
-                    || !strcmp(rp->kind_in_use, "vhost-net"))) {
-                vsw_offload_vnic_status(p->name, rows[i]->uplink
-                                        ? &offs[i].eff : NULL, &status);
+            if (rp->dirty) {
+                const struct dp_link *link = (rp->ifindex
+                    ? dp_links_by_index(&kernel, rp->ifindex) : NULL);
+                make_port_status(rp, link, &status);
+                if (rp->ifindex && rp->kind_in_use
+                    && (!strcmp(rp->kind_in_use, "tap")
+                        || !strcmp(rp->kind_in_use, "vhost-net"))) {
+                    vsw_offload_vnic_status(p->name, rows[i]->uplink
+                                            ? &offs[i].eff : NULL, &status);
+                }
+            } else if (offload_ran[i]) {
+                /* Not converged: only its VMQ keys are new. */
+                smap_clone(&status, &p->status);
+                smap_remove(&status, "vmq_queue");
+                smap_remove(&status, "vmq_reason");
+            } else {
+                continue;
             }
-            if (j < offs[i].n_ports) {
+            if (offload_ran[i] && j < offs[i].n_ports) {
                 struct smap_node *vmq;
                 SMAP_FOR_EACH (vmq, &offs[i].port_vmq[j]) {
                     smap_replace(&status, vmq->key, vmq->value);
                 }
             }
             if (!smap_equal(&status, &p->status)) {
-                if (rp->error.length) {
+                if (rp->dirty && rp->error.length) {
                     static struct vlog_rate_limit rl
                         = VLOG_RATE_LIMIT_INIT(5, 5);
                     const char *e = ds_cstr(&rp->error);
@@ -959,15 +1308,6 @@ reconcile_pass(const struct vswrec_root *root)
         ovsdb_idl_txn_destroy(txn);
     }
 
-    carrier_rows_clear();
-    for (size_t i = 0; !error && i < n; i++) {
-        carrier_rows_add(rcs[i].uplink_ifindex, &rows[i]->header_.uuid, true);
-        for (size_t j = 0; j < rcs[i].n_ports; j++) {
-            carrier_rows_add(rcs[i].ports[j].ifindex,
-                             &rows[i]->ports[j]->header_.uuid, false);
-        }
-    }
-
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < rcs[i].n_ports; j++) {
             rc_port_destroy(&rcs[i].ports[j]);
@@ -983,11 +1323,16 @@ reconcile_pass(const struct vswrec_root *root)
     for (size_t i = 0; i < n; i++) {
         vsw_offload_destroy(&offs[i]);
     }
+    uuidset_destroy(&cur);
+    uuidset_destroy(&cur_all);
+    sset_destroy(&cur_names);
+    free(offload_ran);
     free(offs);
     free(strs);
     free(rcs);
     free(rows);
     free(names);
+    last_pass_usec = time_usec() - start;
 }
 
 /* Inserts the Root row into an empty database (as a status transaction,
@@ -1008,11 +1353,12 @@ bridge_run(void)
 {
     ovsdb_idl_run(idl);
 
-    if (dp_nl_notify_run(&carriers, &n_carriers, &allocated_carriers)) {
+    bool was_pending = work_pending();
+    if (dp_nl_notify_run(&listener) && !was_pending && work_pending()) {
         if (n_failing_changes < MAX_FAILING_CHANGES) {
-            need_pass = true;
             pass_why[WHY_KERNEL] = true;
         } else {
+            /* Kept for the retry timer. */
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
             VLOG_WARN_RL(&rl, "%d passes in a row changed the kernel and "
                          "failed: retrying every %d s rather than at each "
@@ -1025,9 +1371,15 @@ bridge_run(void)
         need_pass = true;
         pass_why[WHY_DB] = true;
     }
+    mark_db_changes();
     if (time_msec() >= next_resync) {
         need_pass = true;
         pass_why[WHY_TIMER] = true;
+        if (retry_soon) {
+            retry_failing();        /* The retry: what failed, again. */
+        } else {
+            full_needed = true;     /* The safety resync. */
+        }
     }
 
     /* Never act on a database we have not read in full: an empty view
@@ -1046,21 +1398,38 @@ bridge_run(void)
         }
         return;
     }
-    if (!need_pass) {
+    bool kernel_work = work_pending() && (n_failing_changes
+                                          < MAX_FAILING_CHANGES
+                                          || pass_why[WHY_TIMER]
+                                          || full_needed);
+    if (!need_pass && !kernel_work) {
         if (n_carriers) {
             update_carriers();
         }
         return;
     }
+    if (kernel_work && !need_pass) {
+        pass_why[WHY_KERNEL] = true;
+    }
     need_pass = false;
-    n_carriers = 0;             /* The pass reads every carrier anyway. */
+    if (n_carriers) {
+        update_carriers();
+        if (status_txn) {
+            need_pass = true;           /* After the carriers are written. */
+            return;
+        }
+    }
     for (int i = 0; i < N_WHY; i++) {
         n_passes_why[i] += pass_why[i];
         pass_why[i] = false;
     }
-    reconcile_pass(root);
-    next_resync = time_msec() + (retry_soon ? RETRY_INTERVAL
-                                            : RESYNC_INTERVAL);
+    bool full = full_needed;
+    full_needed = false;
+    reconcile_pass(root, full);
+    if (full || retry_soon || time_msec() >= next_resync) {
+        next_resync = time_msec() + (retry_soon ? RETRY_INTERVAL
+                                                : RESYNC_INTERVAL);
+    }
 }
 
 void
@@ -1071,7 +1440,9 @@ bridge_wait(void)
     if (status_txn) {
         ovsdb_idl_txn_wait(status_txn);
     }
-    if ((need_pass || n_carriers) && vswrec_root_first(idl) && !status_txn) {
+    if ((need_pass || n_carriers
+         || (work_pending() && n_failing_changes < MAX_FAILING_CHANGES))
+        && vswrec_root_first(idl) && !status_txn) {
         poll_immediate_wake();
     }
     if (next_resync) {
@@ -1088,10 +1459,15 @@ bridge_exit(void)
     }
     ovsdb_idl_destroy(idl);
     idl = NULL;
-    carrier_rows_clear();
     free(carriers);
     carriers = NULL;
     shash_destroy_free_data(&last_holders);
+    dp_links_destroy(&kernel);
+    uuidset_destroy(&dirty);
+    uuidset_destroy(&dirty_all);
+    uuidset_destroy(&failing);
+    sset_destroy(&dirty_names);
+    port_homes_clear();
 }
 
 bool
@@ -1123,6 +1499,7 @@ void
 bridge_force_pass(void)
 {
     need_pass = true;
+    full_needed = true;
     poll_immediate_wake();
 }
 
@@ -1137,9 +1514,11 @@ bridge_unixctl_counters(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "modify=%"PRIu64" modify_failed=%"PRIu64
                   " dump=%"PRIu64" notify=%"PRIu64" resync=%"PRIu64
                   " passes=%"PRIu64" (kernel %"PRIu64", db %"PRIu64
-                  ", timer %"PRIu64")\n", c.modify, c.modify_failed, c.dump,
+                  ", timer %"PRIu64") full=%"PRIu64" converged=%"PRIu64
+                  " last_pass_us=%lld\n", c.modify, c.modify_failed, c.dump,
                   c.notify, c.resync, n_passes, n_passes_why[WHY_KERNEL],
-                  n_passes_why[WHY_DB], n_passes_why[WHY_TIMER]);
+                  n_passes_why[WHY_DB], n_passes_why[WHY_TIMER],
+                  n_full_passes, n_objects_converged, last_pass_usec);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }

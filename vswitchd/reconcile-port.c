@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <string.h>
 
 #include "datapath/link.h"
@@ -62,20 +63,71 @@ rc_port_name_tag(const struct uuid *sw, const struct uuid *port,
     return role_tag(sw, internal ? ROLE_PORT_HOST : ROLE_PORT, port);
 }
 
+struct port_index_node {
+    struct hmap_node node;
+    const struct rc_port *port;
+};
+
 static const struct rc_port *
-find_port(const struct rc_switch *sw, const char *uuid_s)
+find_port(const struct rc_switch *sw_, const char *uuid_s)
 {
+    struct rc_switch *sw = CONST_CAST(struct rc_switch *, sw_);
     struct uuid uuid;
 
     if (!uuid_from_string(&uuid, uuid_s)) {
         return NULL;
     }
-    for (size_t i = 0; i < sw->n_ports; i++) {
-        if (uuid_equals(&sw->ports[i].uuid, &uuid)) {
-            return &sw->ports[i];
+    if (!sw->port_index) {
+        sw->port_index = xmalloc(sizeof *sw->port_index);
+        hmap_init(sw->port_index);
+        for (size_t i = 0; i < sw->n_ports; i++) {
+            struct port_index_node *pin = xmalloc(sizeof *pin);
+            pin->port = &sw->ports[i];
+            hmap_insert(sw->port_index, &pin->node,
+                        uuid_hash(&sw->ports[i].uuid));
+        }
+    }
+    const struct port_index_node *pin;
+    HMAP_FOR_EACH_WITH_HASH (pin, node, uuid_hash(&uuid), sw->port_index) {
+        if (uuid_equals(&pin->port->uuid, &uuid)) {
+            return pin->port;
         }
     }
     return NULL;
+}
+
+void
+rc_port_index_destroy(struct rc_switch *sw)
+{
+    if (sw->port_index) {
+        struct port_index_node *pin;
+        HMAP_FOR_EACH_POP (pin, node, sw->port_index) {
+            free(pin);
+        }
+        hmap_destroy(sw->port_index);
+        free(sw->port_index);
+        sw->port_index = NULL;
+    }
+}
+
+bool
+rc_parse_port_role(const char *role, struct uuid *port, bool *bridge_side)
+{
+    static const struct {
+        const char *prefix;
+        bool bridge_side;
+    } roles[] = {
+        { ROLE_PORT, true }, { ROLE_PORT_HOST, false }, { ROLE_VF, true },
+    };
+    for (size_t i = 0; role && i < ARRAY_SIZE(roles); i++) {
+        size_t len = strlen(roles[i].prefix);
+        if (!strncmp(role, roles[i].prefix, len)
+            && uuid_from_string(port, role + len)) {
+            *bridge_side = roles[i].bridge_side;
+            return true;
+        }
+    }
+    return false;
 }
 
 bool
@@ -105,19 +157,15 @@ is_tap_kind(enum rc_port_kind kind)
 /* Whether existing tap 'link' was made the way 'port' wants it; a tap's
  * flags and owner can only be set when it is created. */
 static bool
-tap_matches(const struct rc_port *port, const struct dp_link *link,
-            const struct rc_ops *ops)
+tap_matches(const struct rc_port *port, const struct dp_link *link)
 {
-    struct dp_tap_info info;
-
-    if (strcmp(link->kind, "tun") || !ops->tap_info(link->name, &info)) {
-        return false;
-    }
-    bool mq = (info.flags & 0x0100) != 0;               /* IFF_MULTI_QUEUE */
-    return (info.flags & 0x0002)                        /* IFF_TAP */
-           && (info.flags & 0x4000)                     /* IFF_VNET_HDR */
+    bool mq = (link->tun_flags & IFF_MULTI_QUEUE) != 0;
+    return !strcmp(link->kind, "tun")
+           && (link->tun_flags & IFF_TAP)
+           && (link->tun_flags & IFF_VNET_HDR)
            && mq == (port->queues > 1 || port->kind == RC_PORT_VHOST_NET)
-           && info.owner == port->owner && info.group == port->group;
+           && link->tun_owner == port->owner
+           && link->tun_group == port->group;
 }
 
 /* Whether 'link' is one of 'port''s own devices, under any role. */
@@ -449,7 +497,7 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
      * kernel does not keep, another program), and making it again and
      * again would only take the VM's NIC away each time. */
     if (link && is_tap_kind(port->kind)) {
-        if (tap_matches(port, link, ops)) {
+        if (tap_matches(port, link)) {
             recreate_forget(port);
         } else if (link->flags & 0x10000) {                /* LOWER_UP */
             /* A VM has the tap open: making it again would cut the VM off
@@ -567,6 +615,9 @@ rc_converge_ports(struct rc_switch *sw, int br_ifindex,
 {
     for (size_t i = 0; i < sw->n_ports; i++) {
         struct rc_port *port = &sw->ports[i];
+        if (!port->dirty) {
+            continue;
+        }
         port->ifindex = port->host_ifindex = 0;
         port->vf_index = -1;
         port->representor[0] = port->vf_config[0] = '\0';
@@ -671,17 +722,21 @@ rc_converge_vlans(struct rc_switch *sw, int br_ifindex,
     memset(trunk, 0, sizeof trunk);
     for (size_t i = 0; i < sw->n_ports; i++) {
         struct rc_port *p = &sw->ports[i];
-        if (p->config_error || !p->ifindex) {
+        if (p->config_error) {
             continue;
         }
+        /* The uplink carries the VLANs of every port, converged in this
+         * pass or not. */
         port_vlans(p, want);
         for (int v = 2; v < 4095; v++) {
             if (want[v]) {
                 trunk[v] = DP_VLAN_MEMBER;
             }
         }
-        apply_vlans(p->ifindex, p->name, want, links, ops, &p->ok,
-                    &p->error, changed);
+        if (p->dirty && p->ifindex) {
+            apply_vlans(p->ifindex, p->name, want, links, ops, &p->ok,
+                        &p->error, changed);
+        }
     }
 
     /* The uplink is a trunk of every VLAN the ports use, plus the untagged

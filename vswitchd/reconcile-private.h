@@ -41,4 +41,8 @@ bool rc_tag_and_name(bool *ok, struct ds *error, int ifindex,
                      const char *extra_tag, const char *name,
                      const char *what, const struct rc_ops *);
 
+/* Frees 'sw''s index of ports by uuid (reconcile-port.c). */
+struct rc_switch;
+void rc_port_index_destroy(struct rc_switch *);
+
 #endif /* vswitchd/reconcile-private.h */

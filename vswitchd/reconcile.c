@@ -27,6 +27,7 @@
 #include "openvswitch/vlog.h"
 #include "util.h"
 #include "uuid.h"
+#include "uuidset.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/validate.h"
 
@@ -112,11 +113,11 @@ const struct rc_ops rc_kernel_ops = {
     .set_alias = dp_link_set_alias,
     .set_name = dp_link_set_name,
     .delete = dp_link_delete,
+    .delete_many = dp_link_delete_many,
     .set_mtu = dp_link_set_mtu,
     .set_mac = dp_link_set_mac,
     .set_netns = dp_link_set_netns,
     .tap_create = dp_tap_create,
-    .tap_info = dp_tap_read_info,
     .vlan_filtering = dp_vlan_set_filtering,
     .vlan_add = dp_vlan_add,
     .vlan_del = dp_vlan_del,
@@ -137,6 +138,7 @@ void
 rc_switch_init(struct rc_switch *sw)
 {
     memset(sw, 0, sizeof *sw);
+    sw->dirty = true;
     ds_init(&sw->error);
     ds_init(&sw->iov_reason);
 }
@@ -147,6 +149,7 @@ rc_switch_destroy(struct rc_switch *sw)
     if (sw) {
         ds_destroy(&sw->error);
         ds_destroy(&sw->iov_reason);
+        rc_port_index_destroy(sw);
     }
 }
 
@@ -154,6 +157,7 @@ void
 rc_port_init(struct rc_port *port)
 {
     memset(port, 0, sizeof *port);
+    port->dirty = true;
     port->owner = port->group = -1;
     port->queues = 1;
     port->vf_index = -1;
@@ -257,18 +261,79 @@ wants_role(const struct rc_switch *sw, const char *role)
 }
 
 /* Deletes every link tagged as ours that no desired switch wants. */
+/* Appends to 'out' the links of 'links' tagged for object 'uuid' as a
+ * switch's port (any port role) of one of 'switches', or as a switch. */
+static void
+scope_links(const struct rc_switch *switches, size_t n,
+            const struct dp_links *links, const struct uuid *uuid,
+            const struct dp_link **out, size_t *n_out)
+{
+    static const char *const port_roles[] = { "port:", "port-host:", "vf:" };
+    static const char *const sw_roles[] = { NULL, RC_ROLE_HOST,
+                                            RC_ROLE_HOST_PEER };
+    for (size_t r = 0; r < ARRAY_SIZE(sw_roles); r++) {
+        char *tag = rc_tag(uuid, sw_roles[r]);
+        const struct dp_link *l = dp_links_by_alias(links, tag);
+        if (l) {
+            out[(*n_out)++] = l;
+        }
+        free(tag);
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (size_t r = 0; r < ARRAY_SIZE(port_roles); r++) {
+            char *tag = xasprintf(RC_TAG_PREFIX UUID_FMT ":%s"UUID_FMT,
+                                  UUID_ARGS(&switches[i].uuid),
+                                  port_roles[r], UUID_ARGS(uuid));
+            const struct dp_link *l = dp_links_by_alias(links, tag);
+            if (l) {
+                out[(*n_out)++] = l;
+            }
+            free(tag);
+        }
+    }
+}
+
 static bool
 delete_unwanted(struct rc_switch *switches, size_t n,
                 const struct dp_links *links, const struct rc_ops *ops,
-                bool may_delete)
+                bool may_delete, bool incremental,
+                const struct uuidset *scope)
 {
     const struct dp_link *link;
     bool changed = false;
 
-    HMAP_FOR_EACH (link, node, &links->by_index) {
+    /* An incremental pass looks at tagged links only (no lookup of the
+     * untagged), a full one also for leftovers under temporary names. */
+    size_t n_scope = scope ? uuidset_count(scope) * (3 + 3 * n) : 0;
+    const struct dp_link **unwanted = xmalloc(
+        (scope ? n_scope
+         : incremental ? hmap_count(&links->by_alias)
+         : hmap_count(&links->by_index)) * sizeof *unwanted + 1);
+    size_t n_unwanted = 0;
+    int *doomed = xmalloc((hmap_count(&links->by_index) + 1) * sizeof *doomed);
+    struct rc_switch **doomed_sw = xmalloc((hmap_count(&links->by_index) + 1)
+                                           * sizeof *doomed_sw);
+    size_t n_doomed = 0;
+    if (scope) {
+        const struct uuidset_node *node;
+        UUIDSET_FOR_EACH (node, scope) {
+            scope_links(switches, n, links, &node->uuid, unwanted,
+                        &n_unwanted);
+        }
+    } else if (incremental) {
+        HMAP_FOR_EACH (link, alias_node, &links->by_alias) {
+            unwanted[n_unwanted++] = link;
+        }
+    } else {
+        HMAP_FOR_EACH (link, node, &links->by_index) {
+            unwanted[n_unwanted++] = link;
+        }
+    }
+    for (size_t k = 0; k < n_unwanted; k++) {
         struct uuid uuid;
         const char *role;
 
+        link = unwanted[k];
         if (!rc_parse_tag(link->alias, &uuid, &role)) {
             if (!link->alias[0] && vsw_ifname_is_temp(link->name)
                 && ops->temp_ours(link->name)) {
@@ -317,20 +382,41 @@ delete_unwanted(struct rc_switch *switches, size_t n,
                 }
             }
         }
-        int error = ops->delete(link->ifindex);
-        if (!error || error == ENODEV) {
+        doomed[n_doomed] = link->ifindex;
+        doomed_sw[n_doomed++] = sw;
+    }
+
+    /* Many devices go in one request: the kernel then pays its
+     * network-wide synchronisation once, not once per device. */
+    int error = (n_doomed > 1 && ops->delete_many
+                 ? ops->delete_many(doomed, n_doomed) : -1);
+    if (!error) {
+        VLOG_INFO("deleted %"PRIuSIZE" devices that no switch wants any "
+                  "more, in one batch", n_doomed);
+        for (size_t i = 0; i < n_doomed; i++) {
+            link = dp_links_by_index(links, doomed[i]);
+            VLOG_DBG("deleted %s (%s)", link->name, link->alias);
+        }
+    }
+    for (size_t i = 0; error && i < n_doomed; i++) {
+        link = dp_links_by_index(links, doomed[i]);
+        int err = ops->delete(link->ifindex);
+        if (!err || err == ENODEV) {
             /* ENODEV: the other end of a veth pair, already gone. */
             VLOG_INFO("deleted %s (%s): no switch wants it any more",
                       link->name, link->alias);
         } else {
             VLOG_WARN("cannot delete %s (%s): %s", link->name, link->alias,
                       ops->error());
-            if (sw) {
-                sw_error(sw, "cannot delete %s: %s", link->name,
+            if (doomed_sw[i]) {
+                sw_error(doomed_sw[i], "cannot delete %s: %s", link->name,
                          ops->error());
             }
         }
     }
+    free(doomed);
+    free(doomed_sw);
+    free(unwanted);
     return changed;
 }
 
@@ -604,10 +690,34 @@ out:
     free(peer_tag);
 }
 
+/* A clean switch: what it has, looked up without a call. */
+static void
+observe_switch(struct rc_switch *sw, const struct dp_links *links)
+{
+    char *tag = rc_tag(&sw->uuid, NULL);
+    const struct dp_link *br = dp_links_by_alias(links, tag);
+    free(tag);
+    sw->ifindex = br ? br->ifindex : 0;
+
+    const struct dp_link *up = (sw->type == RC_EXTERNAL && sw->uplink
+                                ? dp_links_by_name(links, sw->uplink)
+                                : NULL);
+    if (up && br && up->master == br->ifindex) {
+        sw->uplink_ifindex = up->ifindex;
+        sw->uplink_carrier = up->flags & 0x10000;          /* LOWER_UP */
+    }
+    if (sw->host_port) {
+        tag = rc_tag(&sw->uuid, RC_ROLE_HOST);
+        const struct dp_link *host = dp_links_by_alias(links, tag);
+        free(tag);
+        sw->host_ifindex = host ? host->ifindex : 0;
+    }
+}
+
 bool
 rc_reconcile(struct rc_switch *switches, size_t n,
              const struct dp_links *links, const struct rc_ops *ops,
-             bool may_delete)
+             unsigned int flags, const struct uuidset *scope)
 {
     for (size_t i = 0; i < n; i++) {
         struct rc_switch *sw = &switches[i];
@@ -616,7 +726,9 @@ rc_reconcile(struct rc_switch *switches, size_t n,
         sw->ifindex = sw->uplink_ifindex = sw->host_ifindex = 0;
     }
 
-    bool changed = delete_unwanted(switches, n, links, ops, may_delete);
+    bool changed = delete_unwanted(switches, n, links, ops,
+                                   flags & RC_MAY_DELETE,
+                                   flags & RC_INCREMENTAL, scope);
     for (size_t i = 0; i < n; i++) {
         struct rc_switch *sw = &switches[i];
         if (sw->config_error) {
@@ -636,12 +748,26 @@ rc_reconcile(struct rc_switch *switches, size_t n,
             }
             continue;
         }
-        int br = converge_bridge(sw, links, ops, &changed);
-
-        sw->ifindex = br;
-        converge_uplink(sw, br, links, ops, &changed);
+        bool any_port = false;
+        for (size_t j = 0; j < sw->n_ports; j++) {
+            any_port |= sw->ports[j].dirty;
+        }
+        if (!sw->dirty && !any_port && !sw->iov) {
+            continue;           /* Nothing to do here this pass. */
+        }
+        int br;
+        if (sw->dirty) {
+            br = converge_bridge(sw, links, ops, &changed);
+            sw->ifindex = br;
+            converge_uplink(sw, br, links, ops, &changed);
+        } else {
+            observe_switch(sw, links);
+            br = sw->ifindex;
+        }
         rc_converge_iov(sw, links, ops, &changed);
-        converge_host_port(sw, br, links, ops, &changed);
+        if (sw->dirty) {
+            converge_host_port(sw, br, links, ops, &changed);
+        }
         if (br) {
             rc_converge_ports(sw, br, links, ops, &changed);
             rc_converge_vlans(sw, br, links, ops, &changed);

@@ -14,12 +14,12 @@
 #include <stdbool.h>
 
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
 #include "openvswitch/uuid.h"
 
 struct dp_link;
 struct dp_links;
 struct dp_tap_spec;
-struct dp_tap_info;
 struct ofl_sriov_pf;
 
 enum rc_switch_type { RC_EXTERNAL, RC_INTERNAL, RC_PRIVATE };
@@ -50,6 +50,8 @@ struct rc_port {
     size_t n_trunks;
     const char *config_error;   /* Why the port cannot be realized, or
                                  * NULL: the device is then left alone. */
+    bool dirty;                 /* Converge it in this pass; a clean port
+                                 * is neither converged nor observed. */
 
     /* Observed state (outputs). */
     bool ok;
@@ -85,6 +87,11 @@ struct rc_switch {
     int vf_capacity, vfs_in_use;    /* Output: representors, used ones. */
     struct rc_port *ports;
     size_t n_ports;
+    bool dirty;                 /* Converge the switch itself (bridge,
+                                 * uplink, host port) in this pass; a clean
+                                 * switch is only looked up. */
+    struct hmap *port_index;    /* Private: 'ports' by uuid, built on the
+                                 * first lookup. */
 
     /* Observed state (outputs). */
     bool ok;                    /* Everything as desired. */
@@ -106,11 +113,13 @@ struct rc_ops {
     int (*set_alias)(int ifindex, const char *alias);
     int (*set_name)(int ifindex, const char *name);
     int (*delete)(int ifindex);
+    /* Deletes links 'ifindexes' in one request (may be NULL): 0, or a
+     * positive errno and nothing deleted. */
+    int (*delete_many)(const int *ifindexes, size_t n);
     int (*set_mtu)(int ifindex, int mtu);
     int (*set_mac)(int ifindex, const char *mac);
     int (*set_netns)(int ifindex, const char *netns, const char *name);
     int (*tap_create)(const struct dp_tap_spec *, int *ifindex);
-    bool (*tap_info)(const char *name, struct dp_tap_info *);  /* Reads. */
     int (*vlan_filtering)(int bridge_ifindex, bool on);
     int (*vlan_add)(int ifindex, int lo, int hi, unsigned int flags);
     int (*vlan_del)(int ifindex, int lo, int hi);
@@ -151,14 +160,26 @@ void rc_port_destroy(struct rc_port *);
  * most 18 bytes into 'buf'. */
 void rc_tap_mac(const char *guest_mac, char buf[18]);
 
-/* Converges the kernel described by 'links' towards 'switches'.  Returns
- * true if it changed anything (the caller re-dumps and runs again to
- * confirm).  With 'may_delete' false (a damaged database, whose lost rows
+/* Converges the kernel described by 'links' towards 'switches': the
+ * switches and ports marked dirty are converged and observed, the others
+ * only looked up (their ifindexes).  Returns true if it changed anything
+ * (the caller runs again once the kernel's notifications are in, to
+ * confirm).  Without RC_MAY_DELETE (a damaged database, whose lost rows
  * may be the ones that wanted them), objects tagged as vsw's that no
- * switch wants are kept and logged instead of deleted. */
+ * switch wants are kept and logged instead of deleted.  RC_INCREMENTAL
+ * skips the look at untagged links for leftovers of a crash (a full pass
+ * at start and on each resync does it).  With 'scope', only the devices
+ * of the ports and switches it names (by row uuid) may be deleted as
+ * unwanted, found by their tags, not by a look at every device; NULL looks
+ * at every tagged device (a switch was deleted, or a full pass). */
+enum {
+    RC_MAY_DELETE = 1 << 0,
+    RC_INCREMENTAL = 1 << 1,
+};
+struct uuidset;
 bool rc_reconcile(struct rc_switch *switches, size_t n,
                   const struct dp_links *links, const struct rc_ops *,
-                  bool may_delete);
+                  unsigned int flags, const struct uuidset *scope);
 
 /* The ownership tags. */
 #define RC_TAG_PREFIX "vsw:"
@@ -207,5 +228,12 @@ void rc_converge_vlans(struct rc_switch *sw, int br_ifindex,
 /* Whether 'sw' wants the object tagged with port role 'role' (e.g.
  * "port:<uuid>"). */
 bool rc_port_wants_role(const struct rc_switch *sw, const char *role);
+
+/* The port of a port role ("port:<uuid>", "port-host:<uuid>",
+ * "vf:<uuid>"): stores its uuid and returns true, or false for any other
+ * role.  '*bridge_side' says whether the device is the port's bridge port
+ * (whose carrier is the port's link). */
+bool rc_parse_port_role(const char *role, struct uuid *port,
+                        bool *bridge_side);
 
 #endif /* vswitchd/reconcile.h */

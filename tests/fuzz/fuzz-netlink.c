@@ -11,11 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datapath/link.h"
 #include "datapath/netlink.h"
 #include "offload/ethtool.h"
 #include "offload/rss.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+fuzz_link_msg(const struct nlmsghdr *h, void *links)
+{
+    struct dp_link_event ev;
+    dp_links_update(links, h, &ev);
+    (void) strlen(ev.old_alias);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -40,11 +49,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     case 1: {
-        struct dp_nl_carrier *carriers = NULL;
-        size_t n_carriers = 0, allocated = 0;
-        dp_nl_parse_link_notifications(msg, n, &carriers, &n_carriers,
-                                       &allocated);
-        free(carriers);
+        /* The parser behind the table of links, twice over the same
+         * table so that updates and deletions of known links run too. */
+        struct dp_links links;
+        struct dp_nl_listener l = { .link_msg = fuzz_link_msg,
+                                    .aux = &links };
+        dp_links_init(&links);
+        dp_nl_parse_link_notifications(msg, n, &l);
+        dp_nl_parse_link_notifications(msg, n, &l);
+        dp_links_destroy(&links);
         break;
     }
     case 2: {

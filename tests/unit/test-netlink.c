@@ -18,7 +18,9 @@
 
 #include <cmocka.h>
 
+#include "datapath/link.h"
 #include "datapath/netlink.h"
+#include "util.h"
 
 #define BUF_SIZE 512
 
@@ -136,68 +138,84 @@ link_msg(uint8_t *buf, uint16_t type, int family, int ifindex,
     return ofs;
 }
 
-/* Link notifications: a link seen for the first time or changed in what a
- * pass converges needs a pass; one whose carrier alone changed only
- * updates the status. */
+/* What the listener saw. */
+struct seen {
+    struct dp_links links;
+    struct dp_link_event ev[8];
+    size_t n;
+};
+
+static void
+seen_link_msg(const struct nlmsghdr *h, void *seen_)
+{
+    struct seen *seen = seen_;
+    struct dp_link_event ev;
+    dp_links_update(&seen->links, h, &ev);
+    if (seen->n < ARRAY_SIZE(seen->ev)) {
+        seen->ev[seen->n++] = ev;
+    }
+}
+
+static enum dp_link_change
+apply(struct seen *seen, const uint8_t *buf, size_t len)
+{
+    struct dp_nl_listener l = { .link_msg = seen_link_msg, .aux = seen };
+    seen->n = 0;
+    dp_nl_parse_link_notifications(buf, len, &l);
+    return seen->n ? seen->ev[seen->n - 1].change : DP_LINK_IGNORED;
+}
+
+/* Link notifications keep a table of links: a link seen for the first time
+ * or changed in what a pass converges is a change; one whose carrier alone
+ * changed is a carrier change; a repeat is nothing. */
 static void
 test_link_notifications(void **state)
 {
     uint8_t buf[BUF_SIZE];
-    struct dp_nl_carrier *c = NULL;
-    size_t n = 0, allocated = 0;
+    struct seen seen = { .n = 0 };
     size_t len;
 
-    dp_nl_links_forget();
+    dp_links_init(&seen.links);
     len = link_msg(buf, RTM_NEWLINK, AF_UNSPEC, 7, IFF_UP, "t1", 1500);
-    assert_true(dp_nl_parse_link_notifications(buf, len, &c, &n,
-                                               &allocated));
-    assert_int_equal(n, 0);
+    assert_int_equal(apply(&seen, buf, len), DP_LINK_CHANGED);
+    assert_string_equal(dp_links_by_name(&seen.links, "t1")->name, "t1");
+    assert_int_equal(apply(&seen, buf, len), DP_LINK_SAME);
 
     /* A VM opened the tap: carrier only. */
     len = link_msg(buf, RTM_NEWLINK, AF_UNSPEC, 7, IFF_UP | IFF_LOWER_UP,
                    "t1", 1500);
-    assert_false(dp_nl_parse_link_notifications(buf, len, &c, &n,
-                                                &allocated));
-    assert_int_equal(n, 1);
-    assert_int_equal(c[0].ifindex, 7);
-    assert_true(c[0].carrier);
+    assert_int_equal(apply(&seen, buf, len), DP_LINK_CARRIER);
+    assert_true(seen.ev[0].carrier);
 
-    /* MTU, name, admin state: a pass. */
+    /* MTU, name, admin state: changes; the old name is reported. */
     len = link_msg(buf, RTM_NEWLINK, AF_UNSPEC, 7, IFF_UP | IFF_LOWER_UP,
                    "t1", 9000);
-    assert_true(dp_nl_parse_link_notifications(buf, len, &c, &n,
-                                               &allocated));
+    assert_int_equal(apply(&seen, buf, len), DP_LINK_CHANGED);
+    assert_int_equal(dp_links_by_index(&seen.links, 7)->mtu, 9000);
     len = link_msg(buf, RTM_NEWLINK, AF_UNSPEC, 7, IFF_UP, "t2", 9000);
-    assert_true(dp_nl_parse_link_notifications(buf, len, &c, &n,
-                                               &allocated));
+    assert_int_equal(apply(&seen, buf, len), DP_LINK_CHANGED);
+    assert_string_equal(seen.ev[0].old_name, "t1");
+    assert_null(dp_links_by_name(&seen.links, "t1"));
+    assert_non_null(dp_links_by_name(&seen.links, "t2"));
     len = link_msg(buf, RTM_NEWLINK, AF_UNSPEC, 7, 0, "t2", 9000);
-    assert_true(dp_nl_parse_link_notifications(buf, len, &c, &n,
-                                               &allocated));
+    assert_int_equal(apply(&seen, buf, len), DP_LINK_CHANGED);
 
-    /* Gone: a pass; back with the same facts: still a pass (new again). */
+    /* Gone, then back with the same facts: new again. */
     len = link_msg(buf, RTM_DELLINK, AF_UNSPEC, 7, 0, "t2", 9000);
-    assert_true(dp_nl_parse_link_notifications(buf, len, &c, &n,
-                                               &allocated));
+    assert_int_equal(apply(&seen, buf, len), DP_LINK_GONE);
+    assert_null(dp_links_by_index(&seen.links, 7));
+    assert_null(dp_links_by_name(&seen.links, "t2"));
     len = link_msg(buf, RTM_NEWLINK, AF_UNSPEC, 7, 0, "t2", 9000);
-    assert_true(dp_nl_parse_link_notifications(buf, len, &c, &n,
-                                               &allocated));
+    assert_int_equal(apply(&seen, buf, len), DP_LINK_CHANGED);
 
-    /* A link the last dump recorded: its first notification may be a
-     * carrier change alone. */
-    dp_nl_links_forget();
-    dp_nl_link_seen(9, dp_nl_link_sig("t9", 0, true, 1500, "", "", 0,
-                                      false));
-    n = 0;
-    len = link_msg(buf, RTM_NEWLINK, AF_UNSPEC, 9, IFF_UP | IFF_LOWER_UP,
-                   "t9", 1500);
-    assert_false(dp_nl_parse_link_notifications(buf, len, &c, &n,
-                                                &allocated));
-    assert_int_equal(n, 1);
+    /* A bridge port's AF_BRIDGE message: its VLANs or port state. */
+    len = link_msg(buf, RTM_NEWLINK, AF_BRIDGE, 7, 0, "t2", 9000);
+    enum dp_link_change c = apply(&seen, buf, len);
+    assert_true(c == DP_LINK_VLANS || seen.n == 0);
 
-    /* Truncated or garbage: a pass, never a read past the end. */
-    assert_false(dp_nl_parse_link_notifications(buf, 3, &c, &n,
-                                                &allocated));
-    free(c);
+    /* Truncated or garbage: nothing, never a read past the end. */
+    assert_int_equal(apply(&seen, buf, 3), DP_LINK_IGNORED);
+    dp_links_destroy(&seen.links);
 }
 
 int

@@ -89,6 +89,17 @@ rec_delete(int ifindex)
 }
 
 static int
+rec_delete_many(const int *ifindexes, size_t n)
+{
+    ds_put_cstr(&calls, "delete_many");
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&calls, " %d", ifindexes[i]);
+    }
+    ds_put_char(&calls, '\n');
+    return op_result("delete_many");
+}
+
+static int
 rec_set_mtu(int ifindex, int mtu)
 {
     ds_put_format(&calls, "set_mtu %d %d\n", ifindex, mtu);
@@ -116,16 +127,6 @@ rec_tap_create(const struct dp_tap_spec *spec, int *ifindex)
                   spec->multi_queue, (long) (int) spec->owner);
     *ifindex = next_ifindex++;
     return op_result("tap_create");
-}
-
-/* What sysfs would say of the taps in the fake dump. */
-static struct dp_tap_info tap_info_answer;
-
-static bool
-rec_tap_info(const char *name, struct dp_tap_info *info)
-{
-    *info = tap_info_answer;
-    return true;
 }
 
 static int
@@ -221,11 +222,11 @@ static const struct rc_ops rec_ops = {
     .set_alias = rec_set_alias,
     .set_name = rec_set_name,
     .delete = rec_delete,
+    .delete_many = rec_delete_many,
     .set_mtu = rec_set_mtu,
     .set_mac = rec_set_mac,
     .set_netns = rec_set_netns,
     .tap_create = rec_tap_create,
-    .tap_info = rec_tap_info,
     .vlan_filtering = rec_vlan_filtering,
     .vlan_add = rec_vlan_add,
     .vlan_del = rec_vlan_del,
@@ -326,7 +327,7 @@ test_converged_makes_no_call(void **state)
     make_switch(&sw, "ext0", RC_EXTERNAL, "eth1", true);
     sw.prev_uplink = 2;
 
-    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls), "");
     assert_true(sw.ok);
     assert_int_equal(sw.ifindex, 10);
@@ -347,7 +348,7 @@ test_create_external(void **state)
     add_link(&links, 2, "eth1", "", "", 0, 0, 0);
     make_switch(&sw, "ext0", RC_EXTERNAL, "eth1", true);
 
-    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     char *br = tag(NULL), *host = tag("host"), *peer = tag("host-peer");
     /* Made under a temporary name, tagged, then named: a crash can never
      * leave an untagged device under a name vsw wants. */
@@ -386,7 +387,7 @@ test_foreign_name_is_never_touched(void **state)
     add_link(&links, 6, "other", "bridge", "someone:else", 0, 0, UP);
     make_switch(&sw, "ext0", RC_PRIVATE, NULL, false);
 
-    rc_reconcile(&sw, 1, &links, &rec_ops, true);
+    rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL);
     assert_string_equal(ds_cstr(&calls), "");
     assert_false(sw.ok);
     assert_non_null(strstr(ds_cstr(&sw.error),
@@ -408,11 +409,11 @@ test_stale_objects_deleted(void **state)
     /* Not ours: left alone even though it looks like vsw's. */
     add_link(&links, 20, "br-x", "bridge", "vsw:not-a-uuid", 0, 0, UP);
 
-    assert_true(rc_reconcile(NULL, 0, &links, &rec_ops, true));
+    assert_true(rc_reconcile(NULL, 0, &links, &rec_ops, true, NULL));
     const char *c = ds_cstr(&calls);
-    assert_non_null(strstr(c, "delete 10\n"));
-    assert_non_null(strstr(c, "delete 12\n"));
-    assert_null(strstr(c, "delete 20\n"));
+    assert_true(strstr(c, "delete_many 10 12\n")
+                || strstr(c, "delete_many 12 10\n"));
+    assert_null(strstr(c, "20"));
     free(br);
     free(host);
     dp_links_destroy(&links);
@@ -431,7 +432,7 @@ test_uplink_enslaved_elsewhere(void **state)
     add_link(&links, 30, "br0", "bridge", "", 0, 0, UP);
     make_switch(&sw, "ext0", RC_EXTERNAL, "eth1", false);
 
-    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls), "");
     assert_non_null(strstr(ds_cstr(&sw.error),
                            "uplink eth1 is already a port of br0"));
@@ -455,7 +456,7 @@ test_uplink_change_releases_old(void **state)
     make_switch(&sw, "ext0", RC_EXTERNAL, "eth2", false);
     sw.prev_uplink = 2;
 
-    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls),
                         "set_master 3 10\n"
                         "set_master 2 0\n"     /* vnet0 stays. */
@@ -478,7 +479,7 @@ test_refused_tag_removes_bridge(void **state)
     fail_op = "set_alias";
     fail_op_errno = EPERM;
 
-    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls),
                         "bridge_create vswt0a0b0c0d111\n"
                         "set_alias 100 vsw:0a0b0c0d-1111-2222-3333-"
@@ -502,7 +503,7 @@ test_rename_goes_down_and_up(void **state)
     add_link(&links, 10, "old0", "bridge", br, 0, 0, UP);
     make_switch(&sw, "new0", RC_PRIVATE, NULL, false);
 
-    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls),
                         "set_up 10 0\n"
                         "set_name 10 new0\n"
@@ -580,7 +581,7 @@ test_tap_created(void **state)
     sw.ports = &port;
     sw.n_ports = 1;
 
-    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     char tmp[16];
     vsw_internal_ifname(VSW_NAME_TEMP, &port.uuid, tmp);
     char *want = xasprintf("tap_create %s mq=0 owner=0\n"
@@ -607,11 +608,11 @@ add_converged_tap(struct dp_links *links, const char *br, const char *t)
     struct dp_link l = {
         .ifindex = 20, .name = "tap0", .kind = "tun", .alias = (char *) t,
         .master = 10, .flags = UP, .mtu = 1500, .mac = "fe:54:00:12:34:56",
+        /* IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_PERSIST, owned by
+         * root, as the tun driver reports it. */
+        .tun_flags = 0x5802, .tun_owner = 0, .tun_group = -1,
     };
     dp_links_add(links, &l);
-    /* IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_PERSIST, owned by root. */
-    tap_info_answer = (struct dp_tap_info) { .flags = 0x5802, .owner = 0,
-                                             .group = -1 };
 }
 
 static void
@@ -629,7 +630,7 @@ test_tap_converged_no_call(void **state)
     sw.ports = &port;
     sw.n_ports = 1;
 
-    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls), "");
     assert_true(port.ok);
     assert_int_equal(port.ifindex, 20);
@@ -656,7 +657,7 @@ test_tap_recreated_for_queues(void **state)
     sw.ports = &port;
     sw.n_ports = 1;
 
-    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     const char *c = ds_cstr(&calls);
     char tmp[16], *want = NULL;
     vsw_internal_ifname(VSW_NAME_TEMP, &port.uuid, tmp);
@@ -669,7 +670,7 @@ test_tap_recreated_for_queues(void **state)
     /* The kernel hands back a tap that still differs (a value it does not
      * keep): made again once, never in a loop. */
     ds_clear(&calls);
-    rc_reconcile(&sw, 1, &links, &rec_ops, true);
+    rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL);
     assert_string_equal(ds_cstr(&calls), "");
     assert_false(port.ok);
     assert_non_null(strstr(ds_cstr(&port.error), "still does not have"));
@@ -677,7 +678,7 @@ test_tap_recreated_for_queues(void **state)
     /* Settings changed again: one more attempt is allowed. */
     port.queues = 2;
     ds_clear(&calls);
-    rc_reconcile(&sw, 1, &links, &rec_ops, true);
+    rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL);
     assert_non_null(strstr(ds_cstr(&calls), "delete 20\n"));
     free(br);
     free(t);
@@ -701,7 +702,7 @@ test_leftover_temp_deleted(void **state)
     add_link(&links, 32, "vswt0a0b0c0d222", "tun", "someone's", 0, 0, 0);
     add_link(&links, 33, "vswt0123456789a", "veth", "", 0, 0, 0);
 
-    assert_true(rc_reconcile(NULL, 0, &links, &rec_ops, true));
+    assert_true(rc_reconcile(NULL, 0, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls), "delete 30\n");
     assert_false(sset_contains(&temp_records, "vswt0a0b0c0d111"));
     dp_links_destroy(&links);
@@ -717,10 +718,10 @@ test_damaged_db_deletes_nothing(void **state)
 
     dp_links_init(&links);
     add_link(&links, 10, "sw0", "bridge", br, 0, 0, UP);
-    assert_false(rc_reconcile(NULL, 0, &links, &rec_ops, false));
+    assert_false(rc_reconcile(NULL, 0, &links, &rec_ops, false, NULL));
     assert_string_equal(ds_cstr(&calls), "");
 
-    assert_true(rc_reconcile(NULL, 0, &links, &rec_ops, true));
+    assert_true(rc_reconcile(NULL, 0, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls), "delete 10\n");
     free(br);
     dp_links_destroy(&links);
@@ -744,7 +745,7 @@ test_switch_config_error_touches_nothing(void **state)
     sw.ports = &port;
     sw.n_ports = 1;
 
-    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls), "");
     assert_false(sw.ok);
     assert_string_equal(ds_cstr(&sw.error), "invalid host port");
@@ -774,7 +775,7 @@ test_port_config_error_touches_nothing(void **state)
     sw.ports = &port;
     sw.n_ports = 1;
 
-    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls), "");
     assert_false(port.ok);
     assert_string_equal(ds_cstr(&port.error), "MTU mismatch");
@@ -802,7 +803,7 @@ test_vf_falls_back_to_tap(void **state)
     sw.ports = &port;
     sw.n_ports = 1;
 
-    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(port.kind_in_use, "tap");
     assert_non_null(strstr(ds_cstr(&port.reason),
                            "is not an SR-IOV switch"));
@@ -848,7 +849,7 @@ test_vlans(void **state)
     sw.ports = ports;
     sw.n_ports = 1;
 
-    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls),
                         "vlan_del 20 1-1\n"
                         "vlan_add 20 10-10 0x7\n");
@@ -863,7 +864,7 @@ test_vlans(void **state)
     ports[0].tag = 20;
     ports[0].trunks = trunks;
     ports[0].n_trunks = 3;
-    rc_reconcile(&sw, 1, &links, &rec_ops, true);
+    rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL);
     assert_string_equal(ds_cstr(&calls),
                         "vlan_add 20 10-10 0x1\n"
                         "vlan_add 20 11-12 0x1\n"
@@ -874,7 +875,7 @@ test_vlans(void **state)
     struct dp_vlan_port *vp = dp_vlan_table_add(&links.vlans, 20);
     vp->flags[10] = vp->flags[11] = vp->flags[12] = DP_VLAN_MEMBER;
     vp->flags[20] = DP_VLAN_MEMBER | DP_VLAN_PVID | DP_VLAN_UNTAGGED;
-    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls), "");
 
     free(br);
@@ -915,7 +916,7 @@ test_iov_safe_order(void **state)
 
     dp_links_init(&links);
     make_iov_switch(&sw, &links, &pf);
-    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true));
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     /* VFs to 0 before the mode changes; autoprobe off before new VFs. */
     assert_string_equal(ds_cstr(&calls),
                         "set_num_vfs eth1 0\n"
@@ -941,7 +942,7 @@ test_iov_refused_with_kernel_words(void **state)
     make_iov_switch(&sw, &links, &pf);
     fail_op = "set_eswitch_mode";
     fail_op_errno = EOPNOTSUPP;
-    rc_reconcile(&sw, 1, &links, &rec_ops, true);
+    rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL);
     assert_false(sw.iov_support);
     assert_string_equal(ds_cstr(&sw.iov_reason),
                         "eswitch mode switchdev refused on eth1: Operation "
@@ -964,7 +965,7 @@ test_iov_unknown_mode_touches_nothing(void **state)
 
     dp_links_init(&links);
     make_iov_switch(&sw, &links, &pf);
-    rc_reconcile(&sw, 1, &links, &rec_ops, true);
+    rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL);
     assert_string_equal(ds_cstr(&calls), "");
     assert_false(sw.iov_support);
     rc_switch_destroy(&sw);
@@ -984,6 +985,105 @@ test_rep_names(void **state)
     assert_false(ofl_sriov_parse_rep_name("pf0vf3x", &vf));
     assert_false(ofl_sriov_parse_rep_name("", &vf));
     assert_false(ofl_sriov_parse_rep_name(NULL, &vf));
+}
+
+/* Ports 'a' (uuid ...0001, "ta") and 'b' (...0002, "tb") on switch sw0. */
+static void
+make_two_ports(struct rc_port ports[2])
+{
+    static const char *const uuids[] = {
+        "00000000-0000-0000-0000-000000000001",
+        "00000000-0000-0000-0000-000000000002",
+    };
+    static const char *const names[] = { "ta", "tb" };
+    for (int i = 0; i < 2; i++) {
+        rc_port_init(&ports[i]);
+        uuid_from_string(&ports[i].uuid, uuids[i]);
+        ports[i].name = names[i];
+        ports[i].kind = RC_PORT_TAP;
+        ports[i].owner = 0;
+    }
+}
+
+/* An incremental pass converges the dirty port only: the clean one is
+ * neither looked at nor repaired, whatever the kernel says of it. */
+static void
+test_change_touches_only_its_port(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct rc_port ports[2];
+    char *br = tag(NULL);
+
+    dp_links_init(&links);
+    add_link(&links, 10, "sw0", "bridge", br, 0, 0, UP);
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    make_two_ports(ports);
+    sw.ports = ports;
+    sw.n_ports = 2;
+    sw.dirty = false;
+    ports[0].dirty = false;     /* Missing in the kernel, but clean. */
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops,
+                             RC_MAY_DELETE | RC_INCREMENTAL, NULL));
+    const char *c = ds_cstr(&calls);
+    assert_non_null(strstr(c, "tap_create"));
+    assert_null(strstr(c, "ta\n"));
+    assert_null(strstr(strstr(c, "tap_create") + 1, "tap_create"));
+    assert_int_equal(ports[0].ifindex, 0);      /* Not observed. */
+    assert_int_equal(sw.ifindex, 10);           /* Looked up. */
+
+    /* Nothing dirty: no call at all. */
+    ds_clear(&calls);
+    ports[1].dirty = false;
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops,
+                              RC_MAY_DELETE | RC_INCREMENTAL, NULL));
+    assert_string_equal(ds_cstr(&calls), "");
+
+    free(br);
+    rc_port_destroy(&ports[0]);
+    rc_port_destroy(&ports[1]);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+/* Devices no switch wants go in one batch; if the batch is refused, one
+ * by one. */
+static void
+test_unwanted_deleted_in_one_batch(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    char *br = tag(NULL);
+    char *t1 = xasprintf("%s:port:00000000-0000-0000-0000-000000000001", br);
+    char *t2 = xasprintf("%s:port:00000000-0000-0000-0000-000000000002", br);
+
+    dp_links_init(&links);
+    add_link(&links, 10, "sw0", "bridge", br, 0, 0, UP);
+    add_link(&links, 21, "ta", "tun", t1, 10, 0, UP);
+    add_link(&links, 22, "tb", "tun", t2, 10, 0, UP);
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    sw.dirty = false;
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops,
+                             RC_MAY_DELETE | RC_INCREMENTAL, NULL));
+    const char *c = ds_cstr(&calls);
+    assert_true(!strcmp(c, "delete_many 21 22\n")
+                || !strcmp(c, "delete_many 22 21\n"));
+
+    ds_clear(&calls);
+    fail_op = "delete_many";
+    fail_op_errno = EPERM;
+    rc_reconcile(&sw, 1, &links, &rec_ops, RC_MAY_DELETE | RC_INCREMENTAL, NULL);
+    c = ds_cstr(&calls);
+    assert_non_null(strstr(c, "delete 21\n"));
+    assert_non_null(strstr(c, "delete 22\n"));
+
+    free(br);
+    free(t1);
+    free(t2);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
 }
 
 int
@@ -1031,6 +1131,10 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_switch_config_error_touches_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_touches_only_its_port,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwanted_deleted_in_one_batch,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests_name("reconcile", tests, NULL, NULL);
 }
