@@ -55,6 +55,12 @@ vswctl_find_port(struct ctl_context *ctx, const char *name,
     return NULL;
 }
 
+size_t
+vswctl_switch_n_ports(const struct vswrec_switch *sw)
+{
+    return ovsdb_idl_read(&sw->header_, &vswrec_switch_col_ports)->n;
+}
+
 /* Ports added to each switch by this transaction (db-ctl-base's partial
  * set updates do not show in Switch.ports before commit). */
 static struct shash added = SHASH_INITIALIZER(&added);
@@ -142,7 +148,7 @@ cmd_add_port(struct ctl_context *ctx)
                              || (!strcmp(sw->type, "external")
                                  && sw->allow_management_os)));
     size_t n_added = (uintptr_t) shash_find_data(&added, sw_name);
-    if (sw->n_ports + n_added >= capacity) {
+    if (vswctl_switch_n_ports(sw) + n_added >= capacity) {
         ctl_error(ctx, "switch \"%s\" is full: a Linux bridge takes at most "
                   "%d ports, so this switch holds %d VM ports; delete a port "
                   "or use another switch", sw_name, VSW_BRIDGE_MAX_PORTS,

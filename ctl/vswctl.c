@@ -104,6 +104,8 @@ static char **hoist_command_options(int *argcp, char *argv[]);
 static bool vswitchd_alive(void);
 static bool vswitchd_stopped(void);
 static void arm_timeout(void);
+static void omit_observations(const struct ctl_command *, size_t n);
+static void monitor_named_ports(const struct ctl_command *, size_t n);
 static bool do_vswctl(const char *args, struct ctl_command *, size_t n);
 OVS_NO_RETURN static void do_appctl(int argc, char *argv[]);
 
@@ -174,6 +176,8 @@ main(int argc, char *argv[])
 
     the_idl = ovsdb_idl_create(db, &vswrec_idl_class, true, false);
     ovsdb_idl_set_db_change_aware(the_idl, false);
+    omit_observations(commands, n_commands);
+    monitor_named_ports(commands, n_commands);
 
     unsigned int seqno = ovsdb_idl_get_seqno(the_idl);
     for (;;) {
@@ -196,6 +200,72 @@ main(int argc, char *argv[])
             poll_block();
         }
     }
+}
+
+/* Commands that read no observed state (status, statistics, offload
+ * results): what a VM manager runs when a VM starts or stops. */
+static bool
+reads_observations(const struct ctl_command *c)
+{
+    static const char *const blind[] = {
+        "add-port", "del-port", "add-switch", "del-switch",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(blind); i++) {
+        if (!strcmp(c->syntax->name, blind[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Leaves the columns vswitchd writes out of the copy of the database
+ * when no command reads them: at 1000 ports they are most of what an
+ * add-port would otherwise download and parse. */
+static void
+omit_observations(const struct ctl_command *commands, size_t n)
+{
+    if (wait_for_reload) {
+        return;     /* The report after --wait reads the status. */
+    }
+    static const struct ovsdb_idl_column *const observed[] = {
+        &vswrec_port_col_status, &vswrec_port_col_statistics,
+        &vswrec_switch_col_status, &vswrec_switch_col_statistics,
+        &vswrec_switch_col_offload_requested,
+        &vswrec_switch_col_offload_effective,
+        &vswrec_switch_col_offload_reason,
+    };
+    for (size_t i = 0; i < n; i++) {
+        if (reads_observations(&commands[i])) {
+            return;
+        }
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(observed); i++) {
+        ovsdb_idl_omit(the_idl, observed[i]);
+    }
+}
+
+/* A VM manager's add-port and del-port need, of the Port table, only the
+ * rows with the names they add or delete (to find the port, and to see
+ * that no other port has the name): with only such commands, only those
+ * rows are monitored, so the cost of one call does not grow with the
+ * number of ports in the database.  (A switch's port count comes from its
+ * "ports" column, which lists every port.) */
+static void
+monitor_named_ports(const struct ctl_command *commands, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(commands[i].syntax->name, "add-port")
+            && strcmp(commands[i].syntax->name, "del-port")) {
+            return;
+        }
+    }
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+    for (size_t i = 0; i < n; i++) {
+        const struct ctl_command *c = &commands[i];
+        vswrec_port_add_clause_name(&cond, OVSDB_F_EQ, c->argv[c->argc - 1]);
+    }
+    vswrec_port_set_condition(the_idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
 }
 
 static char timeout_msg[128];

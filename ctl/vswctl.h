@@ -82,4 +82,9 @@ void vswctl_note_rss(const char *sw_name, const char *key,
 struct ovsdb_idl;
 char *vswctl_check_rss_limits(struct ovsdb_idl *);
 
+/* The number of ports switch 'sw' lists, whether or not their rows are
+ * monitored (see monitor_named_ports() in vswctl.c). */
+struct vswrec_switch;
+size_t vswctl_switch_n_ports(const struct vswrec_switch *);
+
 #endif /* ctl/vswctl.h */

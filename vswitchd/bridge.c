@@ -37,6 +37,7 @@
 #include "unixctl.h"
 #include "util.h"
 #include "sset.h"
+#include "svec.h"
 #include "uuid.h"
 #include "uuidset.h"
 #include "vsw-idl.h"
@@ -46,6 +47,7 @@
 #include "vswitchd/validate.h"
 #include "vswitchd/offload.h"
 #include "vswitchd/reconcile.h"
+#include "vswitchd/stats.h"
 #include "vswitchd/vhost.h"
 
 VLOG_DEFINE_THIS_MODULE(bridge);
@@ -163,6 +165,7 @@ bridge_init(const char *remote)
     }
 
     dp_links_init(&kernel);
+    stats_init();
     dp_nl_notify_open();
     rc_temp_records_sweep();
     last_holders_load();
@@ -432,9 +435,12 @@ compare_claims(const void *a_, const void *b_)
 /* Which object (by tag) held each name in the kernel at the last pass
  * that saw it held: a device deleted behind vsw's back does not hand its
  * name to another object that wants it too, also across a restart
- * (STATE/names, one "NAME TAG" a line, rewritten when it changes). */
+ * (STATE/names, one "NAME TAG" a line, the last line of a name winning).
+ * New holders are appended; the file is written anew only once it holds
+ * twice as many lines as names, so one new port costs one short write. */
 static struct shash last_holders = SHASH_INITIALIZER(&last_holders);
-static bool last_holders_changed;
+static struct svec new_holders = SVEC_EMPTY_INITIALIZER;    /* "NAME TAG" */
+static size_t n_holder_lines;       /* Lines in the file. */
 
 static char *
 names_path(void)
@@ -451,6 +457,7 @@ last_holders_load(void)
 
     while (f && fscanf(f, "%63s %255s", name, tag) == 2) {
         free(shash_replace(&last_holders, name, xstrdup(tag)));
+        n_holder_lines++;
     }
     if (f) {
         fclose(f);
@@ -461,24 +468,38 @@ last_holders_load(void)
 static void
 last_holders_save(void)
 {
-    if (!last_holders_changed) {
+    if (!new_holders.n) {
         return;
     }
     char *path = names_path();
-    char *tmp = xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    const struct shash_node *node;
+    bool rewrite = (n_holder_lines + new_holders.n
+                    > 2 * shash_count(&last_holders) + 16);
+    char *tmp = rewrite ? xasprintf("%s.tmp", path) : NULL;
+    FILE *f = fopen(rewrite ? tmp : path, rewrite ? "w" : "a");
+    size_t lines = 0;
 
-    SHASH_FOR_EACH (node, &last_holders) {
-        if (f) {
-            fprintf(f, "%s %s\n", node->name, (char *) node->data);
+    if (rewrite) {
+        const struct shash_node *node;
+        SHASH_FOR_EACH (node, &last_holders) {
+            if (f) {
+                fprintf(f, "%s %s\n", node->name, (char *) node->data);
+            }
+            lines++;
         }
+    } else {
+        for (size_t i = 0; i < new_holders.n; i++) {
+            if (f) {
+                fprintf(f, "%s\n", new_holders.names[i]);
+            }
+        }
+        lines = n_holder_lines + new_holders.n;
     }
-    if (!f || fclose(f) || rename(tmp, path)) {
+    if (!f || fclose(f) || (rewrite && rename(tmp, path))) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
         VLOG_WARN_RL(&rl, "cannot write %s: %s", path, ovs_strerror(errno));
     } else {
-        last_holders_changed = false;
+        svec_clear(&new_holders);
+        n_holder_lines = lines;
     }
     free(tmp);
     free(path);
@@ -495,7 +516,7 @@ holder_rank(const struct dp_links *links, const char *name, const char *tag,
         const char *last = shash_find_data(&last_holders, name);
         if (!last || strcmp(last, tag)) {
             free(shash_replace(&last_holders, name, xstrdup(tag)));
-            last_holders_changed = true;
+            svec_add_nocopy(&new_holders, xasprintf("%s %s", name, tag));
         }
         return 0;
     }
@@ -900,6 +921,11 @@ mark_db_changes(void)
             uuidset_insert(&dirty_all, &sw->header_.uuid);
         }
         if (vswrec_switch_is_updated(sw, VSWREC_SWITCH_COL_PORTS)) {
+            if (sw->iov) {
+                /* A port gone may have freed a VF for another. */
+                uuidset_insert(&dirty, &sw->header_.uuid);
+                uuidset_insert(&dirty_all, &sw->header_.uuid);
+            }
             for (size_t j = 0; j < sw->n_ports; j++) {
                 const struct uuid *pu = &sw->ports[j]->header_.uuid;
                 struct port_home *ph = port_home_find(pu);
@@ -950,6 +976,20 @@ port_homes_clear(void)
     HMAP_FOR_EACH_POP (ph, node, &port_homes) {
         free(ph);
     }
+}
+
+/* Whether 'status' has the VMQ keys 'vmq' and no others. */
+static bool
+vmq_keys_equal(const struct smap *vmq, const struct smap *status)
+{
+    static const char *const keys[] = { "vmq_queue", "vmq_reason" };
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        if (!nullable_string_is_equal(smap_get(vmq, keys[i]),
+                                      smap_get(status, keys[i]))) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* One pass over the dirty objects, or over all of them with 'full'. */
@@ -1040,6 +1080,15 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         const struct dp_link *br = dp_links_by_alias(&kernel, tag);
         free(tag);
         struct port_strings *port_strs = &strs[n_strs];
+        /* On an SR-IOV switch the ports share the VFs: a VF given back
+         * goes to a port waiting on a tap, so a change to one is a change
+         * to all. */
+        bool all_ports = uuidset_contains(&cur_all, &sw->header_.uuid);
+        for (size_t j = 0; sw->iov && !all_ports && j < sw->n_ports; j++) {
+            all_ports = (sw_dirty
+                         || uuidset_contains(&cur, &sw->ports[j]->header_.uuid)
+                         || sset_contains(&cur_names, sw->ports[j]->name));
+        }
         for (size_t j = 0; j < sw->n_ports; j++) {
             const struct vswrec_port *p = sw->ports[j];
             if (full) {
@@ -1048,7 +1097,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
                 ph->sw = sw->header_.uuid;
                 hmap_insert(&port_homes, &ph->node, uuid_hash(&ph->port));
             }
-            if (full || uuidset_contains(&cur_all, &sw->header_.uuid)
+            if (full || all_ports
                 || uuidset_contains(&cur, &p->header_.uuid)
                 || sset_contains(&cur_names, p->name)) {
                 fill_port(&rcs[n].ports[j], sw, p, &strs[n_strs],
@@ -1143,7 +1192,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
                            || smap_get(&rows[i]->ports[j]->status,
                                        "vmq_queue")));
             }
-            if (run) {
+            if (run && rcs[i].type == RC_EXTERNAL && rcs[i].uplink_ifindex) {
                 offload_ran[i] = true;
                 changed |= vsw_offload_uplink(rows[i], &rcs[i], &offs[i]);
             }
@@ -1257,7 +1306,9 @@ reconcile_pass(const struct vswrec_root *root, bool full)
                     vsw_offload_vnic_status(p->name, rows[i]->uplink
                                             ? &offs[i].eff : NULL, &status);
                 }
-            } else if (offload_ran[i]) {
+            } else if (offload_ran[i] && j < offs[i].n_ports
+                       && !vmq_keys_equal(&offs[i].port_vmq[j],
+                                          &p->status)) {
                 /* Not converged: only its VMQ keys are new. */
                 smap_clone(&status, &p->status);
                 smap_remove(&status, "vmq_queue");
@@ -1398,6 +1449,18 @@ bridge_run(void)
         }
         return;
     }
+    long long int stats_ms = smap_get_ullong(&root->other_config,
+                                             "stats-update-interval", 0);
+    if (stats_due(stats_ms)) {
+        struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+        ovsdb_idl_txn_add_comment(txn, "vswitchd: statistics");
+        if (stats_collect(idl, vsw_host_id())) {
+            status_txn = txn;
+            status_txn_busy();
+            return;             /* The pass, if any, after it. */
+        }
+        ovsdb_idl_txn_destroy(txn);
+    }
     bool kernel_work = work_pending() && (n_failing_changes
                                           < MAX_FAILING_CHANGES
                                           || pass_why[WHY_TIMER]
@@ -1448,6 +1511,7 @@ bridge_wait(void)
     if (next_resync) {
         poll_timer_wait_until(next_resync);
     }
+    stats_wait();
 }
 
 void
@@ -1462,7 +1526,9 @@ bridge_exit(void)
     free(carriers);
     carriers = NULL;
     shash_destroy_free_data(&last_holders);
+    svec_destroy(&new_holders);
     dp_links_destroy(&kernel);
+    stats_exit();
     uuidset_destroy(&dirty);
     uuidset_destroy(&dirty_all);
     uuidset_destroy(&failing);

@@ -1,0 +1,39 @@
+/* The statistics collector: counters on a timer of their own, never in a
+ * reconcile pass.
+ *
+ * Every stats-update-interval (Root other_config, ms, default 5000, at
+ * least 1000, as Open vSwitch's run_stats_update()), one dump of the
+ * kernel's links with their 64-bit counters (IFLA_STATS64): each port's
+ * `statistics` gets its bridge port's counters, each switch's the bridge
+ * device's, and only rows whose counters moved are written.  The dump
+ * stays as the snapshot that readers (the stats endpoint) serve, so no
+ * reader ever makes vswitchd read the kernel.  A dump is a read: it never
+ * counts as a modifying request. */
+#ifndef VSWITCHD_STATS_H
+#define VSWITCHD_STATS_H 1
+
+#include <stdbool.h>
+
+struct dp_links;
+struct ovsdb_idl;
+
+void stats_init(void);
+void stats_exit(void);
+
+/* Whether a collection is due now ('interval_ms' from the Root row, 0 for
+ * the default). */
+bool stats_due(long long int interval_ms);
+
+/* Collects: dumps the links and writes, into the transaction the caller
+ * has open on 'idl', the statistics of this host's switches and ports
+ * ('host') that moved.  Returns true if it wrote anything.  The next
+ * collection is due one interval later, whatever happened. */
+bool stats_collect(struct ovsdb_idl *, const char *host);
+
+void stats_wait(void);
+
+/* The last collection's links (NULL before the first) and when it was
+ * made (time_msec()). */
+const struct dp_links *stats_snapshot(long long int *when);
+
+#endif /* vswitchd/stats.h */
