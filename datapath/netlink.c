@@ -113,6 +113,10 @@ open_socket_proto(int protocol)
                &one, sizeof one);
     nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, error_cb, NULL);
     nl_socket_disable_auto_ack(sk);
+    /* A dump of 1000 links comes in datagrams of up to 32 kB: read each
+     * with one recvmsg, not a peek and a read. */
+    nl_socket_set_msg_buf_size(sk, 64 * 1024);
+    nl_socket_disable_msg_peek(sk);
     return sk;
 }
 
@@ -275,8 +279,12 @@ notify_socket(int protocol, int group)
     /* A burst (e.g. a host creating many taps) must not overrun us.  Tests
      * make it overrun on purpose with a tiny buffer (VSW_TEST_RCVBUF). */
     const char *test_size = getenv("VSW_TEST_RCVBUF");
-    nl_socket_set_buffer_size(sk, test_size ? atoi(test_size)
-                                            : 4 * 1024 * 1024, 0);
+    int size = test_size ? atoi(test_size) : 32 * 1024 * 1024;
+    nl_socket_set_buffer_size(sk, size, 0);
+    /* Beyond net.core.rmem_max, as CAP_NET_ADMIN may: a pass that makes
+     * 1000 ports queues some 6000 notifications before it reads them. */
+    setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVBUFFORCE, &size,
+               sizeof size);
     return sk;
 }
 

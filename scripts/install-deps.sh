@@ -2,6 +2,8 @@
 # Installs every Debian package that building, running and testing vsw needs.
 # Called by the README's commands and by .ci/run; safe to run again (apt is
 # idempotent).  Needs root.  Set VSW_NO_LAB=1 to skip the kernel-lab packages.
+# VSW_BENCH=1 adds the peers of bench/run (Open vSwitch from Debian), whose
+# service is not started by the installation (bench/run runs its own).
 set -eu
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -20,10 +22,15 @@ test="iputils-ping iperf3 tcpdump jq curl psmisc strace clang libclang-rt-14-dev
 # The kernel lab (tests/lab): QEMU, the guest's busybox, initramfs tools.
 # Its kernel packages are fetched by tests/lab/prepare.sh, pinned.
 lab="qemu-system-x86 busybox-static cpio xz-utils gzip"
+# bench/run's peers.
+bench="openvswitch-switch"
 
 pkgs="$build $run $test"
 if [ "${VSW_NO_LAB:-0}" != 1 ]; then
     pkgs="$pkgs $lab"
+fi
+if [ "${VSW_BENCH:-0}" = 1 ]; then
+    pkgs="$pkgs $bench"
 fi
 
 missing=""
@@ -35,6 +42,17 @@ done
 if [ -n "$missing" ]; then
     echo "install-deps.sh: installing:$missing"
     apt-get update -qq
+    # No package's service is started by the installation (Open vSwitch's
+    # would take the host's default database and sockets).
+    guard=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        guard=/usr/sbin/policy-rc.d
+    fi
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    rc=$?
+    [ -n "$guard" ] && rm -f "$guard"
+    [ $rc -eq 0 ] || exit $rc
 fi
 echo "install-deps.sh: all packages present"

@@ -819,6 +819,10 @@ on_link_msg(const struct nlmsghdr *h, void *aux OVS_UNUSED)
     const struct dp_link *link;
 
     dp_links_update(&kernel, h, &ev);
+    if (ev.change == DP_LINK_SAME || ev.change == DP_LINK_CHANGED
+        || ev.change == DP_LINK_GONE) {
+        vsw_offload_vnic_forget(ev.ifindex);    /* Its features, maybe. */
+    }
     switch (ev.change) {
     case DP_LINK_IGNORED:
         return;
@@ -865,6 +869,7 @@ on_link_msg(const struct nlmsghdr *h, void *aux OVS_UNUSED)
 static void
 on_ethtool(int ifindex, void *aux OVS_UNUSED)
 {
+    vsw_offload_vnic_forget(ifindex);
     const struct dp_link *link = dp_links_by_index(&kernel, ifindex);
     if (!link) {
         dirty_uplinks = true;
@@ -878,6 +883,7 @@ on_ethtool(int ifindex, void *aux OVS_UNUSED)
 static void
 on_overrun(void *aux OVS_UNUSED)
 {
+    vsw_offload_vnic_forget_all();
     kernel_dumped = false;
     full_needed = true;
 }
@@ -1254,7 +1260,12 @@ reconcile_pass(const struct vswrec_root *root, bool full)
     }
 
     /* Observed state back to the database: the objects of this pass, and
-     * only what differs. */
+     * only what differs; after a pass that changed the kernel, by the pass
+     * that confirms it (it runs at once), so that one change costs one
+     * write. */
+    if (!error && !settled) {
+        goto out;
+    }
     struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
     ovsdb_idl_txn_add_comment(txn, "vswitchd: status");
     bool wrote = false;
@@ -1303,7 +1314,8 @@ reconcile_pass(const struct vswrec_root *root, bool full)
                 if (rp->ifindex && rp->kind_in_use
                     && (!strcmp(rp->kind_in_use, "tap")
                         || !strcmp(rp->kind_in_use, "vhost-net"))) {
-                    vsw_offload_vnic_status(p->name, rows[i]->uplink
+                    vsw_offload_vnic_status(p->name, rp->ifindex,
+                                            rows[i]->uplink
                                             ? &offs[i].eff : NULL, &status);
                 }
             } else if (offload_ran[i] && j < offs[i].n_ports
@@ -1359,6 +1371,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         ovsdb_idl_txn_destroy(txn);
     }
 
+out:
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < rcs[i].n_ports; j++) {
             rc_port_destroy(&rcs[i].ports[j]);
@@ -1449,9 +1462,7 @@ bridge_run(void)
         }
         return;
     }
-    long long int stats_ms = smap_get_ullong(&root->other_config,
-                                             "stats-update-interval", 0);
-    if (stats_due(stats_ms)) {
+    if (stats_due(stats_interval_config(&root->other_config))) {
         struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
         ovsdb_idl_txn_add_comment(txn, "vswitchd: statistics");
         if (stats_collect(idl, vsw_host_id())) {
@@ -1489,6 +1500,12 @@ bridge_run(void)
     bool full = full_needed;
     full_needed = false;
     reconcile_pass(root, full);
+    /* A pass that changed the kernel is confirmed at once, on the
+     * notifications of its own changes (reconcile_pass() flushes them). */
+    for (int i = 0; i < 3 && need_pass && !status_txn; i++) {
+        need_pass = false;
+        reconcile_pass(root, false);
+    }
     if (full || retry_soon || time_msec() >= next_resync) {
         next_resync = time_msec() + (retry_soon ? RETRY_INTERVAL
                                                 : RESYNC_INTERVAL);
@@ -1528,6 +1545,7 @@ bridge_exit(void)
     shash_destroy_free_data(&last_holders);
     svec_destroy(&new_holders);
     dp_links_destroy(&kernel);
+    vsw_offload_vnic_forget_all();
     stats_exit();
     uuidset_destroy(&dirty);
     uuidset_destroy(&dirty_all);

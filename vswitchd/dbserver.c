@@ -532,6 +532,11 @@ static void
 relay_server_errors(void)
 {
     char *path = xasprintf("%s/ovsdb-server.log", vsw_state_dir());
+    struct stat st;
+    if (log_offset >= 0 && !stat(path, &st) && st.st_size == log_offset) {
+        free(path);
+        return;                 /* Nothing new: one stat, no read. */
+    }
     FILE *f = fopen(path, "r");
     free(path);
     if (!f) {

@@ -14,7 +14,9 @@
 #include "offload/rss.h"
 #include "offload/sriov.h"
 #include "offload/vmq.h"
+#include "hash.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "util.h"
@@ -418,30 +420,81 @@ vsw_offload_uplink(const struct vswrec_switch *sw, const struct rc_switch *rc,
     return changed;
 }
 
+/* What the VMs negotiated on their taps, by ifindex: read once, then
+ * again only after a notification about that tap (vsw_offload_vnic_forget),
+ * so that a full pass over 1000 ports asks the kernel nothing. */
+static const struct {
+    const char *kernel, *name;
+} vm_features[] = {
+    { "tx-checksum-ip-generic", "csum" },
+    { "tx-tcp-segmentation", "tso4" },
+    { "tx-tcp6-segmentation", "tso6" },
+};
+struct vnic_features {
+    struct hmap_node node;      /* In 'vnics', by ifindex. */
+    int ifindex;
+    bool has[ARRAY_SIZE(vm_features)];
+};
+static struct hmap vnics = HMAP_INITIALIZER(&vnics);
+
+static struct vnic_features *
+vnic_find(int ifindex)
+{
+    struct vnic_features *v;
+    HMAP_FOR_EACH_WITH_HASH (v, node, hash_int(ifindex, 0), &vnics) {
+        if (v->ifindex == ifindex) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
 void
-vsw_offload_vnic_status(const char *tap, const struct smap *eff,
+vsw_offload_vnic_forget(int ifindex)
+{
+    struct vnic_features *v = vnic_find(ifindex);
+    if (v) {
+        hmap_remove(&vnics, &v->node);
+        free(v);
+    }
+}
+
+void
+vsw_offload_vnic_forget_all(void)
+{
+    struct vnic_features *v;
+    HMAP_FOR_EACH_POP (v, node, &vnics) {
+        free(v);
+    }
+}
+
+void
+vsw_offload_vnic_status(const char *tap, int ifindex, const struct smap *eff,
                         struct smap *status)
 {
-    struct ofl_features *fs = xmalloc(sizeof *fs);
-
-    if (ofl_ethtool_get_features(tap, fs)) {
+    struct vnic_features *v = vnic_find(ifindex);
+    if (!v) {
+        struct ofl_features *fs = xmalloc(sizeof *fs);
+        if (ofl_ethtool_get_features(tap, fs)) {
+            free(fs);
+            return;
+        }
+        v = xzalloc(sizeof *v);
+        v->ifindex = ifindex;
+        for (size_t i = 0; i < ARRAY_SIZE(vm_features); i++) {
+            const struct ofl_feature *f = ofl_features_find(
+                fs, vm_features[i].kernel);
+            v->has[i] = f && f->active;
+        }
+        hmap_insert(&vnics, &v->node, hash_int(ifindex, 0));
         free(fs);
-        return;
     }
-    static const struct {
-        const char *kernel, *name;
-    } vm[] = {
-        { "tx-checksum-ip-generic", "csum" },
-        { "tx-tcp-segmentation", "tso4" },
-        { "tx-tcp6-segmentation", "tso6" },
-    };
-    bool has[ARRAY_SIZE(vm)];
+    const bool *has = v->has;
     struct ds s = DS_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < ARRAY_SIZE(vm); i++) {
-        const struct ofl_feature *f = ofl_features_find(fs, vm[i].kernel);
-        has[i] = f && f->active;
+    for (size_t i = 0; i < ARRAY_SIZE(vm_features); i++) {
         if (has[i]) {
-            ds_put_format(&s, "%s%s", s.length ? "," : "", vm[i].name);
+            ds_put_format(&s, "%s%s", s.length ? "," : "",
+                          vm_features[i].name);
         }
     }
     smap_add(status, "vm_offloads", s.length ? ds_cstr(&s) : "none");
@@ -472,5 +525,4 @@ vsw_offload_vnic_status(const char *tap, const struct smap *eff,
         smap_add(status, "offload_mismatch", ds_cstr(&s));
     }
     ds_destroy(&s);
-    free(fs);
 }

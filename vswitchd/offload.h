@@ -35,10 +35,13 @@ void vsw_offload_destroy(struct vsw_offload *);
 bool vsw_offload_uplink(const struct vswrec_switch *sw,
                         const struct rc_switch *rc, struct vsw_offload *out);
 
-/* The vNIC side of tap 'tap': what the VM negotiated and its cost against
- * the uplink's effective offloads 'eff' (NULL without an uplink), into
- * 'status'. */
-void vsw_offload_vnic_status(const char *tap, const struct smap *eff,
-                             struct smap *status);
+/* The vNIC side of tap 'tap' (ifindex 'ifindex'): what the VM negotiated
+ * and its cost against the uplink's effective offloads 'eff' (NULL without
+ * an uplink), into 'status'.  The tap's features are read once and kept
+ * until vsw_offload_vnic_forget() says that the tap changed. */
+void vsw_offload_vnic_status(const char *tap, int ifindex,
+                             const struct smap *eff, struct smap *status);
+void vsw_offload_vnic_forget(int ifindex);
+void vsw_offload_vnic_forget_all(void);     /* Notifications were lost. */
 
 #endif /* vswitchd/offload.h */

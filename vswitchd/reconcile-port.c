@@ -45,8 +45,7 @@ rc_tap_mac(const char *guest_mac, char buf[18])
 static char *
 role_tag(const struct uuid *sw, const char *role, const struct uuid *port)
 {
-    return xasprintf(RC_TAG_PREFIX UUID_FMT ":%s" UUID_FMT,
-                     UUID_ARGS(sw), role, UUID_ARGS(port));
+    return rc_role_tag(sw, role, port);
 }
 
 static char *

@@ -174,12 +174,56 @@ rc_port_destroy(struct rc_port *port)
     }
 }
 
+/* Writes 'u' as UUID_FMT does (36 characters, no NUL) at 'p'; returns the
+ * end.  Tags are made for every port in a full pass: printf is too slow
+ * for that. */
+static char *
+put_uuid(char *p, const struct uuid *u)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 4; i++) {
+        for (int shift = 28; shift >= 0; shift -= 4) {
+            *p++ = hex[(u->parts[i] >> shift) & 15];
+            if ((i == 0 && shift == 0) || (i == 1 && (shift == 16
+                                                      || shift == 0))
+                || (i == 2 && shift == 16)) {
+                *p++ = '-';
+            }
+        }
+    }
+    return p;
+}
+
+/* "vsw:<sw>", "vsw:<sw>:<role>" or "vsw:<sw>:<role><port>". */
+static char *
+make_tag(const struct uuid *sw, const char *role, const struct uuid *port)
+{
+    size_t role_len = role ? strlen(role) : 0;
+    char *tag = xmalloc(strlen(RC_TAG_PREFIX) + UUID_LEN + 1 + role_len
+                        + UUID_LEN + 1);
+    char *p = stpcpy(tag, RC_TAG_PREFIX);
+    p = put_uuid(p, sw);
+    if (role) {
+        *p++ = ':';
+        p = stpcpy(p, role);
+    }
+    if (port) {
+        p = put_uuid(p, port);
+    }
+    *p = '\0';
+    return tag;
+}
+
 char *
 rc_tag(const struct uuid *uuid, const char *role)
 {
-    return role
-        ? xasprintf(RC_TAG_PREFIX UUID_FMT ":%s", UUID_ARGS(uuid), role)
-        : xasprintf(RC_TAG_PREFIX UUID_FMT, UUID_ARGS(uuid));
+    return make_tag(uuid, role, NULL);
+}
+
+char *
+rc_role_tag(const struct uuid *sw, const char *role, const struct uuid *port)
+{
+    return make_tag(sw, role, port);
 }
 
 bool
@@ -281,9 +325,7 @@ scope_links(const struct rc_switch *switches, size_t n,
     }
     for (size_t i = 0; i < n; i++) {
         for (size_t r = 0; r < ARRAY_SIZE(port_roles); r++) {
-            char *tag = xasprintf(RC_TAG_PREFIX UUID_FMT ":%s"UUID_FMT,
-                                  UUID_ARGS(&switches[i].uuid),
-                                  port_roles[r], UUID_ARGS(uuid));
+            char *tag = rc_role_tag(&switches[i].uuid, port_roles[r], uuid);
             const struct dp_link *l = dp_links_by_alias(links, tag);
             if (l) {
                 out[(*n_out)++] = l;

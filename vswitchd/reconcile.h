@@ -186,6 +186,10 @@ bool rc_reconcile(struct rc_switch *switches, size_t n,
 #define RC_ROLE_HOST "host"             /* Host end of a switch's host vNIC. */
 #define RC_ROLE_HOST_PEER "host-peer"   /* Its bridge end. */
 char *rc_tag(const struct uuid *, const char *role);  /* Caller frees. */
+/* "vsw:<sw>:<role><port>", a port's tag (role "port:", ...).  Caller
+ * frees. */
+char *rc_role_tag(const struct uuid *sw, const char *role,
+                  const struct uuid *port);
 
 /* The tag of the device that carries port 'port''s name on switch 'sw':
  * an internal port's host end, the bridge end of any other.  Caller

@@ -3,12 +3,15 @@
 
 #include "vswitchd/stats.h"
 
+#include <limits.h>
+
 #include "datapath/link.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "smap.h"
 #include "timeval.h"
 #include "util.h"
+#include "uuid.h"
 #include "vsw-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(stats);
@@ -16,108 +19,140 @@ VLOG_DEFINE_THIS_MODULE(stats);
 #define DEFAULT_INTERVAL 5000
 #define MIN_INTERVAL 1000
 
+static void written_clear(void);
+
 static struct dp_links snapshot;
 static bool have_snapshot;
 static long long int snapshot_time;
-static long long int next_collect;
+static long long int last_collect;      /* Or start. */
+static long long int next_collect;      /* As of the last stats_due(). */
 
 void
 stats_init(void)
 {
     dp_links_init(&snapshot);
-    next_collect = time_msec() + DEFAULT_INTERVAL;
+    last_collect = time_msec();
+    next_collect = last_collect + DEFAULT_INTERVAL;
 }
 
 void
 stats_exit(void)
 {
+    written_clear();
     dp_links_destroy(&snapshot);
     have_snapshot = false;
 }
 
+/* The interval in ms: 'ms' as configured, -1 if it is not, 0 for "off". */
 static long long int
 interval(long long int ms)
 {
-    return !ms ? DEFAULT_INTERVAL : MAX(ms, MIN_INTERVAL);
+    return ms < 0 ? DEFAULT_INTERVAL : !ms ? LLONG_MAX / 2
+                                           : MAX(ms, MIN_INTERVAL);
 }
 
 bool
 stats_due(long long int interval_ms)
 {
-    /* A shorter interval set since the last collection takes effect now. */
-    next_collect = MIN(next_collect, snapshot_time + interval(interval_ms));
+    next_collect = last_collect + interval(interval_ms);
     return time_msec() >= next_collect;
 }
 
-/* The counters of 'link' as a statistics column, with the keys Open
- * vSwitch's Interface table uses. */
-static void
-link_statistics(const struct dp_link *link, struct smap *out)
+long long int
+stats_interval_config(const struct smap *other_config)
 {
-    const struct dp_link_stats *s = &link->stats;
-    smap_add_format(out, "rx_packets", "%"PRIu64, s->rx_packets);
-    smap_add_format(out, "rx_bytes", "%"PRIu64, s->rx_bytes);
-    smap_add_format(out, "rx_errors", "%"PRIu64, s->rx_errors);
-    smap_add_format(out, "rx_dropped", "%"PRIu64, s->rx_dropped);
-    smap_add_format(out, "tx_packets", "%"PRIu64, s->tx_packets);
-    smap_add_format(out, "tx_bytes", "%"PRIu64, s->tx_bytes);
-    smap_add_format(out, "tx_errors", "%"PRIu64, s->tx_errors);
-    smap_add_format(out, "tx_dropped", "%"PRIu64, s->tx_dropped);
+    const char *s = smap_get(other_config, "stats-update-interval");
+    long long int ms;
+    return s && str_to_llong(s, 10, &ms) && ms >= 0 ? ms : -1;
 }
 
-/* The statistics column 'cur' ('keys' and 'values', as the IDL has them)
- * for link 'ifindex': returns true and fills 'keys'/'values' if they
- * differ. */
-static bool
-statistics_for(int ifindex, const char **cur_keys, const int64_t *cur_values,
-               size_t n_cur, struct smap *want)
+/* What was last written into each row's statistics, compared as numbers
+ * instead of against the column's copy (the IDL cannot keep a column
+ * write-only for rows that exist). */
+struct written {
+    struct hmap_node node;      /* In 'written', by row uuid. */
+    struct uuid row;
+    struct dp_link_stats stats;
+    unsigned int seen;          /* Collection that last saw the row. */
+};
+static struct hmap written = HMAP_INITIALIZER(&written);
+static unsigned int collection;
+
+static void
+written_clear(void)
 {
+    struct written *w;
+    HMAP_FOR_EACH_POP (w, node, &written) {
+        free(w);
+    }
+}
+
+static struct written *
+written_find(const struct uuid *row)
+{
+    struct written *w;
+    HMAP_FOR_EACH_WITH_HASH (w, node, uuid_hash(row), &written) {
+        if (uuid_equals(&w->row, row)) {
+            return w;
+        }
+    }
+    return NULL;
+}
+
+/* The statistics of row 'row' (a switch if 'sw', else a port 'p') from
+ * link 'ifindex', written if they moved.  Returns true if written. */
+static bool
+update_row(const struct vswrec_switch *sw, const struct vswrec_port *p,
+           int ifindex)
+{
+    const struct uuid *row = sw ? &sw->header_.uuid : &p->header_.uuid;
     const struct dp_link *link = (ifindex
                                   ? dp_links_by_index(&snapshot, ifindex)
                                   : NULL);
-    smap_init(want);
-    if (link && link->has_stats) {
-        link_statistics(link, want);
+    struct written *w = written_find(row);
+    if (w) {
+        w->seen = collection;
     }
-    if (smap_count(want) != n_cur) {
-        return true;
+    if (!link || !link->has_stats) {
+        return false;           /* Kept as it was. */
     }
-    for (size_t i = 0; i < n_cur; i++) {
-        const char *v = smap_get(want, cur_keys[i]);
-        long long int n;
-        if (!v || !str_to_llong(v, 10, &n) || n != cur_values[i]) {
-            return true;
-        }
+    const struct dp_link_stats *st = &link->stats;
+    if (w ? !memcmp(&w->stats, st, sizeof *st)
+          : !(st->rx_packets | st->tx_packets | st->rx_errors
+              | st->tx_errors | st->rx_dropped | st->tx_dropped)) {
+        /* Unchanged, or nothing counted yet: a new switch of 1000 ports
+         * costs no write of 1000 zeros. */
+        return false;
     }
-    return false;
-}
+    if (!w) {
+        w = xmalloc(sizeof *w);
+        w->row = *row;
+        w->seen = collection;
+        hmap_insert(&written, &w->node, uuid_hash(row));
+    }
+    w->stats = *st;
 
-/* 'smap' as the integer map the statistics columns are. */
-static void
-smap_to_counters(const struct smap *smap, const char ***keys,
-                 int64_t **values, size_t *n)
-{
-    const struct smap_node **nodes = smap_sort(smap);
-    *n = smap_count(smap);
-    *keys = xmalloc((*n + 1) * sizeof **keys);
-    *values = xmalloc((*n + 1) * sizeof **values);
-    for (size_t i = 0; i < *n; i++) {
-        long long int v = 0;
-        str_to_llong(nodes[i]->value, 10, &v);
-        (*keys)[i] = nodes[i]->key;
-        (*values)[i] = v;
+    /* The keys of Open vSwitch's Interface statistics, sorted. */
+    static const char *keys[] = {
+        "rx_bytes", "rx_dropped", "rx_errors", "rx_packets",
+        "tx_bytes", "tx_dropped", "tx_errors", "tx_packets",
+    };
+    const int64_t values[] = {
+        st->rx_bytes, st->rx_dropped, st->rx_errors, st->rx_packets,
+        st->tx_bytes, st->tx_dropped, st->tx_errors, st->tx_packets,
+    };
+    if (sw) {
+        vswrec_switch_set_statistics(sw, keys, values, ARRAY_SIZE(keys));
+    } else {
+        vswrec_port_set_statistics(p, keys, values, ARRAY_SIZE(keys));
     }
-    free(nodes);
+    return true;
 }
 
 bool
 stats_collect(struct ovsdb_idl *idl, const char *host)
 {
-    const struct vswrec_root *root = vswrec_root_first(idl);
-    long long int ms = root ? smap_get_ullong(&root->other_config,
-                                              "stats-update-interval", 0)
-                            : 0;
-    next_collect = time_msec() + interval(ms);
+    last_collect = time_msec();
 
     if (dp_links_dump(&snapshot, true)) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
@@ -129,41 +164,26 @@ stats_collect(struct ovsdb_idl *idl, const char *host)
     snapshot_time = time_msec();
 
     bool wrote = false;
+    collection++;
     const struct vswrec_switch *sw;
     VSWREC_SWITCH_FOR_EACH (sw, idl) {
         if (strcmp(sw->host, host)) {
             continue;
         }
-        struct smap want;
-        if (statistics_for(smap_get_int(&sw->status, "bridge_ifindex", 0),
-                           (const char **) sw->key_statistics,
-                           sw->value_statistics, sw->n_statistics, &want)) {
-            const char **keys;
-            int64_t *values;
-            size_t n;
-            smap_to_counters(&want, &keys, &values, &n);
-            vswrec_switch_set_statistics(sw, keys, values, n);
-            free(keys);
-            free(values);
-            wrote = true;
-        }
-        smap_destroy(&want);
+        wrote |= update_row(sw, NULL,
+                            smap_get_int(&sw->status, "bridge_ifindex", 0));
         for (size_t i = 0; i < sw->n_ports; i++) {
             const struct vswrec_port *p = sw->ports[i];
-            if (statistics_for(smap_get_int(&p->status, "ifindex", 0),
-                               (const char **) p->key_statistics,
-                               p->value_statistics, p->n_statistics,
-                               &want)) {
-                const char **keys;
-                int64_t *values;
-                size_t n;
-                smap_to_counters(&want, &keys, &values, &n);
-                vswrec_port_set_statistics(p, keys, values, n);
-                free(keys);
-                free(values);
-                wrote = true;
-            }
-            smap_destroy(&want);
+            wrote |= update_row(NULL, p,
+                                smap_get_int(&p->status, "ifindex", 0));
+        }
+    }
+    /* Rows gone since. */
+    struct written *w;
+    HMAP_FOR_EACH_SAFE (w, node, &written) {
+        if (w->seen != collection) {
+            hmap_remove(&written, &w->node);
+            free(w);
         }
     }
     return wrote;

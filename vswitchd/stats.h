@@ -2,10 +2,12 @@
  * reconcile pass.
  *
  * Every stats-update-interval (Root other_config, ms, default 5000, at
- * least 1000, as Open vSwitch's run_stats_update()), one dump of the
+ * least 1000, as Open vSwitch's run_stats_update(); 0 turns collection
+ * off), one dump of the
  * kernel's links with their 64-bit counters (IFLA_STATS64): each port's
  * `statistics` gets its bridge port's counters, each switch's the bridge
- * device's, and only rows whose counters moved are written.  The dump
+ * device's, and only rows whose counters moved are written (a device
+ * that has counted nothing yet leaves the column empty).  The dump
  * stays as the snapshot that readers (the stats endpoint) serve, so no
  * reader ever makes vswitchd read the kernel.  A dump is a read: it never
  * counts as a modifying request. */
@@ -20,9 +22,14 @@ struct ovsdb_idl;
 void stats_init(void);
 void stats_exit(void);
 
-/* Whether a collection is due now ('interval_ms' from the Root row, 0 for
- * the default). */
+/* Whether a collection is due now ('interval_ms' as
+ * stats_interval_config() reads it from the Root row). */
 bool stats_due(long long int interval_ms);
+
+/* other_config:stats-update-interval: ms, 0 for off, -1 if not set or not
+ * a number. */
+struct smap;
+long long int stats_interval_config(const struct smap *other_config);
 
 /* Collects: dumps the links and writes, into the transaction the caller
  * has open on 'idl', the statistics of this host's switches and ports

@@ -91,6 +91,15 @@ ip -n "$c" link set ve0 up
 ip netns exec "$sw" ping -c 3 -W 2 192.0.2.2 >/dev/null \
     || fail "no traffic between internal port and veth port"
 
+note "the statistics collector: the kernel's counters in Port.statistics"
+ctl set root . other_config:stats-update-interval=1000
+counted() { [ "$(getv port ve0 statistics:rx_packets 2>/dev/null)" -ge 3 ]; }
+wait_for 4 counted || fail "ve0's statistics: $(getv port ve0 statistics)"
+sent=$(ip -n "$sw" -j -s link show ve0 | jq '.[0].stats64.rx.packets')
+[ "$(getv port ve0 statistics:rx_packets)" -le "$sent" ] \
+    || fail "more packets counted than the kernel's $sent"
+ctl remove root . other_config stats-update-interval
+
 note "restart adopts every port: no modifying call, same ifindexes"
 links() { ip -n "$sw" -o link show | awk '{print $1, $2}' | sort; }
 before=$(links)
