@@ -554,18 +554,56 @@ dp_link_set_mtu(int ifindex, int mtu)
     return dp_nl_modify(msg);
 }
 
+static bool
+parse_mac(const char *mac, uint8_t b[6])
+{
+    if (sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
+               &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6) {
+        dp_nl_set_error(EINVAL, "\"%s\" is not a MAC address", mac);
+        return false;
+    }
+    return true;
+}
+
 int
 dp_link_set_mac(int ifindex, const char *mac)
 {
     uint8_t b[6];
 
-    if (sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
-               &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6) {
-        dp_nl_set_error(EINVAL, "\"%s\" is not a MAC address", mac);
+    if (!parse_mac(mac, b)) {
         return EINVAL;
     }
     struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindex, 0, 0);
     nla_put(msg, IFLA_ADDRESS, sizeof b, b);
+    return dp_nl_modify(msg);
+}
+
+int
+dp_link_setup(int ifindex, const struct dp_link_setup *s)
+{
+    uint8_t b[6];
+
+    if (s->mac && !parse_mac(s->mac, b)) {
+        return EINVAL;
+    }
+    struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindex,
+                                         s->up ? IFF_UP : 0,
+                                         s->up ? IFF_UP : 0);
+    if (s->mac) {
+        nla_put(msg, IFLA_ADDRESS, sizeof b, b);
+    }
+    if (s->mtu) {
+        nla_put_u32(msg, IFLA_MTU, s->mtu);
+    }
+    if (s->name) {
+        nla_put_string(msg, IFLA_IFNAME, s->name);
+    }
+    if (s->alias) {
+        nla_put_string(msg, IFLA_IFALIAS, s->alias);
+    }
+    if (s->master) {
+        nla_put_u32(msg, IFLA_MASTER, s->master);
+    }
     return dp_nl_modify(msg);
 }
 

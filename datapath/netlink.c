@@ -433,6 +433,36 @@ drain(struct nl_sock *sk, bool links, const struct dp_nl_listener *l)
 #define NOTIFY_BATCH_MS 20
 static long long int next_notify_poll;
 
+void
+dp_nl_notify_pause(void)
+{
+    if (notify_sock) {
+        nl_socket_drop_membership(notify_sock, RTNLGRP_LINK);
+        if (brvlan_notify) {
+            nl_socket_drop_membership(notify_sock, RTNLGRP_BRVLAN);
+        }
+    }
+}
+
+void
+dp_nl_notify_resume(void)
+{
+    if (notify_sock
+        && (nl_socket_add_membership(notify_sock, RTNLGRP_LINK) < 0
+            || (brvlan_notify
+                && nl_socket_add_membership(notify_sock,
+                                            RTNLGRP_BRVLAN) < 0))) {
+        ovs_fatal(0, "cannot subscribe to rtnetlink link notifications "
+                  "again");
+    }
+}
+
+bool
+dp_nl_have_ethtool_notifications(void)
+{
+    return ethtool_notify_sock != NULL;
+}
+
 bool
 dp_nl_notify_run(const struct dp_nl_listener *l)
 {

@@ -87,11 +87,22 @@ struct dp_nl_listener {
     void *aux;
 };
 void dp_nl_notify_open(void);
+/* Whether ethtool notifications arrive (ethtool netlink, Linux 5.6+):
+ * then a device's feature changes come as ETHTOOL_MSG_FEATURES_NTF. */
+bool dp_nl_have_ethtool_notifications(void);
 bool dp_nl_notify_run(const struct dp_nl_listener *);
 /* Drains now, whenever the sockets were last read: the kernel queues the
  * notifications of a change before it acknowledges the change, so after a
  * flush the listener's table shows every change vsw made. */
 bool dp_nl_notify_flush(const struct dp_nl_listener *);
+
+/* Leaves the link notification groups, and joins them again: the kernel
+ * builds every notification for every listener (half the cost of making
+ * a tap), so a pass that makes many devices does it unheard and then
+ * reads the links in full; resume before that dump, so that nothing done
+ * after the dump goes unheard. */
+void dp_nl_notify_pause(void);
+void dp_nl_notify_resume(void);
 void dp_nl_notify_wait(void);
 
 /* Hands the link messages in datagram 'buf' ('size' bytes) to 'l' as

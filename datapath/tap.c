@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "datapath/ifname.h"
@@ -48,6 +49,24 @@ tap_open(const char *name, unsigned int flags, int *fdp)
     return 0;
 }
 
+/* if_nametoindex() without a socket made and closed for each tap. */
+static int
+name_to_index(const char *name)
+{
+    static int sock = -1;
+    struct ifreq ifr;
+
+    if (sock < 0) {
+        sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (sock < 0) {
+            return if_nametoindex(name);
+        }
+    }
+    memset(&ifr, 0, sizeof ifr);
+    ovs_strlcpy(ifr.ifr_name, name, sizeof ifr.ifr_name);
+    return ioctl(sock, SIOCGIFINDEX, &ifr) < 0 ? 0 : ifr.ifr_ifindex;
+}
+
 int
 dp_tap_create(const struct dp_tap_spec *spec, int *ifindex)
 {
@@ -83,7 +102,7 @@ dp_tap_create(const struct dp_tap_spec *spec, int *ifindex)
     }
     close(fd);
     if (!error) {
-        *ifindex = if_nametoindex(spec->name);
+        *ifindex = name_to_index(spec->name);
         if (!*ifindex) {
             error = ENODEV;
             dp_nl_set_error(error, "tap %s vanished after creation",

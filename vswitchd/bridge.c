@@ -57,6 +57,11 @@ VLOG_DEFINE_THIS_MODULE(bridge);
  * lost one (an overrun is noticed and resyncs at once). */
 #define RESYNC_INTERVAL 60000
 
+/* A pass that converges more objects than this makes its changes without
+ * listening to the kernel's notifications of them, and reads the links in
+ * full afterwards (dp_nl_notify_pause()). */
+#define BULK_OBJECTS 64
+
 /* Interval between retries of what the kernel refused, in ms. */
 #define RETRY_INTERVAL 5000
 static bool retry_soon;
@@ -633,6 +638,14 @@ make_status(const struct rc_switch *rc, struct smap *status)
     }
 }
 
+/* Whether 'rp' is on a tap (a VM's vNIC) in this pass. */
+static bool
+is_tap_kind_in_use(const struct rc_port *rp)
+{
+    return rp->kind_in_use && (!strcmp(rp->kind_in_use, "tap")
+                               || !strcmp(rp->kind_in_use, "vhost-net"));
+}
+
 /* 'rc''s status; 'link' is its bridge port in the kernel, or NULL. */
 static void
 make_port_status(const struct rc_port *rc, const struct dp_link *link,
@@ -652,8 +665,7 @@ make_port_status(const struct rc_port *rc, const struct dp_link *link,
     if (rc->ifindex) {
         smap_add(status, "link", rc->carrier ? "up" : "down");
     }
-    if (rc->kind_in_use && (!strcmp(rc->kind_in_use, "tap")
-                            || !strcmp(rc->kind_in_use, "vhost-net"))) {
+    if (is_tap_kind_in_use(rc)) {
         smap_add_format(status, "queues_requested", "%d", rc->queues);
         if (link) {
             /* The queues a VM has attached: a multiqueue tap says how
@@ -819,9 +831,8 @@ on_link_msg(const struct nlmsghdr *h, void *aux OVS_UNUSED)
     const struct dp_link *link;
 
     dp_links_update(&kernel, h, &ev);
-    if (ev.change == DP_LINK_SAME || ev.change == DP_LINK_CHANGED
-        || ev.change == DP_LINK_GONE) {
-        vsw_offload_vnic_forget(ev.ifindex);    /* Its features, maybe. */
+    if (ev.change == DP_LINK_GONE) {
+        vsw_offload_vnic_forget(ev.ifindex);
     }
     switch (ev.change) {
     case DP_LINK_IGNORED:
@@ -835,11 +846,15 @@ on_link_msg(const struct nlmsghdr *h, void *aux OVS_UNUSED)
             ev.ifindex, ev.carrier };
         return;
     case DP_LINK_SAME:
-        /* A tap's features (the VM's offloads) and the like: its port's
-         * status is read again, nothing else. */
-        link = dp_links_by_index(&kernel, ev.ifindex);
-        if (link) {
-            mark_tagged(link->alias);
+        /* Feature changes (a VM's offloads on its tap) come as ethtool
+         * notifications too, where the kernel has them; otherwise this may
+         * be one: the port's status is read again, nothing else. */
+        if (!dp_nl_have_ethtool_notifications()) {
+            vsw_offload_vnic_forget(ev.ifindex);
+            link = dp_links_by_index(&kernel, ev.ifindex);
+            if (link) {
+                mark_tagged(link->alias);
+            }
         }
         return;
     case DP_LINK_VLANS:
@@ -1184,10 +1199,32 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         n_passes++;
         n_full_passes += full;
         n_objects_converged += n_converged;
+        /* Many objects to converge (1000 ports in one transaction, a
+         * switch deleted): unheard, then one dump. */
+        bool unheard = n_converged > BULK_OBJECTS;
+        if (unheard) {
+            dp_nl_notify_flush(&listener);
+            dp_nl_notify_pause();
+        }
         bool changed = rc_reconcile(rcs, n, &kernel, &rc_kernel_ops,
                                     (dbserver_damage() ? 0 : RC_MAY_DELETE)
                                     | (full ? 0 : RC_INCREMENTAL),
                                     scope_all ? NULL : &cur);
+        if (unheard) {
+            dp_nl_notify_resume();
+            if (changed) {
+                kernel_dumped = false;      /* The confirming pass dumps. */
+                full_needed = true;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < rcs[i].n_ports; j++) {
+                const struct rc_port *rp = &rcs[i].ports[j];
+                if (rp->created && is_tap_kind_in_use(rp)) {
+                    vsw_offload_vnic_fresh(rp->ifindex);
+                }
+            }
+        }
         for (size_t i = 0; i < n; i++) {
             /* The uplink's offloads: when the switch changed, or a port
              * that may hold a VMQ queue did. */
@@ -1311,9 +1348,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
                 const struct dp_link *link = (rp->ifindex
                     ? dp_links_by_index(&kernel, rp->ifindex) : NULL);
                 make_port_status(rp, link, &status);
-                if (rp->ifindex && rp->kind_in_use
-                    && (!strcmp(rp->kind_in_use, "tap")
-                        || !strcmp(rp->kind_in_use, "vhost-net"))) {
+                if (rp->ifindex && is_tap_kind_in_use(rp)) {
                     vsw_offload_vnic_status(p->name, rp->ifindex,
                                             rows[i]->uplink
                                             ? &offs[i].eff : NULL, &status);
@@ -1504,7 +1539,9 @@ bridge_run(void)
      * notifications of its own changes (reconcile_pass() flushes them). */
     for (int i = 0; i < 3 && need_pass && !status_txn; i++) {
         need_pass = false;
-        reconcile_pass(root, false);
+        full = full_needed;
+        full_needed = false;
+        reconcile_pass(root, full);
     }
     if (full || retry_soon || time_msec() >= next_resync) {
         next_resync = time_msec() + (retry_soon ? RETRY_INTERVAL

@@ -460,6 +460,16 @@ vsw_offload_vnic_forget(int ifindex)
 }
 
 void
+vsw_offload_vnic_fresh(int ifindex)
+{
+    if (!vnic_find(ifindex)) {
+        struct vnic_features *v = xzalloc(sizeof *v);
+        v->ifindex = ifindex;
+        hmap_insert(&vnics, &v->node, hash_int(ifindex, 0));
+    }
+}
+
+void
 vsw_offload_vnic_forget_all(void)
 {
     struct vnic_features *v;

@@ -42,6 +42,9 @@ bool vsw_offload_uplink(const struct vswrec_switch *sw,
 void vsw_offload_vnic_status(const char *tap, int ifindex,
                              const struct smap *eff, struct smap *status);
 void vsw_offload_vnic_forget(int ifindex);
+/* Tap 'ifindex' was just made: the tun driver gives a new tap none of the
+ * VM's offloads (TUNSETOFFLOAD sets them, with a notification). */
+void vsw_offload_vnic_fresh(int ifindex);
 void vsw_offload_vnic_forget_all(void);     /* Notifications were lost. */
 
 #endif /* vswitchd/offload.h */

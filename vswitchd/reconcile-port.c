@@ -241,12 +241,15 @@ recreate_forget(const struct rc_port *port)
 }
 
 /* Creates the port's device(s), untagged links first tagged.  Returns the
- * bridge-side ifindex, or 0 on failure. */
+ * bridge-side ifindex, or 0 on failure.  A tap is made ready in the same
+ * step, in one request (its MAC, MTU, name, tag, up, in bridge
+ * 'br_ifindex'): '*ready' says so. */
 static int
 create_port(struct rc_switch *sw, struct rc_port *port,
             const struct dp_links *links, const struct rc_ops *ops,
-            const char *tag)
+            const char *tag, int br_ifindex, bool *ready)
 {
+    *ready = false;
     int ifindex = 0, peer = 0;
     char peer_name[16];
     const struct dp_link *clash = dp_links_by_name(links, port->name);
@@ -286,7 +289,33 @@ create_port(struct rc_switch *sw, struct rc_port *port,
             ops->temp_end(tmp);
             return 0;
         }
-        break;
+        /* One request: if it fails half-way, the device is deleted and
+         * made again by the next pass. */
+        char mac[18];
+        if (port->mac) {
+            rc_tap_mac(port->mac, mac);
+        }
+        struct dp_link_setup setup = {
+            .mac = port->mac ? mac : NULL,
+            .mtu = port->mtu,
+            .name = port->name,
+            .alias = tag,
+            .up = true,
+            .master = br_ifindex,
+        };
+        int error = ops->setup(ifindex, &setup);
+        ops->temp_end(tmp);
+        if (error) {
+            port_error(port, "cannot set up the new tap %s (MAC %s, MTU %d, "
+                       "bridge %s): %s", port->name,
+                       port->mac ? mac : "as made", port->mtu, sw->name,
+                       ops->error());
+            ops->delete(ifindex);
+            return 0;
+        }
+        VLOG_INFO("switch %s: created port %s", sw->name, port->name);
+        *ready = true;
+        return ifindex;
     }
     case RC_PORT_INTERNAL:
         /* Host end named after the port; bridge end "vpb...". */
@@ -567,8 +596,16 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
         }
     } else {
         *changed = true;
-        ifindex = create_port(sw, port, links, ops, tag);
+        bool ready;
+        ifindex = create_port(sw, port, links, ops, tag, br_ifindex, &ready);
         if (!ifindex) {
+            free(tag);
+            return;
+        }
+        port->created = true;
+        if (ready) {
+            port->ifindex = ifindex;
+            port->carrier = false;
             free(tag);
             return;
         }
@@ -618,6 +655,7 @@ rc_converge_ports(struct rc_switch *sw, int br_ifindex,
             continue;
         }
         port->ifindex = port->host_ifindex = 0;
+        port->created = false;
         port->vf_index = -1;
         port->representor[0] = port->vf_config[0] = '\0';
         converge_port(sw, port, br_ifindex, links, ops, changed);

@@ -43,12 +43,21 @@ temp_record(const char *name)
 static int
 temp_begin(const char *name)
 {
+    static bool dir_made;       /* Made once; a missing one is made again. */
     char *dir = xasprintf("%s/creating", vsw_state_dir());
     char *path = temp_record(name);
-    int error = vsw_make_dir(dir, 0700);
+    int error = dir_made ? 0 : vsw_make_dir(dir, 0700);
+    dir_made = !error;
     if (!error) {
         int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         error = fd < 0 ? errno : 0;
+        if (error == ENOENT) {
+            /* The directory went away: made again. */
+            error = vsw_make_dir(dir, 0700);
+            fd = error ? -1 : open(path, O_WRONLY | O_CREAT | O_CLOEXEC,
+                                   0600);
+            error = error ? error : fd < 0 ? errno : 0;
+        }
         if (fd >= 0) {
             close(fd);
         }
@@ -117,6 +126,7 @@ const struct rc_ops rc_kernel_ops = {
     .set_mtu = dp_link_set_mtu,
     .set_mac = dp_link_set_mac,
     .set_netns = dp_link_set_netns,
+    .setup = dp_link_setup,
     .tap_create = dp_tap_create,
     .vlan_filtering = dp_vlan_set_filtering,
     .vlan_add = dp_vlan_add,

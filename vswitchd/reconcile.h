@@ -18,6 +18,7 @@
 #include "openvswitch/uuid.h"
 
 struct dp_link;
+struct dp_link_setup;
 struct dp_links;
 struct dp_tap_spec;
 struct ofl_sriov_pf;
@@ -58,6 +59,7 @@ struct rc_port {
     int ifindex;                /* The bridge port, 0 if none. */
     int host_ifindex;           /* Internal port: the host end. */
     bool carrier;               /* IFF_LOWER_UP on the bridge port. */
+    bool created;               /* Its device was made by this pass. */
     int vf_index;               /* VF in use, or -1. */
     char representor[16];       /* Its representor's name, or "". */
     char vf_config[40];         /* VF settings applied ("MAC/VLAN"). */
@@ -119,6 +121,7 @@ struct rc_ops {
     int (*set_mtu)(int ifindex, int mtu);
     int (*set_mac)(int ifindex, const char *mac);
     int (*set_netns)(int ifindex, const char *netns, const char *name);
+    int (*setup)(int ifindex, const struct dp_link_setup *);
     int (*tap_create)(const struct dp_tap_spec *, int *ifindex);
     int (*vlan_filtering)(int bridge_ifindex, bool on);
     int (*vlan_add)(int ifindex, int lo, int hi, unsigned int flags);

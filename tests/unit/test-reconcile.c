@@ -114,6 +114,32 @@ rec_set_mac(int ifindex, const char *mac)
 }
 
 static int
+rec_setup(int ifindex, const struct dp_link_setup *su)
+{
+    ds_put_format(&calls, "setup %d", ifindex);
+    if (su->mac) {
+        ds_put_format(&calls, " mac=%s", su->mac);
+    }
+    if (su->mtu) {
+        ds_put_format(&calls, " mtu=%d", su->mtu);
+    }
+    if (su->name) {
+        ds_put_format(&calls, " name=%s", su->name);
+    }
+    if (su->alias) {
+        ds_put_format(&calls, " alias=%s", su->alias);
+    }
+    if (su->up) {
+        ds_put_cstr(&calls, " up");
+    }
+    if (su->master) {
+        ds_put_format(&calls, " master=%d", su->master);
+    }
+    ds_put_char(&calls, '\n');
+    return op_result("setup");
+}
+
+static int
 rec_set_netns(int ifindex, const char *netns, const char *name)
 {
     ds_put_format(&calls, "set_netns %d %s %s\n", ifindex, netns, name);
@@ -226,6 +252,7 @@ static const struct rc_ops rec_ops = {
     .set_mtu = rec_set_mtu,
     .set_mac = rec_set_mac,
     .set_netns = rec_set_netns,
+    .setup = rec_setup,
     .tap_create = rec_tap_create,
     .vlan_filtering = rec_vlan_filtering,
     .vlan_add = rec_vlan_add,
@@ -584,12 +611,10 @@ test_tap_created(void **state)
     assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     char tmp[16];
     vsw_internal_ifname(VSW_NAME_TEMP, &port.uuid, tmp);
+    /* Made ready in one request after the tap itself. */
     char *want = xasprintf("tap_create %s mq=0 owner=0\n"
-                           "set_alias 100 %s\n"
-                           "set_name 100 tap0\n"
-                           "set_mac 100 fe:54:00:12:34:56\n"
-                           "set_master 100 10\n"
-                           "set_up 100 1\n", tmp, t);
+                           "setup 100 mac=fe:54:00:12:34:56 name=tap0 "
+                           "alias=%s up master=10\n", tmp, t);
     assert_string_equal(ds_cstr(&calls), want);
     assert_true(port.ok);
     assert_string_equal(port.kind_in_use, "tap");
