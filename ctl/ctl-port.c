@@ -28,10 +28,6 @@
 #include "vswitchd/paths.h"
 #include "vswitchd/validate.h"
 
-static const char *const kinds[] = {
-    "tap", "vhost-net", "vf", "internal", "veth",
-};
-
 /* The port named 'name' on this host's switches, and its switch. */
 const struct vswrec_port *
 vswctl_find_port(struct ctl_context *ctx, const char *name,
@@ -110,10 +106,8 @@ cmd_add_port(struct ctl_context *ctx)
     if (!kind) {
         kind = "tap";
     }
-    bool known = false;
-    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-        known |= !strcmp(kind, kinds[i]);
-    }
+    int k = vsw_port_kind_from_name(kind);
+    bool known = k >= 0;
     if (!known) {
         ctl_error(ctx, "port \"%s\": unknown kind \"%s\" (choose tap, "
                   "vhost-net, vf, internal or veth)", name, kind);
@@ -156,7 +150,7 @@ cmd_add_port(struct ctl_context *ctx)
         return;
     }
 
-    bool tap = strcmp(kind, "internal") && strcmp(kind, "veth");
+    bool tap = vsw_port_kind_is_tap(k);
     if (mac && (why = vsw_check_guest_mac(mac, tap))) {
         ctl_error(ctx, "port \"%s\": MAC \"%s\": %s", name, mac, why);
         return;
@@ -178,8 +172,7 @@ cmd_add_port(struct ctl_context *ctx)
                   name, queues_s);
         return;
     }
-    if (queues_s && queues > 1 && strcmp(kind, "tap")
-        && strcmp(kind, "vhost-net") && strcmp(kind, "vf")) {
+    if (queues_s && queues > 1 && !vsw_port_kind_is_tap(k)) {
         ctl_error(ctx, "port \"%s\": --queues is for tap, vhost-net and vf "
                   "ports", name);
         return;
@@ -189,7 +182,7 @@ cmd_add_port(struct ctl_context *ctx)
                   name, iov_s);
         return;
     }
-    if (!strcmp(kind, "veth")) {
+    if (k == VSW_PORT_VETH) {
         if (!netns) {
             ctl_error(ctx, "port \"%s\": a veth port needs --netns NAME "
                       "(the namespace its other end moves into)", name);
@@ -212,8 +205,7 @@ cmd_add_port(struct ctl_context *ctx)
         ctl_error(ctx, "port \"%s\": --netns is for veth ports", name);
         return;
     }
-    if ((owner || group) && strcmp(kind, "tap") && strcmp(kind, "vhost-net")
-        && strcmp(kind, "vf")) {
+    if ((owner || group) && !vsw_port_kind_is_tap(k)) {
         ctl_error(ctx, "port \"%s\": --owner/--group are for tap, vhost-net "
                   "and vf ports", name);
         return;

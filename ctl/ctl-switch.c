@@ -46,12 +46,6 @@ vswctl_find_switch(struct ctl_context *ctx, const char *name)
     return vswctl_switch_named(ctx->idl, name);
 }
 
-static bool
-is_vsw_alias(const char *alias)
-{
-    return !strncmp(alias, "vsw:", 4);
-}
-
 /* Whether 'sw' has a host port (vswitchd makes one for these). */
 static bool
 has_host_port(const struct vswrec_switch *sw)
@@ -102,7 +96,7 @@ vswctl_check_new_ifname(struct ovsdb_idl *idl, const char *name,
 
     struct dp_ifname_info info;
     dp_ifname_lookup(name, &info);
-    if (info.exists && !is_vsw_alias(info.alias)) {
+    if (info.exists && !vsw_is_tag(info.alias)) {
         return xasprintf("a network device named %s already exists and vsw "
                          "did not create it; vsw never takes over devices it "
                          "did not create (rename or remove it, or choose "
@@ -147,7 +141,7 @@ check_uplink(struct ctl_context *ctx, const char *name, const char *uplink)
     } else if (info.is_bridge) {
         return xasprintf("switch \"%s\": uplink %s is a bridge; an uplink "
                          "must be a network interface", name, uplink);
-    } else if (is_vsw_alias(info.alias)) {
+    } else if (vsw_is_tag(info.alias)) {
         return xasprintf("switch \"%s\": uplink %s is a device vsw created "
                          "(%s), not a network interface of the host",
                          name, uplink, info.alias);

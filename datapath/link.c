@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -647,10 +648,21 @@ dp_link_delete_many(const int *ifindexes, size_t n)
 
     dp_links_init(&now);
     error = dp_links_dump(&now, false);
-    /* A group no device has, away from the small numbers people use. */
-    do {
-        group = random_uint32() | 0x80000000u;
-    } while (!error && links_in_group(&now, group));
+    /* A group no device has, away from the small numbers people use.  Tests
+     * choose it (VSW_TEST_DELETE_GROUP) to put a foreign device in it. */
+    const char *test_group = getenv("VSW_TEST_DELETE_GROUP");
+    if (test_group) {
+        group = strtoul(test_group, NULL, 10);
+        if (!error && links_in_group(&now, group)) {
+            error = EEXIST;
+            dp_nl_set_error(error, "device group %"PRIu32" is in use",
+                            group);
+        }
+    } else {
+        do {
+            group = random_uint32() | 0x80000000u;
+        } while (!error && links_in_group(&now, group));
+    }
 
     for (size_t i = 0; !error && i < n; i++) {
         struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindexes[i],

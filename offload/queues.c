@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datapath/netlink.h"
 #include "offload/negotiate.h"
 #include "openvswitch/dynamic-string.h"
 #include "smap.h"
@@ -447,4 +448,55 @@ ofl_queue_plan_destroy(struct ofl_queue_plan *plan)
 {
     free(plan->indir);
     plan->indir = NULL;
+}
+
+const struct ofl_queue_ops ofl_queue_kernel_ops = {
+    .set_indir = ofl_rss_set_indir,
+    .set_channels = ofl_ethtool_set_queues,
+    .set_key = ofl_rss_set_key,
+    .set_fields = ofl_rss_set_fields,
+    .error = dp_nl_error,
+};
+
+bool
+ofl_queues_apply(const char *dev, const struct ofl_queue_caps *caps,
+                 const struct ofl_queue_plan *plan,
+                 const struct ofl_queue_ops *ops, char **set_error)
+{
+    bool changed = false;
+    unsigned int cur = ofl_channels_rx(&caps->ch);
+    bool shrink = plan->channels && plan->channels < cur;
+    int error;
+
+#define TRY(CALL)                                                       \
+    do {                                                                \
+        changed = true;                                                 \
+        if ((error = (CALL)) && !*set_error) {                          \
+            *set_error = xstrdup(ops->error());                         \
+        }                                                               \
+    } while (0)
+
+    if (shrink && (plan->set_indir || plan->reset_indir)) {
+        /* The wanted table: valid for the new channel count. */
+        TRY(ops->set_indir(dev, plan->indir, plan->indir_size));
+    }
+    if (plan->channels) {
+        TRY(ops->set_channels(dev, ofl_channels_combined(&caps->ch),
+                              plan->channels));
+    }
+    if (plan->reset_indir) {
+        TRY(ops->set_indir(dev, NULL, 0));
+    } else if (plan->set_indir && !shrink) {
+        TRY(ops->set_indir(dev, plan->indir, plan->indir_size));
+    }
+    if (plan->set_key) {
+        TRY(ops->set_key(dev, plan->key, plan->key_size));
+    }
+    for (size_t i = 0; i < OFL_N_FLOWS; i++) {
+        if (plan->set_fields[i]) {
+            TRY(ops->set_fields(dev, i, plan->fields[i]));
+        }
+    }
+#undef TRY
+    return changed;
 }

@@ -10,7 +10,9 @@
  * top of the channel range and RSS spreads over the rest (at least one).
  * The whole plan is checked before anything is applied, so a bad setting
  * (a queue count above the device's maximum, a key of the wrong length)
- * changes nothing.  Pure functions: vswitchd/offload.c does the I/O. */
+ * changes nothing.  Planning is pure; applying a plan goes through an
+ * ops table (ofl_queue_kernel_ops, or a unit test's recorder), because its
+ * order is what drivers accept or refuse. */
 #ifndef OFFLOAD_QUEUES_H
 #define OFFLOAD_QUEUES_H 1
 
@@ -98,5 +100,30 @@ void ofl_queues_report(const struct ofl_queue_caps *after,
                        struct ofl_queue_plan *);
 
 void ofl_queue_plan_destroy(struct ofl_queue_plan *);
+
+/* What applying a plan does to the device; each returns 0 or a positive
+ * errno and leaves its explanation to error(). */
+struct ofl_queue_ops {
+    int (*set_indir)(const char *dev, const uint32_t *indir, uint32_t n);
+    int (*set_channels)(const char *dev, bool combined, unsigned int n);
+    int (*set_key)(const char *dev, const uint8_t *key, uint32_t n);
+    int (*set_fields)(const char *dev, enum ofl_rss_flow, uint64_t fields);
+    const char *(*error)(void);
+};
+
+/* The operations that act on the device (offload/ethtool.c, rss.c). */
+extern const struct ofl_queue_ops ofl_queue_kernel_ops;
+
+/* Applies 'plan' to 'dev' (currently with the channels in 'caps') in an
+ * order drivers accept: when the channel count shrinks, an indirection
+ * table valid for the new count goes first (the kernel refuses fewer
+ * channels than the table uses); a reset to the driver's default comes
+ * after the channel change (virtio-net does not re-spread its table when
+ * channels change); then the key and the hashed fields.  Records the
+ * first refusal in '*set_error' (malloc()'d) and returns true if it asked
+ * for any change. */
+bool ofl_queues_apply(const char *dev, const struct ofl_queue_caps *caps,
+                      const struct ofl_queue_plan *plan,
+                      const struct ofl_queue_ops *, char **set_error);
 
 #endif /* offload/queues.h */

@@ -3,12 +3,15 @@
 #  1. the build in ./build: unit tests, schema checks, and as root the
 #     integration tests (network namespaces of their own) and the kernel lab
 #     (QEMU);
+#     then, as root, bench/run --quick, which proves the benchmark harness
+#     works (it asserts no timing);
 #  2. a clang build with AddressSanitizer and UndefinedBehaviorSanitizer in
 #     ./build-san (reusing the first build's OVS): the unit and integration
 #     tests again, and the libFuzzer targets for a bounded time.
 # Tests that cannot run here are reported as skipped, never as passed; in CI
 # (CI=true) a skip fails the run.  Extra arguments go to both ctest runs,
-# e.g. -R unit.  VSW_NO_SANITIZED=1 leaves out the second run.
+# e.g. -R unit (and then leave out the quick benchmark run).
+# VSW_NO_SANITIZED=1 leaves out the second run.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${VSW_BUILD_DIR:-$top/build}
@@ -19,9 +22,18 @@ san=${VSW_SAN_BUILD_DIR:-$top/build-san}
 if [ "${CI:-}" = true ]; then
     export VSW_TESTS_MUST_RUN=1
 fi
+# bench/run's peers (Open vSwitch) too: the quick run below proves the
+# harness works.
+export VSW_BENCH=1
 "$top/scripts/build.sh"
 cd "$build"
 ctest --output-on-failure "$@"
+
+if [ "$(id -u)" -eq 0 ] && [ $# -eq 0 ]; then
+    echo "test.sh: bench/run --quick (the harness works; no timing asserted)"
+    VSW_BUILD_DIR="$build" "$top/bench/run" --quick --no-build \
+        --out "$build/bench-quick"
+fi
 
 if [ "${VSW_NO_SANITIZED:-0}" = 1 ]; then
     exit 0

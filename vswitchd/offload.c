@@ -161,54 +161,6 @@ apply_vmq(const char *uplink, const struct ofl_vmq_rules *have,
     return changed;
 }
 
-/* Applies 'plan' in an order the kernel and drivers accept: a table never
- * points past the channels (the kernel refuses fewer channels than a
- * configured table uses), and a table reset to the driver's default comes
- * after the channel change (some drivers, virtio-net in 6.1, do not
- * re-spread their table when the channels change).  Returns true if it
- * asked for a change. */
-static bool
-apply_queues(const char *uplink, const struct ofl_queue_caps *caps,
-             const struct ofl_queue_plan *plan, char **set_error)
-{
-    bool changed = false;
-    unsigned int cur = ofl_channels_rx(&caps->ch);
-    bool shrink = plan->channels && plan->channels < cur;
-    int error = 0;
-
-#define TRY(CALL)                                                       \
-    do {                                                                \
-        changed = true;                                                 \
-        if ((error = (CALL)) && !*set_error) {                          \
-            *set_error = xstrdup(dp_nl_error());                        \
-        }                                                               \
-    } while (0)
-
-    if (shrink && (plan->set_indir || plan->reset_indir)) {
-        /* The wanted table: valid for the new channel count. */
-        TRY(ofl_rss_set_indir(uplink, plan->indir, plan->indir_size));
-    }
-    if (plan->channels) {
-        TRY(ofl_ethtool_set_queues(uplink, ofl_channels_combined(&caps->ch),
-                                   plan->channels));
-    }
-    if (plan->reset_indir) {
-        TRY(ofl_rss_set_indir(uplink, NULL, 0));
-    } else if (plan->set_indir && !shrink) {
-        TRY(ofl_rss_set_indir(uplink, plan->indir, plan->indir_size));
-    }
-    if (plan->set_key) {
-        TRY(ofl_rss_set_key(uplink, plan->key, plan->key_size));
-    }
-    for (size_t i = 0; i < OFL_N_FLOWS; i++) {
-        if (plan->set_fields[i]) {
-            TRY(ofl_rss_set_fields(uplink, i, plan->fields[i]));
-        }
-    }
-#undef TRY
-    return changed;
-}
-
 /* VMQ needs the ntuple feature on; 'auto' features leave it alone
  * otherwise.  Returns true if it asked for the change. */
 static bool
@@ -230,14 +182,6 @@ ntuple_on(const char *uplink, struct ofl_features *caps, char **set_error)
 }
 
 static bool
-is_vnic(const struct rc_port *p)
-{
-    return p->ifindex && p->kind_in_use
-           && (!strcmp(p->kind_in_use, "tap")
-               || !strcmp(p->kind_in_use, "vhost-net"));
-}
-
-static bool
 negotiate_queues(const struct vswrec_switch *sw, const struct rc_switch *rc,
                  struct ofl_features *features, struct vsw_offload *out)
 {
@@ -252,7 +196,7 @@ negotiate_queues(const struct vswrec_switch *sw, const struct rc_switch *rc,
 
     for (size_t j = 0; j < rc->n_ports && j < sw->n_ports; j++) {
         const struct rc_port *p = &rc->ports[j];
-        if (is_vnic(p)) {
+        if ((p->ifindex && rc_port_on_tap(p))) {
             struct ofl_vnic *v = &vnics[n];
             v->name = p->name;
             v->has_mac = p->mac && eth_addr_from_string(p->mac, &v->mac);
@@ -272,7 +216,8 @@ negotiate_queues(const struct vswrec_switch *sw, const struct rc_switch *rc,
         if (plan.vmq) {
             changed |= ntuple_on(sw->uplink, features, &set_error);
         }
-        changed |= apply_queues(sw->uplink, &caps, &plan, &set_error);
+        changed |= ofl_queues_apply(sw->uplink, &caps, &plan,
+                                    &ofl_queue_kernel_ops, &set_error);
         bool vmq_changed = apply_vmq(sw->uplink, rules, vnics, n,
                                      &set_error);
         if (vmq_changed && ofl_vmq_get(sw->uplink, rules)) {

@@ -1,5 +1,6 @@
-/* Offload negotiation of a switch's uplink and its vNICs, run by every
- * reconcile pass (vswitchd/bridge.c) after the links are in place.
+/* Offload negotiation of a switch's uplink and its vNICs, run by a
+ * reconcile pass (vswitchd/bridge.c) that converges the switch, or a port
+ * of it that may hold a VMQ queue, after the links are in place.
  *
  * For an external switch: probe the uplink (features, channels, rings,
  * RSS, ntuple, hw-tc-offload, SR-IOV), negotiate features

@@ -50,8 +50,7 @@ count_reps(const struct dp_links *links, const struct dp_link *uplink,
             && !strcmp(link->phys_switch_id, uplink->phys_switch_id)
             && ofl_sriov_parse_rep_name(link->phys_port_name, &vf)) {
             n++;
-            *in_use += !strncmp(link->alias, RC_TAG_PREFIX,
-                                strlen(RC_TAG_PREFIX));
+            *in_use += vsw_is_tag(link->alias);
         }
     }
     return n;
@@ -85,7 +84,7 @@ rc_iov_free_vf(const struct rc_switch *sw, const struct dp_links *links,
         if (uplink->phys_switch_id[0]
             && !strcmp(link->phys_switch_id, uplink->phys_switch_id)
             && ofl_sriov_parse_rep_name(link->phys_port_name, &vf)
-            && strncmp(link->alias, RC_TAG_PREFIX, strlen(RC_TAG_PREFIX))
+            && !vsw_is_tag(link->alias)
             && !claimed(sw, link->name)
             && (best_vf < 0 || vf < best_vf)) {
             best = link;
@@ -134,19 +133,19 @@ rc_converge_iov(struct rc_switch *sw, const struct dp_links *links,
         return;
     }
     if ((pf->eswitch_mode != OFL_ESWITCH_SWITCHDEV || pf->num_vfs == 0)
-        && ops->iov_record) {
-        ops->iov_record(up, pf);    /* As found, before the first change. */
+        && ops->iov->iov_record) {
+        ops->iov->iov_record(up, pf);    /* As found, before the first change. */
     }
     if (pf->eswitch_mode != OFL_ESWITCH_SWITCHDEV) {
         /* The safe order.  VFs first to 0: the mode never changes under
          * existing VFs. */
         *changed = true;
-        if (pf->num_vfs > 0 && ops->set_num_vfs(up, 0)) {
+        if (pf->num_vfs > 0 && ops->iov->set_num_vfs(up, 0)) {
             no_iov(sw, "cannot remove the VFs of %s before switching to "
                    "switchdev: %s", up, ops->error());
             return;
         }
-        if (ops->set_eswitch_mode(pf, OFL_ESWITCH_SWITCHDEV)) {
+        if (ops->iov->set_eswitch_mode(pf, OFL_ESWITCH_SWITCHDEV)) {
             no_iov(sw, "eswitch mode switchdev refused on %s: %s", up,
                    ops->error());
             return;
@@ -155,12 +154,12 @@ rc_converge_iov(struct rc_switch *sw, const struct dp_links *links,
     }
     if (pf->num_vfs == 0 || pf->eswitch_mode != OFL_ESWITCH_SWITCHDEV) {
         *changed = true;
-        if (ops->set_autoprobe(up, false)) {
+        if (ops->iov->set_autoprobe(up, false)) {
             no_iov(sw, "cannot turn off VF driver autoprobe on %s: %s", up,
                    ops->error());
             return;
         }
-        if (ops->set_num_vfs(up, sw->want_vfs)) {
+        if (ops->iov->set_num_vfs(up, sw->want_vfs)) {
             no_iov(sw, "cannot create the VFs of %s: %s", up, ops->error());
             return;
         }

@@ -110,6 +110,15 @@ rc_port_index_destroy(struct rc_switch *sw)
 }
 
 bool
+rc_port_on_tap(const struct rc_port *port)
+{
+    return (port->kind_in_use
+            && (!strcmp(port->kind_in_use, vsw_port_kind_names[VSW_PORT_TAP])
+                || !strcmp(port->kind_in_use,
+                           vsw_port_kind_names[VSW_PORT_VHOST_NET])));
+}
+
+bool
 rc_parse_port_role(const char *role, struct uuid *port, bool *bridge_side)
 {
     static const struct {
@@ -138,19 +147,12 @@ rc_port_wants_role(const struct rc_switch *sw, const char *role)
         return find_port(sw, role + strlen(ROLE_PORT)) != NULL;
     } else if (!strncmp(role, ROLE_PORT_HOST, strlen(ROLE_PORT_HOST))) {
         port = find_port(sw, role + strlen(ROLE_PORT_HOST));
-        return port && port->kind == RC_PORT_INTERNAL;
+        return port && port->kind == VSW_PORT_INTERNAL;
     } else if (!strncmp(role, ROLE_VF, strlen(ROLE_VF))) {
         port = find_port(sw, role + strlen(ROLE_VF));
-        return port && port->kind == RC_PORT_VF;
+        return port && port->kind == VSW_PORT_VF;
     }
     return false;               /* A role this version does not know. */
-}
-
-static bool
-is_tap_kind(enum rc_port_kind kind)
-{
-    return kind == RC_PORT_TAP || kind == RC_PORT_VHOST_NET
-           || kind == RC_PORT_VF;
 }
 
 /* Whether existing tap 'link' was made the way 'port' wants it; a tap's
@@ -162,7 +164,7 @@ tap_matches(const struct rc_port *port, const struct dp_link *link)
     return !strcmp(link->kind, "tun")
            && (link->tun_flags & IFF_TAP)
            && (link->tun_flags & IFF_VNET_HDR)
-           && mq == (port->queues > 1 || port->kind == RC_PORT_VHOST_NET)
+           && mq == (port->queues > 1 || port->kind == VSW_PORT_VHOST_NET)
            && link->tun_owner == port->owner
            && link->tun_group == port->group;
 }
@@ -258,7 +260,7 @@ create_port(struct rc_switch *sw, struct rc_port *port,
                                  * changed kind, or was made again). */
     }
 
-    if (clash && port->kind != RC_PORT_VETH) {
+    if (clash && port->kind != VSW_PORT_VETH) {
         port_error(port, "a network device named %s already exists and "
                    "vsw did not create it; rename or remove it, or name "
                    "the port differently", port->name);
@@ -267,26 +269,26 @@ create_port(struct rc_switch *sw, struct rc_port *port,
     rc_port_peer_name(&port->uuid, peer_name);
     char tmp[16];
     vsw_internal_ifname(VSW_NAME_TEMP, &port->uuid, tmp);
-    if (ops->temp_begin(tmp)) {
+    if (ops->record->temp_begin(tmp)) {
         port_error(port, "cannot create %s: %s", port->name, ops->error());
         return 0;
     }
 
     switch (port->kind) {
-    case RC_PORT_TAP:
-    case RC_PORT_VHOST_NET:
-    case RC_PORT_VF: {
+    case VSW_PORT_TAP:
+    case VSW_PORT_VHOST_NET:
+    case VSW_PORT_VF: {
         struct dp_tap_spec spec = {
             .name = tmp,
             .multi_queue = port->queues > 1
-                           || port->kind == RC_PORT_VHOST_NET,
+                           || port->kind == VSW_PORT_VHOST_NET,
             .owner = port->owner,
             .group = port->group,
         };
-        if (ops->tap_create(&spec, &ifindex)) {
+        if (ops->link->tap_create(&spec, &ifindex)) {
             port_error(port, "cannot create tap %s: %s", port->name,
                        ops->error());
-            ops->temp_end(tmp);
+            ops->record->temp_end(tmp);
             return 0;
         }
         /* One request: if it fails half-way, the device is deleted and
@@ -303,51 +305,53 @@ create_port(struct rc_switch *sw, struct rc_port *port,
             .up = true,
             .master = br_ifindex,
         };
-        int error = ops->setup(ifindex, &setup);
-        ops->temp_end(tmp);
+        int error = ops->link->setup(ifindex, &setup);
+        ops->record->temp_end(tmp);
         if (error) {
             port_error(port, "cannot set up the new tap %s (MAC %s, MTU %d, "
                        "bridge %s): %s", port->name,
                        port->mac ? mac : "as made", port->mtu, sw->name,
                        ops->error());
-            ops->delete(ifindex);
+            ops->link->delete(ifindex);
             return 0;
         }
         VLOG_INFO("switch %s: created port %s", sw->name, port->name);
         *ready = true;
         return ifindex;
     }
-    case RC_PORT_INTERNAL:
+    case VSW_PORT_INTERNAL:
         /* Host end named after the port; bridge end "vpb...". */
-        if (ops->veth_create(tmp, peer_name, &peer, &ifindex)) {
+        if (ops->link->veth_create(tmp, peer_name, &peer, &ifindex)) {
             port_error(port, "cannot create host port %s: %s", port->name,
                        ops->error());
-            ops->temp_end(tmp);
+            ops->record->temp_end(tmp);
             return 0;
         }
         break;
-    case RC_PORT_VETH:
+    case VSW_PORT_VETH:
         /* Bridge end named after the port; the other end moves. */
         if (clash) {
             port_error(port, "a network device named %s already exists and "
                        "vsw did not create it; rename or remove it, or "
                        "name the port differently", port->name);
-            ops->temp_end(tmp);
+            ops->record->temp_end(tmp);
             return 0;
         }
-        if (ops->veth_create(tmp, peer_name, &ifindex, &peer)) {
+        if (ops->link->veth_create(tmp, peer_name, &ifindex, &peer)) {
             port_error(port, "cannot create veth %s: %s", port->name,
                        ops->error());
-            ops->temp_end(tmp);
+            ops->record->temp_end(tmp);
             return 0;
         }
         break;
+    case VSW_N_PORT_KINDS:
+        OVS_NOT_REACHED();
     }
 
     /* The name goes to the device the port is known by: an internal
      * port's host end, the bridge end otherwise. */
     char *host_tag = port_tag(sw, port, ROLE_PORT_HOST);
-    bool internal = port->kind == RC_PORT_INTERNAL;
+    bool internal = port->kind == VSW_PORT_INTERNAL;
     bool made = (internal
                  ? rc_tag_and_name(&port->ok, &port->error, peer, tmp,
                                    host_tag, ifindex, tag, port->name,
@@ -356,27 +360,27 @@ create_port(struct rc_switch *sw, struct rc_port *port,
                                    tag, 0, NULL, port->name, "port", ops));
     if (!made) {
         ifindex = 0;
-    } else if (port->kind == RC_PORT_INTERNAL) {
-        if (port->mac && ops->set_mac(peer, port->mac)) {
+    } else if (port->kind == VSW_PORT_INTERNAL) {
+        if (port->mac && ops->link->set_mac(peer, port->mac)) {
             port_error(port, "cannot set MAC %s on %s: %s", port->mac,
                        port->name, ops->error());
         }
-        if (port->mtu && ops->set_mtu(peer, port->mtu)) {
+        if (port->mtu && ops->link->set_mtu(peer, port->mtu)) {
             port_error(port, "cannot set MTU %d on %s: %s", port->mtu,
                        port->name, ops->error());
         }
         rc_ensure_up(&port->ok, &port->error, NULL, peer, port->name, ops);
         port->host_ifindex = peer;
-    } else if (port->kind == RC_PORT_VETH) {
-        if (port->mac && ops->set_mac(peer, port->mac)) {
+    } else if (port->kind == VSW_PORT_VETH) {
+        if (port->mac && ops->link->set_mac(peer, port->mac)) {
             port_error(port, "cannot set MAC %s on the peer of %s: %s",
                        port->mac, port->name, ops->error());
         }
-        if (port->mtu && ops->set_mtu(peer, port->mtu)) {
+        if (port->mtu && ops->link->set_mtu(peer, port->mtu)) {
             port_error(port, "cannot set MTU %d on the peer of %s: %s",
                        port->mtu, port->name, ops->error());
         }
-        int err = ops->set_netns(peer, port->netns, port->peer_name);
+        int err = ops->link->set_netns(peer, port->netns, port->peer_name);
         if (err) {
             port_error(port, "cannot move the peer of %s into network "
                        "namespace %s as %s: %s%s%s%s", port->name,
@@ -387,7 +391,7 @@ create_port(struct rc_switch *sw, struct rc_port *port,
                          "already there: vswctl set port ... "
                          "other_config:peer_name=NAME chooses another)" : "",
                        err == ENOENT ? ")" : "");
-            ops->delete(ifindex);
+            ops->link->delete(ifindex);
             ifindex = 0;
         }
     }
@@ -405,14 +409,14 @@ converge_vf(struct rc_switch *sw, struct rc_port *port,
             const struct dp_link *rep, int vf, const char *vf_tag,
             int br_ifindex, const struct rc_ops *ops, bool *changed)
 {
-    port->kind_in_use = "vf";
+    port->kind_in_use = vsw_port_kind_names[VSW_PORT_VF];
     port->vf_index = vf;
     ovs_strlcpy(port->representor, rep->name, sizeof port->representor);
     port->ifindex = rep->ifindex;
 
     if (strcmp(rep->alias, vf_tag)) {
         *changed = true;
-        if (ops->set_alias(rep->ifindex, vf_tag)) {
+        if (ops->link->set_alias(rep->ifindex, vf_tag)) {
             port_error(port, "cannot tag representor %s as vsw's: %s",
                        rep->name, ops->error());
             return;
@@ -430,7 +434,7 @@ converge_vf(struct rc_switch *sw, struct rc_port *port,
     if (!cur || strcasecmp(cur->mac, mac) || cur->vlan != vlan
         || cur->spoofchk == 0) {
         *changed = true;
-        if (ops->set_vf(sw->uplink_ifindex, vf, mac, vlan, true)) {
+        if (ops->iov->set_vf(sw->uplink_ifindex, vf, mac, vlan, true)) {
             port_error(port, "cannot set VF %d of %s (MAC %s, VLAN %d): %s",
                        vf, sw->uplink, port->mac ? port->mac : "-", vlan,
                        ops->error());
@@ -439,7 +443,7 @@ converge_vf(struct rc_switch *sw, struct rc_port *port,
     }
     if (rep->master != br_ifindex) {
         *changed = true;
-        if (ops->set_master(rep->ifindex, br_ifindex)) {
+        if (ops->link->set_master(rep->ifindex, br_ifindex)) {
             port_error(port, "cannot add representor %s to bridge %s: %s",
                        rep->name, sw->name, ops->error());
         }
@@ -470,7 +474,7 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
         free(tag);
         return;
     }
-    if (port->kind == RC_PORT_VF) {
+    if (port->kind == VSW_PORT_VF) {
         char *vf_tag = port_tag(sw, port, ROLE_VF);
         const struct dp_link *rep = dp_links_by_alias(links, vf_tag);
         int vf = -1;
@@ -484,7 +488,7 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
             if (link) {
                 /* The software path it had while no VF was free. */
                 *changed = true;
-                ops->delete(link->ifindex);
+                ops->link->delete(link->ifindex);
             }
             free(vf_tag);
             free(tag);
@@ -493,7 +497,7 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
         free(vf_tag);
         /* Without a VF the port keeps working through the software
          * switch, as a tap. */
-        port->kind_in_use = "tap";
+        port->kind_in_use = vsw_port_kind_names[VSW_PORT_TAP];
         if (!sw->iov) {
             ds_put_format(&port->reason, "switch %s is not an SR-IOV switch "
                           "(created without --iov); using the software path "
@@ -507,24 +511,20 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
                           "using the software path (tap)", sw->vfs_in_use,
                           sw->vf_capacity);
         }
-    } else if (port->kind == RC_PORT_VHOST_NET && !port->vhost_available) {
-        port->kind_in_use = "tap";
+    } else if (port->kind == VSW_PORT_VHOST_NET && !port->vhost_available) {
+        port->kind_in_use = vsw_port_kind_names[VSW_PORT_TAP];
         ds_put_cstr(&port->reason, "/dev/vhost-net is missing (kernel "
                     "without vhost_net?); the tap works without vhost: "
                     "-netdev tap,ifname=NAME,vhost=off,script=no");
     } else {
-        static const char *const names[] = {
-            [RC_PORT_TAP] = "tap", [RC_PORT_VHOST_NET] = "vhost-net",
-            [RC_PORT_INTERNAL] = "internal", [RC_PORT_VETH] = "veth",
-        };
-        port->kind_in_use = names[port->kind];
+        port->kind_in_use = vsw_port_kind_names[port->kind];
     }
 
     /* A tap made with other flags or owner is made again, once: if the
      * new one does not match either, something else is wrong (a value the
      * kernel does not keep, another program), and making it again and
      * again would only take the VM's NIC away each time. */
-    if (link && is_tap_kind(port->kind)) {
+    if (link && vsw_port_kind_is_tap(port->kind)) {
         if (tap_matches(port, link)) {
             recreate_forget(port);
         } else if (link->flags & 0x10000) {                /* LOWER_UP */
@@ -546,17 +546,17 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
                       "changed)", sw->name, link->name);
             recreate_note(port);
             *changed = true;
-            ops->delete(link->ifindex);
+            ops->link->delete(link->ifindex);
             link = NULL;
         }
     }
-    if (link && port->kind == RC_PORT_INTERNAL) {
+    if (link && port->kind == VSW_PORT_INTERNAL) {
         char *host_tag = port_tag(sw, port, ROLE_PORT_HOST);
         const struct dp_link *host = dp_links_by_alias(links, host_tag);
         free(host_tag);
         if (!host || host->peer != link->ifindex) {
             *changed = true;
-            ops->delete(link->ifindex);     /* Half a pair: start over. */
+            ops->link->delete(link->ifindex);     /* Half a pair: start over. */
             link = NULL;
         } else {
             port->host_ifindex = host->ifindex;
@@ -564,14 +564,14 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
                                        port->name, ops);
             if (port->mac && strcasecmp(host->mac, port->mac)) {
                 *changed = true;
-                if (ops->set_mac(host->ifindex, port->mac)) {
+                if (ops->link->set_mac(host->ifindex, port->mac)) {
                     port_error(port, "cannot set MAC %s on %s: %s",
                                port->mac, port->name, ops->error());
                 }
             }
             if (port->mtu && host->mtu != port->mtu) {
                 *changed = true;
-                if (ops->set_mtu(host->ifindex, port->mtu)) {
+                if (ops->link->set_mtu(host->ifindex, port->mtu)) {
                     port_error(port, "cannot set MTU %d on %s: %s",
                                port->mtu, port->name, ops->error());
                 }
@@ -580,17 +580,17 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
                                      host->ifindex, port->name, ops);
         }
     }
-    if (link && port->kind == RC_PORT_VETH && !link->peer_elsewhere) {
+    if (link && port->kind == VSW_PORT_VETH && !link->peer_elsewhere) {
         /* The namespace went away with the peer, or never got it. */
         *changed = true;
-        ops->delete(link->ifindex);
+        ops->link->delete(link->ifindex);
         link = NULL;
     }
 
     int ifindex;
     if (link) {
         ifindex = link->ifindex;
-        if (port->kind != RC_PORT_INTERNAL) {
+        if (port->kind != VSW_PORT_INTERNAL) {
             *changed |= rc_ensure_name(&port->ok, &port->error, links, link,
                                        port->name, ops);
         }
@@ -612,12 +612,12 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
     }
 
     /* MAC and MTU are set before the port joins the bridge. */
-    if (is_tap_kind(port->kind) && port->mac) {
+    if (vsw_port_kind_is_tap(port->kind) && port->mac) {
         char mac[18];
         rc_tap_mac(port->mac, mac);
         if (!link || strcasecmp(link->mac, mac)) {
             *changed = true;
-            if (ops->set_mac(ifindex, mac)) {
+            if (ops->link->set_mac(ifindex, mac)) {
                 port_error(port, "cannot set MAC %s on %s: %s", mac,
                            port->name, ops->error());
             }
@@ -625,14 +625,14 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
     }
     if (port->mtu && (!link || link->mtu != port->mtu)) {
         *changed = true;
-        if (ops->set_mtu(ifindex, port->mtu)) {
+        if (ops->link->set_mtu(ifindex, port->mtu)) {
             port_error(port, "cannot set MTU %d on %s: %s", port->mtu,
                        port->name, ops->error());
         }
     }
     if (!link || link->master != br_ifindex) {
         *changed = true;
-        if (ops->set_master(ifindex, br_ifindex)) {
+        if (ops->link->set_master(ifindex, br_ifindex)) {
             port_error(port, "cannot add %s to bridge %s: %s", port->name,
                        sw->name, ops->error());
         }
@@ -715,8 +715,8 @@ apply_vlans(int ifindex, const char *name, const uint8_t want[4096],
             hi++;
         }
         *changed = true;
-        int err = want[vid] ? ops->vlan_add(ifindex, vid, hi, want[vid])
-                            : ops->vlan_del(ifindex, vid, hi);
+        int err = want[vid] ? ops->vlan->vlan_add(ifindex, vid, hi, want[vid])
+                            : ops->vlan->vlan_del(ifindex, vid, hi);
         if (err) {
             rc_err(ok, error, "cannot set VLAN%s %d%s%.0d on %s: %s",
                    hi > vid ? "s" : "", vid, hi > vid ? "-" : "",
@@ -742,7 +742,7 @@ rc_converge_vlans(struct rc_switch *sw, int br_ifindex,
     }
     if (!br->vlan_filtering) {
         *changed = true;
-        if (ops->vlan_filtering(br_ifindex, true)) {
+        if (ops->vlan->vlan_filtering(br_ifindex, true)) {
             rc_err(&sw->ok, &sw->error, "cannot turn on VLAN filtering on "
                    "bridge %s: %s", sw->name, ops->error());
         } else {

@@ -114,32 +114,48 @@ temp_ours(const char *name)
     return ours;
 }
 
-const struct rc_ops rc_kernel_ops = {
+static const struct rc_link_ops kernel_link_ops = {
     .bridge_create = dp_bridge_create,
     .veth_create = dp_veth_create,
+    .tap_create = dp_tap_create,
     .set_up = dp_link_set_up,
     .set_master = dp_link_set_master,
     .set_alias = dp_link_set_alias,
     .set_name = dp_link_set_name,
-    .delete = dp_link_delete,
-    .delete_many = dp_link_delete_many,
     .set_mtu = dp_link_set_mtu,
     .set_mac = dp_link_set_mac,
     .set_netns = dp_link_set_netns,
     .setup = dp_link_setup,
-    .tap_create = dp_tap_create,
+    .delete = dp_link_delete,
+    .delete_many = dp_link_delete_many,
+    .uplink_released = ofl_restore_apply,
+};
+
+static const struct rc_vlan_ops kernel_vlan_ops = {
     .vlan_filtering = dp_vlan_set_filtering,
     .vlan_add = dp_vlan_add,
     .vlan_del = dp_vlan_del,
+};
+
+static const struct rc_iov_ops kernel_iov_ops = {
     .set_num_vfs = ofl_sriov_set_num_vfs,
     .set_autoprobe = ofl_sriov_set_autoprobe,
     .set_eswitch_mode = ofl_sriov_set_eswitch_mode,
     .set_vf = ofl_sriov_set_vf,
-    .uplink_released = ofl_restore_apply,
     .iov_record = ofl_restore_record_iov,
+};
+
+static const struct rc_record_ops file_record_ops = {
     .temp_begin = temp_begin,
     .temp_end = temp_end,
     .temp_ours = temp_ours,
+};
+
+const struct rc_ops rc_kernel_ops = {
+    .link = &kernel_link_ops,
+    .vlan = &kernel_vlan_ops,
+    .iov = &kernel_iov_ops,
+    .record = &file_record_ops,
     .error = dp_nl_error,
 };
 
@@ -209,9 +225,9 @@ static char *
 make_tag(const struct uuid *sw, const char *role, const struct uuid *port)
 {
     size_t role_len = role ? strlen(role) : 0;
-    char *tag = xmalloc(strlen(RC_TAG_PREFIX) + UUID_LEN + 1 + role_len
+    char *tag = xmalloc(strlen(VSW_TAG_PREFIX) + UUID_LEN + 1 + role_len
                         + UUID_LEN + 1);
-    char *p = stpcpy(tag, RC_TAG_PREFIX);
+    char *p = stpcpy(tag, VSW_TAG_PREFIX);
     p = put_uuid(p, sw);
     if (role) {
         *p++ = ':';
@@ -239,10 +255,9 @@ rc_role_tag(const struct uuid *sw, const char *role, const struct uuid *port)
 bool
 rc_parse_tag(const char *alias, struct uuid *uuid, const char **role)
 {
-    size_t plen = strlen(RC_TAG_PREFIX);
+    size_t plen = strlen(VSW_TAG_PREFIX);
 
-    if (strncmp(alias, RC_TAG_PREFIX, plen)
-        || strlen(alias) < plen + UUID_LEN) {
+    if (!vsw_is_tag(alias) || strlen(alias) < plen + UUID_LEN) {
         return false;
     }
     char buf[UUID_LEN + 1];
@@ -388,13 +403,13 @@ delete_unwanted(struct rc_switch *switches, size_t n,
         link = unwanted[k];
         if (!rc_parse_tag(link->alias, &uuid, &role)) {
             if (!link->alias[0] && vsw_ifname_is_temp(link->name)
-                && ops->temp_ours(link->name)) {
+                && ops->record->temp_ours(link->name)) {
                 /* Created, then a crash before it was tagged. */
                 changed = true;
-                if (!ops->delete(link->ifindex)) {
+                if (!ops->link->delete(link->ifindex)) {
                     VLOG_INFO("deleted %s: left half-made by an earlier "
                               "run", link->name);
-                    ops->temp_end(link->name);
+                    ops->record->temp_end(link->name);
                 }
             }
             continue;
@@ -415,10 +430,10 @@ delete_unwanted(struct rc_switch *switches, size_t n,
             /* A VF's representor cannot be deleted: release it, and leave
              * the VF clean for whoever gets it next. */
             const struct dp_link *pf = rc_iov_pf_of(links, link);
-            ops->set_master(link->ifindex, 0);
-            ops->set_alias(link->ifindex, "");
+            ops->link->set_master(link->ifindex, 0);
+            ops->link->set_alias(link->ifindex, "");
             if (pf) {
-                ops->set_vf(pf->ifindex, vf, "00:00:00:00:00:00", 0, true);
+                ops->iov->set_vf(pf->ifindex, vf, "00:00:00:00:00:00", 0, true);
             }
             VLOG_INFO("released VF %d (representor %s)", vf, link->name);
             continue;
@@ -428,9 +443,8 @@ delete_unwanted(struct rc_switch *switches, size_t n,
             const struct dp_link *port;
             HMAP_FOR_EACH (port, node, &links->by_index) {
                 if (port->master == link->ifindex
-                    && strncmp(port->alias, RC_TAG_PREFIX,
-                               strlen(RC_TAG_PREFIX))) {
-                    ops->uplink_released(port->name);
+                    && !vsw_is_tag(port->alias)) {
+                    ops->link->uplink_released(port->name);
                 }
             }
         }
@@ -440,8 +454,12 @@ delete_unwanted(struct rc_switch *switches, size_t n,
 
     /* Many devices go in one request: the kernel then pays its
      * network-wide synchronisation once, not once per device. */
-    int error = (n_doomed > 1 && ops->delete_many
-                 ? ops->delete_many(doomed, n_doomed) : -1);
+    int error = (n_doomed > 1 && ops->link->delete_many
+                 ? ops->link->delete_many(doomed, n_doomed) : -1);
+    if (error > 0) {
+        VLOG_INFO("cannot delete %"PRIuSIZE" devices in one batch (%s): "
+                  "deleting them one by one", n_doomed, ops->error());
+    }
     if (!error) {
         VLOG_INFO("deleted %"PRIuSIZE" devices that no switch wants any "
                   "more, in one batch", n_doomed);
@@ -452,7 +470,7 @@ delete_unwanted(struct rc_switch *switches, size_t n,
     }
     for (size_t i = 0; error && i < n_doomed; i++) {
         link = dp_links_by_index(links, doomed[i]);
-        int err = ops->delete(link->ifindex);
+        int err = ops->link->delete(link->ifindex);
         if (!err || err == ENODEV) {
             /* ENODEV: the other end of a veth pair, already gone. */
             VLOG_INFO("deleted %s (%s): no switch wants it any more",
@@ -479,7 +497,7 @@ rc_ensure_up(bool *ok, struct ds *error, const struct dp_link *link,
     if (link && dp_link_is_up(link)) {
         return false;
     }
-    if (ops->set_up(ifindex, true)) {
+    if (ops->link->set_up(ifindex, true)) {
         rc_err(ok, error, "cannot bring %s up: %s", what, ops->error());
     }
     return true;
@@ -497,8 +515,7 @@ rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *links,
     }
     const struct dp_link *other = dp_links_by_name(links, name);
     if (other) {
-        bool ours = !strncmp(other->alias, RC_TAG_PREFIX,
-                             strlen(RC_TAG_PREFIX));
+        bool ours = vsw_is_tag(other->alias);
         rc_err(ok, error, "cannot rename %s to %s: a network device of "
                "that name exists (ifindex %d%s%s); %s", link->name, name,
                other->ifindex, ours ? ", vsw's own, tagged " : "",
@@ -510,17 +527,17 @@ rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *links,
     }
     /* The kernel renames only links that are down. */
     bool was_up = dp_link_is_up(link);
-    if ((was_up && ops->set_up(link->ifindex, false))
-        || ops->set_name(link->ifindex, name)) {
+    if ((was_up && ops->link->set_up(link->ifindex, false))
+        || ops->link->set_name(link->ifindex, name)) {
         rc_err(ok, error, "cannot rename %s to %s: %s", link->name, name,
                ops->error());
     } else {
         VLOG_INFO("renamed %s to %s", link->name, name);
         if (vsw_ifname_is_temp(link->name)) {
-            ops->temp_end(link->name);      /* Tagged before a crash. */
+            ops->record->temp_end(link->name);      /* Tagged before a crash. */
         }
     }
-    if (was_up && ops->set_up(link->ifindex, true)) {
+    if (was_up && ops->link->set_up(link->ifindex, true)) {
         rc_err(ok, error, "cannot bring %s up: %s", name, ops->error());
     }
     return true;
@@ -532,20 +549,20 @@ rc_tag_and_name(bool *ok, struct ds *error, int ifindex, const char *tmp,
                 const char *name, const char *what, const struct rc_ops *ops)
 {
     bool made = false;
-    if (ops->set_alias(ifindex, tag)
-        || (extra_ifindex && ops->set_alias(extra_ifindex, extra_tag))) {
+    if (ops->link->set_alias(ifindex, tag)
+        || (extra_ifindex && ops->link->set_alias(extra_ifindex, extra_tag))) {
         rc_err(ok, error, "cannot tag %s %s as vsw's: %s", what, name,
                ops->error());
-    } else if (ops->set_name(ifindex, name)) {
+    } else if (ops->link->set_name(ifindex, name)) {
         rc_err(ok, error, "cannot name the new %s %s: %s", what, name,
                ops->error());
     } else {
         made = true;
     }
     if (!made) {
-        ops->delete(ifindex);
+        ops->link->delete(ifindex);
     }
-    ops->temp_end(tmp);
+    ops->record->temp_end(tmp);
     return made;
 }
 
@@ -575,10 +592,10 @@ converge_bridge(struct rc_switch *sw, const struct dp_links *links,
         char tmp[16];
         vsw_internal_ifname(VSW_NAME_TEMP, &sw->uuid, tmp);
         *changed = true;
-        if (ops->temp_begin(tmp) || ops->bridge_create(tmp, &ifindex)) {
+        if (ops->record->temp_begin(tmp) || ops->link->bridge_create(tmp, &ifindex)) {
             sw_error(sw, "cannot create bridge %s: %s", sw->name,
                      ops->error());
-            ops->temp_end(tmp);
+            ops->record->temp_end(tmp);
             ifindex = 0;
         } else if (!rc_tag_and_name(&sw->ok, &sw->error, ifindex, tmp, tag,
                                     0, NULL, sw->name, "bridge", ops)) {
@@ -611,8 +628,7 @@ converge_uplink(struct rc_switch *sw, int br_ifindex,
                      "will bind it when it appears, or change it with "
                      "vswctl set switch %s uplink=IFNAME",
                      sw->uplink, sw->name);
-        } else if (up->alias[0] && !strncmp(up->alias, RC_TAG_PREFIX,
-                                             strlen(RC_TAG_PREFIX))) {
+        } else if (up->alias[0] && vsw_is_tag(up->alias)) {
             sw_error(sw, "uplink %s is a device of vsw's own (%s), not a "
                      "network interface of the host", up->name, up->alias);
             up = NULL;
@@ -640,7 +656,7 @@ converge_uplink(struct rc_switch *sw, int br_ifindex,
             up = NULL;
         } else if (br_ifindex) {
             *changed = true;
-            if (ops->set_master(up->ifindex, br_ifindex)) {
+            if (ops->link->set_master(up->ifindex, br_ifindex)) {
                 sw_error(sw, "cannot add uplink %s to bridge %s: %s",
                          up->name, sw->name, ops->error());
             } else {
@@ -657,14 +673,14 @@ converge_uplink(struct rc_switch *sw, int br_ifindex,
                                                       sw->prev_uplink);
         if (old && br_ifindex && old->master == br_ifindex) {
             *changed = true;
-            if (ops->set_master(old->ifindex, 0)) {
+            if (ops->link->set_master(old->ifindex, 0)) {
                 sw_error(sw, "cannot release former uplink %s: %s",
                          old->name, ops->error());
                 sw->uplink_ifindex = old->ifindex;  /* Still bound. */
             } else {
                 VLOG_INFO("switch %s: released uplink %s", sw->name,
                           old->name);
-                ops->uplink_released(old->name);
+                ops->link->uplink_released(old->name);
             }
         }
     }
@@ -693,7 +709,7 @@ converge_host_port(struct rc_switch *sw, int br_ifindex,
         /* Missing or half a pair: start over. */
         if (host || peer) {
             *changed = true;
-            ops->delete(host ? host_ifindex : peer_ifindex);
+            ops->link->delete(host ? host_ifindex : peer_ifindex);
         }
         char peer_name[16];
         rc_host_peer_name(&sw->uuid, peer_name);
@@ -708,12 +724,12 @@ converge_host_port(struct rc_switch *sw, int br_ifindex,
         char tmp[16];
         vsw_internal_ifname(VSW_NAME_TEMP, &sw->uuid, tmp);
         *changed = true;
-        if (ops->temp_begin(tmp)
-            || ops->veth_create(tmp, peer_name, &host_ifindex,
+        if (ops->record->temp_begin(tmp)
+            || ops->link->veth_create(tmp, peer_name, &host_ifindex,
                                 &peer_ifindex)) {
             sw_error(sw, "cannot create host port %s (bridge end %s): %s",
                      sw->host_port_name, peer_name, ops->error());
-            ops->temp_end(tmp);
+            ops->record->temp_end(tmp);
             goto out;
         }
         if (!rc_tag_and_name(&sw->ok, &sw->error, host_ifindex, tmp, host_tag,
@@ -728,7 +744,7 @@ converge_host_port(struct rc_switch *sw, int br_ifindex,
 
     if (!peer || peer->master != br_ifindex) {
         *changed = true;
-        if (ops->set_master(peer_ifindex, br_ifindex)) {
+        if (ops->link->set_master(peer_ifindex, br_ifindex)) {
             sw_error(sw, "cannot add host port %s to bridge %s: %s",
                      sw->host_port_name, sw->name, ops->error());
         }

@@ -16,6 +16,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/uuid.h"
+#include "vswitchd/validate.h"
 
 struct dp_link;
 struct dp_link_setup;
@@ -25,19 +26,12 @@ struct ofl_sriov_pf;
 
 enum rc_switch_type { RC_EXTERNAL, RC_INTERNAL, RC_PRIVATE };
 
-enum rc_port_kind {
-    RC_PORT_TAP,                /* Persistent tap for a VM. */
-    RC_PORT_VHOST_NET,          /* Multiqueue vnet-hdr tap, fds handed out. */
-    RC_PORT_INTERNAL,           /* Host vNIC: veth, host end named 'name'. */
-    RC_PORT_VETH,               /* veth, peer end moved into 'netns'. */
-    RC_PORT_VF,                 /* SR-IOV VF through its representor. */
-};
 
 struct rc_port {
     /* Desired state (inputs). */
     struct uuid uuid;
     const char *name;
-    enum rc_port_kind kind;
+    enum vsw_port_kind kind;
     const char *mac;            /* The guest's (or host end's) MAC. */
     int mtu;                    /* MTU to enforce, 0 to leave as is. */
     int queues;                 /* Queue pairs (tap, vhost-net). */
@@ -104,44 +98,61 @@ struct rc_switch {
     struct ds error;            /* What is wrong, for a person. */
 };
 
-/* Kernel-changing operations; each returns 0 or a positive errno and
- * leaves its explanation to 'error'. */
-struct rc_ops {
+/* Kernel-changing operations, one table per family of kernel objects so
+ * that no table grows with every new family; each returns 0 or a positive
+ * errno and leaves its explanation to rc_ops.error(). */
+struct rc_link_ops {                /* Links: bridges, taps, veths, ports. */
     int (*bridge_create)(const char *name, int *ifindex);
     int (*veth_create)(const char *name, const char *peer,
                        int *ifindex, int *peer_ifindex);
+    int (*tap_create)(const struct dp_tap_spec *, int *ifindex);
     int (*set_up)(int ifindex, bool up);
     int (*set_master)(int ifindex, int master);
     int (*set_alias)(int ifindex, const char *alias);
     int (*set_name)(int ifindex, const char *name);
-    int (*delete)(int ifindex);
-    /* Deletes links 'ifindexes' in one request (may be NULL): 0, or a
-     * positive errno and nothing deleted. */
-    int (*delete_many)(const int *ifindexes, size_t n);
     int (*set_mtu)(int ifindex, int mtu);
     int (*set_mac)(int ifindex, const char *mac);
     int (*set_netns)(int ifindex, const char *netns, const char *name);
     int (*setup)(int ifindex, const struct dp_link_setup *);
-    int (*tap_create)(const struct dp_tap_spec *, int *ifindex);
+    int (*delete)(int ifindex);
+    /* Deletes links 'ifindexes' in one request (may be NULL): 0, or a
+     * positive errno and nothing deleted. */
+    int (*delete_many)(const int *ifindexes, size_t n);
+    void (*uplink_released)(const char *ifname);  /* Restore its offloads. */
+};
+
+struct rc_vlan_ops {                /* Bridge VLAN filtering. */
     int (*vlan_filtering)(int bridge_ifindex, bool on);
     int (*vlan_add)(int ifindex, int lo, int hi, unsigned int flags);
     int (*vlan_del)(int ifindex, int lo, int hi);
+};
+
+struct rc_iov_ops {                 /* SR-IOV on an uplink (PF). */
     int (*set_num_vfs)(const char *pf, int n);
     int (*set_autoprobe)(const char *pf, bool on);
     int (*set_eswitch_mode)(const struct ofl_sriov_pf *, int mode);
     int (*set_vf)(int pf_ifindex, int vf, const char *mac, int vlan,
                   bool spoofchk);
-    void (*uplink_released)(const char *ifname);  /* Restore its offloads. */
     /* Records the PF's SR-IOV state before its first change, so that
      * uplink_released() can put it back (may be NULL). */
     void (*iov_record)(const char *pf, const struct ofl_sriov_pf *);
-    /* Devices under temporary names (see rc_tag_and_name()): the record
-     * that vsw is making one, written before it is created and removed
-     * once it has its tag and name, so that only a device vsw can show it
-     * made is ever deleted as a leftover. */
+};
+
+/* Devices under temporary names (see rc_tag_and_name()): the record that
+ * vsw is making one, written before it is created and removed once it has
+ * its tag and name, so that only a device vsw can show it made is ever
+ * deleted as a leftover. */
+struct rc_record_ops {
     int (*temp_begin)(const char *name);
     void (*temp_end)(const char *name);
     bool (*temp_ours)(const char *name);
+};
+
+struct rc_ops {
+    const struct rc_link_ops *link;
+    const struct rc_vlan_ops *vlan;
+    const struct rc_iov_ops *iov;
+    const struct rc_record_ops *record;
     const char *(*error)(void);
 };
 
@@ -184,8 +195,7 @@ bool rc_reconcile(struct rc_switch *switches, size_t n,
                   const struct dp_links *links, const struct rc_ops *,
                   unsigned int flags, const struct uuidset *scope);
 
-/* The ownership tags. */
-#define RC_TAG_PREFIX "vsw:"
+/* The ownership tags (VSW_TAG_PREFIX, vswitchd/validate.h). */
 #define RC_ROLE_HOST "host"             /* Host end of a switch's host vNIC. */
 #define RC_ROLE_HOST_PEER "host-peer"   /* Its bridge end. */
 char *rc_tag(const struct uuid *, const char *role);  /* Caller frees. */
@@ -231,6 +241,10 @@ const struct dp_link *rc_iov_pf_of(const struct dp_links *,
 void rc_converge_vlans(struct rc_switch *sw, int br_ifindex,
                        const struct dp_links *, const struct rc_ops *,
                        bool *changed);
+
+/* Whether 'port' runs on a tap in this pass (kind in use tap or
+ * vhost-net): a VM's vNIC whose offloads and queues are reported. */
+bool rc_port_on_tap(const struct rc_port *port);
 
 /* Whether 'sw' wants the object tagged with port role 'role' (e.g.
  * "port:<uuid>"). */

@@ -18,6 +18,7 @@ VLOG_DEFINE_THIS_MODULE(stats);
 
 #define DEFAULT_INTERVAL 5000
 #define MIN_INTERVAL 1000
+#define MAX_INTERVAL (24LL * 3600 * 1000)
 
 static void written_clear(void);
 
@@ -43,17 +44,23 @@ stats_exit(void)
     have_snapshot = false;
 }
 
-/* The interval in ms: 'ms' as configured, -1 if it is not, 0 for "off". */
+/* The interval in ms for 'ms' as configured (-1 if it is not), within
+ * [MIN_INTERVAL, a day]. */
 static long long int
 interval(long long int ms)
 {
-    return ms < 0 ? DEFAULT_INTERVAL : !ms ? LLONG_MAX / 2
-                                           : MAX(ms, MIN_INTERVAL);
+    return (ms < 0 ? DEFAULT_INTERVAL
+            : ms > MAX_INTERVAL ? MAX_INTERVAL
+            : MAX(ms, MIN_INTERVAL));
 }
 
 bool
 stats_due(long long int interval_ms)
 {
+    if (!interval_ms) {
+        next_collect = LLONG_MAX;       /* Off. */
+        return false;
+    }
     next_collect = last_collect + interval(interval_ms);
     return time_msec() >= next_collect;
 }
@@ -192,7 +199,9 @@ stats_collect(struct ovsdb_idl *idl, const char *host)
 void
 stats_wait(void)
 {
-    poll_timer_wait_until(next_collect);
+    if (next_collect != LLONG_MAX) {
+        poll_timer_wait_until(next_collect);
+    }
 }
 
 const struct dp_links *

@@ -253,3 +253,35 @@ vsw_host_port_name(const char *name, const struct uuid *uuid,
     }
     return s;
 }
+
+const char *const vsw_port_kind_names[VSW_N_PORT_KINDS] = {
+    [VSW_PORT_TAP] = "tap",
+    [VSW_PORT_VHOST_NET] = "vhost-net",
+    [VSW_PORT_INTERNAL] = "internal",
+    [VSW_PORT_VETH] = "veth",
+    [VSW_PORT_VF] = "vf",
+};
+
+int
+vsw_port_kind_from_name(const char *name)
+{
+    for (int i = 0; i < VSW_N_PORT_KINDS; i++) {
+        if (!strcmp(name, vsw_port_kind_names[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+bool
+vsw_port_kind_is_tap(enum vsw_port_kind kind)
+{
+    return kind == VSW_PORT_TAP || kind == VSW_PORT_VHOST_NET
+           || kind == VSW_PORT_VF;
+}
+
+bool
+vsw_is_tag(const char *alias)
+{
+    return !strncmp(alias, VSW_TAG_PREFIX, strlen(VSW_TAG_PREFIX));
+}

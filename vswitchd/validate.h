@@ -72,6 +72,31 @@ bool vsw_ifname_is_temp(const char *name);
  * (dp_ifname_check()) not of the form of vsw's own. */
 const char *vsw_check_ifname(const char *name);
 
+/* The kinds of port, in Port.kind's spelling (the schema's enum): one
+ * table for vswitchd, vswctl and the status they show. */
+enum vsw_port_kind {
+    VSW_PORT_TAP,               /* Persistent tap for a VM. */
+    VSW_PORT_VHOST_NET,         /* Multiqueue vnet-hdr tap, fds handed out. */
+    VSW_PORT_INTERNAL,          /* Host vNIC: veth, host end named 'name'. */
+    VSW_PORT_VETH,              /* veth, peer end moved into 'netns'. */
+    VSW_PORT_VF,                /* SR-IOV VF through its representor. */
+    VSW_N_PORT_KINDS
+};
+extern const char *const vsw_port_kind_names[VSW_N_PORT_KINDS];
+
+/* The kind called 'name', or -1. */
+int vsw_port_kind_from_name(const char *name);
+
+/* Whether a port of kind 'kind' is a VM's tap (tap, vhost-net, or a VF
+ * port on its fallback tap): owner, group, queues and the tap MAC apply. */
+bool vsw_port_kind_is_tap(enum vsw_port_kind);
+
+/* The ownership tag: vsw changes or deletes only devices whose
+ * IFLA_IFALIAS starts with it ("vsw:<switch uuid>[:role]",
+ * vswitchd/reconcile.h makes and reads the rest). */
+#define VSW_TAG_PREFIX "vsw:"
+bool vsw_is_tag(const char *alias);
+
 /* The name of switch 'name''s host vNIC: 'explicit' if nonnull, else
  * "vh-" + the switch name, or "vh" + 8 hex digits of its uuid when that is
  * too long.  The caller frees it. */

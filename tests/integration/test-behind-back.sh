@@ -4,8 +4,9 @@
 # made again; a tap moved to a foreign bridge, given another MAC or set
 # down is put back; a foreign device with a port's name is never taken
 # over; a live uplink change releases the old uplink as it was found;
-# --may-exist add-switch is idempotent; with no directories given,
-# vswitchd uses /var/lib/vsw and /run/vsw.
+# --may-exist add-switch is idempotent; a foreign device in the device
+# group vsw deletes by survives; with no directories given, vswitchd uses
+# /var/lib/vsw and /run/vsw.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
 command -v ethtool >/dev/null || skip "ethtool is not installed"
 command -v nsenter >/dev/null || skip "nsenter (util-linux) is not installed"
@@ -81,6 +82,41 @@ vswctl_in "$ns" --may-exist --wait add-switch ext0 --uplink u1 \
 assert_eq "nothing changed" "$m1" "$(modify_count "$ns")"
 assert_eq "one switch" 1 \
     "$(vswctl_in "$ns" --format=json list switch | jq '.data | length')"
+
+note "a foreign device in the device group vsw deletes by is never deleted"
+# vsw deletes many devices in one request by giving them a device group;
+# the test fixes the group (VSW_TEST_DELETE_GROUP) and puts a foreign
+# device in it first: the batch is refused, the ports go one by one.
+ns2=$(new_netns bg)
+export VSW_TEST_DELETE_GROUP=4242
+start_vswitchd "$ns2"
+unset VSW_TEST_DELETE_GROUP
+vswctl_in "$ns2" --wait add-switch s9 --type private -- add-port s9 a1 \
+    -- add-port s9 a2 -- add-port s9 a3 || fail "s9 and its ports"
+ip -n "$ns2" link add fx0 type bridge
+ip -n "$ns2" link set fx0 group 4242
+vswctl_in "$ns2" --wait del-switch s9 || fail "del-switch s9"
+assert_eq "the foreign device in the group" bridge "$(kind_of "$ns2" fx0)"
+for p in s9 a1 a2 a3; do
+    assert_eq "$p deleted" "" "$(ifindex "$ns2" "$p")"
+done
+assert_contains "the batch refused, and why" "device group 4242 is in use" \
+    "$(cat "$T_DIR/$ns2/state/vswitchd.log")"
+assert_contains "deleted one by one" "deleted a2 (vsw:" \
+    "$(cat "$T_DIR/$ns2/state/vswitchd.log")"
+case $(cat "$T_DIR/$ns2/state/vswitchd.log") in
+    *"wants any more, in one batch"*)
+        fail "a batch deleted with a foreign device in its group" ;;
+esac
+ip -n "$ns2" link del fx0
+vswctl_in "$ns2" --wait add-switch s9 --type private -- add-port s9 a1 \
+    -- add-port s9 a2 || fail "s9 again"
+vswctl_in "$ns2" --wait del-switch s9 || fail "del-switch s9 again"
+assert_contains "with the group free: one batch" \
+    "deleted 3 devices that no switch wants any more, in one batch" \
+    "$(cat "$T_DIR/$ns2/state/vswitchd.log")"
+assert_eq "nothing left in the group" "" \
+    "$(ip -n "$ns2" -o link show group 4242)"
 
 note "the default directories: /var/lib/vsw and /run/vsw"
 # In a mount namespace of its own, over empty tmpfs, so the host's

@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "offload/negotiate.h"
 #include "offload/queues.h"
 #include "offload/rss.h"
+#include "openvswitch/dynamic-string.h"
 #include "packets.h"
 #include "smap.h"
 #include "util.h"
@@ -383,6 +385,112 @@ test_settings_syntax(void **state OVS_UNUSED)
     assert_false(ofl_rss_fields_parse("sx", &bits));
 }
 
+/* Applying a plan: the order drivers accept, recorded through injected
+ * ops. */
+static struct ds applied = DS_EMPTY_INITIALIZER;
+
+static int
+rec_set_indir(const char *dev, const uint32_t *indir, uint32_t n)
+{
+    if (indir) {
+        ds_put_format(&applied, "indir %s %"PRIu32" up to %"PRIu32"\n",
+                      dev, n, indir[n - 1]);
+    } else {
+        ds_put_format(&applied, "indir %s default\n", dev);
+    }
+    return 0;
+}
+
+static int
+rec_set_channels(const char *dev, bool combined, unsigned int n)
+{
+    ds_put_format(&applied, "channels %s %s %u\n", dev,
+                  combined ? "combined" : "rx", n);
+    return 0;
+}
+
+static int
+rec_set_key(const char *dev, const uint8_t *key OVS_UNUSED, uint32_t n)
+{
+    ds_put_format(&applied, "key %s %"PRIu32"\n", dev, n);
+    return 0;
+}
+
+static int
+rec_set_fields(const char *dev, enum ofl_rss_flow flow, uint64_t fields)
+{
+    ds_put_format(&applied, "fields %s %d %#"PRIx64"\n", dev, flow,
+                  fields);
+    return 0;
+}
+
+static const char *
+rec_error(void)
+{
+    return "refused";
+}
+
+static const struct ofl_queue_ops rec_queue_ops = {
+    .set_indir = rec_set_indir,
+    .set_channels = rec_set_channels,
+    .set_key = rec_set_key,
+    .set_fields = rec_set_fields,
+    .error = rec_error,
+};
+
+static const char *
+apply(struct nic *nic, const char *key, const char *value)
+{
+    struct smap off = SMAP_INITIALIZER(&off), rss = SMAP_INITIALIZER(&rss);
+    struct ofl_queue_plan qp;
+    char *error = NULL;
+
+    if (key) {
+        smap_add(&rss, key, value);
+    }
+    ofl_queues_plan(&off, &rss, &nic->caps, NULL, 0, &qp);
+    assert_string_equal(qp.error, "");
+    ds_clear(&applied);
+    bool changed = ofl_queues_apply("eth1", &nic->caps, &qp,
+                                    &rec_queue_ops, &error);
+    assert_true(changed == (applied.length > 0));
+    assert_null(error);
+    ofl_queue_plan_destroy(&qp);
+    smap_destroy(&rss);
+    return ds_cstr(&applied);
+}
+
+static void
+test_apply_order(void **state OVS_UNUSED)
+{
+    /* virtio-net, 2 of 4 channels: more channels first, then the table
+     * back to the driver's default (it does not re-spread by itself). */
+    struct nic *nic = load_nic("nic-virtio-net-qemu.caps");
+    assert_string_equal(apply(nic, "queues", "4"),
+                        "channels eth1 combined 4\n"
+                        "indir eth1 default\n");
+    /* Nothing asked: no call. */
+    assert_string_equal(apply(nic, NULL, NULL), "");
+    free(nic);
+
+    /* ixgbe, 16 channels: fewer channels, spread over all of them: the
+     * table valid for 4 queues goes first, or the kernel refuses the
+     * channel count. */
+    nic = load_nic("nic-ixgbe-82599.caps");
+    const char *calls = apply(nic, "queues", "4");
+    const char *indir = strstr(calls, "indir eth1");
+    const char *channels = strstr(calls, "channels eth1 combined 4");
+    assert_non_null(channels);
+    if (indir) {
+        assert_true(indir < channels);
+    }
+    /* The hashed fields, after everything else. */
+    calls = apply(nic, "hash-fields", "udp4:sdfn");
+    assert_string_equal(calls, "fields eth1 1 0xf0\n");
+    free(nic);
+    ds_destroy(&applied);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -397,6 +505,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_ixgbe_derived),
         cmocka_unit_test(test_vmq_exhaustion),
         cmocka_unit_test(test_settings_syntax),
+        cmocka_unit_test(test_apply_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

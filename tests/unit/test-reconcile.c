@@ -240,31 +240,47 @@ rec_temp_ours(const char *name)
     return sset_contains(&temp_records, name);
 }
 
-static const struct rc_ops rec_ops = {
+static const struct rc_link_ops rec_link_ops = {
     .bridge_create = rec_bridge_create,
     .veth_create = rec_veth_create,
+    .tap_create = rec_tap_create,
     .set_up = rec_set_up,
     .set_master = rec_set_master,
     .set_alias = rec_set_alias,
     .set_name = rec_set_name,
-    .delete = rec_delete,
-    .delete_many = rec_delete_many,
     .set_mtu = rec_set_mtu,
     .set_mac = rec_set_mac,
     .set_netns = rec_set_netns,
     .setup = rec_setup,
-    .tap_create = rec_tap_create,
+    .delete = rec_delete,
+    .delete_many = rec_delete_many,
+    .uplink_released = rec_uplink_released,
+};
+
+static const struct rc_vlan_ops rec_vlan_ops = {
     .vlan_filtering = rec_vlan_filtering,
     .vlan_add = rec_vlan_add,
     .vlan_del = rec_vlan_del,
+};
+
+static const struct rc_iov_ops rec_iov_ops = {
     .set_num_vfs = rec_set_num_vfs,
     .set_autoprobe = rec_set_autoprobe,
     .set_eswitch_mode = rec_set_eswitch_mode,
     .set_vf = rec_set_vf,
-    .uplink_released = rec_uplink_released,
+};
+
+static const struct rc_record_ops rec_record_ops = {
     .temp_begin = rec_temp_begin,
     .temp_end = rec_temp_end,
     .temp_ours = rec_temp_ours,
+};
+
+static const struct rc_ops rec_ops = {
+    .link = &rec_link_ops,
+    .vlan = &rec_vlan_ops,
+    .iov = &rec_iov_ops,
+    .record = &rec_record_ops,
     .error = rec_error,
 };
 
@@ -581,7 +597,7 @@ make_tap_port(struct rc_port *port)
     uuid_from_string(&port_uuid, "11111111-2222-3333-4444-555555555555");
     port->uuid = port_uuid;
     port->name = "tap0";
-    port->kind = RC_PORT_TAP;
+    port->kind = VSW_PORT_TAP;
     port->mac = "52:54:00:12:34:56";
     port->owner = 0;
 }
@@ -824,7 +840,7 @@ test_vf_falls_back_to_tap(void **state)
     add_converged_tap(&links, br, t);
     make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
     make_tap_port(&port);
-    port.kind = RC_PORT_VF;
+    port.kind = VSW_PORT_VF;
     sw.ports = &port;
     sw.n_ports = 1;
 
@@ -1025,7 +1041,7 @@ make_two_ports(struct rc_port ports[2])
         rc_port_init(&ports[i]);
         uuid_from_string(&ports[i].uuid, uuids[i]);
         ports[i].name = names[i];
-        ports[i].kind = RC_PORT_TAP;
+        ports[i].kind = VSW_PORT_TAP;
         ports[i].owner = 0;
     }
 }

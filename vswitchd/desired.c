@@ -1,0 +1,601 @@
+/* The desired state: what the database asks of this host's switches and
+ * ports, validated, as the reconciler's input (reconcile.h).  It reads the
+ * database and vsw's table of kernel links (which device holds a name, is a
+ * bridge there, can it filter VLANs), never the kernel itself.
+ *
+ * Every value that reaches the kernel is checked here again (any OVSDB
+ * client can write anything the schema allows) with the rules vswctl uses
+ * (validate.h); a bad value becomes the object's error, and a device made
+ * from an earlier, valid configuration is left as it is.  Interface names
+ * are one namespace per host: of several objects that want one name, the
+ * one whose device holds it keeps it (or held it last: STATE/names), then
+ * bridges, host ports and ports in that order.  A switch's bridge takes at
+ * most VSW_BRIDGE_MAX_PORTS ports. */
+#include <config.h>
+
+#include "vswitchd/desired.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datapath/ifname.h"
+#include "datapath/link.h"
+#include "offload/sriov.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "smap.h"
+#include "sset.h"
+#include "svec.h"
+#include "util.h"
+#include "uuid.h"
+#include "uuidset.h"
+#include "vsw-idl.h"
+#include "vswitchd/paths.h"
+#include "vswitchd/reconcile.h"
+#include "vswitchd/validate.h"
+
+VLOG_DEFINE_THIS_MODULE(desired);
+
+static enum rc_switch_type
+switch_type(const char *type)
+{
+    return (!strcmp(type, "external") ? RC_EXTERNAL
+            : !strcmp(type, "internal") ? RC_INTERNAL
+            : RC_PRIVATE);
+}
+
+enum vsw_port_kind
+desired_port_kind(const char *kind)
+{
+    int k = vsw_port_kind_from_name(kind);
+    return k >= 0 ? k : VSW_PORT_TAP;
+}
+
+long
+desired_resolve_id(const char *name, bool user, const char **why)
+{
+    long id;
+    *why = name ? vsw_check_owner(name, user, &id) : NULL;
+    return !name ? -1 : *why ? -2 : id;
+}
+
+/* Per-object strings that live as long as one pass. */
+struct port_strings {
+    char *config_error;
+};
+
+/* Sets 'strs''s config error unless it has one: the first problem found is
+ * the one reported. */
+static void OVS_PRINTF_FORMAT(2, 3)
+refuse(struct port_strings *strs, const char *fmt, ...)
+{
+    if (!strs->config_error) {
+        va_list args;
+        va_start(args, fmt);
+        strs->config_error = xvasprintf(fmt, args);
+        va_end(args);
+    }
+}
+
+/* The values of port 'p' that reach the kernel, checked the same way
+ * vswctl checks them: any database client can write anything the schema
+ * allows. */
+static void
+validate_port(const struct vswrec_switch *sw, const struct vswrec_port *p,
+              const char *owner_why, const char *group_why,
+              struct port_strings *strs)
+{
+    const char *why;
+
+    if ((why = vsw_check_ifname(p->name))) {
+        refuse(strs, "port \"%s\": invalid name: %s (it is the port's "
+               "interface name; vswctl del-port, then add it with a valid "
+               "name)", p->name, why);
+    }
+    if (strcmp(p->host, sw->host)) {
+        refuse(strs, "port %s belongs to host \"%s\" but its switch %s to "
+               "host \"%s\"; a port is on its switch's host (vswctl set "
+               "port %s host=%s, or rename the port if another of that host "
+               "has its name)", p->name, p->host, sw->name, sw->host,
+               p->name, sw->host);
+    }
+    bool tap = vsw_port_kind_is_tap(desired_port_kind(p->kind));
+    if (p->mac && (why = vsw_check_guest_mac(p->mac, tap))) {
+        refuse(strs, "port %s: MAC \"%s\": %s (vswctl set port %s "
+               "mac=52:54:00:xx:xx:xx)", p->name, p->mac, why, p->name);
+    }
+    if (owner_why) {
+        refuse(strs, "port %s: owner \"%s\": %s (vswctl set port %s "
+               "owner=USER, or clear it)", p->name, p->owner, owner_why,
+               p->name);
+    }
+    if (group_why) {
+        refuse(strs, "port %s: group \"%s\": %s (vswctl set port %s "
+               "group=GROUP, or clear it)", p->name, p->group, group_why,
+               p->name);
+    }
+    if (p->netns && (why = dp_netns_check(p->netns))) {
+        refuse(strs, "port %s: netns \"%s\": %s", p->name, p->netns, why);
+    }
+    const char *peer = smap_get(&p->other_config, "peer_name");
+    if (peer && (why = dp_ifname_check(peer))) {
+        refuse(strs, "port %s: other_config:peer_name \"%s\": %s", p->name,
+               peer, why);
+    }
+}
+
+/* What every port of a switch needs in a pass, dirty or clean: identity
+ * (for ownership and name claims) and VLANs (an uplink trunks the VLANs of
+ * all ports). */
+static void
+fill_port_identity(struct rc_port *rc, const struct vswrec_port *p)
+{
+    rc_port_init(rc);
+    rc->uuid = p->header_.uuid;
+    rc->name = p->name;
+    rc->kind = desired_port_kind(p->kind);
+    if (p->vlan_mode) {
+        rc->vlan_mode = (!strcmp(p->vlan_mode, "access") ? RC_VLAN_ACCESS
+                         : RC_VLAN_TRUNK);
+        rc->tag = p->tag ? *p->tag : 0;
+        rc->trunks = p->trunks;
+        rc->n_trunks = p->n_trunks;
+    }
+}
+
+/* A dirty port: everything, validated.  'br' is its switch's bridge in the
+ * kernel, or NULL. */
+static void
+fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
+          const struct vswrec_port *p, struct port_strings *strs,
+          const struct dp_link *br, bool vhost_available)
+{
+    fill_port_identity(rc, p);
+    rc->mac = p->mac;
+    rc->queues = p->queues > 0 ? p->queues : 1;
+    const char *owner_why, *group_why;
+    rc->owner = desired_resolve_id(p->owner, true, &owner_why);
+    rc->group = desired_resolve_id(p->group, false, &group_why);
+    if (rc->owner == -1 && rc->group == -1) {
+        /* The kernel lets anyone attach to a tap with neither owner nor
+         * group: make it root's, so no other user can sniff a VM. */
+        rc->owner = 0;
+    }
+    rc->netns = p->netns;
+    rc->peer_name = smap_get_def(&p->other_config, "peer_name", p->name);
+    rc->vhost_available = vhost_available;
+
+    validate_port(sw, p, owner_why, group_why, strs);
+    /* The switch MTU is enforced on every port. */
+    if (strs->config_error) {
+        /* Reported as it is. */
+    } else if (sw->mtu && p->mtu && *p->mtu != *sw->mtu) {
+        refuse(strs,
+            "MTU mismatch: port %s asks for MTU %"PRId64", switch %s "
+            "enforces %"PRId64" (vswctl set port %s mtu=%"PRId64", or clear "
+            "it)", p->name, *p->mtu, sw->name, *sw->mtu, p->name, *sw->mtu);
+    } else if (rc->kind == VSW_PORT_VETH && !p->netns) {
+        refuse(strs,
+            "port %s: a veth port needs a network namespace (vswctl set "
+            "port %s netns=NAME)", p->name, p->name);
+    } else if (p->vlan_mode && (!br || br->vlan_filtering < 0)) {
+        /* Never attach a VLAN port untagged, not even for one pass. */
+        refuse(strs,
+            !br
+            ? "port %s: waiting for the switch's bridge"
+            : "port %s: VLAN settings need bridge VLAN filtering, which "
+              "this kernel lacks (CONFIG_BRIDGE_VLAN_FILTERING); the port "
+              "stays off the switch rather than join it untagged", p->name);
+    } else if (p->vlan_mode && !strcmp(p->vlan_mode, "access") && !p->tag) {
+        refuse(strs,
+            "port %s: an access port needs a VLAN (vswctl set port %s "
+            "tag=N)", p->name, p->name);
+    } else if (p->vlan_mode && !strcmp(p->vlan_mode, "trunk")
+               && !p->n_trunks) {
+        refuse(strs,
+            "port %s: a trunk needs VLANs (vswctl set port %s "
+            "trunks=10,20)", p->name, p->name);
+    }
+    rc->config_error = strs->config_error;
+    rc->mtu = sw->mtu ? *sw->mtu : p->mtu ? *p->mtu : 0;
+}
+
+/* The switch's own values that reach the kernel. */
+static void
+validate_switch(const struct vswrec_switch *sw, const char *host_port_name,
+                struct port_strings *strs)
+{
+    const char *why;
+
+    if ((why = vsw_check_ifname(sw->name))) {
+        refuse(strs, "invalid switch name \"%s\": %s (it is the bridge's "
+               "interface name; delete the switch and add it with a valid "
+               "name)", sw->name, why);
+    }
+    if ((why = vsw_check_ifname(host_port_name))) {
+        refuse(strs, "host port \"%s\": %s (vswctl set switch %s "
+               "host_port=NAME, or clear it)", host_port_name, why,
+               sw->name);
+    }
+    if (sw->uplink && (why = dp_ifname_check(sw->uplink))) {
+        refuse(strs, "uplink \"%s\": %s (vswctl set switch %s "
+               "uplink=IFNAME)", sw->uplink, why, sw->name);
+    }
+    const char *vfs = smap_get(&sw->other_config, "sriov_vfs");
+    int n;
+    if (vfs && (!str_to_int(vfs, 10, &n) || n < 0 || n > 4096)) {
+        refuse(strs, "other_config:sriov_vfs \"%s\" is not a number of VFs "
+               "in 0..4096", vfs);
+    }
+}
+
+static void
+fill_desired(struct rc_switch *rc, const struct vswrec_switch *sw,
+             char **host_port_name, struct port_strings *strs)
+{
+    rc_switch_init(rc);
+    rc->uuid = sw->header_.uuid;
+    rc->name = sw->name;
+    rc->type = switch_type(sw->type);
+    rc->uplink = sw->uplink;
+    rc->host_port = (rc->type == RC_INTERNAL
+                     || (rc->type == RC_EXTERNAL && sw->allow_management_os));
+    *host_port_name = vsw_host_port_name(sw->name, &sw->header_.uuid,
+                                         sw->host_port);
+    rc->host_port_name = *host_port_name;
+    validate_switch(sw, *host_port_name, strs);
+    rc->config_error = strs->config_error;
+    rc->prev_uplink = smap_get_int(&sw->status, "uplink_ifindex", 0);
+    rc->mtu = sw->mtu ? *sw->mtu : 0;
+    rc->iov = sw->iov;
+    if (sw->iov && sw->uplink && !rc->config_error) {
+        /* Read-only: sysfs and a devlink GET. */
+        struct ofl_sriov_pf *pf = xzalloc(sizeof *pf);
+        ofl_sriov_probe(sw->uplink, pf);
+        rc->pf = pf;
+        rc->want_vfs = smap_get_int(&sw->other_config, "sriov_vfs",
+                                    pf->total_vfs > 0 ? pf->total_vfs : 4);
+    }
+    rc->n_ports = sw->n_ports;
+    rc->ports = xcalloc(sw->n_ports + 1, sizeof *rc->ports);
+}
+
+/* One kernel name wanted by one object. */
+struct claim {
+    const char *name;
+    int rank;                   /* Who keeps a contested name: lowest. */
+    size_t seq;                 /* Then the first one seen. */
+    const char *what;           /* "bridge", "host port", "port". */
+    const char *owner;          /* The switch. */
+    const struct uuid *port;    /* The port row, for ports. */
+    struct port_strings *strs;  /* Where a refusal goes. */
+};
+
+static int
+compare_claims(const void *a_, const void *b_)
+{
+    const struct claim *a = a_, *b = b_;
+    int c = strcmp(a->name, b->name);
+    return (c ? c
+            : a->rank != b->rank ? a->rank - b->rank
+            : a->seq < b->seq ? -1 : a->seq > b->seq);
+}
+
+/* Which object (by tag) held each name in the kernel at the last pass
+ * that saw it held: a device deleted behind vsw's back does not hand its
+ * name to another object that wants it too, also across a restart
+ * (STATE/names, one "NAME TAG" a line, the last line of a name winning).
+ * New holders are appended; the file is written anew only once it holds
+ * twice as many lines as names, so one new port costs one short write. */
+static struct shash last_holders = SHASH_INITIALIZER(&last_holders);
+static struct svec new_holders = SVEC_EMPTY_INITIALIZER;    /* "NAME TAG" */
+static size_t n_holder_lines;       /* Lines in the file. */
+
+static char *
+names_path(void)
+{
+    return xasprintf("%s/names", vsw_state_dir());
+}
+
+void
+desired_init(void)
+{
+    char *path = names_path();
+    FILE *f = fopen(path, "r");
+    char name[64], tag[256];
+
+    while (f && fscanf(f, "%63s %255s", name, tag) == 2) {
+        free(shash_replace(&last_holders, name, xstrdup(tag)));
+        n_holder_lines++;
+    }
+    if (f) {
+        fclose(f);
+    }
+    free(path);
+}
+
+static void
+last_holders_save(void)
+{
+    if (!new_holders.n) {
+        return;
+    }
+    char *path = names_path();
+    bool rewrite = (n_holder_lines + new_holders.n
+                    > 2 * shash_count(&last_holders) + 16);
+    char *tmp = rewrite ? xasprintf("%s.tmp", path) : NULL;
+    FILE *f = fopen(rewrite ? tmp : path, rewrite ? "w" : "a");
+    size_t lines = 0;
+
+    if (rewrite) {
+        const struct shash_node *node;
+        SHASH_FOR_EACH (node, &last_holders) {
+            if (f) {
+                fprintf(f, "%s %s\n", node->name, (char *) node->data);
+            }
+            lines++;
+        }
+    } else {
+        for (size_t i = 0; i < new_holders.n; i++) {
+            if (f) {
+                fprintf(f, "%s\n", new_holders.names[i]);
+            }
+        }
+        lines = n_holder_lines + new_holders.n;
+    }
+    if (!f || fclose(f) || (rewrite && rename(tmp, path))) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+        VLOG_WARN_RL(&rl, "cannot write %s: %s", path, ovs_strerror(errno));
+    } else {
+        svec_clear(&new_holders);
+        n_holder_lines = lines;
+    }
+    free(tmp);
+    free(path);
+}
+
+/* Ranks claim 'name' of the object tagged 'tag': 0 if its device holds
+ * the name in the kernel, 1 if it did when last seen, 'otherwise'. */
+static int
+holder_rank(const struct dp_links *links, const char *name, const char *tag,
+            int otherwise)
+{
+    const struct dp_link *link = dp_links_by_name(links, name);
+    if (link && !strcmp(link->alias, tag)) {
+        const char *last = shash_find_data(&last_holders, name);
+        if (!last || strcmp(last, tag)) {
+            free(shash_replace(&last_holders, name, xstrdup(tag)));
+            svec_add_nocopy(&new_holders, xasprintf("%s %s", name, tag));
+        }
+        return 0;
+    }
+    const char *last = shash_find_data(&last_holders, name);
+    return last && !strcmp(last, tag) ? 1 : otherwise;
+}
+
+/* Interface names are one namespace per host: every name a switch's
+ * bridge, host port or port wants may be wanted once.  Of several claims
+ * the object whose device holds the name in the kernel keeps it (so
+ * neither a new row nor a renamed switch takes a running VM's tap), then
+ * the one that held it last (its device deleted behind vsw's back), then
+ * bridges, host ports and ports in that order; the others are refused.
+ * A port listed by two switches is refused in both. */
+static void
+refuse_contested_names(struct claim *claims, size_t n)
+{
+    qsort(claims, n, sizeof *claims, compare_claims);
+    for (size_t i = 0; i < n; ) {
+        size_t j = i + 1;
+        while (j < n && !strcmp(claims[j].name, claims[i].name)) {
+            j++;
+        }
+        const struct claim *keep = &claims[i];
+        for (size_t k = i + 1; k < j; k++) {
+            const struct claim *c = &claims[k];
+            if (keep->port && c->port && uuid_equals(keep->port, c->port)) {
+                char *msg = xasprintf(
+                    "port %s is listed by switches %s and %s; a port belongs "
+                    "to one switch (remove it from one: vswctl remove switch "
+                    "%s ports "UUID_FMT")", c->name, keep->owner, c->owner,
+                    c->owner, UUID_ARGS(c->port));
+                refuse(keep->strs, "%s", msg);
+                refuse(c->strs, "%s", msg);
+                free(msg);
+            } else {
+                refuse(c->strs, "%s %s: the name is already used by the %s "
+                       "of switch %s; interface names are unique on a host: "
+                       "choose another", c->what, c->name, keep->what,
+                       keep->owner);
+            }
+        }
+        i = j;
+    }
+}
+
+/* A switch's bridge takes at most VSW_BRIDGE_MAX_PORTS ports.  Ports in
+ * place keep theirs; the others are taken in order while there is room and
+ * refused after. */
+static void
+refuse_ports_beyond_capacity(const struct vswrec_switch *sw,
+                             const struct rc_switch *rc,
+                             struct port_strings *strs)
+{
+    int capacity = vsw_switch_port_capacity(sw->uplink != NULL,
+                                            rc->host_port);
+    int used = 0;
+
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t j = 0; j < sw->n_ports; j++) {
+            bool placed = smap_get_int(&sw->ports[j]->status, "ifindex", 0);
+            if (strs[j].config_error || placed != !pass) {
+                continue;
+            }
+            if (used < capacity) {
+                used++;
+            } else {
+                refuse(&strs[j], "port %s: switch %s is full: a Linux bridge "
+                       "takes at most %d ports, so with its %s this switch "
+                       "holds %d VM ports; delete a port, or put this one "
+                       "on another switch", sw->ports[j]->name, sw->name,
+                       VSW_BRIDGE_MAX_PORTS,
+                       sw->uplink && rc->host_port ? "uplink and host port"
+                       : sw->uplink ? "uplink" : rc->host_port ? "host port"
+                       : "ports", capacity);
+            }
+        }
+    }
+}
+
+
+void
+desired_build(struct desired *d, const struct vswrec_root *root,
+              const char *host, const struct dp_links *kernel,
+              const struct desired_scope *scope)
+{
+    const struct uuidset *cur = scope->objects;
+    const struct sset *cur_names = scope->names;
+    bool full = scope->full;
+    size_t n = 0;
+    struct rc_switch *rcs = xcalloc(root->n_switches + 1, sizeof *rcs);
+    const struct vswrec_switch **rows = xcalloc(root->n_switches + 1,
+                                                sizeof *rows);
+    char **names = xcalloc(root->n_switches + 1, sizeof *names);
+    size_t n_strs = root->n_switches;
+    for (size_t i = 0; i < root->n_switches; i++) {
+        n_strs += root->switches[i]->n_ports;
+    }
+    /* One per switch, then one per port of each. */
+    struct port_strings *strs = xcalloc(n_strs + 1, sizeof *strs);
+    struct claim *claims = xcalloc(n_strs * 2 + 1, sizeof *claims);
+    size_t n_claims = 0, seq = 0, n_converged = 0;
+    n_strs = 0;
+    for (size_t i = 0; i < root->n_switches; i++) {
+        const struct vswrec_switch *sw = root->switches[i];
+        if (strcmp(sw->host, host)) {
+            continue;
+        }
+        rows[n] = sw;
+        struct port_strings *sw_strs = &strs[n_strs++];
+        fill_desired(&rcs[n], sw, &names[n], sw_strs);
+        bool sw_dirty = (full || uuidset_contains(cur, &sw->header_.uuid)
+                         || sset_contains(cur_names, sw->name)
+                         || sset_contains(cur_names, names[n])
+                         || (sw->uplink
+                             && sset_contains(cur_names, sw->uplink))
+                         || (scope->uplinks && sw->uplink)
+                         || (scope->iov && sw->iov));
+        rcs[n].dirty = sw_dirty;
+        n_converged += sw_dirty;
+
+        char *tag = rc_tag(&sw->header_.uuid, NULL);
+        const struct dp_link *br = dp_links_by_alias(kernel, tag);
+        free(tag);
+        struct port_strings *port_strs = &strs[n_strs];
+        /* On an SR-IOV switch the ports share the VFs: a VF given back
+         * goes to a port waiting on a tap, so a change to one is a change
+         * to all. */
+        bool all_ports = uuidset_contains(scope->all_ports,
+                                          &sw->header_.uuid);
+        for (size_t j = 0; sw->iov && !all_ports && j < sw->n_ports; j++) {
+            all_ports = (sw_dirty
+                         || uuidset_contains(cur, &sw->ports[j]->header_.uuid)
+                         || sset_contains(cur_names, sw->ports[j]->name));
+        }
+        for (size_t j = 0; j < sw->n_ports; j++) {
+            const struct vswrec_port *p = sw->ports[j];
+            if (full || all_ports
+                || uuidset_contains(cur, &p->header_.uuid)
+                || sset_contains(cur_names, p->name)) {
+                fill_port(&rcs[n].ports[j], sw, p, &strs[n_strs],
+                          br, scope->vhost_available);
+                n_converged++;
+            } else {
+                fill_port_identity(&rcs[n].ports[j], p);
+                rcs[n].ports[j].dirty = false;
+            }
+            n_strs++;
+        }
+        if (!sw_strs->config_error && sw_dirty) {
+            tag = rc_tag(&sw->header_.uuid, NULL);
+            claims[n_claims++] = (struct claim) {
+                sw->name, holder_rank(kernel, sw->name, tag, 2), seq++,
+                "bridge", sw->name, NULL, sw_strs };
+            free(tag);
+            if (rcs[n].host_port) {
+                tag = rc_tag(&sw->header_.uuid, RC_ROLE_HOST);
+                claims[n_claims++] = (struct claim) {
+                    names[n], holder_rank(kernel, names[n], tag, 3),
+                    seq++, "host port", sw->name, NULL, sw_strs };
+                free(tag);
+            }
+        }
+        for (size_t j = 0; j < sw->n_ports; j++) {
+            const struct vswrec_port *p = sw->ports[j];
+            if (!port_strs[j].config_error && rcs[n].ports[j].dirty) {
+                tag = rc_port_name_tag(&sw->header_.uuid, &p->header_.uuid,
+                                       desired_port_kind(p->kind)
+                                       == VSW_PORT_INTERNAL);
+                claims[n_claims++] = (struct claim) {
+                    p->name, holder_rank(kernel, p->name, tag, 4),
+                    seq++, "port", sw->name, &p->header_.uuid,
+                    &port_strs[j] };
+                free(tag);
+            }
+        }
+        n++;
+    }
+    refuse_contested_names(claims, n_claims);
+    free(claims);
+    last_holders_save();
+    /* The refusals go into the rows being reconciled, and the ports of a
+     * switch that is full get theirs. */
+    for (size_t i = 0, k = 0; i < n; i++) {
+        struct port_strings *sw_strs = &strs[k++];
+        if (rows[i]->n_ports > (size_t) vsw_switch_port_capacity(
+                rows[i]->uplink != NULL, rcs[i].host_port)) {
+            refuse_ports_beyond_capacity(rows[i], &rcs[i], &strs[k]);
+        }
+        rcs[i].config_error = sw_strs->config_error;
+        for (size_t j = 0; j < rcs[i].n_ports; j++) {
+            rcs[i].ports[j].config_error = strs[k++].config_error;
+        }
+    }
+
+    d->n = n;
+    d->switches = rcs;
+    d->rows = rows;
+    d->n_converged = n_converged;
+    d->host_port_names = names;
+    d->strs = strs;
+    d->n_strs = n_strs;
+}
+
+void
+desired_destroy(struct desired *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        for (size_t j = 0; j < d->switches[i].n_ports; j++) {
+            rc_port_destroy(&d->switches[i].ports[j]);
+        }
+        free(d->switches[i].ports);
+        free(CONST_CAST(struct ofl_sriov_pf *, d->switches[i].pf));
+        rc_switch_destroy(&d->switches[i]);
+        free(d->host_port_names[i]);
+    }
+    for (size_t i = 0; i < d->n_strs; i++) {
+        free(d->strs[i].config_error);
+    }
+    free(d->strs);
+    free(d->switches);
+    free(d->rows);
+    free(d->host_port_names);
+}
+
+void
+desired_exit(void)
+{
+    shash_destroy_free_data(&last_holders);
+    svec_destroy(&new_holders);
+}

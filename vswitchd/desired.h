@@ -1,0 +1,63 @@
+/* The desired state of this host's switches and ports, from the database,
+ * validated (desired.c says how); the reconciler's input. */
+#ifndef VSWITCHD_DESIRED_H
+#define VSWITCHD_DESIRED_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vswitchd/validate.h"
+
+struct dp_links;
+struct rc_switch;
+struct sset;
+struct uuidset;
+struct vswrec_root;
+struct vswrec_switch;
+
+/* Which objects a pass converges: every one ('full'), or the rows marked
+ * in 'objects' (switches and ports), every port of the switches in
+ * 'all_ports', whoever wants one of 'names', every switch with an uplink
+ * ('uplinks') or an SR-IOV switch ('iov'). */
+struct desired_scope {
+    bool full;
+    const struct uuidset *objects;
+    const struct uuidset *all_ports;
+    const struct sset *names;
+    bool uplinks;
+    bool iov;
+    bool vhost_available;       /* /dev/vhost-net exists. */
+};
+
+/* The switches of one pass: switches[i] is rows[i]'s, with its ports in
+ * the row's order.  A port outside the scope has only its identity and
+ * VLANs filled, and 'dirty' false. */
+struct port_strings;
+struct desired {
+    size_t n;
+    struct rc_switch *switches;
+    const struct vswrec_switch **rows;
+    size_t n_converged;         /* Objects in the scope. */
+
+    /* Private. */
+    char **host_port_names;
+    struct port_strings *strs;
+    size_t n_strs;
+};
+
+void desired_init(void);        /* Reads STATE/names. */
+void desired_exit(void);
+void desired_build(struct desired *, const struct vswrec_root *,
+                   const char *host, const struct dp_links *kernel,
+                   const struct desired_scope *);
+void desired_destroy(struct desired *);
+
+/* Port.kind as vswitchd uses it (the schema's enum). */
+enum vsw_port_kind desired_port_kind(const char *kind);
+
+/* Resolves a user or group name (or number) to its id; -1 if 'name' is
+ * NULL, -2 if it is not valid here, and then '*why' says why (it is NULL
+ * otherwise). */
+long desired_resolve_id(const char *name, bool user, const char **why);
+
+#endif /* vswitchd/desired.h */

@@ -1,0 +1,199 @@
+/* The status writer; see status.h. */
+#include <config.h>
+
+#include "vswitchd/status.h"
+
+#include <string.h>
+
+#include "datapath/link.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "smap.h"
+#include "util.h"
+#include "vsw-idl.h"
+#include "vswitchd/offload.h"
+#include "vswitchd/reconcile.h"
+
+VLOG_DEFINE_THIS_MODULE(status);
+
+static void
+status_put_ifindex(struct smap *status, const char *key, int ifindex)
+{
+    if (ifindex) {
+        smap_add_format(status, key, "%d", ifindex);
+    }
+}
+
+static void
+make_status(const struct rc_switch *rc, struct smap *status)
+{
+    smap_init(status);
+    smap_add(status, "state", rc->ok ? "up" : rc->ifindex ? "degraded"
+                                                          : "error");
+    status_put_ifindex(status, "bridge_ifindex", rc->ifindex);
+    status_put_ifindex(status, "uplink_ifindex", rc->uplink_ifindex);
+    if (rc->uplink_ifindex) {
+        smap_add(status, "uplink_link", rc->uplink_carrier ? "up" : "down");
+    }
+    status_put_ifindex(status, "host_port_ifindex", rc->host_ifindex);
+    if (rc->host_ifindex) {
+        smap_add(status, "host_port", rc->host_port_name);
+    }
+    if (rc->iov) {
+        smap_add(status, "iov_support", rc->iov_support ? "true" : "false");
+        if (rc->iov_reason.length) {
+            smap_add(status, "iov_reasons", ds_cstr_ro(&rc->iov_reason));
+        }
+        smap_add_format(status, "vf_capacity", "%d", rc->vf_capacity);
+        smap_add_format(status, "vfs_in_use", "%d", rc->vfs_in_use);
+    }
+    if (rc->error.length) {
+        smap_add(status, "error", ds_cstr_ro(&rc->error));
+    }
+}
+
+/* 'rc''s status; 'link' is its bridge port in the kernel, or NULL. */
+static void
+make_port_status(const struct rc_port *rc, const struct dp_link *link,
+                 struct smap *status)
+{
+    smap_init(status);
+    smap_add(status, "state", rc->ok ? "up" : rc->ifindex ? "degraded"
+                                                          : "error");
+    status_put_ifindex(status, "ifindex", rc->ifindex);
+    status_put_ifindex(status, "host_ifindex", rc->host_ifindex);
+    if (rc->kind_in_use) {
+        smap_add(status, "kind", rc->kind_in_use);
+    }
+    if (rc->reason.length) {
+        smap_add(status, "reason", ds_cstr_ro(&rc->reason));
+    }
+    if (rc->ifindex) {
+        smap_add(status, "link", rc->carrier ? "up" : "down");
+    }
+    if (rc_port_on_tap(rc)) {
+        smap_add_format(status, "queues_requested", "%d", rc->queues);
+        if (link) {
+            /* The queues a VM has attached: a multiqueue tap says how
+             * many, a single-queue one has a carrier while attached. */
+            smap_add_format(status, "queues_attached", "%d",
+                            link->tun_queues >= 0 ? link->tun_queues
+                            : (link->flags & 0x10000) != 0);
+        }
+    }
+    if (rc->vf_index >= 0) {
+        smap_add_format(status, "vf_index", "%d", rc->vf_index);
+        smap_add(status, "representor", rc->representor);
+    }
+    if (rc->vf_config[0]) {
+        smap_add(status, "vf_config", rc->vf_config);
+    }
+    if (rc->error.length) {
+        smap_add(status, "error", ds_cstr_ro(&rc->error));
+    }
+}
+
+/* Whether 'status' has the VMQ keys 'vmq' and no others. */
+static bool
+vmq_keys_equal(const struct smap *vmq, const struct smap *status)
+{
+    static const char *const keys[] = { "vmq_queue", "vmq_reason" };
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        if (!nullable_string_is_equal(smap_get(vmq, keys[i]),
+                                      smap_get(status, keys[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+status_write(const struct rc_switch *rcs,
+             const struct vswrec_switch *const *rows, size_t n,
+             const struct vsw_offload *offs, const bool *offload_ran,
+             const struct dp_links *kernel)
+{
+    bool wrote = false;
+
+    for (size_t i = 0; i < n; i++) {
+        struct smap status;
+        if (rcs[i].dirty || offload_ran[i]) {
+            make_status(&rcs[i], &status);
+            struct smap_node *probe;
+            SMAP_FOR_EACH (probe, &offs[i].probe) {
+                smap_replace(&status, probe->key, probe->value);
+            }
+            if (!smap_equal(&status, &rows[i]->status)) {
+                if (rcs[i].error.length) {
+                    static struct vlog_rate_limit rl
+                        = VLOG_RATE_LIMIT_INIT(5, 5);
+                    VLOG_WARN_RL(&rl, "switch %s: %s", rows[i]->name,
+                                 ds_cstr_ro(&rcs[i].error));
+                }
+                vswrec_switch_set_status(rows[i], &status);
+                wrote = true;
+            }
+            smap_destroy(&status);
+        }
+        if (offload_ran[i]) {
+            if (!smap_equal(&offs[i].req, &rows[i]->offload_requested)) {
+                vswrec_switch_set_offload_requested(rows[i], &offs[i].req);
+                wrote = true;
+            }
+            if (!smap_equal(&offs[i].eff, &rows[i]->offload_effective)) {
+                vswrec_switch_set_offload_effective(rows[i], &offs[i].eff);
+                wrote = true;
+            }
+            if (!smap_equal(&offs[i].why, &rows[i]->offload_reason)) {
+                vswrec_switch_set_offload_reason(rows[i], &offs[i].why);
+                wrote = true;
+            }
+        }
+
+        for (size_t j = 0; j < rcs[i].n_ports; j++) {
+            const struct vswrec_port *p = rows[i]->ports[j];
+            const struct rc_port *rp = &rcs[i].ports[j];
+            if (rp->dirty) {
+                const struct dp_link *link = (rp->ifindex
+                    ? dp_links_by_index(kernel, rp->ifindex) : NULL);
+                make_port_status(rp, link, &status);
+                if (rp->ifindex && rc_port_on_tap(rp)) {
+                    vsw_offload_vnic_status(p->name, rp->ifindex,
+                                            rows[i]->uplink
+                                            ? &offs[i].eff : NULL, &status);
+                }
+            } else if (offload_ran[i] && j < offs[i].n_ports
+                       && !vmq_keys_equal(&offs[i].port_vmq[j],
+                                          &p->status)) {
+                /* Not converged: only its VMQ keys are new. */
+                smap_clone(&status, &p->status);
+                smap_remove(&status, "vmq_queue");
+                smap_remove(&status, "vmq_reason");
+            } else {
+                continue;
+            }
+            if (offload_ran[i] && j < offs[i].n_ports) {
+                struct smap_node *vmq;
+                SMAP_FOR_EACH (vmq, &offs[i].port_vmq[j]) {
+                    smap_replace(&status, vmq->key, vmq->value);
+                }
+            }
+            if (!smap_equal(&status, &p->status)) {
+                if (rp->dirty && rp->error.length) {
+                    static struct vlog_rate_limit rl
+                        = VLOG_RATE_LIMIT_INIT(5, 5);
+                    const char *e = ds_cstr_ro(&rp->error);
+                    if (strstr(e, p->name)) {
+                        VLOG_WARN_RL(&rl, "%s", e);  /* It names the port. */
+                    } else {
+                        VLOG_WARN_RL(&rl, "port %s: %s", p->name, e);
+                    }
+                }
+                vswrec_port_set_status(p, &status);
+                wrote = true;
+            }
+            smap_destroy(&status);
+        }
+    }
+    return wrote;
+}

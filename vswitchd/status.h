@@ -1,0 +1,29 @@
+/* The status writer: what a pass observed, into the rows' status columns
+ * (Switch.status, offload_requested / _effective / _reason, Port.status),
+ * written only for the objects the pass converged and only where it
+ * differs from what the database holds, so an idle switch costs no
+ * database write, and one change one row.  The caller owns the
+ * transaction. */
+#ifndef VSWITCHD_STATUS_H
+#define VSWITCHD_STATUS_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct dp_links;
+struct rc_switch;
+struct vsw_offload;
+struct vswrec_switch;
+
+/* Writes, into the transaction open on the rows' database, the status of
+ * the switches 'rcs' (rows[i] is rcs[i]'s row) and of their dirty ports;
+ * where the offloads of switch i were negotiated ('offload_ran[i]'), its
+ * offload columns and its clean ports' VMQ keys as well.  'kernel' is the
+ * table of links (a tap's queues, carrier).  Returns true if it wrote
+ * anything. */
+bool status_write(const struct rc_switch *rcs,
+                  const struct vswrec_switch *const *rows, size_t n,
+                  const struct vsw_offload *offs, const bool *offload_ran,
+                  const struct dp_links *kernel);
+
+#endif /* vswitchd/status.h */
