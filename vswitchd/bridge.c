@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <grp.h>
 #include <pwd.h>
@@ -602,7 +603,8 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         n_objects_converged += n_converged;
         /* Many objects to converge (1000 ports in one transaction, a
          * switch deleted): unheard, then one dump. */
-        bool unheard = n_converged > BULK_OBJECTS;
+        bool unheard = (n_converged > BULK_OBJECTS
+                        || uuidset_count(&cur) > BULK_OBJECTS);
         if (unheard) {
             dp_nl_notify_flush(&listener);
             dp_nl_notify_pause();
@@ -733,6 +735,11 @@ out:
         vsw_offload_destroy(&offs[i]);
     }
     desired_destroy(&d);
+    if (n_converged > BULK_OBJECTS) {
+        /* What a big pass allocated goes back to the system, not only to
+         * malloc's free lists: resident memory is what people read. */
+        malloc_trim(0);
+    }
     uuidset_destroy(&cur);
     uuidset_destroy(&cur_all);
     sset_destroy(&cur_names);

@@ -597,5 +597,8 @@ void
 desired_exit(void)
 {
     shash_destroy_free_data(&last_holders);
+    shash_init(&last_holders);
     svec_destroy(&new_holders);
+    svec_init(&new_holders);
+    n_holder_lines = 0;
 }
