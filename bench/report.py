@@ -237,7 +237,9 @@ def main():
         if begin in text and end in text:
             head, rest = text.split(begin, 1)
             _, tail = rest.split(end, 1)
-            body = "\n".join(md[2:]) + "\n"
+            # Under the README's own "## Benchmarks": one level down.
+            body = "\n".join("#" + line if line.startswith("## ") else line
+                             for line in md[2:]) + "\n"
             with open(a.readme, "w") as f:
                 f.write(head + begin + "\n" + body + end + tail)
 

@@ -8,6 +8,7 @@
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
+#include <linux/ipv6.h>
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
@@ -246,6 +247,32 @@ parse_linkinfo(const struct rtattr *info, struct dp_link *link)
     return kind;
 }
 
+/* IFLA_AF_SPEC: whether IPv6 is on (AF_INET6's IFLA_INET6_CONF, the
+ * device's sysctls as an array of s32 indexed by DEVCONF_*). */
+static void
+parse_af_spec(const struct rtattr *spec, struct dp_link *link)
+{
+    const struct rtattr *af = RTA_DATA(spec);
+    int len = RTA_PAYLOAD(spec);
+
+    for (; RTA_OK(af, len); af = RTA_NEXT(af, len)) {
+        if (af->rta_type != AF_INET6) {
+            continue;
+        }
+        const struct rtattr *rta = RTA_DATA(af);
+        int alen = RTA_PAYLOAD(af);
+        for (; RTA_OK(rta, alen); rta = RTA_NEXT(rta, alen)) {
+            if (rta->rta_type == IFLA_INET6_CONF
+                && RTA_PAYLOAD(rta) >= (DEVCONF_DISABLE_IPV6 + 1) * 4) {
+                int32_t v;
+                memcpy(&v, (const char *) RTA_DATA(rta)
+                           + DEVCONF_DISABLE_IPV6 * 4, 4);
+                link->ipv6 = !v;
+            }
+        }
+    }
+}
+
 /* Parses RTM_NEWLINK 'h' into 'link' (its strings point into 'h').
  * Returns false if it is not a well-formed message for an AF_UNSPEC
  * link. */
@@ -267,6 +294,7 @@ parse_link(const struct nlmsghdr *h, struct dp_link *link)
         .tun_group = -1,
         .tun_queues = -1,
         .operstate = -1,
+        .ipv6 = -1,
     };
 
     const struct rtattr *rta = IFLA_RTA(ifi);
@@ -320,6 +348,9 @@ parse_link(const struct nlmsghdr *h, struct dp_link *link)
             break;
         case IFLA_LINKINFO:
             link->kind = CONST_CAST(char *, parse_linkinfo(rta, link));
+            break;
+        case IFLA_AF_SPEC:
+            parse_af_spec(rta, link);
             break;
         case IFLA_STATS64:
             if (size >= sizeof(struct rtnl_link_stats64)) {
@@ -630,6 +661,29 @@ dp_link_set_netns(int ifindex, const char *netns, const char *name)
     nla_put_string(msg, IFLA_IFNAME, name);
     int error = dp_nl_modify(msg);
     close(fd);
+    return error;
+}
+
+int
+dp_link_disable_ipv6(const char *name)
+{
+    char path[96];
+    int error = 0;
+
+    dp_nl_count_modify();
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+             name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        error = errno == ENOENT ? 0 : errno;    /* ENOENT: no IPv6. */
+    } else {
+        error = write(fd, "1", 1) == 1 ? 0 : errno;
+        close(fd);
+    }
+    if (error) {
+        dp_nl_count_failed();
+        dp_nl_set_error(error, "%s", path);
+    }
     return error;
 }
 

@@ -42,6 +42,9 @@ struct dp_link {
     unsigned int flags;         /* IFF_*. */
     uint32_t group;             /* IFLA_GROUP, 0 by default. */
     int operstate;              /* IFLA_OPERSTATE (RFC 2863), -1 if none. */
+    int ipv6;                   /* The host's IPv6 on it: 1 on, 0 off
+                                 * (disable_ipv6), -1 the kernel says
+                                 * nothing (no IPv6). */
     int mtu;
     char mac[18];               /* "xx:xx:xx:xx:xx:xx", "" if none. */
     bool peer_elsewhere;        /* 'peer' is in another namespace. */
@@ -137,6 +140,13 @@ int dp_link_set_mac(int ifindex, const char *mac);
  * (/run/netns/NAME) under the name 'name'. */
 int dp_link_set_netns(int ifindex, const char *netns, const char *name);
 int dp_link_delete(int ifindex);
+
+/* Turns the host's IPv6 on link 'name' off (net.ipv6.conf.NAME.
+ * disable_ipv6): a switch port is not an interface of the host, and the
+ * host's router and neighbour solicitations have no business going out of
+ * it into a VM.  ENOENT (a kernel without IPv6) counts as done.  Counted
+ * as a modifying request. */
+int dp_link_disable_ipv6(const char *name);
 
 /* Several settings of link 'ifindex' in one request, in the order the
  * kernel applies them: MAC, MTU, name, alias, up, master.  Fields left NULL

@@ -291,6 +291,9 @@ create_port(struct rc_switch *sw, struct rc_port *port,
             ops->record->temp_end(tmp);
             return 0;
         }
+        /* A VM's port is not an interface of the host: no host IPv6 on
+         * it (off before it is up, so it never solicits into the VM). */
+        rc_ensure_no_ipv6(&port->ok, &port->error, NULL, tmp, ops);
         /* One request: if it fails half-way, the device is deleted and
          * made again by the next pass. */
         char mac[18];
@@ -327,6 +330,7 @@ create_port(struct rc_switch *sw, struct rc_port *port,
             ops->record->temp_end(tmp);
             return 0;
         }
+        rc_ensure_no_ipv6(&port->ok, &port->error, NULL, peer_name, ops);
         break;
     case VSW_PORT_VETH:
         /* Bridge end named after the port; the other end moves. */
@@ -343,6 +347,7 @@ create_port(struct rc_switch *sw, struct rc_port *port,
             ops->record->temp_end(tmp);
             return 0;
         }
+        rc_ensure_no_ipv6(&port->ok, &port->error, NULL, tmp, ops);
         break;
     case VSW_N_PORT_KINDS:
         OVS_NOT_REACHED();
@@ -609,6 +614,13 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
             free(tag);
             return;
         }
+    }
+
+    if (link) {
+        /* The port's bridge end: off, turned on behind vsw's back or made
+         * by an older vsw. */
+        *changed |= rc_ensure_no_ipv6(&port->ok, &port->error, link,
+                                      link->name, ops);
     }
 
     /* MAC and MTU are set before the port joins the bridge. */

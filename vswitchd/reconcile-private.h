@@ -41,6 +41,12 @@ bool rc_tag_and_name(bool *ok, struct ds *error, int ifindex,
                      const char *extra_tag, const char *name,
                      const char *what, const struct rc_ops *);
 
+/* Turns the host's IPv6 off on 'name', a device inside a switch (the
+ * bridge, a bridge port), unless 'link' (as dumped; NULL if just made)
+ * shows it off already.  Returns true if it made a call. */
+bool rc_ensure_no_ipv6(bool *ok, struct ds *error, const struct dp_link *link,
+                       const char *name, const struct rc_ops *);
+
 /* Frees 'sw''s index of ports by uuid (reconcile-port.c). */
 struct rc_switch;
 void rc_port_index_destroy(struct rc_switch *);

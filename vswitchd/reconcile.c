@@ -25,6 +25,7 @@
 #include "offload/restore.h"
 #include "offload/sriov.h"
 #include "openvswitch/vlog.h"
+#include "sset.h"
 #include "util.h"
 #include "uuid.h"
 #include "uuidset.h"
@@ -126,6 +127,7 @@ static const struct rc_link_ops kernel_link_ops = {
     .set_mac = dp_link_set_mac,
     .set_netns = dp_link_set_netns,
     .setup = dp_link_setup,
+    .disable_ipv6 = dp_link_disable_ipv6,
     .delete = dp_link_delete,
     .delete_many = dp_link_delete_many,
     .uplink_released = ofl_restore_apply,
@@ -505,6 +507,39 @@ rc_ensure_up(bool *ok, struct ds *error, const struct dp_link *link,
 
 #define ensure_up(SW, ...) rc_ensure_up(&(SW)->ok, &(SW)->error, __VA_ARGS__)
 
+/* Devices (by ifindex) whose IPv6 vsw turned off and that the kernel
+ * still showed on at the next look: not asked again (a pass never repeats
+ * the same change forever). */
+static struct sset ipv6_tried = SSET_INITIALIZER(&ipv6_tried);
+
+bool
+rc_ensure_no_ipv6(bool *ok, struct ds *error, const struct dp_link *link,
+                  const char *name, const struct rc_ops *ops)
+{
+    char key[16];
+    if (link) {
+        snprintf(key, sizeof key, "%d", link->ifindex);
+        if (link->ipv6 != 1) {
+            sset_find_and_delete(&ipv6_tried, key);
+            return false;       /* Off, or a kernel without IPv6. */
+        }
+        if (sset_contains(&ipv6_tried, key)) {
+            rc_err(ok, error, "the kernel keeps the host's IPv6 on on %s "
+                   "after vsw turned it off; vsw leaves it as it is", name);
+            return false;
+        }
+        sset_add(&ipv6_tried, key);
+    }
+    if (ops->link->disable_ipv6(name)) {
+        rc_err(ok, error, "cannot turn the host's IPv6 off on %s: %s", name,
+               ops->error());
+    }
+    return true;
+}
+
+#define ensure_no_ipv6(SW, ...) \
+    rc_ensure_no_ipv6(&(SW)->ok, &(SW)->error, __VA_ARGS__)
+
 bool
 rc_ensure_name(bool *ok, struct ds *error, const struct dp_links *links,
                const struct dp_link *link, const char *name,
@@ -581,6 +616,9 @@ converge_bridge(struct rc_switch *sw, const struct dp_links *links,
     if (br) {
         ifindex = br->ifindex;
         *changed |= ensure_name(sw, links, br, sw->name, ops);
+        /* The host reaches a switch through its host port, never through
+         * the bridge itself: no host IPv6 there to chatter into VMs. */
+        *changed |= ensure_no_ipv6(sw, br, br->name, ops);
         *changed |= ensure_up(sw, br, ifindex, "the bridge", ops);
     } else if ((br = dp_links_by_name(links, sw->name))) {
         sw_error(sw, "a network device named %s already exists (ifindex "
@@ -597,7 +635,8 @@ converge_bridge(struct rc_switch *sw, const struct dp_links *links,
                      ops->error());
             ops->record->temp_end(tmp);
             ifindex = 0;
-        } else if (!rc_tag_and_name(&sw->ok, &sw->error, ifindex, tmp, tag,
+        } else if (ensure_no_ipv6(sw, NULL, tmp, ops),
+                   !rc_tag_and_name(&sw->ok, &sw->error, ifindex, tmp, tag,
                                     0, NULL, sw->name, "bridge", ops)) {
             ifindex = 0;
         } else {
@@ -732,6 +771,7 @@ converge_host_port(struct rc_switch *sw, int br_ifindex,
             ops->record->temp_end(tmp);
             goto out;
         }
+        ensure_no_ipv6(sw, NULL, peer_name, ops);      /* The bridge end. */
         if (!rc_tag_and_name(&sw->ok, &sw->error, host_ifindex, tmp, host_tag,
                              peer_ifindex, peer_tag, sw->host_port_name,
                              "host port", ops)) {
@@ -742,6 +782,9 @@ converge_host_port(struct rc_switch *sw, int br_ifindex,
         host = peer = NULL;
     }
 
+    if (peer) {
+        *changed |= ensure_no_ipv6(sw, peer, peer->name, ops);
+    }
     if (!peer || peer->master != br_ifindex) {
         *changed = true;
         if (ops->link->set_master(peer_ifindex, br_ifindex)) {

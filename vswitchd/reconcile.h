@@ -114,6 +114,7 @@ struct rc_link_ops {                /* Links: bridges, taps, veths, ports. */
     int (*set_mac)(int ifindex, const char *mac);
     int (*set_netns)(int ifindex, const char *netns, const char *name);
     int (*setup)(int ifindex, const struct dp_link_setup *);
+    int (*disable_ipv6)(const char *name);
     int (*delete)(int ifindex);
     /* Deletes links 'ifindexes' in one request (may be NULL): 0, or a
      * positive errno and nothing deleted. */

@@ -109,6 +109,18 @@ ctl --wait set root . other_config:touch=1 || fail "--wait"
 assert_eq "modifying calls after restart" 0 "$(modify_count "$sw")"
 assert_eq "ifindexes after restart" "$before" "$(links)"
 
+note "no host IPv6 on a switch's bridge and ports; turned on behind vsw's back: off again"
+ipv6_of() { ip netns exec "$sw" cat "/proc/sys/net/ipv6/conf/$1/disable_ipv6"; }
+if [ -e /proc/sys/net/ipv6 ]; then
+    assert_eq "tap0's host IPv6 off" 1 "$(ipv6_of tap0)"
+    assert_eq "the bridge's host IPv6 off" 1 "$(ipv6_of sw0)"
+    assert_eq "the internal port's host end keeps it" 0 "$(ipv6_of in0)"
+    ip netns exec "$sw" sh -c 'echo 0 > /proc/sys/net/ipv6/conf/tap0/disable_ipv6'
+    ctl appctl bridge/reconcile >/dev/null
+    ipv6_off() { [ "$(ipv6_of tap0)" = 1 ]; }
+    wait_for 3 ipv6_off || fail "tap0's IPv6 left on"
+fi
+
 note "a tap deleted behind our back is repaired"
 ip -n "$sw" link del tap0
 for i in $(seq 50); do

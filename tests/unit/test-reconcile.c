@@ -140,6 +140,13 @@ rec_setup(int ifindex, const struct dp_link_setup *su)
 }
 
 static int
+rec_disable_ipv6(const char *name)
+{
+    ds_put_format(&calls, "disable_ipv6 %s\n", name);
+    return op_result("disable_ipv6");
+}
+
+static int
 rec_set_netns(int ifindex, const char *netns, const char *name)
 {
     ds_put_format(&calls, "set_netns %d %s %s\n", ifindex, netns, name);
@@ -252,6 +259,7 @@ static const struct rc_link_ops rec_link_ops = {
     .set_mac = rec_set_mac,
     .set_netns = rec_set_netns,
     .setup = rec_setup,
+    .disable_ipv6 = rec_disable_ipv6,
     .delete = rec_delete,
     .delete_many = rec_delete_many,
     .uplink_released = rec_uplink_released,
@@ -397,12 +405,14 @@ test_create_external(void **state)
      * leave an untagged device under a name vsw wants. */
     char *want = xasprintf(
         "bridge_create vswt0a0b0c0d111\n"
+        "disable_ipv6 vswt0a0b0c0d111\n"  /* No host IPv6 in a switch, */
         "set_alias 100 %s\n"
         "set_name 100 ext0\n"
         "set_up 100 1\n"
         "set_master 2 100\n"            /* uplink into the bridge, */
         "set_up 2 1\n"                  /* and up (it was down). */
         "veth_create vswt0a0b0c0d111 vsp0a0b0c0d\n"
+        "disable_ipv6 vsp0a0b0c0d\n"    /* nor on the host port's bridge end. */
         "set_alias 101 %s\n"
         "set_alias 102 %s\n"
         "set_name 101 vh-ext0\n"
@@ -525,6 +535,7 @@ test_refused_tag_removes_bridge(void **state)
     assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     assert_string_equal(ds_cstr(&calls),
                         "bridge_create vswt0a0b0c0d111\n"
+                        "disable_ipv6 vswt0a0b0c0d111\n"
                         "set_alias 100 vsw:0a0b0c0d-1111-2222-3333-"
                         "444455556666\n"
                         "delete 100\n");
@@ -629,8 +640,9 @@ test_tap_created(void **state)
     vsw_internal_ifname(VSW_NAME_TEMP, &port.uuid, tmp);
     /* Made ready in one request after the tap itself. */
     char *want = xasprintf("tap_create %s mq=0 owner=0\n"
+                           "disable_ipv6 %s\n"
                            "setup 100 mac=fe:54:00:12:34:56 name=tap0 "
-                           "alias=%s up master=10\n", tmp, t);
+                           "alias=%s up master=10\n", tmp, tmp, t);
     assert_string_equal(ds_cstr(&calls), want);
     assert_true(port.ok);
     assert_string_equal(port.kind_in_use, "tap");
@@ -652,6 +664,7 @@ add_converged_tap(struct dp_links *links, const char *br, const char *t)
         /* IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_PERSIST, owned by
          * root, as the tun driver reports it. */
         .tun_flags = 0x5802, .tun_owner = 0, .tun_group = -1,
+        .ipv6 = 0,
     };
     dp_links_add(links, &l);
 }
@@ -1028,6 +1041,46 @@ test_rep_names(void **state)
     assert_false(ofl_sriov_parse_rep_name(NULL, &vf));
 }
 
+/* A converged tap whose host IPv6 was turned on: turned off again, and
+ * nothing else done. */
+static void
+test_tap_ipv6_turned_off(void **state)
+{
+    struct dp_links links;
+    struct rc_switch sw;
+    struct rc_port port;
+    char *br = tag(NULL), *t = tap_tag();
+
+    dp_links_init(&links);
+    add_converged_tap(&links, br, t);
+    struct dp_link l = {
+        .ifindex = 20, .name = "tap0", .kind = "tun", .alias = t,
+        .master = 10, .flags = UP, .mtu = 1500, .mac = "fe:54:00:12:34:56",
+        .tun_flags = 0x5802, .tun_owner = 0, .tun_group = -1, .ipv6 = 1,
+    };
+    dp_links_add(&links, &l);       /* Replaces the converged one. */
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    make_tap_port(&port);
+    sw.ports = &port;
+    sw.n_ports = 1;
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
+    assert_string_equal(ds_cstr(&calls), "disable_ipv6 tap0\n");
+    assert_true(port.ok);
+
+    /* The kernel still shows it on: reported, not asked again. */
+    ds_clear(&calls);
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
+    assert_string_equal(ds_cstr(&calls), "");
+    assert_false(port.ok);
+    assert_non_null(strstr(ds_cstr(&port.error), "keeps the host's IPv6"));
+    free(br);
+    free(t);
+    rc_port_destroy(&port);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
 /* Ports 'a' (uuid ...0001, "ta") and 'b' (...0002, "tb") on switch sw0. */
 static void
 make_two_ports(struct rc_port ports[2])
@@ -1174,6 +1227,8 @@ main(void)
             test_switch_config_error_touches_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_touches_only_its_port,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tap_ipv6_turned_off, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_unwanted_deleted_in_one_batch,
                                         setup, teardown),
     };
