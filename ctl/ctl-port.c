@@ -33,32 +33,52 @@ const struct vswrec_port *
 vswctl_find_port(struct ctl_context *ctx, const char *name,
                  const struct vswrec_switch **swp)
 {
-    const struct vswrec_switch *sw;
+    const struct vswrec_port *p;
 
-    VSWREC_SWITCH_FOR_EACH (sw, ctx->idl) {
-        if (strcmp(sw->host, vsw_host_id())) {
-            continue;
-        }
-        for (size_t i = 0; i < sw->n_ports; i++) {
-            if (!strcmp(sw->ports[i]->name, name)) {
-                if (swp) {
-                    *swp = sw;
-                }
-                return sw->ports[i];
+    VSWREC_PORT_FOR_EACH (p, ctx->idl) {
+        if (p->switch_ && !strcmp(p->switch_->host, vsw_host_id())
+            && !strcmp(p->name, name)) {
+            if (swp) {
+                *swp = p->switch_;
             }
+            return p;
         }
     }
     return NULL;
 }
 
-size_t
-vswctl_switch_n_ports(const struct vswrec_switch *sw)
+static int
+compare_port_names(const void *a_, const void *b_)
 {
-    return ovsdb_idl_read(&sw->header_, &vswrec_switch_col_ports)->n;
+    const struct vswrec_port *const *a = a_, *const *b = b_;
+    return strcmp((*a)->name, (*b)->name);
 }
 
-/* Ports added to each switch by this transaction (db-ctl-base's partial
- * set updates do not show in Switch.ports before commit). */
+const struct vswrec_port **
+vswctl_switch_ports(struct ovsdb_idl *idl, const struct vswrec_switch *sw,
+                    size_t *n)
+{
+    const struct vswrec_port **v = NULL;
+    size_t allocated = 0;
+    const struct vswrec_port *p;
+
+    *n = 0;
+    VSWREC_PORT_FOR_EACH (p, idl) {
+        if (p->switch_ == sw) {
+            if (*n >= allocated) {
+                v = x2nrealloc(v, &allocated, sizeof *v);
+            }
+            v[(*n)++] = p;
+        }
+    }
+    if (*n) {
+        qsort(v, *n, sizeof *v, compare_port_names);
+    }
+    return v;
+}
+
+/* Ports added to each switch by this transaction: a switch's port count
+ * (vswctl_switch_n_ports()) is what the database holds before commit. */
 static struct shash added = SHASH_INITIALIZER(&added);
 
 /* A MAC for a vNIC that has none: 52:54:00 and three random bytes, as
@@ -142,7 +162,7 @@ cmd_add_port(struct ctl_context *ctx)
                              || (!strcmp(sw->type, "external")
                                  && sw->allow_management_os)));
     size_t n_added = (uintptr_t) shash_find_data(&added, sw_name);
-    if (vswctl_switch_n_ports(sw) + n_added >= capacity) {
+    if (vswctl_switch_n_ports(ctx->idl, sw) + n_added >= capacity) {
         ctl_error(ctx, "switch \"%s\" is full: a Linux bridge takes at most "
                   "%d ports, so this switch holds %d VM ports; delete a port "
                   "or use another switch", sw_name, VSW_BRIDGE_MAX_PORTS,
@@ -249,6 +269,7 @@ cmd_add_port(struct ctl_context *ctx)
     struct vswrec_port *p = vswrec_port_insert(ctx->txn);
     vswrec_port_set_name(p, name);
     vswrec_port_set_host(p, sw->host);
+    vswrec_port_set_switch_(p, sw);
     shash_replace(&added, sw_name, (void *) (uintptr_t) (n_added + 1));
     vswrec_port_set_kind(p, kind);
     char *gen = mac ? NULL : generate_mac();
@@ -267,7 +288,6 @@ cmd_add_port(struct ctl_context *ctx)
     vswrec_port_set_tag(p, has_tag ? &tag : NULL, has_tag);
     vswrec_port_set_trunks(p, trunks, n_trunks);
     free(trunks);
-    vswrec_switch_update_ports_addvalue(sw, p);
     vswctl_note_switch(sw_name);
     vswctl_note_port(name);
 }
@@ -291,7 +311,6 @@ cmd_del_port(struct ctl_context *ctx)
                   sw->name, ctx->argv[1]);
         return;
     }
-    vswrec_switch_update_ports_delvalue(sw, p);
     vswrec_port_delete(p);
 }
 
@@ -323,8 +342,11 @@ cmd_list_ports(struct ctl_context *ctx)
             || (only && strcmp(sw->name, only))) {
             continue;
         }
-        for (size_t i = 0; i < sw->n_ports; i++) {
-            const struct vswrec_port *p = sw->ports[i];
+        size_t n;
+        const struct vswrec_port **ports = vswctl_switch_ports(ctx->idl, sw,
+                                                               &n);
+        for (size_t i = 0; i < n; i++) {
+            const struct vswrec_port *p = ports[i];
             const struct smap *ids = &p->external_ids;
             table_add_row(t);
             vswctl_add_cell(t, sw->name);
@@ -339,6 +361,7 @@ cmd_list_ports(struct ctl_context *ctx)
             vswctl_add_cell(t, smap_get(ids, "iface-id"));
             vswctl_add_cell(t, smap_get(&p->status, "error"));
         }
+        free(ports);
     }
     ctx->table = t;
 }

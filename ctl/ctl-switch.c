@@ -157,7 +157,6 @@ check_uplink(struct ctl_context *ctx, const char *name, const char *uplink)
 static void
 cmd_add_switch(struct ctl_context *ctx)
 {
-    struct vsw_ctx *vctx = vsw_ctx_cast(ctx);
     const char *name = ctx->argv[1];
     bool may_exist = shash_find(&ctx->options, "--may-exist") != NULL;
     const char *type = shash_find_data(&ctx->options, "--type");
@@ -289,14 +288,12 @@ cmd_add_switch(struct ctl_context *ctx)
     vswrec_switch_set_iov(sw, iov);
     vswrec_switch_set_allow_management_os(sw, external ? !no_mgmt : true);
     vswrec_switch_set_host_port(sw, host_port);
-    vswrec_root_update_switches_addvalue(vctx->root, sw);
     vswctl_note_switch(name);
 }
 
 static void
 cmd_del_switch(struct ctl_context *ctx)
 {
-    struct vsw_ctx *vctx = vsw_ctx_cast(ctx);
     const char *name = ctx->argv[1];
     const struct vswrec_switch *sw = vswctl_find_switch(ctx, name);
 
@@ -307,7 +304,13 @@ cmd_del_switch(struct ctl_context *ctx)
         }
         return;
     }
-    vswrec_root_update_switches_delvalue(vctx->root, sw);
+    /* The database refuses to delete a switch that ports still name. */
+    size_t n;
+    const struct vswrec_port **ports = vswctl_switch_ports(ctx->idl, sw, &n);
+    for (size_t i = 0; i < n; i++) {
+        vswrec_port_delete(ports[i]);
+    }
+    free(ports);
     vswrec_switch_delete(sw);
 }
 
@@ -453,12 +456,15 @@ cmd_show(struct ctl_context *ctx)
         }
         int capacity = vsw_switch_port_capacity(sw->uplink != NULL,
                                                 has_host_port(sw));
+        size_t n_ports;
+        const struct vswrec_port **ports = vswctl_switch_ports(ctx->idl, sw,
+                                                               &n_ports);
         ds_put_format(s, "    ports: %"PRIuSIZE" of %d (room for %d more)\n",
-                      sw->n_ports, capacity,
-                      capacity > (int) sw->n_ports
-                      ? capacity - (int) sw->n_ports : 0);
-        for (size_t j = 0; j < sw->n_ports; j++) {
-            const struct vswrec_port *p = sw->ports[j];
+                      n_ports, capacity,
+                      capacity > (int) n_ports ? capacity - (int) n_ports
+                      : 0);
+        for (size_t j = 0; j < n_ports; j++) {
+            const struct vswrec_port *p = ports[j];
             const char *in_use = smap_get(&p->status, "kind");
             const char *perr = smap_get(&p->status, "error");
             const char *reason = smap_get(&p->status, "reason");
@@ -481,6 +487,7 @@ cmd_show(struct ctl_context *ctx)
                 ds_put_format(s, "        error: %s\n", perr);
             }
         }
+        free(ports);
     }
     free(v);
 }

@@ -35,6 +35,7 @@
 #include "smap.h"
 #include "sset.h"
 #include "stream.h"
+#include "svec.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -244,12 +245,15 @@ omit_observations(const struct ctl_command *commands, size_t n)
     }
 }
 
+/* Whether the Port table is monitored in part (monitor_named_ports()). */
+static bool ports_in_part;
+
 /* A VM manager's add-port and del-port need, of the Port table, only the
  * rows with the names they add or delete (to find the port, and to see
  * that no other port has the name): with only such commands, only those
  * rows are monitored, so the cost of one call does not grow with the
- * number of ports in the database.  (A switch's port count comes from its
- * "ports" column, which lists every port.) */
+ * number of ports in the database.  (A switch's port count comes from
+ * vswctl_switch_n_ports().) */
 static void
 monitor_named_ports(const struct ctl_command *commands, size_t n)
 {
@@ -266,6 +270,104 @@ monitor_named_ports(const struct ctl_command *commands, size_t n)
     }
     vswrec_port_set_condition(the_idl, &cond);
     ovsdb_idl_condition_destroy(&cond);
+    ports_in_part = true;
+}
+
+/* The result of 'ops' (a JSON array of operations on the VSwitch
+ * database) whose first operation's result has member 'key', from the
+ * first member of the database's remote list that answers; NULL if none
+ * does. */
+static struct json *
+transact_first_result(const char *ops, const char *key)
+{
+    struct svec remotes = SVEC_EMPTY_INITIALIZER;
+    char *list = xstrdup(db), *save = NULL;
+    for (char *r = strtok_r(list, ",", &save); r;
+         r = strtok_r(NULL, ",", &save)) {
+        svec_add(&remotes, r);
+    }
+    free(list);
+
+    struct json *result = NULL;
+    for (size_t i = 0; !result && i < remotes.n; i++) {
+        struct stream *stream;
+        if (stream_open_block(jsonrpc_stream_open(remotes.names[i], &stream,
+                                                  DSCP_DEFAULT),
+                              5000, &stream)) {
+            continue;
+        }
+        struct jsonrpc *rpc = jsonrpc_open(stream);
+        struct jsonrpc_msg *reply = NULL;
+        struct jsonrpc_msg *req = jsonrpc_create_request(
+            "transact", json_from_string(ops), NULL);
+        if (!jsonrpc_transact_block(rpc, req, &reply) && reply->result
+            && reply->result->type == JSON_ARRAY
+            && json_array(reply->result)->n >= 1) {
+            const struct json *r = json_array(reply->result)->elems[0];
+            const struct json *v = (r->type == JSON_OBJECT
+                                    ? shash_find_data(json_object(r), key)
+                                    : NULL);
+            result = v ? json_clone(v) : NULL;
+        }
+        jsonrpc_msg_destroy(reply);
+        jsonrpc_close(rpc);
+    }
+    svec_destroy(&remotes);
+    return result;
+}
+
+/* The number of Port rows that name switch 'sw', asked of the server
+ * without fetching the rows: an "update" that changes nothing reports how
+ * many rows it matched, and the "abort" after it commits nothing.  (A
+ * "select" returns distinct rows of the columns asked for, so it cannot
+ * count without fetching every row's _uuid; that is the fallback for a
+ * server that refuses the update, e.g. a read-only remote.)  -1 if no
+ * member of the remote list answers. */
+static long
+count_ports_remotely(const struct uuid *sw)
+{
+    char *where = xasprintf("[[\"switch\",\"==\",[\"uuid\",\""UUID_FMT"\"]]]",
+                            UUID_ARGS(sw));
+    char *count_ops = xasprintf("[\"VSwitch\",{\"op\":\"update\","
+                                "\"table\":\"Port\",\"row\":{},"
+                                "\"where\":%s},{\"op\":\"abort\"}]", where);
+    char *select_ops = xasprintf("[\"VSwitch\",{\"op\":\"select\","
+                                 "\"table\":\"Port\","
+                                 "\"columns\":[\"_uuid\"],\"where\":%s}]",
+                                 where);
+    long n = -1;
+    struct json *count = transact_first_result(count_ops, "count");
+    if (count && count->type == JSON_INTEGER && json_integer(count) >= 0) {
+        n = json_integer(count);
+    } else {
+        struct json *rows = transact_first_result(select_ops, "rows");
+        if (rows && rows->type == JSON_ARRAY) {
+            n = json_array(rows)->n;
+        }
+        json_destroy(rows);
+    }
+    json_destroy(count);
+    free(where);
+    free(count_ops);
+    free(select_ops);
+    return n;
+}
+
+size_t
+vswctl_switch_n_ports(struct ovsdb_idl *idl, const struct vswrec_switch *sw)
+{
+    if (ports_in_part) {
+        long n = count_ports_remotely(&sw->header_.uuid);
+        if (n >= 0) {
+            return n;
+        }
+    }
+    size_t n = 0;
+    const struct vswrec_port *p;
+    VSWREC_PORT_FOR_EACH (p, idl) {
+        n += p->switch_ == sw;
+    }
+    return n;
 }
 
 static char timeout_msg[128];
@@ -636,16 +738,17 @@ report_switch_errors(void)
             fprintf(stderr, "vswctl: switch \"%s\": %s\n", sw->name, err);
             failed = true;
         }
+    }
+    const struct vswrec_port *p;
+    VSWREC_PORT_FOR_EACH (p, the_idl) {
         /* A change to a switch (its MTU, say) touches its ports too. */
-        bool whole = sset_contains(&whole_switches, sw->name);
-        for (size_t i = 0; i < sw->n_ports; i++) {
-            const struct vswrec_port *p = sw->ports[i];
-            err = smap_get(&p->status, "error");
-            if (err && (whole || sset_contains(&noted_ports, p->name))
-                && !strcmp(sw->host, vsw_host_id())) {
-                fprintf(stderr, "vswctl: port \"%s\": %s\n", p->name, err);
-                failed = true;
-            }
+        const char *err = smap_get(&p->status, "error");
+        sw = p->switch_;
+        if (err && sw && !strcmp(sw->host, vsw_host_id())
+            && (sset_contains(&whole_switches, sw->name)
+                || sset_contains(&noted_ports, p->name))) {
+            fprintf(stderr, "vswctl: port \"%s\": %s\n", p->name, err);
+            failed = true;
         }
     }
     return failed;
@@ -789,15 +892,16 @@ check_generic_capacity(const struct ctl_command *c)
     bool host_port = !strcmp(type, "internal")
                      || (!strcmp(type, "external") && mgmt);
     int capacity = vsw_switch_port_capacity(uplink, host_port);
-    if ((int) sw->n_ports > capacity) {
+    size_t n_ports = vswctl_switch_n_ports(the_idl, sw);
+    if ((int) n_ports > capacity) {
         return xasprintf("switch \"%s\" has %"PRIuSIZE" ports; with this "
                          "change its bridge (at most %d ports) would hold "
                          "%d beside its %s: delete %d ports first",
-                         sw->name, sw->n_ports, VSW_BRIDGE_MAX_PORTS,
+                         sw->name, n_ports, VSW_BRIDGE_MAX_PORTS,
                          capacity, uplink && host_port
                          ? "uplink and host port"
                          : uplink ? "uplink" : "host port",
-                         (int) sw->n_ports - capacity);
+                         (int) n_ports - capacity);
     }
     return NULL;
 }

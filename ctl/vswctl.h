@@ -82,9 +82,15 @@ void vswctl_note_rss(const char *sw_name, const char *key,
 struct ovsdb_idl;
 char *vswctl_check_rss_limits(struct ovsdb_idl *);
 
-/* The number of ports switch 'sw' lists, whether or not their rows are
- * monitored (see monitor_named_ports() in vswctl.c). */
+/* The number of ports of switch 'sw' in the database, whether or not their
+ * rows are monitored (see monitor_named_ports() in vswctl.c). */
 struct vswrec_switch;
-size_t vswctl_switch_n_ports(const struct vswrec_switch *);
+size_t vswctl_switch_n_ports(struct ovsdb_idl *, const struct vswrec_switch *);
+
+/* The ports of switch 'sw' in 'idl', sorted by name, into a malloc()'d
+ * array of '*n'. */
+const struct vswrec_port **vswctl_switch_ports(struct ovsdb_idl *,
+                                               const struct vswrec_switch *,
+                                               size_t *n);
 
 #endif /* ctl/vswctl.h */

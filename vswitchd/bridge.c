@@ -91,13 +91,15 @@ static bool dirty_uplinks;      /* An ethtool notification without device. */
 static bool switches_gone;      /* A switch row was deleted. */
 static struct uuidset failing = UUIDSET_INITIALIZER(&failing);
 
-/* Which switch each port row was last seen in, to notice a port moved
- * from one switch to another (its own row unchanged). */
+/* Which switch each port row was in at the last pass: a port that came,
+ * went or moved concerns every port of an SR-IOV switch (the VFs are
+ * shared), and a deleted row no longer says where it was. */
 struct port_home {
     struct hmap_node node;      /* In 'port_homes', by port uuid. */
     struct uuid port, sw;
 };
 static struct hmap port_homes = HMAP_INITIALIZER(&port_homes);
+static struct ovsdb_idl_index *ports_by_switch;     /* Port.switch. */
 static long long int next_resync;
 static struct ovsdb_idl_txn *status_txn;
 static uint64_t n_passes;
@@ -119,10 +121,10 @@ static const struct ovsdb_idl_column *const switch_inputs[] = {
     &vswrec_switch_col_host_port, &vswrec_switch_col_mtu,
     &vswrec_switch_col_offload, &vswrec_switch_col_rss,
     &vswrec_switch_col_other_config,
-    &vswrec_switch_col_ports,           /* Last: see mark_db_changes(). */
 };
 static const struct ovsdb_idl_column *const port_inputs[] = {
-    &vswrec_port_col_name, &vswrec_port_col_host, &vswrec_port_col_kind,
+    &vswrec_port_col_name, &vswrec_port_col_host, &vswrec_port_col_switch_,
+    &vswrec_port_col_kind,
     &vswrec_port_col_mac, &vswrec_port_col_mtu, &vswrec_port_col_queues,
     &vswrec_port_col_netns, &vswrec_port_col_owner, &vswrec_port_col_group,
     &vswrec_port_col_vlan_mode, &vswrec_port_col_tag,
@@ -170,6 +172,7 @@ bridge_init(const char *remote)
     for (size_t i = 0; i < ARRAY_SIZE(port_inputs); i++) {
         ovsdb_idl_track_add_column(idl, port_inputs[i]);
     }
+    ports_by_switch = ovsdb_idl_index_create1(idl, &vswrec_port_col_switch_);
 
     dp_links_init(&kernel);
     stats_init();
@@ -422,45 +425,32 @@ port_home_find(const struct uuid *port)
     return NULL;
 }
 
-/* Marks dirty what the database changed since the last pass. */
+/* A port of an SR-IOV switch came, went or moved: the VFs are shared, so
+ * every port of that switch is converged. */
+static void
+mark_iov_switch(const struct uuid *sw_uuid)
+{
+    const struct vswrec_switch *sw = vswrec_switch_get_for_uuid(idl, sw_uuid);
+    if (sw && sw->iov) {
+        uuidset_insert(&dirty, sw_uuid);
+        uuidset_insert(&dirty_all, sw_uuid);
+    }
+}
+
+/* Marks dirty what the database changed since the last pass: a switch
+ * whose own settings changed with all its ports (name, MTU, host,
+ * uplink...), a port that came, went, moved or changed by itself. */
 static void
 mark_db_changes(void)
 {
     const struct vswrec_switch *sw;
     VSWREC_SWITCH_FOR_EACH_TRACKED (sw, idl) {
-        if (vswrec_switch_is_deleted(sw) || vswrec_switch_is_new(sw)) {
+        if (vswrec_switch_is_deleted(sw) || vswrec_switch_is_new(sw)
+            || inputs_changed(&sw->header_, switch_inputs,
+                              ARRAY_SIZE(switch_inputs))) {
             uuidset_insert(&dirty, &sw->header_.uuid);
             uuidset_insert(&dirty_all, &sw->header_.uuid);
             switches_gone |= vswrec_switch_is_deleted(sw);
-            continue;
-        }
-        /* A change of the switch's own settings concerns every port
-         * (name, MTU, host, uplink, ...); a change of its port list only
-         * the ports that came. */
-        if (inputs_changed(&sw->header_, switch_inputs,
-                           ARRAY_SIZE(switch_inputs) - 1)) {
-            uuidset_insert(&dirty, &sw->header_.uuid);
-            uuidset_insert(&dirty_all, &sw->header_.uuid);
-        }
-        if (vswrec_switch_is_updated(sw, VSWREC_SWITCH_COL_PORTS)) {
-            if (sw->iov) {
-                /* A port gone may have freed a VF for another. */
-                uuidset_insert(&dirty, &sw->header_.uuid);
-                uuidset_insert(&dirty_all, &sw->header_.uuid);
-            }
-            for (size_t j = 0; j < sw->n_ports; j++) {
-                const struct uuid *pu = &sw->ports[j]->header_.uuid;
-                struct port_home *ph = port_home_find(pu);
-                if (!ph) {
-                    ph = xmalloc(sizeof *ph);
-                    ph->port = *pu;
-                    hmap_insert(&port_homes, &ph->node, uuid_hash(pu));
-                } else if (uuid_equals(&ph->sw, &sw->header_.uuid)) {
-                    continue;
-                }
-                ph->sw = sw->header_.uuid;
-                uuidset_insert(&dirty, pu);
-            }
         }
     }
     const struct vswrec_port *p;
@@ -471,17 +461,77 @@ mark_db_changes(void)
             continue;
         }
         uuidset_insert(&dirty, &p->header_.uuid);
+        struct port_home *ph = port_home_find(&p->header_.uuid);
         if (vswrec_port_is_deleted(p)) {
-            struct port_home *ph = port_home_find(&p->header_.uuid);
             if (ph) {
+                mark_iov_switch(&ph->sw);
                 hmap_remove(&port_homes, &ph->node);
                 free(ph);
             }
-        } else if (p->name) {
+            continue;
+        }
+        if (p->name) {
             sset_add(&dirty_names, p->name);   /* Its rivals for the name. */
+        }
+        const struct uuid *home = p->switch_ ? &p->switch_->header_.uuid : NULL;
+        if (ph && (!home || !uuid_equals(&ph->sw, home))) {
+            mark_iov_switch(&ph->sw);
+        }
+        if (home && (!ph || !uuid_equals(&ph->sw, home))) {
+            mark_iov_switch(home);
+            if (!ph) {
+                ph = xmalloc(sizeof *ph);
+                ph->port = p->header_.uuid;
+                hmap_insert(&port_homes, &ph->node, uuid_hash(&ph->port));
+            }
+            ph->sw = *home;
         }
     }
     ovsdb_idl_track_clear(idl);
+}
+
+/* This host's switches with their ports, for one pass. */
+static struct switch_rows *
+gather_switches(size_t *n)
+{
+    size_t n_sw = 0, allocated = 0;
+    struct switch_rows *out = NULL;
+    struct vswrec_port *key = vswrec_port_index_init_row(ports_by_switch);
+    const struct vswrec_switch *sw;
+
+    VSWREC_SWITCH_FOR_EACH (sw, idl) {
+        if (!is_managed_here(sw)) {
+            continue;
+        }
+        if (n_sw >= allocated) {
+            out = x2nrealloc(out, &allocated, sizeof *out);
+        }
+        struct switch_rows *sr = &out[n_sw++];
+        size_t cap = 0;
+        sr->row = sw;
+        sr->ports = NULL;
+        sr->n_ports = 0;
+        vswrec_port_index_set_switch_(key, sw);
+        const struct vswrec_port *p;
+        VSWREC_PORT_FOR_EACH_EQUAL (p, key, ports_by_switch) {
+            if (sr->n_ports >= cap) {
+                sr->ports = x2nrealloc(sr->ports, &cap, sizeof *sr->ports);
+            }
+            sr->ports[sr->n_ports++] = p;
+        }
+    }
+    vswrec_port_index_destroy_row(key);
+    *n = n_sw;
+    return out;
+}
+
+static void
+free_switches(struct switch_rows *sws, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(sws[i].ports);
+    }
+    free(sws);
 }
 
 static bool
@@ -541,9 +591,15 @@ reconcile_pass(const struct vswrec_root *root, bool full)
             sset_add(&cur_names, p->name);
         } else if (sw) {
             sset_add(&cur_names, sw->name);
-            for (size_t j = 0; uuidset_contains(&cur_all, &un->uuid)
-                               && j < sw->n_ports; j++) {
-                sset_add(&cur_names, sw->ports[j]->name);
+            if (uuidset_contains(&cur_all, &un->uuid)) {
+                struct vswrec_port *key
+                    = vswrec_port_index_init_row(ports_by_switch);
+                vswrec_port_index_set_switch_(key, sw);
+                const struct vswrec_port *q;
+                VSWREC_PORT_FOR_EACH_EQUAL (q, key, ports_by_switch) {
+                    sset_add(&cur_names, q->name);
+                }
+                vswrec_port_index_destroy_row(key);
             }
         }
     }
@@ -560,18 +616,20 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         .iov = cur_iov,
         .vhost_available = !access("/dev/vhost-net", F_OK),
     };
-    desired_build(&d, root, vsw_host_id(), &kernel, &scope);
+    size_t n_in;
+    struct switch_rows *in = gather_switches(&n_in);
+    desired_build(&d, in, n_in, vsw_host_id(), &kernel, &scope);
     size_t n = d.n;
     struct rc_switch *rcs = d.switches;
-    const struct vswrec_switch **rows = d.rows;
+    const struct switch_rows *rows = d.rows;
     size_t n_converged = d.n_converged;
     if (full) {
-        /* Where each port is, to notice one moved between switches. */
+        /* Where each port is (see port_homes). */
         for (size_t i = 0; i < n; i++) {
-            for (size_t j = 0; j < rows[i]->n_ports; j++) {
+            for (size_t j = 0; j < rows[i].n_ports; j++) {
                 struct port_home *ph = xmalloc(sizeof *ph);
-                ph->port = rows[i]->ports[j]->header_.uuid;
-                ph->sw = rows[i]->header_.uuid;
+                ph->port = rows[i].ports[j]->header_.uuid;
+                ph->sw = rows[i].row->header_.uuid;
                 hmap_insert(&port_homes, &ph->node, uuid_hash(&ph->port));
             }
         }
@@ -634,13 +692,13 @@ reconcile_pass(const struct vswrec_root *root, bool full)
             bool run = rcs[i].dirty;
             for (size_t j = 0; !run && j < rcs[i].n_ports; j++) {
                 run = (rcs[i].ports[j].dirty
-                       && (rows[i]->ports[j]->vmq_weight > 0
-                           || smap_get(&rows[i]->ports[j]->status,
+                       && (rows[i].ports[j]->vmq_weight > 0
+                           || smap_get(&rows[i].ports[j]->status,
                                        "vmq_queue")));
             }
             if (run && rcs[i].type == RC_EXTERNAL && rcs[i].uplink_ifindex) {
                 offload_ran[i] = true;
-                changed |= vsw_offload_uplink(rows[i], &rcs[i], &offs[i]);
+                changed |= vsw_offload_uplink(&rows[i], &rcs[i], &offs[i]);
             }
         }
         /* Failures the kernel caused are retried; refused configuration
@@ -735,6 +793,7 @@ out:
         vsw_offload_destroy(&offs[i]);
     }
     desired_destroy(&d);
+    free_switches(in, n_in);
     if (n_converged > BULK_OBJECTS) {
         /* What a big pass allocated goes back to the system, not only to
          * malloc's free lists: resident memory is what people read. */
@@ -907,24 +966,19 @@ bridge_exit(void)
 bool
 bridge_vhost_lookup(const char *name, struct vhost_port_info *info)
 {
-    const struct vswrec_switch *sw;
+    const struct vswrec_port *p;
 
-    VSWREC_SWITCH_FOR_EACH (sw, idl) {
-        if (!is_managed_here(sw)) {
-            continue;
-        }
-        for (size_t i = 0; i < sw->n_ports; i++) {
-            const struct vswrec_port *p = sw->ports[i];
-            if (!strcmp(p->name, name)) {
-                info->is_vhost = (desired_port_kind(p->kind)
-                                  == VSW_PORT_VHOST_NET);
-                info->queues = p->queues;
-                const char *why;
-                info->owner = desired_resolve_id(p->owner, true, &why);
-                info->group = desired_resolve_id(p->group, false, &why);
-                info->up = smap_get_int(&p->status, "ifindex", 0) != 0;
-                return true;
-            }
+    VSWREC_PORT_FOR_EACH (p, idl) {
+        if (p->switch_ && is_managed_here(p->switch_)
+            && !strcmp(p->name, name)) {
+            info->is_vhost = (desired_port_kind(p->kind)
+                              == VSW_PORT_VHOST_NET);
+            info->queues = p->queues;
+            const char *why;
+            info->owner = desired_resolve_id(p->owner, true, &why);
+            info->group = desired_resolve_id(p->group, false, &why);
+            info->up = smap_get_int(&p->status, "ifindex", 0) != 0;
+            return true;
         }
     }
     return false;

@@ -23,6 +23,7 @@
 #include "process.h"
 #include "socket-util.h"
 #include "sset.h"
+#include "svec.h"
 #include "stream.h"
 #include "timeval.h"
 #include "util.h"
@@ -169,43 +170,92 @@ uuid_of(const struct json *j)
     return NULL;
 }
 
-/* Schema 1.2.0 made port names unique per host: Port.host, indexed with
- * Port.name.  An older database gets each port's host from its switch
- * before the index exists (through a schema without it); a port whose
- * (host, name) is already taken by another (older versions let duplicates
- * in) keeps its row but gets host "<host>!duplicate-<uuid>", so that it
- * shows up in its switch's status as an error instead of being lost. */
-static void
-migrate_port_hosts(char *tool, const char *db)
+static struct json *
+uuid_json(const char *u)
 {
-    /* The target schema without Port's index. */
+    return json_array_create_2(json_string_create("uuid"),
+                               json_string_create(u));
+}
+
+/* The set of uuids in an OVSDB datum (one ["uuid", U] or ["set", [...]]),
+ * into 'out' as strings. */
+static void
+uuids_of(const struct json *datum, struct svec *out)
+{
+    if (uuid_of(datum)
+        && !strcmp(json_string(json_array(datum)->elems[0]), "uuid")) {
+        svec_add(out, uuid_of(datum));
+    } else if (datum && datum->type == JSON_ARRAY
+               && json_array(datum)->n == 2
+               && json_array(datum)->elems[1]->type == JSON_ARRAY) {
+        const struct json_array *set = json_array(json_array(datum)->elems[1]);
+        for (size_t i = 0; i < set->n; i++) {
+            if (uuid_of(set->elems[i])) {
+                svec_add(out, uuid_of(set->elems[i]));
+            }
+        }
+    }
+}
+
+/* A database older than 1.3.0 has its ports listed by their switches
+ * (Switch.ports, and the switches by Root.switches); 1.3.0 has each port
+ * name its switch (Port.switch).  Older than 1.2.0, ports have no host
+ * either, and their names need not be unique per host.
+ *
+ * The database goes through a step schema that has both forms (the old
+ * columns, Port.switch optional, and before 1.2.0 no Port index), gets
+ * each port's switch (the first switch listing it) and, before 1.2.0, its
+ * switch's host: a port whose (host, name) another port already has gets
+ * host "<host>!duplicate-<uuid>", so that it shows up in its status as an
+ * error instead of being lost.  The step's version is below the target,
+ * so a start that finds the database at the step (the previous one was
+ * interrupted) migrates it again. */
+static void
+migrate_port_switches(char *tool, const char *db, bool fix_hosts)
+{
     struct json *schema = json_from_string(vsw_schema_text);
     struct json *tables = shash_find_data(json_object(schema), "tables");
     struct json *port = shash_find_data(json_object(tables), "Port");
-    json_destroy(shash_find_and_delete(json_object(port), "indexes"));
-    /* A version below 1.2.0: a start that finds the database at this step
-     * (the previous one was interrupted) migrates it again. */
-    json_object_put_string(schema, "version", "1.1.99");
+    struct json *sw = shash_find_data(json_object(tables), "Switch");
+    struct json *root = shash_find_data(json_object(tables), "Root");
+    struct json *port_cols = shash_find_data(json_object(port), "columns");
+    json_object_put(shash_find_data(json_object(sw), "columns"), "ports",
+                    json_from_string("{\"type\": {\"key\": {\"type\": "
+                                     "\"uuid\", \"refTable\": \"Port\"}, "
+                                     "\"min\": 0, \"max\": \"unlimited\"}}"));
+    json_object_put(shash_find_data(json_object(root), "columns"),
+                    "switches",
+                    json_from_string("{\"type\": {\"key\": {\"type\": "
+                                     "\"uuid\", \"refTable\": \"Switch\"}, "
+                                     "\"min\": 0, \"max\": \"unlimited\"}}"));
+    json_object_put(port_cols, "switch",
+                    json_from_string("{\"type\": {\"key\": {\"type\": "
+                                     "\"uuid\", \"refTable\": \"Switch\"}, "
+                                     "\"min\": 0, \"max\": 1}}"));
+    if (fix_hosts) {
+        json_destroy(shash_find_and_delete(json_object(port), "indexes"));
+    }
+    json_object_put_string(schema, "version", fix_hosts ? "1.1.99" : "1.2.99");
     char *text = json_to_string(schema, JSSF_SORT);
-    char *path = xasprintf("%s/vswitch-1.2-step.ovsschema", vsw_state_dir());
+    char *path = xasprintf("%s/vswitch-step.ovsschema", vsw_state_dir());
     write_file(path, text);
     free(text);
     json_destroy(schema);
 
     char *conv[] = { tool, "convert", (char *) db, path, NULL };
-    run_tool_or_die(conv, NULL, "converting the database (port hosts)");
+    run_tool_or_die(conv, NULL, "converting the database (port switches)");
 
     struct ds out = DS_EMPTY_INITIALIZER;
     char *query[] = { tool, "query", (char *) db,
         "[\"VSwitch\","
         "{\"op\":\"select\",\"table\":\"Switch\",\"where\":[],"
-        "\"columns\":[\"host\",\"ports\"]},"
+        "\"columns\":[\"_uuid\",\"host\",\"ports\"]},"
         "{\"op\":\"select\",\"table\":\"Port\",\"where\":[],"
-        "\"columns\":[\"_uuid\",\"name\"]}]", NULL };
+        "\"columns\":[\"_uuid\",\"name\",\"switch\",\"host\"]}]", NULL };
     run_tool_or_die(query, &out, "reading the ports' switches");
 
     struct json *reply = json_from_string(ds_cstr(&out));
-    struct shash host_of = SHASH_INITIALIZER(&host_of);   /* uuid -> host */
+    struct shash switch_of = SHASH_INITIALIZER(&switch_of); /* port->row */
     struct json *ops = json_array_create_empty();
     json_array_add(ops, json_string_create("VSwitch"));
     if (reply->type == JSON_ARRAY && json_array(reply)->n == 2) {
@@ -215,75 +265,88 @@ migrate_port_hosts(char *tool, const char *db)
             json_object(json_array(reply)->elems[1]), "rows");
         for (size_t i = 0; sws && i < json_array(sws)->n; i++) {
             const struct shash *row = json_object(json_array(sws)->elems[i]);
-            const struct json *host = shash_find_data(row, "host");
-            const struct json *refs = shash_find_data(row, "ports");
-            const struct json_array *set = NULL;
-            struct json_array one = { .n = 1, .elems = (struct json **) &refs };
-            if (uuid_of(refs) && !strcmp(json_string(
-                                      json_array(refs)->elems[0]), "uuid")) {
-                set = &one;
-            } else if (refs && refs->type == JSON_ARRAY
-                       && json_array(refs)->n == 2) {
-                set = json_array(json_array(refs)->elems[1]);  /* "set" */
-            }
-            for (size_t j = 0; set && j < set->n; j++) {
-                const char *u = uuid_of(set->elems[j]);
-                if (u && host && !shash_find(&host_of, u)) {
-                    shash_add(&host_of, u, (void *) json_string(host));
+            struct svec refs = SVEC_EMPTY_INITIALIZER;
+            uuids_of(shash_find_data(row, "ports"), &refs);
+            for (size_t j = 0; j < refs.n; j++) {
+                const struct shash *first = shash_find_data(&switch_of,
+                                                            refs.names[j]);
+                if (!first) {
+                    shash_add(&switch_of, refs.names[j], row);
+                } else {
+                    VLOG_WARN("port %s was listed by switches %s and %s; "
+                              "it stays on the first",
+                              refs.names[j], uuid_of(shash_find_data(
+                                  first, "_uuid")),
+                              uuid_of(shash_find_data(row, "_uuid")));
                 }
             }
+            svec_destroy(&refs);
         }
         struct sset taken = SSET_INITIALIZER(&taken);
         for (size_t i = 0; ports && i < json_array(ports)->n; i++) {
             const struct shash *row = json_object(json_array(ports)->elems[i]);
             const char *u = uuid_of(shash_find_data(row, "_uuid"));
             const struct json *name = shash_find_data(row, "name");
-            if (!u || !name) {
+            if (!u || !name || name->type != JSON_STRING) {
                 continue;
             }
-            const char *h = shash_find_data(&host_of, u);
-            char *key = xasprintf("%s\n%s", h ? h : "", json_string(name));
-            char *host = (sset_add(&taken, key)
-                          ? xstrdup(h ? h : "")
-                          : xasprintf("%s!duplicate-%s", h ? h : "", u));
-            if (strchr(host, '!')) {
-                VLOG_WARN("port %s (%s) has the name of another port of its "
-                          "host; kept, but marked as host \"%s\"",
-                          json_string(name), u, host);
-            }
+            const struct shash *swrow = shash_find_data(&switch_of, u);
             struct json *op = json_object_create();
-            json_object_put_string(op, "op", "update");
-            json_object_put_string(op, "table", "Port");
             json_object_put(op, "where", json_array_create_1(
                 json_array_create_3(json_string_create("_uuid"),
                                     json_string_create("=="),
-                                    json_array_create_2(
-                                        json_string_create("uuid"),
-                                        json_string_create(u)))));
+                                    uuid_json(u))));
+            json_object_put_string(op, "table", "Port");
+            if (!swrow) {
+                /* Listed by no switch: the old schema's garbage
+                 * collection would have deleted it. */
+                VLOG_WARN("port %s (%s) is on no switch; deleted",
+                          json_string(name), u);
+                json_object_put_string(op, "op", "delete");
+                json_array_add(ops, op);
+                continue;
+            }
             struct json *newrow = json_object_create();
-            json_object_put_string(newrow, "host", host);
+            json_object_put(newrow, "switch", uuid_json(
+                                uuid_of(shash_find_data(swrow, "_uuid"))));
+            const struct json *h = shash_find_data(swrow, "host");
+            if (fix_hosts && h && h->type == JSON_STRING) {
+                char *key = xasprintf("%s\n%s", json_string(h),
+                                      json_string(name));
+                char *host = (sset_add(&taken, key)
+                              ? xstrdup(json_string(h))
+                              : xasprintf("%s!duplicate-%s", json_string(h),
+                                          u));
+                if (strchr(host, '!')) {
+                    VLOG_WARN("port %s (%s) has the name of another port "
+                              "of its host; kept, but marked as host "
+                              "\"%s\"", json_string(name), u, host);
+                }
+                json_object_put_string(newrow, "host", host);
+                free(host);
+                free(key);
+            }
+            json_object_put_string(op, "op", "update");
             json_object_put(op, "row", newrow);
             json_array_add(ops, op);
-            free(host);
-            free(key);
         }
         sset_destroy(&taken);
     }
     if (json_array(ops)->n > 1) {
         char *txn = json_to_string(ops, 0);
         char *transact[] = { tool, "transact", (char *) db, txn, NULL };
-        run_tool_or_die(transact, NULL, "setting the ports' hosts");
+        run_tool_or_die(transact, NULL, "setting the ports' switches");
         free(txn);
-        /* "convert" loads the file's first snapshot into the new schema
-         * before replaying what came after: the snapshot must already
-         * have the hosts, or the new index refuses it (see
-         * count_rows()). */
-        char *compact[] = { tool, "compact", (char *) db, NULL };
-        run_tool_or_die(compact, NULL, "compacting the database");
     }
+    /* "convert" loads the file's first snapshot into the new schema
+     * before replaying what came after: the snapshot must already have
+     * the switches and hosts, or the new schema refuses it (see
+     * count_rows()). */
+    char *compact[] = { tool, "compact", (char *) db, NULL };
+    run_tool_or_die(compact, NULL, "compacting the database");
     json_destroy(ops);
     json_destroy(reply);
-    shash_destroy(&host_of);
+    shash_destroy(&switch_of);
     ds_destroy(&out);
     unlink(path);
     free(path);
@@ -381,8 +444,9 @@ prepare_db(const char *db, const char *schema)
         char *cp[] = { "/bin/cp", "-p", (char *) db, backup, NULL };
         run_tool_or_die(cp, NULL, "backing up the database");
         long before = count_rows(tool, db);
-        if (version_cmp(ds_cstr(&dbver), "1.2.0") < 0) {
-            migrate_port_hosts(tool, db);
+        if (version_cmp(ds_cstr(&dbver), "1.3.0") < 0) {
+            migrate_port_switches(tool, db,
+                                  version_cmp(ds_cstr(&dbver), "1.2.0") < 0);
         }
         char *conv[] = { tool, "convert", (char *) db, (char *) schema,
                          NULL };

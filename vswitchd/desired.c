@@ -232,9 +232,10 @@ validate_switch(const struct vswrec_switch *sw, const char *host_port_name,
 }
 
 static void
-fill_desired(struct rc_switch *rc, const struct vswrec_switch *sw,
+fill_desired(struct rc_switch *rc, const struct switch_rows *in,
              char **host_port_name, struct port_strings *strs)
 {
+    const struct vswrec_switch *sw = in->row;
     rc_switch_init(rc);
     rc->uuid = sw->header_.uuid;
     rc->name = sw->name;
@@ -258,8 +259,8 @@ fill_desired(struct rc_switch *rc, const struct vswrec_switch *sw,
         rc->want_vfs = smap_get_int(&sw->other_config, "sriov_vfs",
                                     pf->total_vfs > 0 ? pf->total_vfs : 4);
     }
-    rc->n_ports = sw->n_ports;
-    rc->ports = xcalloc(sw->n_ports + 1, sizeof *rc->ports);
+    rc->n_ports = in->n_ports;
+    rc->ports = xcalloc(in->n_ports + 1, sizeof *rc->ports);
 }
 
 /* One kernel name wanted by one object. */
@@ -269,7 +270,6 @@ struct claim {
     size_t seq;                 /* Then the first one seen. */
     const char *what;           /* "bridge", "host port", "port". */
     const char *owner;          /* The switch. */
-    const struct uuid *port;    /* The port row, for ports. */
     struct port_strings *strs;  /* Where a refusal goes. */
 };
 
@@ -380,8 +380,7 @@ holder_rank(const struct dp_links *links, const char *name, const char *tag,
  * the object whose device holds the name in the kernel keeps it (so
  * neither a new row nor a renamed switch takes a running VM's tap), then
  * the one that held it last (its device deleted behind vsw's back), then
- * bridges, host ports and ports in that order; the others are refused.
- * A port listed by two switches is refused in both. */
+ * bridges, host ports and ports in that order; the others are refused. */
 static void
 refuse_contested_names(struct claim *claims, size_t n)
 {
@@ -394,21 +393,9 @@ refuse_contested_names(struct claim *claims, size_t n)
         const struct claim *keep = &claims[i];
         for (size_t k = i + 1; k < j; k++) {
             const struct claim *c = &claims[k];
-            if (keep->port && c->port && uuid_equals(keep->port, c->port)) {
-                char *msg = xasprintf(
-                    "port %s is listed by switches %s and %s; a port belongs "
-                    "to one switch (remove it from one: vswctl remove switch "
-                    "%s ports "UUID_FMT")", c->name, keep->owner, c->owner,
-                    c->owner, UUID_ARGS(c->port));
-                refuse(keep->strs, "%s", msg);
-                refuse(c->strs, "%s", msg);
-                free(msg);
-            } else {
-                refuse(c->strs, "%s %s: the name is already used by the %s "
-                       "of switch %s; interface names are unique on a host: "
-                       "choose another", c->what, c->name, keep->what,
-                       keep->owner);
-            }
+            refuse(c->strs, "%s %s: the name is already used by the %s of "
+                   "switch %s; interface names are unique on a host: choose "
+                   "another", c->what, c->name, keep->what, keep->owner);
         }
         i = j;
     }
@@ -418,17 +405,18 @@ refuse_contested_names(struct claim *claims, size_t n)
  * place keep theirs; the others are taken in order while there is room and
  * refused after. */
 static void
-refuse_ports_beyond_capacity(const struct vswrec_switch *sw,
+refuse_ports_beyond_capacity(const struct switch_rows *in,
                              const struct rc_switch *rc,
                              struct port_strings *strs)
 {
+    const struct vswrec_switch *sw = in->row;
     int capacity = vsw_switch_port_capacity(sw->uplink != NULL,
                                             rc->host_port);
     int used = 0;
 
     for (size_t pass = 0; pass < 2; pass++) {
-        for (size_t j = 0; j < sw->n_ports; j++) {
-            bool placed = smap_get_int(&sw->ports[j]->status, "ifindex", 0);
+        for (size_t j = 0; j < in->n_ports; j++) {
+            bool placed = smap_get_int(&in->ports[j]->status, "ifindex", 0);
             if (strs[j].config_error || placed != !pass) {
                 continue;
             }
@@ -438,7 +426,7 @@ refuse_ports_beyond_capacity(const struct vswrec_switch *sw,
                 refuse(&strs[j], "port %s: switch %s is full: a Linux bridge "
                        "takes at most %d ports, so with its %s this switch "
                        "holds %d VM ports; delete a port, or put this one "
-                       "on another switch", sw->ports[j]->name, sw->name,
+                       "on another switch", in->ports[j]->name, sw->name,
                        VSW_BRIDGE_MAX_PORTS,
                        sw->uplink && rc->host_port ? "uplink and host port"
                        : sw->uplink ? "uplink" : rc->host_port ? "host port"
@@ -450,7 +438,7 @@ refuse_ports_beyond_capacity(const struct vswrec_switch *sw,
 
 
 void
-desired_build(struct desired *d, const struct vswrec_root *root,
+desired_build(struct desired *d, const struct switch_rows *in, size_t n_in,
               const char *host, const struct dp_links *kernel,
               const struct desired_scope *scope)
 {
@@ -458,27 +446,27 @@ desired_build(struct desired *d, const struct vswrec_root *root,
     const struct sset *cur_names = scope->names;
     bool full = scope->full;
     size_t n = 0;
-    struct rc_switch *rcs = xcalloc(root->n_switches + 1, sizeof *rcs);
-    const struct vswrec_switch **rows = xcalloc(root->n_switches + 1,
-                                                sizeof *rows);
-    char **names = xcalloc(root->n_switches + 1, sizeof *names);
-    size_t n_strs = root->n_switches;
-    for (size_t i = 0; i < root->n_switches; i++) {
-        n_strs += root->switches[i]->n_ports;
+    struct rc_switch *rcs = xcalloc(n_in + 1, sizeof *rcs);
+    struct switch_rows *rows = xcalloc(n_in + 1, sizeof *rows);
+    char **names = xcalloc(n_in + 1, sizeof *names);
+    size_t n_strs = n_in;
+    for (size_t i = 0; i < n_in; i++) {
+        n_strs += in[i].n_ports;
     }
     /* One per switch, then one per port of each. */
     struct port_strings *strs = xcalloc(n_strs + 1, sizeof *strs);
     struct claim *claims = xcalloc(n_strs * 2 + 1, sizeof *claims);
     size_t n_claims = 0, seq = 0, n_converged = 0;
     n_strs = 0;
-    for (size_t i = 0; i < root->n_switches; i++) {
-        const struct vswrec_switch *sw = root->switches[i];
+    for (size_t i = 0; i < n_in; i++) {
+        const struct vswrec_switch *sw = in[i].row;
+        const struct vswrec_port *const *ports = in[i].ports;
         if (strcmp(sw->host, host)) {
             continue;
         }
-        rows[n] = sw;
+        rows[n] = in[i];
         struct port_strings *sw_strs = &strs[n_strs++];
-        fill_desired(&rcs[n], sw, &names[n], sw_strs);
+        fill_desired(&rcs[n], &in[i], &names[n], sw_strs);
         bool sw_dirty = (full || uuidset_contains(cur, &sw->header_.uuid)
                          || sset_contains(cur_names, sw->name)
                          || sset_contains(cur_names, names[n])
@@ -498,13 +486,13 @@ desired_build(struct desired *d, const struct vswrec_root *root,
          * to all. */
         bool all_ports = uuidset_contains(scope->all_ports,
                                           &sw->header_.uuid);
-        for (size_t j = 0; sw->iov && !all_ports && j < sw->n_ports; j++) {
+        for (size_t j = 0; sw->iov && !all_ports && j < in[i].n_ports; j++) {
             all_ports = (sw_dirty
-                         || uuidset_contains(cur, &sw->ports[j]->header_.uuid)
-                         || sset_contains(cur_names, sw->ports[j]->name));
+                         || uuidset_contains(cur, &ports[j]->header_.uuid)
+                         || sset_contains(cur_names, ports[j]->name));
         }
-        for (size_t j = 0; j < sw->n_ports; j++) {
-            const struct vswrec_port *p = sw->ports[j];
+        for (size_t j = 0; j < in[i].n_ports; j++) {
+            const struct vswrec_port *p = ports[j];
             if (full || all_ports
                 || uuidset_contains(cur, &p->header_.uuid)
                 || sset_contains(cur_names, p->name)) {
@@ -521,26 +509,25 @@ desired_build(struct desired *d, const struct vswrec_root *root,
             tag = rc_tag(&sw->header_.uuid, NULL);
             claims[n_claims++] = (struct claim) {
                 sw->name, holder_rank(kernel, sw->name, tag, 2), seq++,
-                "bridge", sw->name, NULL, sw_strs };
+                "bridge", sw->name, sw_strs };
             free(tag);
             if (rcs[n].host_port) {
                 tag = rc_tag(&sw->header_.uuid, RC_ROLE_HOST);
                 claims[n_claims++] = (struct claim) {
                     names[n], holder_rank(kernel, names[n], tag, 3),
-                    seq++, "host port", sw->name, NULL, sw_strs };
+                    seq++, "host port", sw->name, sw_strs };
                 free(tag);
             }
         }
-        for (size_t j = 0; j < sw->n_ports; j++) {
-            const struct vswrec_port *p = sw->ports[j];
+        for (size_t j = 0; j < in[i].n_ports; j++) {
+            const struct vswrec_port *p = ports[j];
             if (!port_strs[j].config_error && rcs[n].ports[j].dirty) {
                 tag = rc_port_name_tag(&sw->header_.uuid, &p->header_.uuid,
                                        desired_port_kind(p->kind)
                                        == VSW_PORT_INTERNAL);
                 claims[n_claims++] = (struct claim) {
                     p->name, holder_rank(kernel, p->name, tag, 4),
-                    seq++, "port", sw->name, &p->header_.uuid,
-                    &port_strs[j] };
+                    seq++, "port", sw->name, &port_strs[j] };
                 free(tag);
             }
         }
@@ -553,9 +540,9 @@ desired_build(struct desired *d, const struct vswrec_root *root,
      * switch that is full get theirs. */
     for (size_t i = 0, k = 0; i < n; i++) {
         struct port_strings *sw_strs = &strs[k++];
-        if (rows[i]->n_ports > (size_t) vsw_switch_port_capacity(
-                rows[i]->uplink != NULL, rcs[i].host_port)) {
-            refuse_ports_beyond_capacity(rows[i], &rcs[i], &strs[k]);
+        if (rows[i].n_ports > (size_t) vsw_switch_port_capacity(
+                rows[i].row->uplink != NULL, rcs[i].host_port)) {
+            refuse_ports_beyond_capacity(&rows[i], &rcs[i], &strs[k]);
         }
         rcs[i].config_error = sw_strs->config_error;
         for (size_t j = 0; j < rcs[i].n_ports; j++) {

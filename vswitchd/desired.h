@@ -12,8 +12,16 @@ struct dp_links;
 struct rc_switch;
 struct sset;
 struct uuidset;
-struct vswrec_root;
+struct vswrec_port;
 struct vswrec_switch;
+
+/* A switch row of this host and the rows of its ports (Port.switch), in
+ * uuid order. */
+struct switch_rows {
+    const struct vswrec_switch *row;
+    const struct vswrec_port **ports;
+    size_t n_ports;
+};
 
 /* Which objects a pass converges: every one ('full'), or the rows marked
  * in 'objects' (switches and ports), every port of the switches in
@@ -30,13 +38,13 @@ struct desired_scope {
 };
 
 /* The switches of one pass: switches[i] is rows[i]'s, with its ports in
- * the row's order.  A port outside the scope has only its identity and
+ * the same order.  A port outside the scope has only its identity and
  * VLANs filled, and 'dirty' false. */
 struct port_strings;
 struct desired {
     size_t n;
     struct rc_switch *switches;
-    const struct vswrec_switch **rows;
+    struct switch_rows *rows;
     size_t n_converged;         /* Objects in the scope. */
 
     /* Private. */
@@ -47,7 +55,7 @@ struct desired {
 
 void desired_init(void);        /* Reads STATE/names. */
 void desired_exit(void);
-void desired_build(struct desired *, const struct vswrec_root *,
+void desired_build(struct desired *, const struct switch_rows *, size_t n,
                    const char *host, const struct dp_links *kernel,
                    const struct desired_scope *);
 void desired_destroy(struct desired *);

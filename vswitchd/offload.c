@@ -21,6 +21,7 @@
 #include "packets.h"
 #include "util.h"
 #include "vsw-idl.h"
+#include "vswitchd/desired.h"
 #include "vswitchd/reconcile.h"
 
 VLOG_DEFINE_THIS_MODULE(offload);
@@ -182,9 +183,10 @@ ntuple_on(const char *uplink, struct ofl_features *caps, char **set_error)
 }
 
 static bool
-negotiate_queues(const struct vswrec_switch *sw, const struct rc_switch *rc,
+negotiate_queues(const struct switch_rows *rows, const struct rc_switch *rc,
                  struct ofl_features *features, struct vsw_offload *out)
 {
+    const struct vswrec_switch *sw = rows->row;
     struct ofl_rss *rss = xmalloc(sizeof *rss);
     struct ofl_queue_plan plan;
     struct ofl_queue_caps caps;
@@ -194,13 +196,13 @@ negotiate_queues(const struct vswrec_switch *sw, const struct rc_switch *rc,
     char *set_error = NULL;
     bool changed = false;
 
-    for (size_t j = 0; j < rc->n_ports && j < sw->n_ports; j++) {
+    for (size_t j = 0; j < rc->n_ports && j < rows->n_ports; j++) {
         const struct rc_port *p = &rc->ports[j];
         if ((p->ifindex && rc_port_on_tap(p))) {
             struct ofl_vnic *v = &vnics[n];
             v->name = p->name;
             v->has_mac = p->mac && eth_addr_from_string(p->mac, &v->mac);
-            v->weight = sw->ports[j]->vmq_weight;
+            v->weight = rows->ports[j]->vmq_weight;
             index[n++] = j;
         }
     }
@@ -322,12 +324,14 @@ probe_sriov(const char *uplink, int ifindex, struct smap *probe)
 }
 
 bool
-vsw_offload_uplink(const struct vswrec_switch *sw, const struct rc_switch *rc,
+vsw_offload_uplink(const struct switch_rows *rows, const struct rc_switch *rc,
                    struct vsw_offload *out)
 {
-    out->n_ports = sw->n_ports;
-    out->port_vmq = xcalloc(sw->n_ports + 1, sizeof *out->port_vmq);
-    for (size_t j = 0; j < sw->n_ports; j++) {
+    const struct vswrec_switch *sw = rows->row;
+
+    out->n_ports = rows->n_ports;
+    out->port_vmq = xcalloc(rows->n_ports + 1, sizeof *out->port_vmq);
+    for (size_t j = 0; j < rows->n_ports; j++) {
         smap_init(&out->port_vmq[j]);
     }
 
@@ -338,7 +342,7 @@ vsw_offload_uplink(const struct vswrec_switch *sw, const struct rc_switch *rc,
         return false;
     }
     bool changed = negotiate_features(sw, features, out);
-    changed |= negotiate_queues(sw, rc, features, out);
+    changed |= negotiate_queues(rows, rc, features, out);
 
     struct ofl_rings rings;
     if (!ofl_ethtool_get_rings(sw->uplink, &rings) && rings.rx_max) {

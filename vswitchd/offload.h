@@ -18,12 +18,12 @@
 #include "smap.h"
 
 struct rc_switch;
-struct vswrec_switch;
+struct switch_rows;
 
 struct vsw_offload {
     struct smap req, eff, why;  /* Switch.offload_requested/... */
     struct smap probe;          /* Merged into Switch.status. */
-    struct smap *port_vmq;      /* Per port (index as in sw->ports): its
+    struct smap *port_vmq;      /* Per port (index as in rc->ports): its
                                  * VMQ status keys, for Port.status. */
     size_t n_ports;
 };
@@ -33,7 +33,7 @@ void vsw_offload_destroy(struct vsw_offload *);
 
 /* Negotiates switch 'sw''s uplink ('rc' is its reconciled state) into
  * 'out'.  Returns true if it changed the uplink. */
-bool vsw_offload_uplink(const struct vswrec_switch *sw,
+bool vsw_offload_uplink(const struct switch_rows *sw,
                         const struct rc_switch *rc, struct vsw_offload *out);
 
 /* The vNIC side of tap 'tap' (ifindex 'ifindex'): what the VM negotiated

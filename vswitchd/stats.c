@@ -174,13 +174,14 @@ stats_collect(struct ovsdb_idl *idl, const char *host)
     collection++;
     const struct vswrec_switch *sw;
     VSWREC_SWITCH_FOR_EACH (sw, idl) {
-        if (strcmp(sw->host, host)) {
-            continue;
+        if (!strcmp(sw->host, host)) {
+            wrote |= update_row(sw, NULL, smap_get_int(&sw->status,
+                                                       "bridge_ifindex", 0));
         }
-        wrote |= update_row(sw, NULL,
-                            smap_get_int(&sw->status, "bridge_ifindex", 0));
-        for (size_t i = 0; i < sw->n_ports; i++) {
-            const struct vswrec_port *p = sw->ports[i];
+    }
+    const struct vswrec_port *p;
+    VSWREC_PORT_FOR_EACH (p, idl) {
+        if (p->switch_ && !strcmp(p->switch_->host, host)) {
             wrote |= update_row(NULL, p,
                                 smap_get_int(&p->status, "ifindex", 0));
         }

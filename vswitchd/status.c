@@ -11,6 +11,7 @@
 #include "smap.h"
 #include "util.h"
 #include "vsw-idl.h"
+#include "vswitchd/desired.h"
 #include "vswitchd/offload.h"
 #include "vswitchd/reconcile.h"
 
@@ -109,13 +110,14 @@ vmq_keys_equal(const struct smap *vmq, const struct smap *status)
 
 bool
 status_write(const struct rc_switch *rcs,
-             const struct vswrec_switch *const *rows, size_t n,
+             const struct switch_rows *rows, size_t n,
              const struct vsw_offload *offs, const bool *offload_ran,
              const struct dp_links *kernel)
 {
     bool wrote = false;
 
     for (size_t i = 0; i < n; i++) {
+        const struct vswrec_switch *sw = rows[i].row;
         struct smap status;
         if (rcs[i].dirty || offload_ran[i]) {
             make_status(&rcs[i], &status);
@@ -123,35 +125,35 @@ status_write(const struct rc_switch *rcs,
             SMAP_FOR_EACH (probe, &offs[i].probe) {
                 smap_replace(&status, probe->key, probe->value);
             }
-            if (!smap_equal(&status, &rows[i]->status)) {
+            if (!smap_equal(&status, &sw->status)) {
                 if (rcs[i].error.length) {
                     static struct vlog_rate_limit rl
                         = VLOG_RATE_LIMIT_INIT(5, 5);
-                    VLOG_WARN_RL(&rl, "switch %s: %s", rows[i]->name,
+                    VLOG_WARN_RL(&rl, "switch %s: %s", sw->name,
                                  ds_cstr_ro(&rcs[i].error));
                 }
-                vswrec_switch_set_status(rows[i], &status);
+                vswrec_switch_set_status(sw, &status);
                 wrote = true;
             }
             smap_destroy(&status);
         }
         if (offload_ran[i]) {
-            if (!smap_equal(&offs[i].req, &rows[i]->offload_requested)) {
-                vswrec_switch_set_offload_requested(rows[i], &offs[i].req);
+            if (!smap_equal(&offs[i].req, &sw->offload_requested)) {
+                vswrec_switch_set_offload_requested(sw, &offs[i].req);
                 wrote = true;
             }
-            if (!smap_equal(&offs[i].eff, &rows[i]->offload_effective)) {
-                vswrec_switch_set_offload_effective(rows[i], &offs[i].eff);
+            if (!smap_equal(&offs[i].eff, &sw->offload_effective)) {
+                vswrec_switch_set_offload_effective(sw, &offs[i].eff);
                 wrote = true;
             }
-            if (!smap_equal(&offs[i].why, &rows[i]->offload_reason)) {
-                vswrec_switch_set_offload_reason(rows[i], &offs[i].why);
+            if (!smap_equal(&offs[i].why, &sw->offload_reason)) {
+                vswrec_switch_set_offload_reason(sw, &offs[i].why);
                 wrote = true;
             }
         }
 
         for (size_t j = 0; j < rcs[i].n_ports; j++) {
-            const struct vswrec_port *p = rows[i]->ports[j];
+            const struct vswrec_port *p = rows[i].ports[j];
             const struct rc_port *rp = &rcs[i].ports[j];
             if (rp->dirty) {
                 const struct dp_link *link = (rp->ifindex
@@ -159,7 +161,7 @@ status_write(const struct rc_switch *rcs,
                 make_port_status(rp, link, &status);
                 if (rp->ifindex && rc_port_on_tap(rp)) {
                     vsw_offload_vnic_status(p->name, rp->ifindex,
-                                            rows[i]->uplink
+                                            sw->uplink
                                             ? &offs[i].eff : NULL, &status);
                 }
             } else if (offload_ran[i] && j < offs[i].n_ports

@@ -13,16 +13,16 @@
 struct dp_links;
 struct rc_switch;
 struct vsw_offload;
-struct vswrec_switch;
+struct switch_rows;
 
 /* Writes, into the transaction open on the rows' database, the status of
- * the switches 'rcs' (rows[i] is rcs[i]'s row) and of their dirty ports;
+ * the switches 'rcs' (rows[i] is rcs[i]'s row, with its ports) and of their dirty ports;
  * where the offloads of switch i were negotiated ('offload_ran[i]'), its
  * offload columns and its clean ports' VMQ keys as well.  'kernel' is the
  * table of links (a tap's queues, carrier).  Returns true if it wrote
  * anything. */
 bool status_write(const struct rc_switch *rcs,
-                  const struct vswrec_switch *const *rows, size_t n,
+                  const struct switch_rows *rows, size_t n,
                   const struct vsw_offload *offs, const bool *offload_ran,
                   const struct dp_links *kernel);
 

@@ -44,10 +44,10 @@ note "a foreign device with a port's name is never taken over"
 ip -n "$ns" link add fp0 type veth peer name fp0-peer
 before=$(ip -n "$ns" -d -o link show fp0 | awk '{print $1, $2}')
 in_ns "$ns" ovsdb-client transact "unix:$T_DIR/$ns/run/db.sock" \
-    '["VSwitch",{"op":"insert","table":"Port","uuid-name":"p",
-      "row":{"name":"fp0","kind":"tap","queues":1}},
-     {"op":"mutate","table":"Switch","where":[["name","==","ext0"]],
-      "mutations":[["ports","insert",["named-uuid","p"]]]}]' >/dev/null
+    '["VSwitch",{"op":"insert","table":"Port",
+      "row":{"name":"fp0","kind":"tap","queues":1,
+             "switch":["uuid","'"$(vswctl_in "$ns" get switch ext0 _uuid)"'"]}}]' \
+    >/dev/null
 settle
 assert_contains "reported" "already exists and vsw did not create it" \
     "$(vswctl_in "$ns" get port fp0 status:error)"

@@ -96,8 +96,7 @@ note "a name collision found by vswitchd is reported, the device untouched"
 ip -n "$ns" link add clash0 type dummy 2>/dev/null \
     || ip -n "$ns" link add clash0 type bridge
 clash_index=$(ifindex "$ns" clash0)
-vswctl_in "$ns" --wait -- --id=@s create switch name=clash0 type=private \
-    -- add root . switches @s >/dev/null 2>&1
+vswctl_in "$ns" --wait create switch name=clash0 type=private >/dev/null 2>&1
 err=$(vswctl_in "$ns" get switch clash0 status:error)
 assert_contains "daemon-side collision" \
     "a network device named clash0 already exists" "$err"

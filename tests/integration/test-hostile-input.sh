@@ -22,13 +22,13 @@ victim_ifindex=$(ifindex "$ns" vmvictim0000000)
 raw() {
     in_ns "$ns" ovsdb-client transact "$db" "[\"VSwitch\",$1]" 2>&1
 }
-# raw_port SWITCH NAME EXTRA: inserts a port row into SWITCH.
+# raw_port SWITCH NAME [EXTRA [KIND]]: inserts a port row into SWITCH.
 raw_port() {
-    raw "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\",
-          \"row\":{\"name\":\"$2\",\"kind\":\"tap\",\"queues\":1${3:-}}},
-         {\"op\":\"mutate\",\"table\":\"Switch\",
-          \"where\":[[\"name\",\"==\",\"$1\"]],
-          \"mutations\":[[\"ports\",\"insert\",[\"named-uuid\",\"p\"]]]}"
+    local sw
+    sw=$(vswctl_in "$ns" get switch "$1" _uuid) || return 1
+    raw "{\"op\":\"insert\",\"table\":\"Port\",
+          \"row\":{\"name\":\"$2\",\"kind\":\"${4:-tap}\",\"queues\":1,
+                   \"switch\":[\"uuid\",\"$sw\"]${3:-}}}"
 }
 raw_del_port() { vswctl_in "$ns" del-port "$1" || fail "del-port $1"; }
 port_error() { vswctl_in "$ns" get port "$1" status:error 2>/dev/null; }
@@ -153,11 +153,7 @@ note "network namespaces: names only, never paths"
 ip netns add "$T_PREFIX-peer"
 expect_error 1 "not a path" vswctl_in "$ns" add-port s1 ve0 --kind=veth \
     --netns=../../proc/1/ns/net
-raw "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\",
-      \"row\":{\"name\":\"ve1\",\"kind\":\"veth\",\"queues\":1,
-               \"netns\":\"../../proc/1/ns/net\"}},
-     {\"op\":\"mutate\",\"table\":\"Switch\",\"where\":[[\"name\",\"==\",\"s1\"]],
-      \"mutations\":[[\"ports\",\"insert\",[\"named-uuid\",\"p\"]]]}" >/dev/null
+raw_port s1 ve1 ",\"netns\":\"../../proc/1/ns/net\"" veth >/dev/null
 wait_port_error ve1
 assert_contains "raw netns path" "not a path" "$(port_error ve1)"
 assert_eq "no veth for a path netns" "" "$(ifindex "$ns" ve1)"
@@ -169,7 +165,7 @@ expect_error 1 "port \"vmvictim0000000\"" \
 vswctl_in "$ns" --wait clear switch s1 mtu || fail "clearing the MTU"
 
 note "duplicate port names: one transaction, concurrent clients, raw"
-expect_error 1 "is the name of an existing port" \
+expect_error 1 'port "dd1" already exists on switch "s1"' \
     vswctl_in "$ns" add-port s1 dd1 -- add-port s1 dd1
 pids=()
 for i in 1 2 3 4; do
@@ -184,18 +180,24 @@ assert_contains "raw duplicate refused by the database" "constraint violation" "
 assert_eq "get port after duplicate attempts" cc1 \
     "$(vswctl_in "$ns" get port cc1 name)"
 
-note "a port listed by two switches"
+note "a port moved to the other switch by a raw client"
 uuid=$(vswctl_in "$ns" get port cc1 _uuid)
-raw "{\"op\":\"mutate\",\"table\":\"Switch\",
-      \"where\":[[\"name\",\"==\",\"s1\"]],
-      \"mutations\":[[\"ports\",\"insert\",[\"uuid\",\"$uuid\"]]]},
-     {\"op\":\"mutate\",\"table\":\"Switch\",
-      \"where\":[[\"name\",\"==\",\"s2\"]],
-      \"mutations\":[[\"ports\",\"insert\",[\"uuid\",\"$uuid\"]]]}" >/dev/null
-wait_port_error cc1
-assert_contains "port in two switches" "is listed by switches" \
-    "$(port_error cc1)"
-settled "a port in two switches"
+to=s1
+[ "$(vswctl_in "$ns" get port cc1 switch)" = \
+  "$(vswctl_in "$ns" get switch s1 _uuid)" ] && to=s2
+raw "{\"op\":\"update\",\"table\":\"Port\",
+      \"where\":[[\"_uuid\",\"==\",[\"uuid\",\"$uuid\"]]],
+      \"row\":{\"switch\":[\"uuid\",
+                \"$(vswctl_in "$ns" get switch $to _uuid)\"]}}" >/dev/null
+on_bridge() { [ "$(master_of "$ns" cc1)" = "$to" ]; }
+wait_for 5 on_bridge || fail "cc1 not moved to $to's bridge"
+settled "a port moved between switches"
+
+note "a switch deleted under its ports by a raw client"
+out=$(raw "{\"op\":\"delete\",\"table\":\"Switch\",
+            \"where\":[[\"name\",\"==\",\"$to\"]]}")
+assert_contains "refused by the database" "referential integrity" "$out"
+assert_eq "its port stays" "$to" "$(master_of "$ns" cc1)"
 
 note "read-only columns"
 expect_error 1 "read-only" vswctl_in "$ns" set switch s1 status:state=up

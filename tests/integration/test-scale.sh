@@ -69,10 +69,10 @@ expect_error 1 "switch \"p0\" is full: a Linux bridge takes at most 1023 ports" 
 assert_contains "show says how many" "ports: 1023 of 1023 (room for 0 more)" \
     "$(vswctl_in "$ns" show | grep ports:)"
 in_ns "$ns" ovsdb-client transact "unix:$T_DIR/$ns/run/db.sock" \
-    '["VSwitch",{"op":"insert","table":"Port","uuid-name":"p",
-      "row":{"name":"t1024","kind":"tap","queues":1}},
-     {"op":"mutate","table":"Switch","where":[["name","==","p0"]],
-      "mutations":[["ports","insert",["named-uuid","p"]]]}]' >/dev/null \
+    '["VSwitch",{"op":"insert","table":"Port",
+      "row":{"name":"t1024","kind":"tap","queues":1,
+             "switch":["uuid","'"$(vswctl_in "$ns" get switch p0 _uuid)"'"]}}]' \
+    >/dev/null \
     || fail "raw insert"
 vswctl_in "$ns" --wait set root . other_config:x=1
 assert_contains "the 1024th, through the database" "switch p0 is full" \

@@ -35,11 +35,10 @@
 
 /* One switch and its ports, as the IDL would hand them over. */
 struct fixture {
-    struct vswrec_root root;
+    struct switch_rows in;
     struct vswrec_switch sw;
-    struct vswrec_switch *sw_list[1];
     struct vswrec_port ports[MAX_PORTS];
-    struct vswrec_port *port_list[MAX_PORTS];
+    const struct vswrec_port *port_list[MAX_PORTS];
     char names[MAX_PORTS][16];
     struct dp_links kernel;
 };
@@ -76,11 +75,9 @@ make_fixture(size_t n_ports)
         init_port(&f->ports[i], f->names[i], i);
         f->port_list[i] = &f->ports[i];
     }
-    f->sw.ports = f->port_list;
-    f->sw.n_ports = n_ports;
-    f->sw_list[0] = &f->sw;
-    f->root.switches = f->sw_list;
-    f->root.n_switches = 1;
+    f->in.row = &f->sw;
+    f->in.ports = f->port_list;
+    f->in.n_ports = n_ports;
     dp_links_init(&f->kernel);
     return f;
 }
@@ -88,7 +85,7 @@ make_fixture(size_t n_ports)
 static void
 free_fixture(struct fixture *f)
 {
-    for (size_t i = 0; i < f->sw.n_ports; i++) {
+    for (size_t i = 0; i < f->in.n_ports; i++) {
         smap_destroy(&f->ports[i].status);
     }
     dp_links_destroy(&f->kernel);
@@ -113,7 +110,7 @@ kernel_holds(struct fixture *f, int ifindex, const char *name, int i)
 static void
 build(struct desired *d, struct fixture *f, struct desired_scope *scope)
 {
-    desired_build(d, &f->root, "h1", &f->kernel, scope);
+    desired_build(d, &f->in, 1, "h1", &f->kernel, scope);
     assert_int_equal(d->n, 1);
 }
 
