@@ -158,9 +158,8 @@ cmd_add_port(struct ctl_context *ctx)
     }
 
     int capacity = vsw_switch_port_capacity(
-        sw->uplink != NULL, (!strcmp(sw->type, "internal")
-                             || (!strcmp(sw->type, "external")
-                                 && sw->allow_management_os)));
+        sw->uplink != NULL,
+        vsw_switch_has_host_port(sw->type, sw->allow_management_os));
     size_t n_added = (uintptr_t) shash_find_data(&added, sw_name);
     if (vswctl_switch_n_ports(ctx->idl, sw) + n_added >= capacity) {
         ctl_error(ctx, "switch \"%s\" is full: a Linux bridge takes at most "

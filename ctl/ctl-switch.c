@@ -50,8 +50,7 @@ vswctl_find_switch(struct ctl_context *ctx, const char *name)
 static bool
 has_host_port(const struct vswrec_switch *sw)
 {
-    return (!strcmp(sw->type, "internal")
-            || (!strcmp(sw->type, "external") && sw->allow_management_os));
+    return vsw_switch_has_host_port(sw->type, sw->allow_management_os);
 }
 
 char *

@@ -106,6 +106,8 @@ static bool vswitchd_alive(void);
 static bool vswitchd_stopped(void);
 static void arm_timeout(void);
 static void omit_observations(const struct ctl_command *, size_t n);
+/* Whether the observed state is left out (omit_observations()). */
+static bool observations_omitted;
 static void monitor_named_ports(const struct ctl_command *, size_t n);
 static bool do_vswctl(const char *args, struct ctl_command *, size_t n);
 OVS_NO_RETURN static void do_appctl(int argc, char *argv[]);
@@ -221,13 +223,11 @@ reads_observations(const struct ctl_command *c)
 
 /* Leaves the columns vswitchd writes out of the copy of the database
  * when no command reads them: at 1000 ports they are most of what an
- * add-port would otherwise download and parse. */
+ * add-port would otherwise download and parse.  (The report after --wait
+ * then asks the server for the status of the objects it names.) */
 static void
 omit_observations(const struct ctl_command *commands, size_t n)
 {
-    if (wait_for_reload) {
-        return;     /* The report after --wait reads the status. */
-    }
     static const struct ovsdb_idl_column *const observed[] = {
         &vswrec_port_col_status, &vswrec_port_col_statistics,
         &vswrec_switch_col_status, &vswrec_switch_col_statistics,
@@ -243,6 +243,7 @@ omit_observations(const struct ctl_command *commands, size_t n)
     for (size_t i = 0; i < ARRAY_SIZE(observed); i++) {
         ovsdb_idl_omit(the_idl, observed[i]);
     }
+    observations_omitted = true;
 }
 
 /* Whether the Port table is monitored in part (monitor_named_ports()). */
@@ -271,14 +272,32 @@ monitor_named_ports(const struct ctl_command *commands, size_t n)
     vswrec_port_set_condition(the_idl, &cond);
     ovsdb_idl_condition_destroy(&cond);
     ports_in_part = true;
+
+    /* The server builds a new monitor's first answer from every row of the
+     * table, condition or not, so each column monitored costs it a copy of
+     * that column of every port: only what add-port and del-port read. */
+    static const struct ovsdb_idl_column *const read[] = {
+        &vswrec_port_col_name, &vswrec_port_col_host,
+        &vswrec_port_col_switch_, &vswrec_port_col_kind,
+    };
+    for (size_t i = 0; i < VSWREC_PORT_N_COLUMNS; i++) {
+        const struct ovsdb_idl_column *col = &vswrec_port_columns[i];
+        bool keep = false;
+        for (size_t k = 0; k < ARRAY_SIZE(read); k++) {
+            keep |= read[k] == col;
+        }
+        if (!keep) {
+            ovsdb_idl_omit(the_idl, col);
+        }
+    }
+    observations_omitted = true;
 }
 
-/* The result of 'ops' (a JSON array of operations on the VSwitch
- * database) whose first operation's result has member 'key', from the
- * first member of the database's remote list that answers; NULL if none
- * does. */
+/* The results of transaction 'ops' (a JSON array: "VSwitch" and the
+ * operations), from the first member of the database's remote list that
+ * answers; NULL if none does.  Caller frees. */
 static struct json *
-transact_first_result(const char *ops, const char *key)
+transact_remotely(const char *ops)
 {
     struct svec remotes = SVEC_EMPTY_INITIALIZER;
     char *list = xstrdup(db), *save = NULL;
@@ -301,19 +320,38 @@ transact_first_result(const char *ops, const char *key)
         struct jsonrpc_msg *req = jsonrpc_create_request(
             "transact", json_from_string(ops), NULL);
         if (!jsonrpc_transact_block(rpc, req, &reply) && reply->result
-            && reply->result->type == JSON_ARRAY
-            && json_array(reply->result)->n >= 1) {
-            const struct json *r = json_array(reply->result)->elems[0];
-            const struct json *v = (r->type == JSON_OBJECT
-                                    ? shash_find_data(json_object(r), key)
-                                    : NULL);
-            result = v ? json_clone(v) : NULL;
+            && reply->result->type == JSON_ARRAY) {
+            result = json_clone(reply->result);
         }
         jsonrpc_msg_destroy(reply);
         jsonrpc_close(rpc);
     }
     svec_destroy(&remotes);
     return result;
+}
+
+/* Member 'key' of the result of the 'i'th operation in 'results' (from
+ * transact_remotely()), or NULL. */
+static const struct json *
+op_result(const struct json *results, size_t i, const char *key)
+{
+    if (!results || i >= json_array(results)->n) {
+        return NULL;
+    }
+    const struct json *r = json_array(results)->elems[i];
+    return r->type == JSON_OBJECT ? shash_find_data(json_object(r), key)
+                                  : NULL;
+}
+
+/* The result of 'ops' whose first operation's result has member 'key'. */
+static struct json *
+transact_first_result(const char *ops, const char *key)
+{
+    struct json *results = transact_remotely(ops);
+    const struct json *v = op_result(results, 0, key);
+    struct json *out = v ? json_clone(v) : NULL;
+    json_destroy(results);
+    return out;
 }
 
 /* The number of Port rows that name switch 'sw', asked of the server
@@ -722,12 +760,107 @@ explain_error(const struct ctl_command *c, char *error)
     return error;
 }
 
+/* The value of key "error" in 'status', a map column's value in the
+ * database's JSON form (["map", [[key, value]...]]), or NULL. */
+static const char *
+status_error(const struct json *status)
+{
+    if (!status || status->type != JSON_ARRAY
+        || json_array(status)->n != 2) {
+        return NULL;
+    }
+    const struct json *pairs = json_array(status)->elems[1];
+    for (size_t i = 0; pairs->type == JSON_ARRAY
+                       && i < json_array(pairs)->n; i++) {
+        const struct json *kv = json_array(pairs)->elems[i];
+        if (kv->type != JSON_ARRAY || json_array(kv)->n != 2) {
+            continue;
+        }
+        const struct json *k = json_array(kv)->elems[0];
+        const struct json *v = json_array(kv)->elems[1];
+        if (k->type == JSON_STRING && v->type == JSON_STRING
+            && !strcmp(json_string(k), "error")) {
+            return json_string(v);
+        }
+    }
+    return NULL;
+}
+
+/* Appends to 'ops' a select of the status of row 'uuid' of 'table' (by
+ * uuid, which the server finds without a scan). */
+static void
+put_status_select(struct ds *ops, const char *table, const struct uuid *uuid)
+{
+    ds_put_format(ops, ",{\"op\":\"select\",\"table\":\"%s\","
+                  "\"where\":[[\"_uuid\",\"==\",[\"uuid\",\""UUID_FMT"\"]]],"
+                  "\"columns\":[\"status\"]}", table, UUID_ARGS(uuid));
+}
+
+/* report_switch_errors() when the observed state was not monitored: the
+ * status of the switches and ports the commands named (this host's rows
+ * of those names), asked of the server row by row. */
+static bool
+report_errors_remotely(void)
+{
+    struct ds ops = DS_EMPTY_INITIALIZER;
+    struct svec what = SVEC_EMPTY_INITIALIZER;     /* "switch", "port". */
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&ops, "[\"VSwitch\"");
+    const struct vswrec_switch *sw;
+    VSWREC_SWITCH_FOR_EACH (sw, the_idl) {
+        if (sset_contains(&noted_switches, sw->name)
+            && !strcmp(sw->host, vsw_host_id())) {
+            put_status_select(&ops, "Switch", &sw->header_.uuid);
+            svec_add(&what, "switch");
+            svec_add(&names, sw->name);
+        }
+    }
+    const struct vswrec_port *p;
+    VSWREC_PORT_FOR_EACH (p, the_idl) {
+        if (sset_contains(&noted_ports, p->name)
+            && !strcmp(p->host, vsw_host_id())) {
+            put_status_select(&ops, "Port", &p->header_.uuid);
+            svec_add(&what, "port");
+            svec_add(&names, p->name);
+        }
+    }
+    ds_put_char(&ops, ']');
+
+    bool failed = false;
+    struct json *results = what.n ? transact_remotely(ds_cstr(&ops)) : NULL;
+    for (size_t i = 0; i < what.n; i++) {
+        const struct json *rows = op_result(results, i, "rows");
+        for (size_t j = 0; rows && rows->type == JSON_ARRAY
+                           && j < json_array(rows)->n; j++) {
+            const struct json *row = json_array(rows)->elems[j];
+            const char *err = (row->type == JSON_OBJECT
+                               ? status_error(shash_find_data(
+                                     json_object(row), "status"))
+                               : NULL);
+            if (err) {
+                fprintf(stderr, "vswctl: %s \"%s\": %s\n", what.names[i],
+                        names.names[i], err);
+                failed = true;
+            }
+        }
+    }
+    json_destroy(results);
+    ds_destroy(&ops);
+    svec_destroy(&what);
+    svec_destroy(&names);
+    return failed;
+}
+
 /* After --wait: what vswitchd reported for the switches and ports the
  * commands named.
  * Returns true if any of them has an error. */
 static bool
 report_switch_errors(void)
 {
+    if (observations_omitted) {
+        return report_errors_remotely();
+    }
     const struct vswrec_switch *sw;
     bool failed = false;
 
@@ -889,8 +1022,7 @@ check_generic_capacity(const struct ctl_command *c)
             uplink = arg[7] && strcmp(arg + 7, "[]");
         }
     }
-    bool host_port = !strcmp(type, "internal")
-                     || (!strcmp(type, "external") && mgmt);
+    bool host_port = vsw_switch_has_host_port(type, mgmt);
     int capacity = vsw_switch_port_capacity(uplink, host_port);
     size_t n_ports = vswctl_switch_n_ports(the_idl, sw);
     if ((int) n_ports > capacity) {

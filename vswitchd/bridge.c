@@ -91,15 +91,27 @@ static bool dirty_uplinks;      /* An ethtool notification without device. */
 static bool switches_gone;      /* A switch row was deleted. */
 static struct uuidset failing = UUIDSET_INITIALIZER(&failing);
 
-/* Which switch each port row was in at the last pass: a port that came,
- * went or moved concerns every port of an SR-IOV switch (the VFs are
- * shared), and a deleted row no longer says where it was. */
+/* Which switch each port row was in at the last pass, and whether it has
+ * VLAN settings: a port that came, went or moved concerns every port of
+ * an SR-IOV switch (the VFs are shared), and a deleted row no longer says
+ * where it was.  Kept with it, per switch, how many ports name it and how
+ * many of those have VLAN settings, so that a pass knows whether it needs
+ * all of a switch's ports without reading them (gather_switches()).
+ * Built by each full pass, kept current by mark_db_changes(). */
 struct port_home {
     struct hmap_node node;      /* In 'port_homes', by port uuid. */
     struct uuid port, sw;
+    bool vlans;
 };
 static struct hmap port_homes = HMAP_INITIALIZER(&port_homes);
+struct switch_tally {
+    struct hmap_node node;      /* In 'tallies', by switch uuid. */
+    struct uuid sw;
+    size_t n_ports, n_vlan_ports;
+};
+static struct hmap tallies = HMAP_INITIALIZER(&tallies);
 static struct ovsdb_idl_index *ports_by_switch;     /* Port.switch. */
+static struct ovsdb_idl_index *ports_by_name;       /* Port.name. */
 static long long int next_resync;
 static struct ovsdb_idl_txn *status_txn;
 static uint64_t n_passes;
@@ -173,6 +185,7 @@ bridge_init(const char *remote)
         ovsdb_idl_track_add_column(idl, port_inputs[i]);
     }
     ports_by_switch = ovsdb_idl_index_create1(idl, &vswrec_port_col_switch_);
+    ports_by_name = ovsdb_idl_index_create1(idl, &vswrec_port_col_name);
 
     dp_links_init(&kernel);
     stats_init();
@@ -425,6 +438,63 @@ port_home_find(const struct uuid *port)
     return NULL;
 }
 
+static struct switch_tally *
+tally_find(const struct uuid *sw)
+{
+    struct switch_tally *t;
+    HMAP_FOR_EACH_WITH_HASH (t, node, uuid_hash(sw), &tallies) {
+        if (uuid_equals(&t->sw, sw)) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* Counts 'ph' in its switch's tally ('sign' 1) or no longer (-1). */
+static void
+tally_count(const struct port_home *ph, int sign)
+{
+    struct switch_tally *t = tally_find(&ph->sw);
+    if (!t) {
+        ovs_assert(sign > 0);
+        t = xzalloc(sizeof *t);
+        t->sw = ph->sw;
+        hmap_insert(&tallies, &t->node, uuid_hash(&t->sw));
+    }
+    t->n_ports += sign;
+    t->n_vlan_ports += ph->vlans ? sign : 0;
+    if (!t->n_ports) {
+        hmap_remove(&tallies, &t->node);
+        free(t);
+    }
+}
+
+/* Records that port 'p' is in switch 'sw' now; returns its entry. */
+static struct port_home *
+port_home_set(struct port_home *ph, const struct vswrec_port *p,
+              const struct uuid *sw)
+{
+    if (ph) {
+        tally_count(ph, -1);
+    } else {
+        ph = xmalloc(sizeof *ph);
+        ph->port = p->header_.uuid;
+        hmap_insert(&port_homes, &ph->node, uuid_hash(&ph->port));
+    }
+    ph->sw = *sw;
+    ph->vlans = p->vlan_mode != NULL;
+    tally_count(ph, 1);
+    return ph;
+}
+
+static void
+port_home_remove(struct port_home *ph)
+{
+    tally_count(ph, -1);
+    hmap_remove(&port_homes, &ph->node);
+    free(ph);
+}
+
 /* A port of an SR-IOV switch came, went or moved: the VFs are shared, so
  * every port of that switch is converged. */
 static void
@@ -465,8 +535,7 @@ mark_db_changes(void)
         if (vswrec_port_is_deleted(p)) {
             if (ph) {
                 mark_iov_switch(&ph->sw);
-                hmap_remove(&port_homes, &ph->node);
-                free(ph);
+                port_home_remove(ph);
             }
             continue;
         }
@@ -479,26 +548,101 @@ mark_db_changes(void)
         }
         if (home && (!ph || !uuid_equals(&ph->sw, home))) {
             mark_iov_switch(home);
-            if (!ph) {
-                ph = xmalloc(sizeof *ph);
-                ph->port = p->header_.uuid;
-                hmap_insert(&port_homes, &ph->node, uuid_hash(&ph->port));
-            }
-            ph->sw = *home;
+        }
+        if (home) {
+            port_home_set(ph, p, home);
+        } else if (ph) {
+            port_home_remove(ph);
         }
     }
     ovsdb_idl_track_clear(idl);
 }
 
-/* This host's switches with their ports, for one pass. */
+/* Ports of one switch in a pass's scope (gather_switches()). */
+struct scoped_ports {
+    struct hmap_node node;      /* By switch uuid. */
+    struct uuid sw;
+    const struct vswrec_port **ports;
+    size_t n, allocated;
+    bool vmq;                   /* One of them may hold a VMQ queue. */
+};
+
+static void
+scope_add_port(struct hmap *by_sw, struct uuidset *seen,
+               const struct vswrec_port *p)
+{
+    if (!p->switch_ || uuidset_contains(seen, &p->header_.uuid)) {
+        return;
+    }
+    uuidset_insert(seen, &p->header_.uuid);
+    const struct uuid *sw = &p->switch_->header_.uuid;
+    struct scoped_ports *sp;
+    HMAP_FOR_EACH_WITH_HASH (sp, node, uuid_hash(sw), by_sw) {
+        if (uuid_equals(&sp->sw, sw)) {
+            goto found;
+        }
+    }
+    sp = xzalloc(sizeof *sp);
+    sp->sw = *sw;
+    hmap_insert(by_sw, &sp->node, uuid_hash(sw));
+found:
+    if (sp->n >= sp->allocated) {
+        sp->ports = x2nrealloc(sp->ports, &sp->allocated, sizeof *sp->ports);
+    }
+    sp->ports[sp->n++] = p;
+    sp->vmq |= p->vmq_weight > 0 || smap_get(&p->status, "vmq_queue");
+}
+
+static int
+compare_port_uuids(const void *a_, const void *b_)
+{
+    const struct vswrec_port *const *a = a_, *const *b = b_;
+    return uuid_compare_3way(&(*a)->header_.uuid, &(*b)->header_.uuid);
+}
+
+/* The ports of 'scope', by switch: the rows marked and whoever wants one of
+ * the names. */
+static void
+scope_ports(const struct desired_scope *scope, struct hmap *by_sw)
+{
+    struct uuidset seen = UUIDSET_INITIALIZER(&seen);
+    const struct uuidset_node *un;
+    UUIDSET_FOR_EACH (un, scope->objects) {
+        const struct vswrec_port *p = vswrec_port_get_for_uuid(idl,
+                                                               &un->uuid);
+        if (p) {
+            scope_add_port(by_sw, &seen, p);
+        }
+    }
+    struct vswrec_port *key = vswrec_port_index_init_row(ports_by_name);
+    const char *name;
+    SSET_FOR_EACH (name, scope->names) {
+        vswrec_port_index_set_name(key, name);
+        const struct vswrec_port *p;
+        VSWREC_PORT_FOR_EACH_EQUAL (p, key, ports_by_name) {
+            scope_add_port(by_sw, &seen, p);
+        }
+    }
+    vswrec_port_index_destroy_row(key);
+    uuidset_destroy(&seen);
+}
+
+/* This host's switches with their ports for one pass over 'scope': all of
+ * a switch's ports where the pass needs them all
+ * (desired_needs_all_ports()), otherwise only those in the scope, so that
+ * a pass over one port does not read the others. */
 static struct switch_rows *
-gather_switches(size_t *n)
+gather_switches(const struct desired_scope *scope, size_t *n)
 {
     size_t n_sw = 0, allocated = 0;
     struct switch_rows *out = NULL;
     struct vswrec_port *key = vswrec_port_index_init_row(ports_by_switch);
-    const struct vswrec_switch *sw;
+    struct hmap by_sw = HMAP_INITIALIZER(&by_sw);
+    if (!scope->full) {
+        scope_ports(scope, &by_sw);
+    }
 
+    const struct vswrec_switch *sw;
     VSWREC_SWITCH_FOR_EACH (sw, idl) {
         if (!is_managed_here(sw)) {
             continue;
@@ -507,20 +651,46 @@ gather_switches(size_t *n)
             out = x2nrealloc(out, &allocated, sizeof *out);
         }
         struct switch_rows *sr = &out[n_sw++];
-        size_t cap = 0;
+        const struct uuid *uuid = &sw->header_.uuid;
+        struct scoped_ports *sp = NULL, *e;
+        HMAP_FOR_EACH_WITH_HASH (e, node, uuid_hash(uuid), &by_sw) {
+            if (uuid_equals(&e->sw, uuid)) {
+                sp = e;
+            }
+        }
+        const struct switch_tally *t = tally_find(uuid);
         sr->row = sw;
         sr->ports = NULL;
         sr->n_ports = 0;
-        vswrec_port_index_set_switch_(key, sw);
-        const struct vswrec_port *p;
-        VSWREC_PORT_FOR_EACH_EQUAL (p, key, ports_by_switch) {
-            if (sr->n_ports >= cap) {
-                sr->ports = x2nrealloc(sr->ports, &cap, sizeof *sr->ports);
+        sr->n_in_db = t ? t->n_ports : 0;
+        if (desired_needs_all_ports(sw, scope, sr->n_in_db,
+                                    t ? t->n_vlan_ports : 0,
+                                    sp && sp->vmq)) {
+            size_t cap = 0;
+            vswrec_port_index_set_switch_(key, sw);
+            const struct vswrec_port *p;
+            VSWREC_PORT_FOR_EACH_EQUAL (p, key, ports_by_switch) {
+                if (sr->n_ports >= cap) {
+                    sr->ports = x2nrealloc(sr->ports, &cap,
+                                           sizeof *sr->ports);
+                }
+                sr->ports[sr->n_ports++] = p;
             }
-            sr->ports[sr->n_ports++] = p;
+            sr->n_in_db = sr->n_ports;
+        } else if (sp) {
+            qsort(sp->ports, sp->n, sizeof *sp->ports, compare_port_uuids);
+            sr->ports = sp->ports;
+            sr->n_ports = sp->n;
+            sp->ports = NULL;
         }
     }
     vswrec_port_index_destroy_row(key);
+    struct scoped_ports *sp;
+    HMAP_FOR_EACH_POP (sp, node, &by_sw) {
+        free(sp->ports);
+        free(sp);
+    }
+    hmap_destroy(&by_sw);
     *n = n_sw;
     return out;
 }
@@ -547,6 +717,10 @@ port_homes_clear(void)
     struct port_home *ph;
     HMAP_FOR_EACH_POP (ph, node, &port_homes) {
         free(ph);
+    }
+    struct switch_tally *t;
+    HMAP_FOR_EACH_POP (t, node, &tallies) {
+        free(t);
     }
 }
 
@@ -617,7 +791,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         .vhost_available = !access("/dev/vhost-net", F_OK),
     };
     size_t n_in;
-    struct switch_rows *in = gather_switches(&n_in);
+    struct switch_rows *in = gather_switches(&scope, &n_in);
     desired_build(&d, in, n_in, vsw_host_id(), &kernel, &scope);
     size_t n = d.n;
     struct rc_switch *rcs = d.switches;
@@ -627,10 +801,8 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         /* Where each port is (see port_homes). */
         for (size_t i = 0; i < n; i++) {
             for (size_t j = 0; j < rows[i].n_ports; j++) {
-                struct port_home *ph = xmalloc(sizeof *ph);
-                ph->port = rows[i].ports[j]->header_.uuid;
-                ph->sw = rows[i].row->header_.uuid;
-                hmap_insert(&port_homes, &ph->node, uuid_hash(&ph->port));
+                port_home_set(NULL, rows[i].ports[j],
+                              &rows[i].row->header_.uuid);
             }
         }
     }

@@ -46,6 +46,12 @@ switch_type(const char *type)
             : RC_PRIVATE);
 }
 
+static bool
+has_host_port(const struct vswrec_switch *sw)
+{
+    return vsw_switch_has_host_port(sw->type, sw->allow_management_os);
+}
+
 enum vsw_port_kind
 desired_port_kind(const char *kind)
 {
@@ -241,8 +247,7 @@ fill_desired(struct rc_switch *rc, const struct switch_rows *in,
     rc->name = sw->name;
     rc->type = switch_type(sw->type);
     rc->uplink = sw->uplink;
-    rc->host_port = (rc->type == RC_INTERNAL
-                     || (rc->type == RC_EXTERNAL && sw->allow_management_os));
+    rc->host_port = has_host_port(sw);
     *host_port_name = vsw_host_port_name(sw->name, &sw->header_.uuid,
                                          sw->host_port);
     rc->host_port_name = *host_port_name;
@@ -437,6 +442,41 @@ refuse_ports_beyond_capacity(const struct switch_rows *in,
 }
 
 
+bool
+desired_switch_in_scope(const struct vswrec_switch *sw,
+                        const struct desired_scope *scope)
+{
+    if (scope->full || uuidset_contains(scope->objects, &sw->header_.uuid)
+        || sset_contains(scope->names, sw->name)
+        || (sw->uplink && (scope->uplinks
+                           || sset_contains(scope->names, sw->uplink)))
+        || (scope->iov && sw->iov)) {
+        return true;
+    }
+    if (!has_host_port(sw)) {
+        return false;
+    }
+    char *host_port = vsw_host_port_name(sw->name, &sw->header_.uuid,
+                                         sw->host_port);
+    bool in = sset_contains(scope->names, host_port);
+    free(host_port);
+    return in;
+}
+
+bool
+desired_needs_all_ports(const struct vswrec_switch *sw,
+                        const struct desired_scope *scope, size_t n_ports,
+                        size_t n_vlan_ports, bool vmq_port)
+{
+    return (scope->full
+            || uuidset_contains(scope->all_ports, &sw->header_.uuid)
+            || sw->iov || n_vlan_ports
+            || n_ports > (size_t) vsw_switch_port_capacity(sw->uplink != NULL,
+                                                           has_host_port(sw))
+            || (sw->uplink
+                && (vmq_port || desired_switch_in_scope(sw, scope))));
+}
+
 void
 desired_build(struct desired *d, const struct switch_rows *in, size_t n_in,
               const char *host, const struct dp_links *kernel,
@@ -467,13 +507,7 @@ desired_build(struct desired *d, const struct switch_rows *in, size_t n_in,
         rows[n] = in[i];
         struct port_strings *sw_strs = &strs[n_strs++];
         fill_desired(&rcs[n], &in[i], &names[n], sw_strs);
-        bool sw_dirty = (full || uuidset_contains(cur, &sw->header_.uuid)
-                         || sset_contains(cur_names, sw->name)
-                         || sset_contains(cur_names, names[n])
-                         || (sw->uplink
-                             && sset_contains(cur_names, sw->uplink))
-                         || (scope->uplinks && sw->uplink)
-                         || (scope->iov && sw->iov));
+        bool sw_dirty = desired_switch_in_scope(sw, scope);
         rcs[n].dirty = sw_dirty;
         n_converged += sw_dirty;
 
@@ -540,8 +574,9 @@ desired_build(struct desired *d, const struct switch_rows *in, size_t n_in,
      * switch that is full get theirs. */
     for (size_t i = 0, k = 0; i < n; i++) {
         struct port_strings *sw_strs = &strs[k++];
-        if (rows[i].n_ports > (size_t) vsw_switch_port_capacity(
+        if (rows[i].n_in_db > (size_t) vsw_switch_port_capacity(
                 rows[i].row->uplink != NULL, rcs[i].host_port)) {
+            ovs_assert(rows[i].n_ports == rows[i].n_in_db);
             refuse_ports_beyond_capacity(&rows[i], &rcs[i], &strs[k]);
         }
         rcs[i].config_error = sw_strs->config_error;

@@ -16,11 +16,13 @@ struct vswrec_port;
 struct vswrec_switch;
 
 /* A switch row of this host and the rows of its ports (Port.switch), in
- * uuid order. */
+ * uuid order: all 'n_in_db' of them, or for a pass that does not need
+ * them all (desired_needs_all_ports()) those in the pass's scope. */
 struct switch_rows {
     const struct vswrec_switch *row;
     const struct vswrec_port **ports;
     size_t n_ports;
+    size_t n_in_db;             /* Ports naming the switch in the database. */
 };
 
 /* Which objects a pass converges: every one ('full'), or the rows marked
@@ -52,6 +54,22 @@ struct desired {
     struct port_strings *strs;
     size_t n_strs;
 };
+
+/* Whether switch 'sw' itself is converged by a pass over 'scope'. */
+bool desired_switch_in_scope(const struct vswrec_switch *sw,
+                             const struct desired_scope *scope);
+
+/* Whether a pass over 'scope' needs every port of 'sw', not only those in
+ * the scope: a full pass, a switch whose own settings changed, an SR-IOV
+ * switch (its ports share the VFs), a switch with more ports than its
+ * bridge takes (who keeps a place depends on all), a switch with VLAN
+ * ports ('n_vlan_ports': an uplink trunks them all), and an external
+ * switch when its uplink's offloads are converged (its VMQ queues are
+ * shared; 'vmq_port' says that a port in scope may hold one). */
+bool desired_needs_all_ports(const struct vswrec_switch *sw,
+                             const struct desired_scope *scope,
+                             size_t n_ports, size_t n_vlan_ports,
+                             bool vmq_port);
 
 void desired_init(void);        /* Reads STATE/names. */
 void desired_exit(void);

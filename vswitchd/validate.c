@@ -184,6 +184,13 @@ vsw_parse_vlan(const char *spec, const char **mode, int64_t *tag, bool *has_tag,
                      "or untagged", spec);
 }
 
+bool
+vsw_switch_has_host_port(const char *type, bool allow_management_os)
+{
+    return (!strcmp(type, "internal")
+            || (!strcmp(type, "external") && allow_management_os));
+}
+
 int
 vsw_switch_port_capacity(bool has_uplink, bool has_host_port)
 {

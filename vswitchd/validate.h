@@ -45,6 +45,11 @@ char *vsw_parse_vlan(const char *spec, const char **mode, int64_t *tag,
 /* A Linux bridge takes ports numbered 1..1023 (port 0 is reserved). */
 #define VSW_BRIDGE_MAX_PORTS 1023
 
+/* Whether a switch of type 'type' ("external", "internal", "private") has
+ * a host port: an internal switch always, an external one when it allows
+ * the management OS. */
+bool vsw_switch_has_host_port(const char *type, bool allow_management_os);
+
 /* How many VM ports a switch can hold: the bridge's limit less the uplink
  * and the host port it has. */
 int vsw_switch_port_capacity(bool has_uplink, bool has_host_port);

@@ -192,6 +192,31 @@ for i in $(seq 50); do
 done
 assert_contains "stale veth" "namespace $c" "$(ctl get port ve0 status:error)"
 
+note "--wait reports what vswitchd refused after vswctl's checks passed"
+# add-port and del-port alone do not download the observed state (it is
+# most of the database at scale): after --wait, vswctl asks the server for
+# the status of the ports it named.  Here the namespace goes between the
+# commit and vswitchd's pass, which only vswitchd can see.
+late=$(new_netns late)
+pid=$(vswitchd_pid "$sw")
+kill -STOP "$pid"
+ctl --wait add-port sw0 ve5 --kind veth --netns "$late" \
+    >"$T_DIR/late.out" 2>&1 &
+waiter=$!
+for i in $(seq 50); do
+    ctl get port ve5 name >/dev/null 2>&1 && break
+    sleep 0.1
+done
+ip netns delete "$late"
+kill -CONT "$pid"
+wait "$waiter"; rc=$?
+assert_eq "exit status of --wait add-port refused by vswitchd" 1 "$rc"
+assert_contains "the port's error reported" "port \"ve5\": " \
+    "$(cat "$T_DIR/late.out")"
+assert_contains "with vswitchd's words" "namespace $late" \
+    "$(cat "$T_DIR/late.out")"
+ctl --wait del-port ve5 || fail "del-port ve5"
+
 note "del-port removes what vsw made"
 ctl --wait del-port sw0 tap1 || fail "del-port"
 assert_eq "tap1 gone" "" "$(ifindex "$sw" tap1)"

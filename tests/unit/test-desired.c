@@ -78,6 +78,7 @@ make_fixture(size_t n_ports)
     f->in.row = &f->sw;
     f->in.ports = f->port_list;
     f->in.n_ports = n_ports;
+    f->in.n_in_db = n_ports;
     dp_links_init(&f->kernel);
     return f;
 }
@@ -275,6 +276,70 @@ test_full_switch(void **state OVS_UNUSED)
     free_fixture(f);
 }
 
+/* Which passes need all of a switch's ports, and a pass over one port
+ * given only that port (the others stay unread). */
+static void
+test_needs_all_ports(void **state OVS_UNUSED)
+{
+    struct fixture *f = make_fixture(1000);
+    struct uuidset objects = UUIDSET_INITIALIZER(&objects);
+    struct uuidset all_ports = UUIDSET_INITIALIZER(&all_ports);
+    struct sset names = SSET_INITIALIZER(&names);
+    struct desired_scope scope = {
+        .objects = &objects, .all_ports = &all_ports, .names = &names,
+    };
+    const struct vswrec_switch *sw = &f->sw;
+
+    uuidset_insert(&objects, &f->ports[7].header_.uuid);
+    assert_false(desired_needs_all_ports(sw, &scope, 1000, 0, false));
+    /* Full, or the switch's own settings changed. */
+    struct desired_scope full = full_scope();
+    assert_true(desired_needs_all_ports(sw, &full, 1000, 0, false));
+    uuidset_insert(&all_ports, &sw->header_.uuid);
+    assert_true(desired_needs_all_ports(sw, &scope, 1000, 0, false));
+    uuidset_clear(&all_ports);
+    /* VLAN ports (the uplink trunks them all). */
+    assert_true(desired_needs_all_ports(sw, &scope, 1000, 1, false));
+    /* More ports than the bridge takes: who keeps a place depends on all. */
+    assert_true(desired_needs_all_ports(sw, &scope, VSW_BRIDGE_MAX_PORTS + 1,
+                                        0, false));
+    /* SR-IOV: the VFs are shared. */
+    f->sw.iov = true;
+    assert_true(desired_needs_all_ports(sw, &scope, 10, 0, false));
+    f->sw.iov = false;
+    /* External: its uplink's VMQ queues are shared, so a port that may
+     * hold one, or the switch itself, needs them all; another port not. */
+    f->sw.type = "external";
+    f->sw.uplink = "eth9";
+    assert_false(desired_needs_all_ports(sw, &scope, 1000, 0, false));
+    assert_true(desired_needs_all_ports(sw, &scope, 1000, 0, true));
+    sset_add(&names, "eth9");
+    assert_true(desired_needs_all_ports(sw, &scope, 1000, 0, false));
+    assert_true(desired_switch_in_scope(sw, &scope));
+    sset_clear(&names);
+    f->sw.type = "private";
+    f->sw.uplink = NULL;
+
+    /* A pass over port 7 given port 7 alone: the same result for it. */
+    struct switch_rows one = {
+        .row = sw, .ports = &f->port_list[7], .n_ports = 1, .n_in_db = 1000,
+    };
+    struct desired d;
+    desired_build(&d, &one, 1, "h1", &f->kernel, &scope);
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.switches[0].n_ports, 1);
+    assert_true(d.switches[0].ports[0].dirty);
+    assert_string_equal(d.switches[0].ports[0].name, "t7");
+    assert_null(d.switches[0].ports[0].config_error);
+    assert_int_equal(d.n_converged, 1);
+    desired_destroy(&d);
+
+    uuidset_destroy(&objects);
+    uuidset_destroy(&all_ports);
+    sset_destroy(&names);
+    free_fixture(f);
+}
+
 int
 main(void)
 {
@@ -294,6 +359,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_scope_marks_one_port, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_full_switch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_needs_all_ports, setup,
+                                        teardown),
     };
     int failed = cmocka_run_group_tests_name("desired", tests, NULL, NULL);
     char *names = xasprintf("%s/names", dir);
