@@ -145,6 +145,7 @@ main(int argc, char *argv[])
     ctl_register_commands(vswctl_switch_commands);
     ctl_register_commands(vswctl_port_commands);
     ctl_register_commands(vswctl_offload_commands);
+    ctl_register_commands(vswctl_flows_commands);
 
     char *args = process_escape_args(argv);
     argv = hoist_command_options(&argc, argv);
@@ -1235,7 +1236,8 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
             struct table_style style = vswctl_table_style;
             if (!format_given && (!strcmp(c->syntax->name, "list-switches")
                                   || !strcmp(c->syntax->name, "list-ports")
-                                  || !strcmp(c->syntax->name, "offload"))) {
+                                  || !strcmp(c->syntax->name, "offload")
+                                  || !strcmp(c->syntax->name, "flows"))) {
                 style.format = TF_TABLE;
             }
             table_print(c->table, &style);
@@ -1391,6 +1393,12 @@ Offloads (the uplink of an external switch):\n\
   offload set SWITCH FEATURE=auto|on|off...   features: tx-checksum,\n\
                               rx-checksum, tso, tso6, gso, gro, lro,\n\
                               rx-hashing, hw-tc-offload\n\
+  flows [SWITCH|PORT]         an SR-IOV switch's hardware flow rules (TC\n\
+                              flower): rule, placement requested and\n\
+                              effective, software and hardware counters\n\
+                              (placement: set switch S\n\
+                              other_config:flow-placement=hardware|\n\
+                              hardware-only|software|off)\n\
 \n\
 Runtime:\n\
   appctl COMMAND [ARG...]     ask the running vswitchd (list-commands,\n\

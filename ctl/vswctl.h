@@ -62,6 +62,7 @@ OVS_NO_RETURN void vswctl_vhost_exec(int argc, char *argv[]);
 extern const struct ctl_command_syntax vswctl_switch_commands[];
 extern const struct ctl_command_syntax vswctl_port_commands[];
 extern const struct ctl_command_syntax vswctl_offload_commands[];
+extern const struct ctl_command_syntax vswctl_flows_commands[];
 
 /* NULL if offload 'feature' (and 'policy', if nonnull) are valid for switch
  * 'sw_name', else a malloc()'d error naming the valid choices. */

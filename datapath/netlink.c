@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netlink-socket.h"
+#include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "timeval.h"
@@ -201,6 +203,85 @@ dp_nl_transact(struct nl_sock *sk, struct nl_msg *msg, bool modify,
         return last_errno;
     }
     return 0;
+}
+
+/* ---- Open vSwitch's netlink requests -------------------------------------
+ *
+ * lib/tc.c (flower rules, qdiscs) calls nl_transact(), which the link
+ * step (-Wl,--wrap=nl_transact) routes here: through vsw's own rtnetlink
+ * socket, so that its requests count as vsw's and a refusal keeps the
+ * kernel's words for status, like every other request of vsw's. */
+
+int __real_nl_transact(int protocol, const struct ofpbuf *request,
+                       struct ofpbuf **replyp);
+int __wrap_nl_transact(int protocol, const struct ofpbuf *request,
+                       struct ofpbuf **replyp);
+
+static struct ofpbuf *ovs_last_reply;
+
+static int
+keep_reply(struct nl_msg *msg, void *arg)
+{
+    struct ofpbuf **reply = arg;
+    const struct nlmsghdr *h = nlmsg_hdr(msg);
+    if (!*reply) {
+        *reply = ofpbuf_clone_data(h, h->nlmsg_len);
+    }
+    return NL_OK;
+}
+
+int
+__wrap_nl_transact(int protocol, const struct ofpbuf *request,
+                   struct ofpbuf **replyp)
+{
+    if (protocol != NETLINK_ROUTE) {
+        return __real_nl_transact(protocol, request, replyp);
+    }
+    if (replyp) {
+        *replyp = NULL;
+    }
+    /* Open vSwitch fills in the length when it sends. */
+    struct nlmsghdr *h = xmemdup(request->data, request->size);
+    h->nlmsg_len = request->size;
+    struct nl_msg *msg = nlmsg_convert(h);
+    free(h);
+    h = msg ? nlmsg_hdr(msg) : NULL;
+    if (!msg) {
+        return ENOMEM;
+    }
+    /* RTM_NEW*, RTM_DEL* change the kernel; RTM_GET* do not. */
+    int op = (h->nlmsg_type - RTM_BASE) % 4;
+    bool modify = op == 0 || op == 1;
+    bool echo = h->nlmsg_flags & NLM_F_ECHO;
+    /* A request with NLM_F_ECHO gets its echo (or an error) as its
+     * answer; any other one asks for the ACK. */
+    if (!echo && !(op == 2)) {
+        nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+    }
+    struct ofpbuf *reply = NULL;
+    int error = dp_nl_transact(dp_nl_sock(), msg, modify,
+                               echo || op == 2 ? keep_reply : NULL, &reply);
+    ofpbuf_delete(ovs_last_reply);
+    ovs_last_reply = NULL;
+    if (error) {
+        ofpbuf_delete(reply);
+        return error;
+    }
+    if (reply) {
+        ovs_last_reply = ofpbuf_clone(reply);
+    }
+    if (replyp) {
+        *replyp = reply;
+    } else {
+        ofpbuf_delete(reply);
+    }
+    return 0;
+}
+
+const struct ofpbuf *
+dp_nl_ovs_last_reply(void)
+{
+    return ovs_last_reply;
 }
 
 struct nl_sock *

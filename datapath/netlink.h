@@ -42,6 +42,11 @@ int dp_nl_genl_family(const char *name);
 int dp_nl_transact(struct nl_sock *sk, struct nl_msg *msg, bool modify,
                    int (*cb)(struct nl_msg *, void *), void *arg);
 
+/* The reply to Open vSwitch's last netlink request (lib/tc.c's requests
+ * go through vsw's socket: netlink.c says how), or NULL. */
+struct ofpbuf;
+const struct ofpbuf *dp_nl_ovs_last_reply(void);
+
 /* Counts a dump (read-only request) made through the request socket. */
 void dp_nl_count_dump(void);
 

@@ -133,8 +133,9 @@ validate_port(const struct vswrec_switch *sw, const struct vswrec_port *p,
 }
 
 /* What every port of a switch needs in a pass, dirty or clean: identity
- * (for ownership and name claims) and VLANs (an uplink trunks the VLANs of
- * all ports). */
+ * (for ownership and name claims), MAC and VLANs (an uplink trunks the
+ * VLANs of all ports; an SR-IOV switch's flow rules name every port's
+ * MAC). */
 static void
 fill_port_identity(struct rc_port *rc, const struct vswrec_port *p)
 {
@@ -142,6 +143,7 @@ fill_port_identity(struct rc_port *rc, const struct vswrec_port *p)
     rc->uuid = p->header_.uuid;
     rc->name = p->name;
     rc->kind = desired_port_kind(p->kind);
+    rc->mac = p->mac;
     if (p->vlan_mode) {
         rc->vlan_mode = (!strcmp(p->vlan_mode, "access") ? RC_VLAN_ACCESS
                          : RC_VLAN_TRUNK);
@@ -235,6 +237,12 @@ validate_switch(const struct vswrec_switch *sw, const char *host_port_name,
         refuse(strs, "other_config:sriov_vfs \"%s\" is not a number of VFs "
                "in 0..4096", vfs);
     }
+    const char *fp = smap_get(&sw->other_config, "flow-placement");
+    if (fp && rc_flow_placement_from_string(fp) < 0) {
+        refuse(strs, "other_config:flow-placement \"%s\" is not hardware, "
+               "hardware-only, software or off (vswctl set switch %s "
+               "other_config:flow-placement=hardware)", fp, sw->name);
+    }
 }
 
 static void
@@ -256,6 +264,9 @@ fill_desired(struct rc_switch *rc, const struct switch_rows *in,
     rc->prev_uplink = smap_get_int(&sw->status, "uplink_ifindex", 0);
     rc->mtu = sw->mtu ? *sw->mtu : 0;
     rc->iov = sw->iov;
+    int fp = rc_flow_placement_from_string(
+        smap_get(&sw->other_config, "flow-placement"));
+    rc->flow_placement = fp < 0 ? RC_FLOWS_HARDWARE : fp;
     if (sw->iov && sw->uplink && !rc->config_error) {
         /* Read-only: sysfs and a devlink GET. */
         struct ofl_sriov_pf *pf = xzalloc(sizeof *pf);

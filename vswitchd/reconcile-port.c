@@ -29,10 +29,6 @@
 
 VLOG_DEFINE_THIS_MODULE(reconcile_port);
 
-#define ROLE_PORT "port:"
-#define ROLE_PORT_HOST "port-host:"
-#define ROLE_VF "vf:"
-
 #define port_error(P, ...) rc_err(&(P)->ok, &(P)->error, __VA_ARGS__)
 
 void
@@ -59,7 +55,7 @@ char *
 rc_port_name_tag(const struct uuid *sw, const struct uuid *port,
                  bool internal)
 {
-    return role_tag(sw, internal ? ROLE_PORT_HOST : ROLE_PORT, port);
+    return role_tag(sw, internal ? RC_ROLE_PORT_HOST : RC_ROLE_PORT, port);
 }
 
 struct port_index_node {
@@ -125,7 +121,7 @@ rc_parse_port_role(const char *role, struct uuid *port, bool *bridge_side)
         const char *prefix;
         bool bridge_side;
     } roles[] = {
-        { ROLE_PORT, true }, { ROLE_PORT_HOST, false }, { ROLE_VF, true },
+        { RC_ROLE_PORT, true }, { RC_ROLE_PORT_HOST, false }, { RC_ROLE_VF, true },
     };
     for (size_t i = 0; role && i < ARRAY_SIZE(roles); i++) {
         size_t len = strlen(roles[i].prefix);
@@ -143,13 +139,13 @@ rc_port_wants_role(const struct rc_switch *sw, const char *role)
 {
     const struct rc_port *port;
 
-    if (!strncmp(role, ROLE_PORT, strlen(ROLE_PORT))) {
-        return find_port(sw, role + strlen(ROLE_PORT)) != NULL;
-    } else if (!strncmp(role, ROLE_PORT_HOST, strlen(ROLE_PORT_HOST))) {
-        port = find_port(sw, role + strlen(ROLE_PORT_HOST));
+    if (!strncmp(role, RC_ROLE_PORT, strlen(RC_ROLE_PORT))) {
+        return find_port(sw, role + strlen(RC_ROLE_PORT)) != NULL;
+    } else if (!strncmp(role, RC_ROLE_PORT_HOST, strlen(RC_ROLE_PORT_HOST))) {
+        port = find_port(sw, role + strlen(RC_ROLE_PORT_HOST));
         return port && port->kind == VSW_PORT_INTERNAL;
-    } else if (!strncmp(role, ROLE_VF, strlen(ROLE_VF))) {
-        port = find_port(sw, role + strlen(ROLE_VF));
+    } else if (!strncmp(role, RC_ROLE_VF, strlen(RC_ROLE_VF))) {
+        port = find_port(sw, role + strlen(RC_ROLE_VF));
         return port && port->kind == VSW_PORT_VF;
     }
     return false;               /* A role this version does not know. */
@@ -355,7 +351,7 @@ create_port(struct rc_switch *sw, struct rc_port *port,
 
     /* The name goes to the device the port is known by: an internal
      * port's host end, the bridge end otherwise. */
-    char *host_tag = port_tag(sw, port, ROLE_PORT_HOST);
+    char *host_tag = port_tag(sw, port, RC_ROLE_PORT_HOST);
     bool internal = port->kind == VSW_PORT_INTERNAL;
     bool made = (internal
                  ? rc_tag_and_name(&port->ok, &port->error, peer, tmp,
@@ -463,7 +459,7 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
               const struct dp_links *links, const struct rc_ops *ops,
               bool *changed)
 {
-    char *tag = port_tag(sw, port, ROLE_PORT);
+    char *tag = port_tag(sw, port, RC_ROLE_PORT);
     const struct dp_link *link = dp_links_by_alias(links, tag);
 
     port->ok = true;
@@ -480,7 +476,7 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
         return;
     }
     if (port->kind == VSW_PORT_VF) {
-        char *vf_tag = port_tag(sw, port, ROLE_VF);
+        char *vf_tag = port_tag(sw, port, RC_ROLE_VF);
         const struct dp_link *rep = dp_links_by_alias(links, vf_tag);
         int vf = -1;
         if (rep) {
@@ -556,7 +552,7 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
         }
     }
     if (link && port->kind == VSW_PORT_INTERNAL) {
-        char *host_tag = port_tag(sw, port, ROLE_PORT_HOST);
+        char *host_tag = port_tag(sw, port, RC_ROLE_PORT_HOST);
         const struct dp_link *host = dp_links_by_alias(links, host_tag);
         free(host_tag);
         if (!host || host->peer != link->ifindex) {

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,11 @@
 #include "datapath/tap.h"
 #include "datapath/veth.h"
 #include "datapath/vlan.h"
+#include "offload/ethtool.h"
+#include "offload/flower.h"
 #include "offload/restore.h"
 #include "offload/sriov.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "sset.h"
 #include "util.h"
@@ -115,6 +119,15 @@ temp_ours(const char *name)
     return ours;
 }
 
+/* An uplink left its switch: no flow rule of vsw's stays on it or its
+ * representors, and its settings go back as found. */
+static void
+uplink_released(const char *ifname)
+{
+    ofl_flower_sweep_uplink(ifname);
+    ofl_restore_apply(ifname);
+}
+
 static const struct rc_link_ops kernel_link_ops = {
     .bridge_create = dp_bridge_create,
     .veth_create = dp_veth_create,
@@ -130,7 +143,7 @@ static const struct rc_link_ops kernel_link_ops = {
     .disable_ipv6 = dp_link_disable_ipv6,
     .delete = dp_link_delete,
     .delete_many = dp_link_delete_many,
-    .uplink_released = ofl_restore_apply,
+    .uplink_released = uplink_released,
 };
 
 static const struct rc_vlan_ops kernel_vlan_ops = {
@@ -153,11 +166,99 @@ static const struct rc_record_ops file_record_ops = {
     .temp_ours = temp_ours,
 };
 
+static bool
+hw_tc_offload(int ifindex)
+{
+    char name[IF_NAMESIZE];
+    struct ofl_features *fs = xmalloc(sizeof *fs);
+    bool on = false;
+    if (if_indextoname(ifindex, name) && !ofl_ethtool_get_features(name, fs)) {
+        const struct ofl_feature *f = ofl_features_find(fs, "hw-tc-offload");
+        on = f && f->active;
+    }
+    free(fs);
+    return on;
+}
+
+/* Why a switch's rules went to software: STATE/flows/<switch uuid>, one
+ * line, read once and cached. */
+static struct shash flow_reasons = SHASH_INITIALIZER(&flow_reasons);
+
+static char *
+flow_reason_path(const struct uuid *sw)
+{
+    return xasprintf("%s/flows/"UUID_FMT, vsw_state_dir(), UUID_ARGS(sw));
+}
+
+static const char *
+flow_reason_get(const struct uuid *sw)
+{
+    char key[UUID_LEN + 1];
+    snprintf(key, sizeof key, UUID_FMT, UUID_ARGS(sw));
+    struct shash_node *node = shash_find(&flow_reasons, key);
+    if (!node) {
+        char *path = flow_reason_path(sw);
+        FILE *f = fopen(path, "r");
+        char line[1024] = "";
+        if (f && fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = '\0';
+        }
+        if (f) {
+            fclose(f);
+        }
+        free(path);
+        node = shash_add(&flow_reasons, key, line[0] ? xstrdup(line) : NULL);
+    }
+    return node->data;
+}
+
+static void
+flow_reason_set(const struct uuid *sw, const char *reason)
+{
+    char key[UUID_LEN + 1];
+    snprintf(key, sizeof key, UUID_FMT, UUID_ARGS(sw));
+    free(shash_replace(&flow_reasons, key,
+                       reason ? xstrdup(reason) : NULL));
+    char *path = flow_reason_path(sw);
+    if (!reason) {
+        unlink(path);
+    } else {
+        char *dir = xasprintf("%s/flows", vsw_state_dir());
+        char *tmp = xasprintf("%s.tmp", path);
+        FILE *f = vsw_make_dir(dir, 0700) ? NULL : fopen(tmp, "w");
+        if (f && fprintf(f, "%s\n", reason) > 0 && !fclose(f)) {
+            rename(tmp, path);
+        } else {
+            if (f) {
+                fclose(f);
+            }
+            VLOG_WARN("cannot record why the flow rules of switch "UUID_FMT
+                      " are in software in %s", UUID_ARGS(sw), path);
+        }
+        free(dir);
+        free(tmp);
+    }
+    free(path);
+}
+
+static const struct rc_flower_ops kernel_flower_ops = {
+    .available = ofl_flower_available,
+    .set_unavailable = ofl_flower_set_unavailable,
+    .dump = ofl_flower_dump,
+    .ensure_ingress = ofl_flower_ensure_ingress,
+    .install = ofl_flower_install,
+    .remove = ofl_flower_delete,
+    .hw_tc_offload = hw_tc_offload,
+    .reason_get = flow_reason_get,
+    .reason_set = flow_reason_set,
+};
+
 const struct rc_ops rc_kernel_ops = {
     .link = &kernel_link_ops,
     .vlan = &kernel_vlan_ops,
     .iov = &kernel_iov_ops,
     .record = &file_record_ops,
+    .flower = &kernel_flower_ops,
     .error = dp_nl_error,
 };
 
@@ -169,6 +270,7 @@ rc_switch_init(struct rc_switch *sw)
     sw->dirty = true;
     ds_init(&sw->error);
     ds_init(&sw->iov_reason);
+    ds_init(&sw->flows_reason);
 }
 
 void
@@ -177,6 +279,7 @@ rc_switch_destroy(struct rc_switch *sw)
     if (sw) {
         ds_destroy(&sw->error);
         ds_destroy(&sw->iov_reason);
+        ds_destroy(&sw->flows_reason);
         rc_port_index_destroy(sw);
     }
 }
@@ -339,7 +442,9 @@ scope_links(const struct rc_switch *switches, size_t n,
             const struct dp_links *links, const struct uuid *uuid,
             const struct dp_link **out, size_t *n_out)
 {
-    static const char *const port_roles[] = { "port:", "port-host:", "vf:" };
+    static const char *const port_roles[] = {
+        RC_ROLE_PORT, RC_ROLE_PORT_HOST, RC_ROLE_VF,
+    };
     static const char *const sw_roles[] = { NULL, RC_ROLE_HOST,
                                             RC_ROLE_HOST_PEER };
     for (size_t r = 0; r < ARRAY_SIZE(sw_roles); r++) {
@@ -882,6 +987,7 @@ rc_reconcile(struct rc_switch *switches, size_t n,
         if (br) {
             rc_converge_ports(sw, br, links, ops, &changed);
             rc_converge_vlans(sw, br, links, ops, &changed);
+            rc_converge_flows(sw, links, ops, &changed);
         } else {
             for (size_t j = 0; j < sw->n_ports; j++) {
                 struct rc_port *port = &sw->ports[j];

@@ -12,6 +12,7 @@
 #define VSWITCHD_RECONCILE_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
@@ -25,6 +26,14 @@ struct dp_tap_spec;
 struct ofl_sriov_pf;
 
 enum rc_switch_type { RC_EXTERNAL, RC_INTERNAL, RC_PRIVATE };
+
+/* Where an SR-IOV switch's flow rules go (reconcile-flower.c). */
+enum rc_flow_placement {
+    RC_FLOWS_HARDWARE,          /* skip_sw, falling back to skip_hw. */
+    RC_FLOWS_HARDWARE_ONLY,     /* skip_sw; a refusal is an error. */
+    RC_FLOWS_SOFTWARE,          /* skip_hw. */
+    RC_FLOWS_OFF,               /* None. */
+};
 
 
 struct rc_port {
@@ -58,6 +67,7 @@ struct rc_port {
     char representor[16];       /* Its representor's name, or "". */
     char vf_config[40];         /* VF settings applied ("MAC/VLAN"). */
     const char *kind_in_use;    /* "tap", "vhost-net", ..., or NULL. */
+    int flows_in_hw, flows_in_sw;   /* Its flow rules, by placement. */
     struct ds reason;           /* Why 'kind_in_use' differs, if it does. */
     struct ds error;            /* What is wrong, for a person. */
 };
@@ -76,11 +86,21 @@ struct rc_switch {
     const struct ofl_sriov_pf *pf;  /* The uplink's SR-IOV facts, probed
                                      * for an SR-IOV switch, else NULL. */
     int want_vfs;               /* VFs to create on the uplink. */
+    enum rc_flow_placement flow_placement;
     const char *config_error;   /* Why the switch cannot be realized, or
                                  * NULL: what it has is then left alone. */
     bool iov_support;           /* Output: SR-IOV delivered. */
     struct ds iov_reason;       /* Output: why not. */
     int vf_capacity, vfs_in_use;    /* Output: representors, used ones. */
+    const char *flows_effective;    /* Output: "hardware", "software",
+                                     * "mixed", "none", "off",
+                                     * "unavailable", or NULL (no flow
+                                     * rules for this switch). */
+    struct ds flows_reason;         /* Output: why not all in hardware. */
+    int flows_in_hw, flows_in_sw;   /* Output. */
+    int flows_refused;              /* Output: asked for in hardware, in
+                                     * software (or, hardware-only, not
+                                     * installed). */
     struct rc_port *ports;
     size_t n_ports;
     bool dirty;                 /* Converge the switch itself (bridge,
@@ -143,6 +163,26 @@ struct rc_iov_ops {                 /* SR-IOV on an uplink (PF). */
  * vsw is making one, written before it is created and removed once it has
  * its tag and name, so that only a device vsw can show it made is ever
  * deleted as a leftover. */
+/* TC flower rules (offload/flower.h). */
+struct ofl_flow_rule;
+struct ofl_flow_installed;
+struct rc_flower_ops {
+    bool (*available)(const char **why);
+    void (*set_unavailable)(const char *why);
+    int (*dump)(int ifindex, struct ofl_flow_installed **, size_t *n);
+    int (*ensure_ingress)(int ifindex);
+    int (*install)(const struct ofl_flow_rule *, struct ofl_flow_installed *);
+    int (*remove)(const struct ofl_flow_installed *);
+    /* Whether device 'ifindex' has hw-tc-offload on. */
+    bool (*hw_tc_offload)(int ifindex);
+    /* Why switch 'sw''s rules went to software when they were placed
+     * (NULL if not known), kept across passes and restarts (a rule placed
+     * earlier is adopted as it is: the pass that adopts it cannot see
+     * why); reason_set(sw, NULL) forgets it. */
+    const char *(*reason_get)(const struct uuid *sw);
+    void (*reason_set)(const struct uuid *sw, const char *reason);
+};
+
 struct rc_record_ops {
     int (*temp_begin)(const char *name);
     void (*temp_end)(const char *name);
@@ -154,6 +194,7 @@ struct rc_ops {
     const struct rc_vlan_ops *vlan;
     const struct rc_iov_ops *iov;
     const struct rc_record_ops *record;
+    const struct rc_flower_ops *flower;     /* NULL: no flow rules. */
     const char *(*error)(void);
 };
 
@@ -199,6 +240,10 @@ bool rc_reconcile(struct rc_switch *switches, size_t n,
 /* The ownership tags (VSW_TAG_PREFIX, vswitchd/validate.h). */
 #define RC_ROLE_HOST "host"             /* Host end of a switch's host vNIC. */
 #define RC_ROLE_HOST_PEER "host-peer"   /* Its bridge end. */
+/* Port roles: "vsw:<sw>:<role><port uuid>" (rc_role_tag()). */
+#define RC_ROLE_PORT "port:"            /* A port's bridge-side device. */
+#define RC_ROLE_PORT_HOST "port-host:"  /* An internal port's host end. */
+#define RC_ROLE_VF "vf:"                /* A VF port's representor. */
 char *rc_tag(const struct uuid *, const char *role);  /* Caller frees. */
 /* "vsw:<sw>:<role><port>", a port's tag (role "port:", ...).  Caller
  * frees. */
@@ -242,6 +287,31 @@ const struct dp_link *rc_iov_pf_of(const struct dp_links *,
 void rc_converge_vlans(struct rc_switch *sw, int br_ifindex,
                        const struct dp_links *, const struct rc_ops *,
                        bool *changed);
+
+/* Flow rules (reconcile-flower.c). */
+int rc_flow_placement_from_string(const char *);    /* -1 if unknown;
+                                                     * NULL: the default. */
+const char *rc_flow_placement_to_string(enum rc_flow_placement);
+
+/* The rules an SR-IOV switch wants, once its ports are converged (their
+ * representors known): 'rules[i]' for port 'ports[i]' (an index into
+ * 'sw->ports'); 'local_macs' are the host port's MAC, if any. */
+struct rc_flow_rules {
+    struct ofl_flow_rule *rules;
+    int *ports;
+    size_t n, allocated;
+};
+void rc_flow_rules_init(struct rc_flow_rules *);
+void rc_flow_rules_destroy(struct rc_flow_rules *);
+void rc_flows_derive(const struct rc_switch *, const struct dp_links *,
+                     const uint8_t (*local_macs)[6], size_t n_local,
+                     struct rc_flow_rules *);
+
+/* Converges an SR-IOV switch's flow rules on its uplink and representors:
+ * adopts the wanted ones, deletes vsw's unwanted ones, installs the
+ * missing ones, and reports placement and counts. */
+void rc_converge_flows(struct rc_switch *sw, const struct dp_links *,
+                       const struct rc_ops *, bool *changed);
 
 /* Whether 'port' runs on a tap in this pass (kind in use tap or
  * vhost-net): a VM's vNIC whose offloads and queues are reported. */

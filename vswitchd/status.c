@@ -25,6 +25,30 @@ status_put_ifindex(struct smap *status, const char *key, int ifindex)
     }
 }
 
+/* The switch's flow-rule keys in 'status', replacing any there. */
+static void
+put_flows_status(const struct rc_switch *rc, struct smap *status)
+{
+    static const char *const keys[] = {
+        "flows", "flows_reason", "flows_in_hw", "flows_in_sw",
+        "flows_refused",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        smap_remove(status, keys[i]);
+    }
+    if (rc->flows_effective) {
+        smap_add_format(status, "flows", "%s (placement %s)",
+                        rc->flows_effective,
+                        rc_flow_placement_to_string(rc->flow_placement));
+        if (rc->flows_reason.length) {
+            smap_add(status, "flows_reason", ds_cstr_ro(&rc->flows_reason));
+        }
+        smap_add_format(status, "flows_in_hw", "%d", rc->flows_in_hw);
+        smap_add_format(status, "flows_in_sw", "%d", rc->flows_in_sw);
+        smap_add_format(status, "flows_refused", "%d", rc->flows_refused);
+    }
+}
+
 static void
 make_status(const struct rc_switch *rc, struct smap *status)
 {
@@ -48,6 +72,7 @@ make_status(const struct rc_switch *rc, struct smap *status)
         smap_add_format(status, "vf_capacity", "%d", rc->vf_capacity);
         smap_add_format(status, "vfs_in_use", "%d", rc->vfs_in_use);
     }
+    put_flows_status(rc, status);
     if (rc->error.length) {
         smap_add(status, "error", ds_cstr_ro(&rc->error));
     }
@@ -88,6 +113,10 @@ make_port_status(const struct rc_port *rc, const struct dp_link *link,
     }
     if (rc->vf_config[0]) {
         smap_add(status, "vf_config", rc->vf_config);
+    }
+    if (rc->flows_in_hw || rc->flows_in_sw) {
+        smap_add_format(status, "flows_in_hw", "%d", rc->flows_in_hw);
+        smap_add_format(status, "flows_in_sw", "%d", rc->flows_in_sw);
     }
     if (rc->error.length) {
         smap_add(status, "error", ds_cstr_ro(&rc->error));
@@ -132,6 +161,16 @@ status_write(const struct rc_switch *rcs,
                     VLOG_WARN_RL(&rl, "switch %s: %s", sw->name,
                                  ds_cstr_ro(&rcs[i].error));
                 }
+                vswrec_switch_set_status(sw, &status);
+                wrote = true;
+            }
+            smap_destroy(&status);
+        } else if (rcs[i].flows_effective) {
+            /* A clean SR-IOV switch whose ports' rules were converged:
+             * only its flow-rule keys change. */
+            smap_clone(&status, &sw->status);
+            put_flows_status(&rcs[i], &status);
+            if (!smap_equal(&status, &sw->status)) {
                 vswrec_switch_set_status(sw, &status);
                 wrote = true;
             }

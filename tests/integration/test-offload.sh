@@ -209,3 +209,27 @@ assert_eq "channels as found" 4 "$(rx_channels)"
 if [ -e "$T_DIR/$ns/state/offload/u0.orig" ]; then
     fail "record of the original offloads left behind"
 fi
+
+note "hardware flow rules on a kernel without cls_flower: said, not retried"
+# The development kernel has no cls_flower (the lab has it: vsw-flower).
+if grep -q ' fl_classify' /proc/kallsyms 2>/dev/null; then
+    note "this kernel has cls_flower: the lab covers the rules"
+else
+    ip -n "$ns" link add u7 type veth peer name u7-peer
+    ctl --wait add-switch sr7 --uplink u7 --iov --iov-fallback \
+        || fail "add-switch --iov --iov-fallback"
+    assert_eq "flows" "unavailable (placement hardware)" \
+        "$(getv switch sr7 status:flows)"
+    assert_eq "why" "the kernel has no cls_flower" \
+        "$(getv switch sr7 status:flows_reason)"
+    m1=$(ctl appctl dp/counters | grep -o 'modify=[0-9]*' | head -1)
+    ctl --wait set switch sr7 other_config:x=1
+    ctl appctl bridge/reconcile >/dev/null
+    ctl --wait set root . other_config:y=1
+    assert_eq "no request for flow rules, pass after pass" "$m1" \
+        "$(ctl appctl dp/counters | grep -o 'modify=[0-9]*' | head -1)"
+    out=$(ctl flows sr7)
+    assert_eq "vswctl flows: no rules" 0 \
+        "$(ctl --format=csv --no-headings flows sr7 | wc -l)"
+    ctl --wait del-switch sr7 || fail "del-switch sr7"
+fi
