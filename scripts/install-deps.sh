@@ -21,7 +21,7 @@ run="iproute2 nftables ethtool procps kmod"
 test="iputils-ping iperf3 tcpdump jq curl psmisc strace clang libclang-rt-14-dev"
 # The kernel lab (tests/lab): QEMU, the guest's busybox, initramfs tools.
 # Its kernel packages are fetched by tests/lab/prepare.sh, pinned.
-lab="qemu-system-x86 busybox-static cpio xz-utils gzip"
+lab="qemu-system-x86 busybox-static cpio xz-utils gzip patch"
 # bench/run's peers.
 bench="openvswitch-switch"
 

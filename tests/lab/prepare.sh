@@ -4,7 +4,7 @@
 # Fetches Debian's 6.1 kernel image, the matching headers and kbuild, and
 # Debian's linux-source-6.1 of the same version (pinned below), all with
 # apt, and builds netdevsim out of tree (Debian's kernel does not enable
-# it).  Everything is cached in $VSW_LAB_CACHE (default /var/cache/vsw-lab)
+# it), with vsw's patch netdevsim-flower.patch (a simulated flower offload).  Everything is cached in $VSW_LAB_CACHE (default /var/cache/vsw-lab)
 # and reused while the versions stay the same.
 #
 # Prints "KVER=<uname -r of the guest>" and "KDIR=<cache dir of that
@@ -75,7 +75,13 @@ if [ ! -f "$kdir/vmlinuz" ] || [ ! -d "$kdir/root/lib/modules/$kver" ]; then
     rm -f "$kdir"/debs/linux-image-*.deb
 fi
 
-if [ ! -f "$kdir/netdevsim/netdevsim.ko" ]; then
+# netdevsim carries vsw's own patch (a simulated flower offload:
+# tests/lab/netdevsim-flower.patch); a changed patch means a new build.
+patch_file="$(cd "$(dirname "$0")" && pwd)/netdevsim-flower.patch"
+patch_sum=$(sha256sum "$patch_file" | cut -d' ' -f1)
+if [ ! -f "$kdir/netdevsim/netdevsim.ko" ] \
+   || [ "$(cat "$kdir/netdevsim/patch.sha256" 2>/dev/null)" != "$patch_sum" ]
+then
     if ! dpkg-query -W -f='${Version}' "linux-headers-$kver" 2>/dev/null \
             | grep -qx "$ver"; then
         log "installing linux-headers-$kver $ver (to build netdevsim)"
@@ -99,10 +105,13 @@ if [ ! -f "$kdir/netdevsim/netdevsim.ko" ]; then
     log "building netdevsim against linux-headers-$kver"
     rm -rf "$kdir/netdevsim.build"
     cp -r "$kdir/netdevsim-src" "$kdir/netdevsim.build"
+    (cd "$kdir/netdevsim.build" && patch -s -p4 < "$patch_file") >&2 \
+        || { log "tests/lab/netdevsim-flower.patch does not apply"; exit 1; }
     make -s -C "/usr/src/linux-headers-$kver" M="$kdir/netdevsim.build" \
         CONFIG_NETDEVSIM=m modules >&2
     mkdir -p "$kdir/netdevsim"
     cp "$kdir/netdevsim.build/netdevsim.ko" "$kdir/netdevsim/"
+    echo "$patch_sum" > "$kdir/netdevsim/patch.sha256"
     rm -rf "$kdir/netdevsim.build"
 fi
 

@@ -30,6 +30,8 @@ tc filter add dev "$pf" ingress prio 100 protocol ip flower skip_hw \
 
 note "SR-IOV switch with two VF ports (one in VLAN 100) and a tap"
 ethtool -K "$pf" hw-tc-offload on || fail "hw-tc-offload on the PF"
+refuse() { echo "$1" > /sys/module/netdevsim/parameters/flower_refuse; }
+refuse all
 vswctl --wait add-switch sr0 --uplink "$pf" --iov --no-management-os \
     -- set switch sr0 other_config:sriov_vfs=2 || die "add-switch --iov"
 for rep in $(ls /sys/class/net); do
@@ -48,7 +50,7 @@ echo "$status"
 assert_contains "placement asked, and what happened" \
     'flows="software (placement hardware)"' "$status"
 assert_contains "the device's refusal, in the kernel's words" \
-    "only offload of BPF classifiers supported" \
+    "simulated refusal (flower_refuse)" \
     "$(vswctl get switch sr0 status:flows_reason)"
 assert_eq "refused in hardware" '"18"' \
     "$(vswctl get switch sr0 status:flows_refused)"
@@ -89,7 +91,7 @@ assert_eq "representor handles kept" "$before_rep" "$(handles "$rep1")"
 assert_eq "counts after restart" '"18"' \
     "$(vswctl get switch sr0 status:flows_in_sw)"
 assert_contains "the reason kept across the restart" \
-    "only offload of BPF classifiers supported" \
+    "simulated refusal (flower_refuse)" \
     "$(vswctl get switch sr0 status:flows_reason)"
 
 note "a rule deleted behind vsw's back comes back on the next pass"
@@ -118,6 +120,32 @@ echo "$out"
 assert_contains "vm1's error" "hardware-only flow rule" \
     "$(vswctl get port vm1 status:error)"
 assert_eq "no rule of vsw's left in software" 0 "$(ours "$pf")"
+
+note "the device accepts: hardware-only rules in hardware, in_hw"
+refuse ""
+vswctl appctl bridge/reconcile >/dev/null
+vswctl --wait set root . other_config:x=4
+assert_contains "status" 'hardware (placement hardware-only)' \
+    "$(vswctl get switch sr0 status:flows)"
+assert_eq "in hardware" '"18"' "$(vswctl get switch sr0 status:flows_in_hw)"
+assert_eq "vm1's error gone" "" \
+    "$(vswctl get port vm1 status:error 2>/dev/null)"
+assert_eq "in_hw_count 1 on every rule of the uplink" 6 \
+    "$(tc filter show dev "$pf" ingress | grep -c 'in_hw in_hw_count 1')"
+assert_contains "vswctl flows: effective" "hardware (1 device)" \
+    "$(vswctl flows vm1)"
+
+note "mixed: the device refuses the rules that go to the bridge"
+refuse goto
+vswctl --wait set switch sr0 other_config:flow-placement=hardware \
+    || fail "hardware"
+assert_contains "status" 'mixed (placement hardware)' \
+    "$(vswctl get switch sr0 status:flows)"
+assert_eq "in hardware" '"12"' "$(vswctl get switch sr0 status:flows_in_hw)"
+assert_eq "in software" '"6"' "$(vswctl get switch sr0 status:flows_in_sw)"
+assert_eq "refused" '"6"' "$(vswctl get switch sr0 status:flows_refused)"
+refuse all
+vswctl --wait set switch sr0 other_config:flow-placement=hardware-only
 
 note "a bad placement is refused by name"
 vswctl set switch sr0 other_config:flow-placement=sometimes
