@@ -414,14 +414,17 @@ ofl_flower_install(const struct ofl_flow_rule *r,
         return error;
     }
     /* Read back: in_hw, in_hw_count, counters, and what the kernel made
-     * of the request (lib/tc.c compares its echo too, but only logs). */
-    struct tc_flower got;
-    const struct ofpbuf *raw;
-    memset(&got, 0, sizeof got);
-    error = tc_get_flower(&id, &got);
-    raw = error ? NULL : dp_nl_ovs_last_reply();
+     * of the request, from the kernel's echo of it (lib/tc.c compares the
+     * echo too, but only logs), or else from a read. */
+    const struct ofpbuf *raw = dp_nl_ovs_last_reply();
     if (!raw) {
-        return error ? error : EPROTO;
+        struct tc_flower got;
+        memset(&got, 0, sizeof got);
+        error = tc_get_flower(&id, &got);
+        raw = error ? NULL : dp_nl_ovs_last_reply();
+        if (!raw) {
+            return error ? error : EPROTO;
+        }
     }
     struct ofpbuf copy;
     ofpbuf_use_const(&copy, raw->data, raw->size);

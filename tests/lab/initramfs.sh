@@ -50,7 +50,7 @@ for m in modprobe insmod rmmod lsmod depmod modinfo; do
 done
 # vsw and the OVSDB tools, and the lab helpers, from the build.
 for p in vswitchd vswctl ovsdb-server ovsdb-tool ovsdb-client \
-         lab-vhost lab-rss; do
+         lab-vhost lab-rss lab-flower; do
     [ -x "$build/bin/$p" ] && copy_prog "$build/bin/$p"
 done
 
