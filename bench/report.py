@@ -42,6 +42,13 @@ CONTROL = [
      "<= 12 MB", lambda v, p, n, m: v <= 12 * 1024),
     ("rss-db", "resident memory of its database server", "kB", "ovs",
      "<= 20 MB", lambda v, p, n, m: v <= 20 * 1024),
+    ("flower-install", "flower rules installed per second, in the lab "
+     "(N = rules)", "rules/s", "tc-batch", ">= 0.8x tc -batch",
+     lambda v, p, n, m: p is not None and v >= 0.8 * p),
+    ("flower-restart", "restart with N flower rules until cur_cfg is "
+     "current, in the lab", "ms", None, "none set", None),
+    ("flower-restart-modify", "modifying calls made by that restart", "calls",
+     None, "0", lambda v, p, n, m: v == 0),
 ]
 DATAPLANE = [
     ("tcp-offload-on", "TCP throughput, offloads on", "Mbit/s"),
@@ -52,7 +59,8 @@ DATAPLANE = [
     ("ping-offload-on", "ping RTT, offloads on", "us"),
     ("ping-offload-off", "ping RTT, offloads off", "us"),
 ]
-PEERS = {"ip-batch": "ip -batch", "ovs": "Open vSwitch", "vsw": "vsw",
+PEERS = {"ip-batch": "ip -batch", "tc-batch": "tc -batch",
+         "ovs": "Open vSwitch", "vsw": "vsw",
          "veth": "veth pair", "bridge": "Linux bridge"}
 
 
@@ -142,7 +150,7 @@ def control_table(summ):
         (c[0], 1) for c in CONTROL)})
     medians = {(k[0], k[2]): s["median"] for k, s in summ.items()
                if k[1] == "vsw"}
-    lines = ["| operation | ports | ip -batch | Open vSwitch | vsw | "
+    lines = ["| operation | ports | ip / tc -batch | Open vSwitch | vsw | "
              "vsw / peer | goal | met |",
              "|---|---:|---:|---:|---:|---:|---|---|"]
     verdicts = []
@@ -151,18 +159,20 @@ def control_table(summ):
             v = summ.get((row, "vsw", n))
             if not v or v["median"] is None:
                 continue
-            ip = summ.get((row, "ip-batch", n))
+            ip = (summ.get((row, "ip-batch", n))
+                  or summ.get((row, "tc-batch", n)))
             ovs = summ.get((row, "ovs", n))
             p = summ.get((row, peer, n)) if peer else None
             pm = p["median"] if p else None
             ratio = ("%.2f× %s" % (v["median"] / pm, PEERS[peer])
                      if pm else "—")
-            ok = check(v["median"], pm, n, medians)
-            verdicts.append({"row": row, "ports": n, "goal": goal,
-                             "met": bool(ok)})
+            ok = check(v["median"], pm, n, medians) if check else None
+            if check:
+                verdicts.append({"row": row, "ports": n, "goal": goal,
+                                 "met": bool(ok)})
             lines.append("| %s (%s) | %d | %s | %s | %s | %s | %s | %s |" % (
                 title, unit, n, cell(ip), cell(ovs), cell(v), ratio, goal,
-                "yes" if ok else "**no**"))
+                "—" if ok is None else "yes" if ok else "**no**"))
     return lines, verdicts
 
 

@@ -240,15 +240,14 @@ __wrap_nl_transact(int protocol, const struct ofpbuf *request,
     if (replyp) {
         *replyp = NULL;
     }
-    /* Open vSwitch fills in the length when it sends. */
-    struct nlmsghdr *h = xmemdup(request->data, request->size);
+    /* Open vSwitch fills in the length when it sends: so do we. */
+    struct nlmsghdr *h = request->data;
     h->nlmsg_len = request->size;
     struct nl_msg *msg = nlmsg_convert(h);
-    free(h);
-    h = msg ? nlmsg_hdr(msg) : NULL;
     if (!msg) {
         return ENOMEM;
     }
+    h = nlmsg_hdr(msg);
     /* RTM_NEW*, RTM_DEL* change the kernel; RTM_GET* do not. */
     int op = (h->nlmsg_type - RTM_BASE) % 4;
     bool modify = op == 0 || op == 1;

@@ -110,16 +110,33 @@ ofl_flow_describe(const struct ofl_flow_rule *r, char *buf, size_t size)
              mac_is_zero(r->src_mask) ? "" : smask, act);
 }
 
+/* Appends the 'n' bytes of 'v' to 'buf' at '*ofs'. */
+static void
+put_bytes(uint8_t *buf, size_t *ofs, const void *v, size_t n)
+{
+    memcpy(buf + *ofs, v, n);
+    *ofs += n;
+}
+
 void
 ofl_flow_cookie(struct ofl_flow_rule *r)
 {
-    char desc[256], what[320];
-    uint8_t digest[SHA1_DIGEST_SIZE];
+    /* What the rule was derived from, field by field (no padding). */
+    uint8_t what[64], digest[SHA1_DIGEST_SIZE];
+    size_t n = 0;
+    uint32_t v[7] = {
+        r->ifindex, ofl_flow_prio(r), r->eth_type, r->vlan, r->action,
+        r->out_ifindex, r->push_vlan,
+    };
+    int32_t placement = r->placement;
 
-    ofl_flow_describe(r, desc, sizeof desc);
-    snprintf(what, sizeof what, "dev %d prio %u %s placement %d",
-             r->ifindex, ofl_flow_prio(r), desc, r->placement);
-    sha1_bytes(what, strlen(what), digest);
+    put_bytes(what, &n, v, sizeof v);
+    put_bytes(what, &n, r->dst, 6);
+    put_bytes(what, &n, r->dst_mask, 6);
+    put_bytes(what, &n, r->src, 6);
+    put_bytes(what, &n, r->src_mask, 6);
+    put_bytes(what, &n, &placement, sizeof placement);
+    sha1_bytes(what, n, digest);
     memcpy(r->cookie, cookie_magic, sizeof cookie_magic);
     memcpy(r->cookie + sizeof cookie_magic, digest,
            OFL_FLOW_COOKIE_LEN - sizeof cookie_magic);
@@ -213,8 +230,12 @@ parse_flags(const struct ofpbuf *msg, struct ofl_flow_installed *out)
     }
 }
 
+/* Fills '*out' from filter message 'msg', and '*rule' (if nonnull) with
+ * what it matches and does, in ofl_flow_rule's terms; 'describe' fills
+ * out->desc too. */
 static int
-parse_reply(struct ofpbuf *msg, struct ofl_flow_installed *out)
+parse_reply(struct ofpbuf *msg, struct ofl_flow_installed *out,
+            struct ofl_flow_rule *rule, bool describe)
 {
     const struct tcmsg *tc = ofpbuf_at(msg, NLMSG_HDRLEN, sizeof *tc);
     if (!tc) {
@@ -251,9 +272,10 @@ parse_reply(struct ofpbuf *msg, struct ofl_flow_installed *out)
     out->hw_bytes = get_32aligned_u64(&flower.stats_hw.n_bytes);
     out->lastused_ms = flower.lastused;
 
-    /* What it matches and does, in the words of ofl_flow_describe(). */
+    /* What it matches and does. */
     struct ofl_flow_rule r;
     memset(&r, 0, sizeof r);
+    r.ifindex = out->ifindex;
     if (eth_type_vlan(flower.key.eth_type)) {
         r.vlan = flower.key.vlan_id[0];
         r.eth_type = ntohs(flower.key.encap_eth_type[0]);
@@ -279,7 +301,12 @@ parse_reply(struct ofpbuf *msg, struct ofl_flow_installed *out)
             r.push_vlan = a->vlan.vlan_push_id;
         }
     }
-    ofl_flow_describe(&r, out->desc, sizeof out->desc);
+    if (describe) {
+        ofl_flow_describe(&r, out->desc, sizeof out->desc);
+    }
+    if (rule) {
+        *rule = r;
+    }
     return 0;
 }
 
@@ -292,7 +319,7 @@ ofl_flower_parse(const void *msg, size_t len, struct ofl_flow_installed *out)
     if (!h || h->nlmsg_type != RTM_NEWTFILTER) {
         return EPROTO;
     }
-    return parse_reply(&b, out);
+    return parse_reply(&b, out, NULL, true);
 }
 
 int
@@ -315,7 +342,7 @@ ofl_flower_dump(int ifindex, struct ofl_flow_installed **rules, size_t *n)
     while (nl_dump_next(&dump, &reply, &buf)) {
         struct ofl_flow_installed r;
         const struct nlmsghdr *h = ofpbuf_at(&reply, 0, NLMSG_HDRLEN);
-        if (!h || h->nlmsg_type != RTM_NEWTFILTER || parse_reply(&reply, &r)
+        if (!h || h->nlmsg_type != RTM_NEWTFILTER || parse_reply(&reply, &r, NULL, true)
             || !r.handle) {
             continue;       /* A flower instance's own entry has no handle. */
         }
@@ -398,6 +425,22 @@ fill_flower(const struct ofl_flow_rule *r, struct tc_flower *f)
     f->tc_policy = r->skip_sw ? TC_POLICY_SKIP_SW : TC_POLICY_SKIP_HW;
 }
 
+/* Whether 'a' and 'b' match and do the same. */
+static bool
+same_rule(const struct ofl_flow_rule *a, const struct ofl_flow_rule *b)
+{
+    return (a->eth_type == b->eth_type && a->vlan == b->vlan
+            && !memcmp(a->dst, b->dst, 6)
+            && !memcmp(a->dst_mask, b->dst_mask, 6)
+            && !memcmp(a->src, b->src, 6)
+            && !memcmp(a->src_mask, b->src_mask, 6)
+            && a->action == b->action
+            && (a->action == OFL_FLOW_TO_BRIDGE
+                || a->out_ifindex == b->out_ifindex)
+            && (a->action != OFL_FLOW_PUSH_REDIRECT
+                || a->push_vlan == b->push_vlan));
+}
+
 int
 ofl_flower_install(const struct ofl_flow_rule *r,
                    struct ofl_flow_installed *out)
@@ -428,15 +471,17 @@ ofl_flower_install(const struct ofl_flow_rule *r,
     }
     struct ofpbuf copy;
     ofpbuf_use_const(&copy, raw->data, raw->size);
-    error = parse_reply(&copy, out);
+    struct ofl_flow_rule back;
+    error = parse_reply(&copy, out, &back, false);
     if (error) {
         return error;
     }
     out->ifindex = r->ifindex;
-    char want[160];
-    ofl_flow_describe(r, want, sizeof want);
     if (!out->ours || memcmp(out->cookie, r->cookie, OFL_FLOW_COOKIE_LEN)
-        || strcmp(out->desc, want)) {
+        || !same_rule(r, &back)) {
+        char want[160];
+        ofl_flow_describe(r, want, sizeof want);
+        ofl_flow_describe(&back, out->desc, sizeof out->desc);
         dp_nl_set_error(EPROTO, "the kernel's copy of the rule is not what "
                         "was asked: asked \"%s\", got \"%s\"", want,
                         out->desc);
@@ -446,6 +491,7 @@ ofl_flower_install(const struct ofl_flow_rule *r,
         free(why);
         return EPROTO;
     }
+    ofl_flow_describe(r, out->desc, sizeof out->desc);
     return 0;
 }
 

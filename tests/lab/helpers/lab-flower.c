@@ -11,6 +11,8 @@
  *   lab-flower get DEV PRIO HANDLE
  *       the kernel's RTM_NEWTFILTER message for that rule, in hex (one
  *       line): recorded replies for the unit tests (tests/data/flower-*)
+ *   lab-flower now
+ *       CLOCK_MONOTONIC in seconds, for timing in the guest's shell
  *   lab-flower many DEV OUT N [hw|sw]
  *       N IPv4 rules, destinations 02:00:xx:xx:xx:xx, one after the other;
  *       prints the seconds it took and the modifying requests made
@@ -129,6 +131,9 @@ main(int argc, char *argv[])
         }
         printf("\n");
         return 0;
+    } else if (argc == 2 && !strcmp(argv[1], "now")) {
+        printf("%.6f\n", now());
+        return 0;
     } else if (argc >= 5 && !strcmp(argv[1], "many")) {
         int dev = ifindex_of(argv[2]), out = ifindex_of(argv[3]);
         int n = atoi(argv[4]);
@@ -159,6 +164,6 @@ main(int argc, char *argv[])
         return 0;
     }
     fprintf(stderr, "usage: lab-flower install DEV OUT DST-MAC [hw|sw] | "
-            "dump DEV | get DEV PRIO HANDLE | many DEV OUT N [hw|sw]\n");
+            "dump DEV | get DEV PRIO HANDLE | now | many DEV OUT N [hw|sw]\n");
     return 2;
 }

@@ -1,0 +1,3 @@
+# bench/run --quick's flower rows: few rules, to prove the harness works.
+COUNTS=100 VFS=10
+. /lab/bench/flower.sh
