@@ -269,6 +269,10 @@ count_placed(struct rc_switch *sw, struct rc_port *port,
     bool hw = r->in_hw || (r->skip_sw && !r->not_in_hw);
     if (hw) {
         sw->flows_in_hw++;
+        /* Offload is not always faster: a rule the hardware never
+         * matched only takes room in it (it is reported; vswctl flows
+         * shows each rule's hardware hits). */
+        sw->flows_hw_unhit += !r->hw_packets;
     } else {
         sw->flows_in_sw++;
         sw->flows_refused += sw->flow_placement == RC_FLOWS_HARDWARE;
@@ -309,6 +313,7 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
     const struct rc_flower_ops *fo = ops->flower;
 
     sw->flows_in_hw = sw->flows_in_sw = sw->flows_refused = 0;
+    sw->flows_hw_unhit = 0;
     ds_clear(&sw->flows_reason);
     sw->flows_effective = NULL;
     if (!fo || !sw->iov || sw->config_error) {

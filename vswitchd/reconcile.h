@@ -98,6 +98,8 @@ struct rc_switch {
                                      * rules for this switch). */
     struct ds flows_reason;         /* Output: why not all in hardware. */
     int flows_in_hw, flows_in_sw;   /* Output. */
+    int flows_hw_unhit;             /* Output: in hardware, and no hardware
+                                     * hit counted yet. */
     int flows_refused;              /* Output: asked for in hardware, in
                                      * software (or, hardware-only, not
                                      * installed). */

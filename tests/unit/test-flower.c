@@ -382,11 +382,15 @@ test_converge(void **state OVS_UNUSED)
     assert_int_equal(n_remove, 0);
     assert_string_equal(f->sw.flows_effective, "hardware");
     assert_int_equal(f->sw.flows_in_hw, 3 * 11);
+    assert_int_equal(f->sw.flows_hw_unhit, 3 * 11);     /* No hits yet. */
     assert_int_equal(f->ports[0].flows_in_hw, 3 * 4);
 
-    /* Converged: nothing to do, and nothing done. */
+    /* Converged: nothing to do, and nothing done.  The hardware hits one
+     * rule. */
+    kernel_rules[1].hw_packets = 5;
     n_install = n_remove = 0;
     converge(f);
+    assert_int_equal(f->sw.flows_hw_unhit, 3 * 11 - 1);
     assert_int_equal(n_install + n_remove, 0);
     assert_int_equal(f->sw.flows_in_hw, 3 * 11);
 

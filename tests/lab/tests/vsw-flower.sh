@@ -128,6 +128,8 @@ vswctl --wait set root . other_config:x=4
 assert_contains "status" 'hardware (placement hardware-only)' \
     "$(vswctl get switch sr0 status:flows)"
 assert_eq "in hardware" '"18"' "$(vswctl get switch sr0 status:flows_in_hw)"
+assert_eq "none hit in hardware (the simulated device forwards nothing)" \
+    '"18"' "$(vswctl get switch sr0 status:flows_hw_unhit)"
 assert_eq "vm1's error gone" "" \
     "$(vswctl get port vm1 status:error 2>/dev/null)"
 assert_eq "in_hw_count 1 on every rule of the uplink" 6 \
