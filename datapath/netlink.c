@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/netlink.h>
 #include <linux/if.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/msg.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "netlink-socket.h"
@@ -119,6 +121,9 @@ open_socket_proto(int protocol)
      * with one recvmsg, not a peek and a read. */
     nl_socket_set_msg_buf_size(sk, 64 * 1024);
     nl_socket_disable_msg_peek(sk);
+    /* Room for a batch's answers (dp_nl_ovs_batch_end()); libnl's default
+     * is 32 kB. */
+    nl_socket_set_buffer_size(sk, 1024 * 1024, 0);
     return sk;
 }
 
@@ -219,6 +224,32 @@ int __wrap_nl_transact(int protocol, const struct ofpbuf *request,
 
 static struct ofpbuf *ovs_last_reply;
 
+/* Batches (netlink.h): the requests queued, and whether to queue. */
+static bool batching;
+static struct ofpbuf **batch;
+static size_t n_batch, allocated_batch;
+
+static int
+batch_add(const struct ofpbuf *request, struct ofpbuf **replyp)
+{
+    if (n_batch >= allocated_batch) {
+        batch = x2nrealloc(batch, &allocated_batch, sizeof *batch);
+    }
+    batch[n_batch++] = ofpbuf_clone(request);
+    /* lib/tc.c reads the handle and priority from its answer and, for
+     * any priority but its police one (1), compares the rule in it with
+     * its request.  The kernel's echo comes at dp_nl_ovs_batch_end(),
+     * which compares it: so the answer now is the request itself, priority
+     * 1, and lib/tc.c takes it as it is. */
+    struct ofpbuf *reply = ofpbuf_clone(request);
+    struct tcmsg *tc = ofpbuf_at(reply, NLMSG_HDRLEN, sizeof *tc);
+    if (tc) {
+        tc->tcm_info = TC_H_MAKE(1 << 16, TC_H_MIN(tc->tcm_info));
+    }
+    *replyp = reply;
+    return 0;
+}
+
 static int
 keep_reply(struct nl_msg *msg, void *arg)
 {
@@ -243,6 +274,10 @@ __wrap_nl_transact(int protocol, const struct ofpbuf *request,
     /* Open vSwitch fills in the length when it sends: so do we. */
     struct nlmsghdr *h = request->data;
     h->nlmsg_len = request->size;
+    if (batching && h->nlmsg_type == RTM_NEWTFILTER
+        && (h->nlmsg_flags & NLM_F_ECHO) && replyp) {
+        return batch_add(request, replyp);
+    }
     struct nl_msg *msg = nlmsg_convert(h);
     if (!msg) {
         return ENOMEM;
@@ -281,6 +316,112 @@ const struct ofpbuf *
 dp_nl_ovs_last_reply(void)
 {
     return ovs_last_reply;
+}
+
+void
+dp_nl_ovs_batch_begin(void)
+{
+    ovs_assert(!batching && !n_batch);
+    batching = true;
+}
+
+/* Requests in flight at once: their echoes (some hundred bytes each) must
+ * fit the socket's receive buffer. */
+#define BATCH_WINDOW 32
+
+void
+dp_nl_ovs_batch_end(void (*cb)(size_t i, int error, const char *why,
+                               const struct ofpbuf *echo, void *aux),
+                    void *aux)
+{
+    static char buf[64 * 1024];
+    int fd = nl_socket_get_fd(dp_nl_sock());
+    static uint32_t seq = 0x40000000;   /* Apart from libnl's. */
+    uint32_t base = seq;
+
+    batching = false;
+    for (size_t sent = 0, done = 0; done < n_batch; ) {
+        /* Several requests, then their answers. */
+        for (; sent < n_batch && sent - done < BATCH_WINDOW; sent++) {
+            struct nlmsghdr *h = batch[sent]->data;
+            h->nlmsg_seq = base + sent;
+            h->nlmsg_pid = 0;
+            counters.modify++;
+            if (send(fd, h, h->nlmsg_len, 0) < 0) {
+                int error = errno;
+                counters.modify_failed++;
+                char why[128];
+                snprintf(why, sizeof why, "%s", ovs_strerror(error));
+                cb(sent, error, why, NULL, aux);
+                /* Never answered: count it done when its turn comes. */
+                h->nlmsg_seq = 0;
+            }
+        }
+        while (done < sent) {
+            if (!((struct nlmsghdr *) batch[done]->data)->nlmsg_seq) {
+                done++;
+                continue;
+            }
+            /* An echo the kernel could not queue is lost, not late: wait
+             * a bounded time (what was installed is found by the next
+             * dump, by its cookie). */
+            struct pollfd pfd = { .fd = fd, .events = POLLIN };
+            int ready = poll(&pfd, 1, 5000);
+            ssize_t n = ready > 0 ? recv(fd, buf, sizeof buf, 0) : -1;
+            if (ready == 0) {
+                errno = ETIMEDOUT;
+            }
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                int error = errno;
+                for (; done < sent; done++) {
+                    counters.modify_failed++;
+                    cb(done, error, ovs_strerror(error), NULL, aux);
+                }
+                break;
+            }
+            int len = n;
+            for (const struct nlmsghdr *h = (const void *) buf;
+                 NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+                if (h->nlmsg_seq < base + done || h->nlmsg_seq >= base + sent) {
+                    continue;       /* Not one of ours, or answered. */
+                }
+                size_t i = h->nlmsg_seq - base;
+                if (h->nlmsg_type == NLMSG_ERROR) {
+                    const struct nlmsgerr *err = NLMSG_DATA(h);
+                    if (!err->error) {
+                        continue;   /* An ACK (the echo came or comes). */
+                    }
+                    const char *msg = dp_nl_parse_extack(
+                        err, h->nlmsg_len - NLMSG_HDRLEN, h->nlmsg_flags);
+                    char why[512];
+                    snprintf(why, sizeof why, "%s%s%s",
+                             ovs_strerror(-err->error), msg ? ": " : "",
+                             msg ? msg : "");
+                    counters.modify_failed++;
+                    cb(i, -err->error, why, NULL, aux);
+                } else {
+                    struct ofpbuf echo;
+                    ofpbuf_use_const(&echo, h, h->nlmsg_len);
+                    cb(i, 0, NULL, &echo, aux);
+                }
+                /* Answers come in order: everything before is done. */
+                done = i + 1;
+            }
+        }
+    }
+    /* An echo that came after its wait would be taken by the next request
+     * for its own answer: none is left. */
+    while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+        continue;
+    }
+    seq = base + n_batch;
+    for (size_t i = 0; i < n_batch; i++) {
+        ofpbuf_delete(batch[i]);
+    }
+    n_batch = 0;
 }
 
 struct nl_sock *

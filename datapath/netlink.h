@@ -47,6 +47,19 @@ int dp_nl_transact(struct nl_sock *sk, struct nl_msg *msg, bool modify,
 struct ofpbuf;
 const struct ofpbuf *dp_nl_ovs_last_reply(void);
 
+/* Batches of Open vSwitch's flower installs (lib/tc.c's
+ * tc_replace_flower()): between dp_nl_ovs_batch_begin() and
+ * dp_nl_ovs_batch_end(), each one is queued and answered at once with a
+ * copy of itself (netlink.c says why lib/tc.c takes it); batch_end() sends
+ * them all, up to a window of them before reading any answer, and calls
+ * 'cb' once for each, in order: with its echo from the kernel (error 0),
+ * or with the kernel's refusal (an errno, and 'why' with the kernel's
+ * words).  Each counts as a modifying request. */
+void dp_nl_ovs_batch_begin(void);
+void dp_nl_ovs_batch_end(void (*cb)(size_t i, int error, const char *why,
+                                    const struct ofpbuf *echo, void *aux),
+                         void *aux);
+
 /* Counts a dump (read-only request) made through the request socket. */
 void dp_nl_count_dump(void);
 

@@ -571,6 +571,87 @@ ofl_flower_sweep_uplink(const char *ifname)
     return deleted;
 }
 
+/* dp_nl_ovs_batch_end()'s callback for ofl_flower_install_many(). */
+struct batch_ctx {
+    const struct ofl_flow_rule *rules;
+    struct ofl_flow_installed *out;
+    int *errors;
+    char **why;
+    const size_t *index;        /* Queued request -> rule. */
+};
+
+static void
+batch_answer(size_t q, int error, const char *why, const struct ofpbuf *echo,
+             void *ctx_)
+{
+    struct batch_ctx *ctx = ctx_;
+    size_t i = ctx->index[q];
+    const struct ofl_flow_rule *r = &ctx->rules[i];
+    struct ofl_flow_installed *out = &ctx->out[i];
+
+    if (!error) {
+        struct ofpbuf copy;
+        struct ofl_flow_rule back;
+        ofpbuf_use_const(&copy, echo->data, echo->size);
+        error = parse_reply(&copy, out, &back, false);
+        if (!error && (!out->ours
+                       || memcmp(out->cookie, r->cookie, OFL_FLOW_COOKIE_LEN)
+                       || !same_rule(r, &back))) {
+            char want[160];
+            ofl_flow_describe(r, want, sizeof want);
+            ofl_flow_describe(&back, out->desc, sizeof out->desc);
+            ctx->why[i] = xasprintf("the kernel's copy of the rule is not "
+                                    "what was asked: asked \"%s\", got "
+                                    "\"%s\"", want, out->desc);
+            out->ifindex = r->ifindex;
+            ofl_flower_delete(out);
+            ctx->errors[i] = EPROTO;
+            return;
+        }
+        out->ifindex = r->ifindex;
+        ctx->errors[i] = error;
+        if (error) {
+            ctx->why[i] = xstrdup("cannot read the kernel's echo");
+        }
+        return;
+    }
+    ctx->errors[i] = error;
+    ctx->why[i] = xstrdup(why);
+}
+
+void
+ofl_flower_install_many(const struct ofl_flow_rule *rules, size_t n,
+                        struct ofl_flow_installed *out, int *errors,
+                        char **why)
+{
+    size_t *index = xmalloc((n + 1) * sizeof *index);
+    size_t n_queued = 0;
+
+    dp_nl_ovs_batch_begin();
+    for (size_t i = 0; i < n; i++) {
+        const struct ofl_flow_rule *r = &rules[i];
+        struct tcf_id id = tc_make_tcf_id(r->ifindex, 0, ofl_flow_prio(r),
+                                          TC_INGRESS);
+        struct tc_flower f;
+
+        fill_flower(r, &f);
+        memset(&out[i], 0, sizeof out[i]);
+        errors[i] = 0;
+        why[i] = NULL;
+        int error = tc_replace_flower(&id, &f);     /* Queued. */
+        if (error) {
+            errors[i] = error;
+            why[i] = xasprintf("cannot encode the rule: %s",
+                               ovs_strerror(error));
+        } else {
+            index[n_queued++] = i;
+        }
+    }
+    struct batch_ctx ctx = { rules, out, errors, why, index };
+    dp_nl_ovs_batch_end(batch_answer, &ctx);
+    free(index);
+}
+
 int
 ofl_flower_delete(const struct ofl_flow_installed *r)
 {

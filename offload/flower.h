@@ -130,6 +130,15 @@ int ofl_flower_ensure_ingress(int ifindex);
 int ofl_flower_install(const struct ofl_flow_rule *,
                        struct ofl_flow_installed *out);
 
+/* Installs the 'n' 'rules' in one batch (several requests in flight
+ * before their answers are read; datapath/netlink.h), each read back from
+ * the kernel's echo and compared with the request: for each, 'errors[i]'
+ * is 0 and 'out[i]' the rule as installed, or a positive errno and
+ * 'why[i]' the kernel's words (the caller frees each 'why[i]'). */
+void ofl_flower_install_many(const struct ofl_flow_rule *rules, size_t n,
+                             struct ofl_flow_installed *out, int *errors,
+                             char **why);
+
 /* Deletes filter 'r'. */
 int ofl_flower_delete(const struct ofl_flow_installed *r);
 

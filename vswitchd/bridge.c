@@ -614,16 +614,18 @@ scope_ports(const struct desired_scope *scope, struct hmap *by_sw)
             scope_add_port(by_sw, &seen, p);
         }
     }
-    struct vswrec_port *key = vswrec_port_index_init_row(ports_by_name);
     const char *name;
     SSET_FOR_EACH (name, scope->names) {
+        /* A key row per value: setting a key row's column again leaks the
+         * value before. */
+        struct vswrec_port *key = vswrec_port_index_init_row(ports_by_name);
         vswrec_port_index_set_name(key, name);
         const struct vswrec_port *p;
         VSWREC_PORT_FOR_EACH_EQUAL (p, key, ports_by_name) {
             scope_add_port(by_sw, &seen, p);
         }
+        vswrec_port_index_destroy_row(key);
     }
-    vswrec_port_index_destroy_row(key);
     uuidset_destroy(&seen);
 }
 
@@ -636,7 +638,6 @@ gather_switches(const struct desired_scope *scope, size_t *n)
 {
     size_t n_sw = 0, allocated = 0;
     struct switch_rows *out = NULL;
-    struct vswrec_port *key = vswrec_port_index_init_row(ports_by_switch);
     struct hmap by_sw = HMAP_INITIALIZER(&by_sw);
     if (!scope->full) {
         scope_ports(scope, &by_sw);
@@ -667,6 +668,8 @@ gather_switches(const struct desired_scope *scope, size_t *n)
                                     t ? t->n_vlan_ports : 0,
                                     sp && sp->vmq)) {
             size_t cap = 0;
+            struct vswrec_port *key
+                = vswrec_port_index_init_row(ports_by_switch);
             vswrec_port_index_set_switch_(key, sw);
             const struct vswrec_port *p;
             VSWREC_PORT_FOR_EACH_EQUAL (p, key, ports_by_switch) {
@@ -676,6 +679,7 @@ gather_switches(const struct desired_scope *scope, size_t *n)
                 }
                 sr->ports[sr->n_ports++] = p;
             }
+            vswrec_port_index_destroy_row(key);
             sr->n_in_db = sr->n_ports;
         } else if (sp) {
             qsort(sp->ports, sp->n, sizeof *sp->ports, compare_port_uuids);
@@ -684,7 +688,6 @@ gather_switches(const struct desired_scope *scope, size_t *n)
             sp->ports = NULL;
         }
     }
-    vswrec_port_index_destroy_row(key);
     struct scoped_ports *sp;
     HMAP_FOR_EACH_POP (sp, node, &by_sw) {
         free(sp->ports);

@@ -290,22 +290,6 @@ device_name(const struct dp_links *links, int ifindex)
     return l ? l->name : "?";
 }
 
-/* Installs 'r'; a device without an ingress qdisc gets clsact first (vsw
- * never deletes a qdisc: another program may use it). */
-static int
-install(const struct rc_flower_ops *fo, const struct rc_ops *ops,
-        const struct ofl_flow_rule *r, struct ofl_flow_installed *got)
-{
-    int error = fo->install(r, got);
-    if (error == EINVAL && strstr(ops->error(), "Qdisc")) {
-        error = fo->ensure_ingress(r->ifindex);
-        if (!error) {
-            error = fo->install(r, got);
-        }
-    }
-    return error;
-}
-
 void
 rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
                   const struct rc_ops *ops, bool *changed)
@@ -404,12 +388,13 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
     char **denied_why = xcalloc(sw->n_ports + 1, sizeof *denied_why);
     int hw_checked = 0;             /* Last device asked for hw-tc-offload, */
     bool hw_ok = false;             /* and its answer. */
+    size_t *todo = xmalloc((want.n + 1) * sizeof *todo);
+    size_t n_todo = 0;
     for (size_t i = 0; i < want.n; i++) {
         if (done[i]) {
             continue;
         }
         struct ofl_flow_rule *r = &want.rules[i];
-        struct rc_port *port = &sw->ports[want.ports[i]];
         const char *dev = device_name(links, r->ifindex);
         *changed = true;
         if (r->ifindex != hw_checked) {
@@ -432,39 +417,73 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
             }
             r->skip_sw = false;
         }
-        struct ofl_flow_installed got;
-        int error = install(fo, ops, r, &got);
-        if (error && r->skip_sw) {
-            char *refusal = xstrdup(ops->error());
-            if (error == ENOENT && strstr(refusal, "kind")) {
-                fo->set_unavailable("the kernel has no cls_flower");
-            }
-            if (sw->flow_placement == RC_FLOWS_HARDWARE_ONLY) {
-                int j = want.ports[i];
-                if (!n_denied[j]++) {
-                    denied_why[j] = xasprintf("%s refused it: %s", dev,
-                                              refusal);
-                }
-                sw->flows_refused++;
-                free(refusal);
-                continue;
-            }
-            if (!sw->flows_reason.length) {
-                ds_put_format(&sw->flows_reason, "%s refused a hardware "
-                              "rule (%s): rules go in software", dev,
-                              refusal);
-            }
-            free(refusal);
-            r->skip_sw = false;
-            error = install(fo, ops, r, &got);
-        }
-        if (error) {
-            rc_err(&port->ok, &port->error, "cannot install a flow rule on "
-                   "%s: %s", dev, ops->error());
-            continue;
-        }
-        count_placed(sw, port, &got);
+        todo[n_todo++] = i;
     }
+
+    /* Install in batches: what is refused for want of an ingress qdisc
+     * goes again once its device has one, what the device refuses in
+     * hardware goes again in software (placement "hardware"). */
+    struct ofl_flow_rule *batch = xmalloc((n_todo + 1) * sizeof *batch);
+    struct ofl_flow_installed *got = xmalloc((n_todo + 1) * sizeof *got);
+    int *errors = xmalloc((n_todo + 1) * sizeof *errors);
+    char **whys = xmalloc((n_todo + 1) * sizeof *whys);
+    int last_ingress = 0;
+    for (int round = 0; n_todo && round < 3; round++) {
+        for (size_t k = 0; k < n_todo; k++) {
+            batch[k] = want.rules[todo[k]];
+        }
+        fo->install_many(batch, n_todo, got, errors, whys);
+        size_t n_again = 0;
+        for (size_t k = 0; k < n_todo; k++) {
+            size_t i = todo[k];
+            struct ofl_flow_rule *r = &want.rules[i];
+            struct rc_port *port = &sw->ports[want.ports[i]];
+            const char *dev = device_name(links, r->ifindex);
+            if (!errors[k]) {
+                count_placed(sw, port, &got[k]);
+            } else if (errors[k] == EINVAL && strstr(whys[k], "Qdisc")
+                       && round == 0) {
+                if (r->ifindex != last_ingress
+                    && fo->ensure_ingress(r->ifindex)) {
+                    rc_err(&port->ok, &port->error, "cannot add a clsact "
+                           "qdisc to %s: %s", dev, ops->error());
+                } else {
+                    last_ingress = r->ifindex;
+                    todo[n_again++] = i;
+                }
+            } else if (r->skip_sw) {
+                if (errors[k] == ENOENT && strstr(whys[k], "kind")) {
+                    fo->set_unavailable("the kernel has no cls_flower");
+                }
+                if (sw->flow_placement == RC_FLOWS_HARDWARE_ONLY) {
+                    int j = want.ports[i];
+                    if (!n_denied[j]++) {
+                        denied_why[j] = xasprintf("%s refused it: %s", dev,
+                                                  whys[k]);
+                    }
+                    sw->flows_refused++;
+                } else {
+                    if (!sw->flows_reason.length) {
+                        ds_put_format(&sw->flows_reason, "%s refused a "
+                                      "hardware rule (%s): rules go in "
+                                      "software", dev, whys[k]);
+                    }
+                    r->skip_sw = false;
+                    todo[n_again++] = i;
+                }
+            } else {
+                rc_err(&port->ok, &port->error, "cannot install a flow rule "
+                       "on %s: %s", dev, whys[k]);
+            }
+            free(whys[k]);
+        }
+        n_todo = n_again;
+    }
+    free(batch);
+    free(got);
+    free(errors);
+    free(whys);
+    free(todo);
     for (size_t j = 0; j < sw->n_ports; j++) {
         if (n_denied[j]) {
             rc_err(&sw->ports[j].ok, &sw->ports[j].error, "%d of its "

@@ -173,7 +173,10 @@ struct rc_flower_ops {
     void (*set_unavailable)(const char *why);
     int (*dump)(int ifindex, struct ofl_flow_installed **, size_t *n);
     int (*ensure_ingress)(int ifindex);
-    int (*install)(const struct ofl_flow_rule *, struct ofl_flow_installed *);
+    /* Installs 'n' rules in one batch (offload/flower.h). */
+    void (*install_many)(const struct ofl_flow_rule *, size_t n,
+                         struct ofl_flow_installed *, int *errors,
+                         char **why);
     int (*remove)(const struct ofl_flow_installed *);
     /* Whether device 'ifindex' has hw-tc-offload on. */
     bool (*hw_tc_offload)(int ifindex);

@@ -111,6 +111,16 @@ fake_install(const struct ofl_flow_rule *r, struct ofl_flow_installed *out)
     return 0;
 }
 
+static void
+fake_install_many(const struct ofl_flow_rule *rules, size_t n,
+                  struct ofl_flow_installed *out, int *errors, char **why)
+{
+    for (size_t i = 0; i < n; i++) {
+        errors[i] = fake_install(&rules[i], &out[i]);
+        why[i] = errors[i] ? xstrdup(last_error) : NULL;
+    }
+}
+
 static int
 fake_remove(const struct ofl_flow_installed *r)
 {
@@ -157,7 +167,7 @@ static const struct rc_flower_ops fake_flower_ops = {
     .set_unavailable = fake_set_unavailable,
     .dump = fake_dump,
     .ensure_ingress = fake_ensure_ingress,
-    .install = fake_install,
+    .install_many = fake_install_many,
     .remove = fake_remove,
     .hw_tc_offload = fake_hw_tc_offload,
     .reason_get = fake_reason_get,
@@ -374,11 +384,12 @@ test_converge(void **state OVS_UNUSED)
     };
     has_qdisc[2] = true;
     /* The rules of test_derive less the bridge's MAC (not local: the
-     * switch has no host port).  The representors have no qdisc: each
-     * gets one, once, when its first rule is refused for want of it. */
+     * switch has no host port).  The representors have no qdisc: their
+     * rules (one batch) are refused for want of it, each gets one, once,
+     * and those rules go again. */
     converge(f);
     assert_int_equal(n_ingress, 3);
-    assert_int_equal(n_install, 3 * 11 + 3);
+    assert_int_equal(n_install, 3 * 11 + 3 * 8);
     assert_int_equal(n_remove, 0);
     assert_string_equal(f->sw.flows_effective, "hardware");
     assert_int_equal(f->sw.flows_in_hw, 3 * 11);
