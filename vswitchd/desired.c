@@ -237,6 +237,11 @@ validate_switch(const struct vswrec_switch *sw, const char *host_port_name,
         refuse(strs, "other_config:sriov_vfs \"%s\" is not a number of VFs "
                "in 0..4096", vfs);
     }
+    const char *idle = smap_get(&sw->other_config, "flow-idle-demote");
+    if (idle && (!str_to_int(idle, 10, &n) || n < 0 || n > 86400)) {
+        refuse(strs, "other_config:flow-idle-demote \"%s\" is not a number "
+               "of seconds in 0..86400 (0: never)", idle);
+    }
     const char *fp = smap_get(&sw->other_config, "flow-placement");
     if (fp && rc_flow_placement_from_string(fp) < 0) {
         refuse(strs, "other_config:flow-placement \"%s\" is not hardware, "
@@ -267,6 +272,8 @@ fill_desired(struct rc_switch *rc, const struct switch_rows *in,
     int fp = rc_flow_placement_from_string(
         smap_get(&sw->other_config, "flow-placement"));
     rc->flow_placement = fp < 0 ? RC_FLOWS_HARDWARE : fp;
+    rc->flow_idle_demote = smap_get_int(&sw->other_config,
+                                        "flow-idle-demote", 600);
     if (sw->iov && sw->uplink && !rc->config_error) {
         /* Read-only: sysfs and a devlink GET. */
         struct ofl_sriov_pf *pf = xzalloc(sizeof *pf);

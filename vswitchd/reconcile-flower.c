@@ -41,6 +41,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "hash.h"
 #include "util.h"
 #include "vswitchd/reconcile.h"
 #include "vswitchd/reconcile-private.h"
@@ -290,6 +291,100 @@ device_name(const struct dp_links *links, int ifindex)
     return l ? l->name : "?";
 }
 
+/* Offload is not always faster, and a NIC's rule table is small: with
+ * placement "hardware", a rule the hardware has not matched for the
+ * switch's flow_idle_demote seconds goes to software, and back to hardware
+ * once its software counters move.  What each rule's counters were, and
+ * since when, by device and cookie; forgotten with the rule. */
+struct hit_watch {
+    struct hmap_node node;
+    int ifindex;
+    uint8_t cookie[OFL_FLOW_COOKIE_LEN];
+    uint64_t hw_packets, packets;   /* As last seen. */
+    long long int since;            /* When they last moved (ms). */
+    bool demoted;                   /* In software for want of hits. */
+    unsigned int gen;               /* Last pass that saw it. */
+};
+static struct hmap hit_watches = HMAP_INITIALIZER(&hit_watches);
+static unsigned int watch_gen;
+
+static struct hit_watch *
+hit_watch_find(const struct ofl_flow_installed *r)
+{
+    uint32_t hash = hash_bytes(r->cookie, OFL_FLOW_COOKIE_LEN, r->ifindex);
+    struct hit_watch *w;
+    HMAP_FOR_EACH_WITH_HASH (w, node, hash, &hit_watches) {
+        if (w->ifindex == r->ifindex
+            && !memcmp(w->cookie, r->cookie, OFL_FLOW_COOKIE_LEN)) {
+            return w;
+        }
+    }
+    w = xzalloc(sizeof *w);
+    w->ifindex = r->ifindex;
+    memcpy(w->cookie, r->cookie, OFL_FLOW_COOKIE_LEN);
+    w->hw_packets = r->hw_packets;
+    w->packets = r->packets;
+    w->since = -1;
+    hmap_insert(&hit_watches, &w->node, hash);
+    return w;
+}
+
+enum hit_move { HIT_KEEP, HIT_DEMOTE, HIT_PROMOTE };
+
+/* What to do with adopted rule 'r' of 'sw'. */
+static enum hit_move
+hit_watch_check(const struct rc_switch *sw, const struct rc_flower_ops *fo,
+                const struct ofl_flow_installed *r, struct hit_watch **wp)
+{
+    *wp = NULL;
+    if (sw->flow_placement != RC_FLOWS_HARDWARE || !sw->flow_idle_demote) {
+        return HIT_KEEP;
+    }
+    long long int now = fo->now();
+    struct hit_watch *w = *wp = hit_watch_find(r);
+    w->gen = watch_gen;
+    if (w->since < 0) {
+        w->since = now;
+    }
+    bool in_hw = r->in_hw || (r->skip_sw && !r->not_in_hw);
+    if (in_hw) {
+        if (r->hw_packets != w->hw_packets) {
+            w->hw_packets = r->hw_packets;
+            w->since = now;
+        } else if (now - w->since >= sw->flow_idle_demote * 1000LL) {
+            w->demoted = true;
+            w->packets = r->packets;
+            w->since = now;
+            return HIT_DEMOTE;
+        }
+    } else if (w->demoted && r->packets != w->packets) {
+        w->demoted = false;
+        w->hw_packets = r->hw_packets;
+        w->since = now;
+        return HIT_PROMOTE;
+    }
+    return HIT_KEEP;
+}
+
+/* Forgets the watches of 'devs' that no pass saw this time. */
+static void
+hit_watch_sweep(const int *devs, size_t n_devs)
+{
+    struct hit_watch *w;
+    HMAP_FOR_EACH_SAFE (w, node, &hit_watches) {
+        if (w->gen == watch_gen) {
+            continue;
+        }
+        for (size_t d = 0; d < n_devs; d++) {
+            if (devs[d] == w->ifindex) {
+                hmap_remove(&hit_watches, &w->node);
+                free(w);
+                break;
+            }
+        }
+    }
+}
+
 void
 rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
                   const struct rc_ops *ops, bool *changed)
@@ -297,7 +392,7 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
     const struct rc_flower_ops *fo = ops->flower;
 
     sw->flows_in_hw = sw->flows_in_sw = sw->flows_refused = 0;
-    sw->flows_hw_unhit = 0;
+    sw->flows_hw_unhit = sw->flows_demoted = 0;
     ds_clear(&sw->flows_reason);
     sw->flows_effective = NULL;
     if (!fo || !sw->iov || sw->config_error) {
@@ -334,10 +429,11 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
         sw->ports[i].flows_in_hw = sw->ports[i].flows_in_sw = 0;
     }
 
-    /* Which placement each device can take. */
+    watch_gen++;
     int *devs;
     size_t n_devs = flow_devices(sw, links, &devs);
     bool *done = xcalloc(want.n + 1, sizeof *done);
+    enum hit_move *moved = xcalloc(want.n + 1, sizeof *moved);
     for (size_t d = 0; d < n_devs; d++) {
         struct ofl_flow_installed *have;
         size_t n_have;
@@ -361,9 +457,33 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
                     break;
                 }
             }
-            if (i < want.n) {
+            struct hit_watch *w = NULL;
+            enum hit_move move = (i < want.n
+                                  ? hit_watch_check(sw, fo, r, &w)
+                                  : HIT_KEEP);
+            if (i < want.n && move != HIT_KEEP) {
+                /* The same rule, placed the other way (its cookie does not
+                 * say how it is placed). */
+                *changed = true;
+                VLOG_INFO("switch %s: a flow rule on %s %s", sw->name,
+                          device_name(links, r->ifindex),
+                          move == HIT_DEMOTE
+                          ? "unmatched in hardware goes to software"
+                          : "matched in software goes back to hardware");
+                if (fo->remove(r)) {
+                    done[i] = true;
+                    count_placed(sw, &sw->ports[want.ports[i]], r);
+                } else {
+                    want.rules[i].skip_sw = move == HIT_PROMOTE;
+                    moved[i] = move;
+                }
+            } else if (i < want.n) {
                 done[i] = true;         /* Adopted as it is. */
                 count_placed(sw, &sw->ports[want.ports[i]], r);
+                if (w && w->demoted) {
+                    sw->flows_refused--;
+                    sw->flows_demoted++;
+                }
             } else {
                 *changed = true;
                 VLOG_INFO("switch %s: deleting a flow rule of vsw's no longer "
@@ -441,6 +561,20 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
             const char *dev = device_name(links, r->ifindex);
             if (!errors[k]) {
                 count_placed(sw, port, &got[k]);
+                if (moved[i] == HIT_DEMOTE && !got[k].in_hw) {
+                    sw->flows_refused--;
+                    sw->flows_demoted++;
+                }
+                if (sw->flow_placement == RC_FLOWS_HARDWARE
+                    && sw->flow_idle_demote) {
+                    /* Its idle time starts when it is placed. */
+                    struct hit_watch *w = hit_watch_find(&got[k]);
+                    w->gen = watch_gen;
+                    w->since = fo->now();
+                    w->hw_packets = got[k].hw_packets;
+                    w->packets = got[k].packets;
+                    w->demoted = moved[i] == HIT_DEMOTE;
+                }
             } else if (errors[k] == EINVAL && strstr(whys[k], "Qdisc")
                        && round == 0) {
                 if (r->ifindex != last_ingress
@@ -507,10 +641,18 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
     } else if (last) {
         fo->reason_set(&sw->uuid, NULL);
     }
+    if (sw->flows_demoted) {
+        ds_put_format(&sw->flows_reason, "%s%d rules the hardware did not "
+                      "match for %d s went to software (they go back once "
+                      "traffic hits them)", sw->flows_reason.length ? "; " : "",
+                      sw->flows_demoted, sw->flow_idle_demote);
+    }
     sw->flows_effective = (sw->flow_placement == RC_FLOWS_OFF ? "off"
                            : !sw->flows_in_hw && !sw->flows_in_sw ? "none"
                            : !sw->flows_in_sw ? "hardware"
                            : !sw->flows_in_hw ? "software" : "mixed");
+    hit_watch_sweep(devs, n_devs);
+    free(moved);
     free(done);
     free(devs);
     rc_flow_rules_destroy(&want);

@@ -30,6 +30,7 @@
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "sset.h"
+#include "timeval.h"
 #include "util.h"
 #include "uuid.h"
 #include "uuidset.h"
@@ -251,6 +252,7 @@ static const struct rc_flower_ops kernel_flower_ops = {
     .hw_tc_offload = hw_tc_offload,
     .reason_get = flow_reason_get,
     .reason_set = flow_reason_set,
+    .now = time_msec,
 };
 
 const struct rc_ops rc_kernel_ops = {

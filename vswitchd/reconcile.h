@@ -87,6 +87,9 @@ struct rc_switch {
                                      * for an SR-IOV switch, else NULL. */
     int want_vfs;               /* VFs to create on the uplink. */
     enum rc_flow_placement flow_placement;
+    int flow_idle_demote;           /* Seconds a rule may sit in hardware
+                                     * unmatched (placement "hardware"),
+                                     * 0: for ever. */
     const char *config_error;   /* Why the switch cannot be realized, or
                                  * NULL: what it has is then left alone. */
     bool iov_support;           /* Output: SR-IOV delivered. */
@@ -100,6 +103,8 @@ struct rc_switch {
     int flows_in_hw, flows_in_sw;   /* Output. */
     int flows_hw_unhit;             /* Output: in hardware, and no hardware
                                      * hit counted yet. */
+    int flows_demoted;              /* Output: in software, having sat
+                                     * unmatched in hardware. */
     int flows_refused;              /* Output: asked for in hardware, in
                                      * software (or, hardware-only, not
                                      * installed). */
@@ -186,6 +191,7 @@ struct rc_flower_ops {
      * why); reason_set(sw, NULL) forgets it. */
     const char *(*reason_get)(const struct uuid *sw);
     void (*reason_set)(const struct uuid *sw, const char *reason);
+    long long int (*now)(void);     /* Monotonic ms. */
 };
 
 struct rc_record_ops {

@@ -31,7 +31,7 @@ put_flows_status(const struct rc_switch *rc, struct smap *status)
 {
     static const char *const keys[] = {
         "flows", "flows_reason", "flows_in_hw", "flows_in_sw",
-        "flows_refused", "flows_hw_unhit",
+        "flows_refused", "flows_hw_unhit", "flows_demoted",
     };
     for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
         smap_remove(status, keys[i]);
@@ -47,6 +47,7 @@ put_flows_status(const struct rc_switch *rc, struct smap *status)
         smap_add_format(status, "flows_in_sw", "%d", rc->flows_in_sw);
         smap_add_format(status, "flows_refused", "%d", rc->flows_refused);
         smap_add_format(status, "flows_hw_unhit", "%d", rc->flows_hw_unhit);
+        smap_add_format(status, "flows_demoted", "%d", rc->flows_demoted);
     }
 }
 

@@ -141,6 +141,14 @@ fake_hw_tc_offload(int ifindex OVS_UNUSED)
     return true;
 }
 
+static long long int fake_ms;
+
+static long long int
+fake_now(void)
+{
+    return fake_ms;
+}
+
 static char *kept_reason;       /* One switch: reason_get/set. */
 
 static const char *
@@ -172,6 +180,7 @@ static const struct rc_flower_ops fake_flower_ops = {
     .hw_tc_offload = fake_hw_tc_offload,
     .reason_get = fake_reason_get,
     .reason_set = fake_reason_set,
+    .now = fake_now,
 };
 
 static const struct rc_ops fake_ops = {
@@ -265,6 +274,7 @@ reset(void **state OVS_UNUSED)
     have_flower = true;
     memset(has_qdisc, 0, sizeof has_qdisc);
     fake_reason_set(NULL, NULL);
+    fake_ms = 0;
     return 0;
 }
 
@@ -465,6 +475,52 @@ test_refused_hardware(void **state OVS_UNUSED)
     free_fixture(f);
 }
 
+/* A rule the hardware does not match goes to software after the idle
+ * time, and back once its software counters move. */
+static void
+test_idle_demotion(void **state OVS_UNUSED)
+{
+    struct fixture *f = make_fixture();
+
+    f->sw.flow_idle_demote = 600;
+    fake_ms = 1000;
+    converge(f);
+    assert_int_equal(f->sw.flows_in_hw, 3 * 11);
+    fake_ms += 599 * 1000;
+    n_install = n_remove = 0;
+    converge(f);
+    assert_int_equal(n_install + n_remove, 0);      /* Not idle long yet. */
+    kernel_rules[0].hw_packets = 7;                 /* One is hit. */
+    fake_ms += 2 * 1000;
+    converge(f);
+    assert_int_equal(f->sw.flows_demoted, 3 * 11 - 1);
+    assert_int_equal(f->sw.flows_in_hw, 1);
+    assert_int_equal(f->sw.flows_in_sw, 3 * 11 - 1);
+    assert_int_equal(f->sw.flows_refused, 0);
+    assert_non_null(strstr(ds_cstr(&f->sw.flows_reason),
+                           "did not match for 600 s"));
+    /* Settled: nothing more moves. */
+    n_install = n_remove = 0;
+    converge(f);
+    assert_int_equal(n_install + n_remove, 0);
+    assert_int_equal(f->sw.flows_demoted, 3 * 11 - 1);
+
+    /* Traffic in software: that rule goes back to hardware. */
+    size_t sw_rule = SIZE_MAX;
+    for (size_t i = 0; i < n_kernel; i++) {
+        if (!kernel_rules[i].in_hw) {
+            sw_rule = i;
+            break;
+        }
+    }
+    assert_true(sw_rule != SIZE_MAX);
+    kernel_rules[sw_rule].packets = 3;
+    converge(f);
+    assert_int_equal(f->sw.flows_in_hw, 2);
+    assert_int_equal(f->sw.flows_demoted, 3 * 11 - 2);
+    free_fixture(f);
+}
+
 static void
 test_no_flower(void **state OVS_UNUSED)
 {
@@ -541,6 +597,7 @@ main(int argc, char *argv[])
         cmocka_unit_test_setup(test_cookie, reset),
         cmocka_unit_test_setup(test_converge, reset),
         cmocka_unit_test_setup(test_refused_hardware, reset),
+        cmocka_unit_test_setup(test_idle_demotion, reset),
         cmocka_unit_test_setup(test_no_flower, reset),
         cmocka_unit_test(test_parse_recorded),
     };

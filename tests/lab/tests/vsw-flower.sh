@@ -146,6 +146,19 @@ assert_contains "status" 'mixed (placement hardware)' \
 assert_eq "in hardware" '"12"' "$(vswctl get switch sr0 status:flows_in_hw)"
 assert_eq "in software" '"6"' "$(vswctl get switch sr0 status:flows_in_sw)"
 assert_eq "refused" '"6"' "$(vswctl get switch sr0 status:flows_refused)"
+
+note "rules the hardware never matches go to software (flow-idle-demote)"
+refuse ""
+vswctl --wait set switch sr0 other_config:flow-idle-demote=1 || fail "idle"
+sleep 2
+vswctl appctl bridge/reconcile >/dev/null
+vswctl --wait set root . other_config:x=5
+assert_eq "demoted" '"12"' "$(vswctl get switch sr0 status:flows_demoted)"
+assert_eq "none left in hardware" '"0"' \
+    "$(vswctl get switch sr0 status:flows_in_hw)"
+assert_contains "said why" "did not match for 1 s went to software" \
+    "$(vswctl get switch sr0 status:flows_reason)"
+vswctl --wait remove switch sr0 other_config flow-idle-demote
 refuse all
 vswctl --wait set switch sr0 other_config:flow-placement=hardware-only
 
