@@ -8,12 +8,14 @@
 #     rules of an SR-IOV switch whose VF ports (on netdevsim with the lab's
 #     simulated offload, in hardware) make about N rules: ms until
 #     cur_cfg is current, modifying requests it made.
-# COUNTS (rules) and VFS (VF ports for the restart row) come from
-# flower-quick.sh or default to the full run's.
+# COUNTS (rules), ROUNDS (of the install rows; the restart row runs once)
+# and VFS (VF ports for the restart row) come from flower-quick.sh or
+# default to the full run's.
 . /lab/lib.sh
 load sch_ingress cls_flower act_mirred act_gact act_vlan veth netdevsim \
     bridge tun
 COUNTS=${COUNTS:-1000 10000}
+ROUNDS=${ROUNDS:-3}
 VFS=${VFS:-60}
 bench() { echo "BENCH $*"; }
 now() { lab-flower now; }
@@ -23,24 +25,30 @@ rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }
 ip link add r0 type veth peer name r1
 ip link set r0 up; ip link set r1 up
 for n in $COUNTS; do
-    tc qdisc del dev r0 clsact 2>/dev/null
-    t0=$(now)
-    lab-flower many r0 r1 "$n" sw || die "lab-flower many $n"
-    t1=$(now)
-    bench flower-install vsw "$n" rules/s "$(rate "$n" "$t0" "$t1")"
-    tc qdisc del dev r0 clsact
-    tc qdisc add dev r0 clsact
     i=0
     while [ $i -lt "$n" ]; do
         printf 'filter add dev r0 ingress prio 61456 protocol ip flower skip_hw dst_mac 02:00:%02x:%02x:%02x:%02x action mirred egress redirect dev r1 cookie 76737701000000000000000000000000\n' \
             $((i >> 24 & 255)) $((i >> 16 & 255)) $((i >> 8 & 255)) $((i & 255))
         i=$((i + 1))
-    done > /tmp/batch
-    t0=$(now)
-    tc -batch /tmp/batch || die "tc -batch $n"
-    t1=$(now)
-    bench flower-install tc-batch "$n" rules/s "$(rate "$n" "$t0" "$t1")"
-    tc qdisc del dev r0 clsact
+    done > "/tmp/batch.$n"
+done
+round=0
+while [ $round -lt "$ROUNDS" ]; do
+    round=$((round + 1))
+    for n in $COUNTS; do
+        tc qdisc del dev r0 clsact 2>/dev/null
+        t0=$(now)
+        lab-flower many r0 r1 "$n" sw || die "lab-flower many $n"
+        t1=$(now)
+        bench flower-install vsw "$n" rules/s "$(rate "$n" "$t0" "$t1")"
+        tc qdisc del dev r0 clsact
+        tc qdisc add dev r0 clsact
+        t0=$(now)
+        tc -batch "/tmp/batch.$n" || die "tc -batch $n"
+        t1=$(now)
+        bench flower-install tc-batch "$n" rules/s "$(rate "$n" "$t0" "$t1")"
+        tc qdisc del dev r0 clsact
+    done
 done
 
 # The restart row: VFS VF ports on one SR-IOV switch.

@@ -1,12 +1,14 @@
 # vsw's flower codec (offload/flower.c over OVS lib/tc.c) on the real
 # kernel: rules by destination MAC installed by lab-flower carry traffic
-# between two namespaces joined only through them, count it in the
-# kernel's counters as vsw reads them back, and carry vsw's cookie; on the
+# between two namespaces whose ends are also ports of a bridge that will
+# not forward between them (flooding and learning off, no FDB entry), so
+# traffic flows only through the rules; they count it in the kernel's
+# counters as vsw reads them back, and carry vsw's cookie; on the
 # lab's simulated netdevsim offload a skip_sw rule reads back in_hw with
 # in_hw_count 1.  The kernel's messages for both are printed (RECORD
 # lines): tests/data/flower-*.hex are such recordings.
 . /lab/lib.sh
-load sch_ingress cls_flower act_mirred act_gact veth netdevsim
+load sch_ingress cls_flower act_mirred act_gact veth netdevsim bridge
 
 ip netns add a; ip netns add b
 ip link add r0 type veth peer name eth0 netns a
@@ -15,13 +17,19 @@ ip -n a link set eth0 address 02:00:00:00:0a:01
 ip -n b link set eth0 address 02:00:00:00:0b:01
 ip -n a addr add 192.0.2.1/24 dev eth0; ip -n a link set eth0 up
 ip -n b addr add 192.0.2.2/24 dev eth0; ip -n b link set eth0 up
+ip link add br9 type bridge
+ip link set br9 up
+for p in r0 r1; do
+    ip link set "$p" master br9
+    bridge link set dev "$p" flood off learning off mcast_flood off
+done
 ip link set r0 up; ip link set r1 up
 # The rules carry unicast frames only (a broadcast ARP request would find
 # none, as on a switch it takes the bridge): the neighbours are known.
 ip -n a neigh add 192.0.2.2 lladdr 02:00:00:00:0b:01 dev eth0
 ip -n b neigh add 192.0.2.1 lladdr 02:00:00:00:0a:01 dev eth0
 ip netns exec a ping -c 1 -W 1 192.0.2.2 >/dev/null \
-    && fail "traffic flowed before any rule"
+    && fail "traffic flowed before any rule (through the bridge?)"
 
 note "rules by destination MAC, through vsw's codec"
 lab-flower install r0 r1 02:00:00:00:0b:01 sw || die "install on r0"
