@@ -48,13 +48,6 @@ effective(const struct ofl_flow_installed *r, char *buf, size_t size)
     return buf;
 }
 
-static const char *
-ifname_of(const struct dp_links *links, int ifindex)
-{
-    const struct dp_link *l = dp_links_by_index(links, ifindex);
-    return l ? l->name : "?";
-}
-
 /* The rules of switch 'sw' on 'dev', those about 'rep' only if nonzero. */
 static void
 add_rules(struct table *t, const struct vswrec_switch *sw,
@@ -75,7 +68,7 @@ add_rules(struct table *t, const struct vswrec_switch *sw,
         char eff[64], prio[16];
         table_add_row(t);
         vswctl_add_cell(t, sw->name);
-        vswctl_add_cell(t, ifname_of(links, dev));
+        vswctl_add_cell(t, dp_links_name_of(links, dev));
         snprintf(prio, sizeof prio, "%u", r->prio);
         vswctl_add_cell(t, prio);
         vswctl_add_cell(t, r->desc);
@@ -144,9 +137,7 @@ cmd_flows(struct ctl_context *ctx)
         const struct dp_link *l;
         int vf;
         HMAP_FOR_EACH (l, node, &links.by_index) {
-            if (up->phys_switch_id[0]
-                && !strcmp(l->phys_switch_id, up->phys_switch_id)
-                && ofl_sriov_parse_rep_name(l->phys_port_name, &vf)) {
+            if (ofl_sriov_rep_of(up, l, &vf)) {
                 add_rules(t, sw, &links, l->ifindex, rep);
             }
         }

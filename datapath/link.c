@@ -512,6 +512,13 @@ dp_links_by_name(const struct dp_links *links, const char *name)
     return NULL;
 }
 
+const char *
+dp_links_name_of(const struct dp_links *links, int ifindex)
+{
+    const struct dp_link *link = dp_links_by_index(links, ifindex);
+    return link ? link->name : "?";
+}
+
 const struct dp_link *
 dp_links_by_alias(const struct dp_links *links, const char *alias)
 {

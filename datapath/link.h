@@ -118,6 +118,8 @@ int dp_links_dump_vlans(struct dp_links *);
 void dp_links_add(struct dp_links *, const struct dp_link *);
 
 const struct dp_link *dp_links_by_index(const struct dp_links *, int);
+/* The name of link 'ifindex', or "?" if 'links' has none: for messages. */
+const char *dp_links_name_of(const struct dp_links *, int ifindex);
 const struct dp_link *dp_links_by_name(const struct dp_links *,
                                        const char *);
 const struct dp_link *dp_links_by_alias(const struct dp_links *,

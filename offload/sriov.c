@@ -279,3 +279,12 @@ ofl_sriov_parse_rep_name(const char *name, int *vf)
     return name && sscanf(name, "pf%dvf%d%n", &pf, vf, &n) == 2
            && name[n] == '\0';
 }
+
+bool
+ofl_sriov_rep_of(const struct dp_link *pf, const struct dp_link *link,
+                 int *vf)
+{
+    return (pf->phys_switch_id[0]
+            && !strcmp(link->phys_switch_id, pf->phys_switch_id)
+            && ofl_sriov_parse_rep_name(link->phys_port_name, vf));
+}

@@ -53,4 +53,10 @@ int ofl_sriov_set_vf(int pf_ifindex, int vf, const char *mac, int vlan,
  * a VF representor's. */
 bool ofl_sriov_parse_rep_name(const char *phys_port_name, int *vf);
 
+/* Whether 'link' is a VF representor of PF 'pf' (the same phys_switch_id,
+ * a phys_port_name "pf<P>vf<V>"); its VF into '*vf'. */
+struct dp_link;
+bool ofl_sriov_rep_of(const struct dp_link *pf, const struct dp_link *link,
+                      int *vf);
+
 #endif /* offload/sriov.h */

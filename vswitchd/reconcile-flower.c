@@ -251,9 +251,7 @@ flow_devices(const struct rc_switch *sw, const struct dp_links *links,
     *out = x2nrealloc(*out, &allocated, sizeof **out);
     (*out)[n++] = up->ifindex;
     HMAP_FOR_EACH (link, node, &links->by_index) {
-        if (up->phys_switch_id[0]
-            && !strcmp(link->phys_switch_id, up->phys_switch_id)
-            && ofl_sriov_parse_rep_name(link->phys_port_name, &vf)) {
+        if (ofl_sriov_rep_of(up, link, &vf)) {
             if (n >= allocated) {
                 *out = x2nrealloc(*out, &allocated, sizeof **out);
             }
@@ -282,13 +280,6 @@ count_placed(struct rc_switch *sw, struct rc_port *port,
         port->flows_in_hw += hw;
         port->flows_in_sw += !hw;
     }
-}
-
-static const char *
-device_name(const struct dp_links *links, int ifindex)
-{
-    const struct dp_link *l = dp_links_by_index(links, ifindex);
-    return l ? l->name : "?";
 }
 
 /* Offload is not always faster, and a NIC's rule table is small: with
@@ -440,7 +431,7 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
         if (fo->dump(devs[d], &have, &n_have)) {
             ds_put_format(&sw->error, "%scannot read the flow rules of %s: "
                           "%s", sw->error.length ? "; " : "",
-                          device_name(links, devs[d]), ops->error());
+                          dp_links_name_of(links, devs[d]), ops->error());
             sw->ok = false;
             continue;
         }
@@ -466,7 +457,7 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
                  * say how it is placed). */
                 *changed = true;
                 VLOG_INFO("switch %s: a flow rule on %s %s", sw->name,
-                          device_name(links, r->ifindex),
+                          dp_links_name_of(links, r->ifindex),
                           move == HIT_DEMOTE
                           ? "unmatched in hardware goes to software"
                           : "matched in software goes back to hardware");
@@ -488,13 +479,13 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
                 *changed = true;
                 VLOG_INFO("switch %s: deleting a flow rule of vsw's no longer "
                           "wanted on %s (prio %u, handle %#"PRIx32")",
-                          sw->name, device_name(links, r->ifindex), r->prio,
+                          sw->name, dp_links_name_of(links, r->ifindex), r->prio,
                           r->handle);
                 if (fo->remove(r)) {
                     ds_put_format(&sw->error, "%scannot delete a stale flow "
                                   "rule on %s: %s",
                                   sw->error.length ? "; " : "",
-                                  device_name(links, r->ifindex),
+                                  dp_links_name_of(links, r->ifindex),
                                   ops->error());
                     sw->ok = false;
                 }
@@ -515,7 +506,7 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
             continue;
         }
         struct ofl_flow_rule *r = &want.rules[i];
-        const char *dev = device_name(links, r->ifindex);
+        const char *dev = dp_links_name_of(links, r->ifindex);
         *changed = true;
         if (r->ifindex != hw_checked) {
             hw_checked = r->ifindex;
@@ -558,7 +549,7 @@ rc_converge_flows(struct rc_switch *sw, const struct dp_links *links,
             size_t i = todo[k];
             struct ofl_flow_rule *r = &want.rules[i];
             struct rc_port *port = &sw->ports[want.ports[i]];
-            const char *dev = device_name(links, r->ifindex);
+            const char *dev = dp_links_name_of(links, r->ifindex);
             if (!errors[k]) {
                 count_placed(sw, port, &got[k]);
                 if (moved[i] == HIT_DEMOTE && !got[k].in_hw) {

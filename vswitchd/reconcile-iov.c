@@ -46,9 +46,7 @@ count_reps(const struct dp_links *links, const struct dp_link *uplink,
 
     *in_use = 0;
     HMAP_FOR_EACH (link, node, &links->by_index) {
-        if (uplink->phys_switch_id[0]
-            && !strcmp(link->phys_switch_id, uplink->phys_switch_id)
-            && ofl_sriov_parse_rep_name(link->phys_port_name, &vf)) {
+        if (ofl_sriov_rep_of(uplink, link, &vf)) {
             n++;
             *in_use += vsw_is_tag(link->alias);
         }
@@ -81,9 +79,7 @@ rc_iov_free_vf(const struct rc_switch *sw, const struct dp_links *links,
         return -1;
     }
     HMAP_FOR_EACH (link, node, &links->by_index) {
-        if (uplink->phys_switch_id[0]
-            && !strcmp(link->phys_switch_id, uplink->phys_switch_id)
-            && ofl_sriov_parse_rep_name(link->phys_port_name, &vf)
+        if (ofl_sriov_rep_of(uplink, link, &vf)
             && !vsw_is_tag(link->alias)
             && !claimed(sw, link->name)
             && (best_vf < 0 || vf < best_vf)) {
