@@ -567,6 +567,18 @@ struct scoped_ports {
     bool vmq;                   /* One of them may hold a VMQ queue. */
 };
 
+static struct scoped_ports *
+scoped_ports_find(const struct hmap *by_sw, const struct uuid *sw)
+{
+    struct scoped_ports *sp;
+    HMAP_FOR_EACH_WITH_HASH (sp, node, uuid_hash(sw), by_sw) {
+        if (uuid_equals(&sp->sw, sw)) {
+            return sp;
+        }
+    }
+    return NULL;
+}
+
 static void
 scope_add_port(struct hmap *by_sw, struct uuidset *seen,
                const struct vswrec_port *p)
@@ -576,16 +588,12 @@ scope_add_port(struct hmap *by_sw, struct uuidset *seen,
     }
     uuidset_insert(seen, &p->header_.uuid);
     const struct uuid *sw = &p->switch_->header_.uuid;
-    struct scoped_ports *sp;
-    HMAP_FOR_EACH_WITH_HASH (sp, node, uuid_hash(sw), by_sw) {
-        if (uuid_equals(&sp->sw, sw)) {
-            goto found;
-        }
+    struct scoped_ports *sp = scoped_ports_find(by_sw, sw);
+    if (!sp) {
+        sp = xzalloc(sizeof *sp);
+        sp->sw = *sw;
+        hmap_insert(by_sw, &sp->node, uuid_hash(sw));
     }
-    sp = xzalloc(sizeof *sp);
-    sp->sw = *sw;
-    hmap_insert(by_sw, &sp->node, uuid_hash(sw));
-found:
     if (sp->n >= sp->allocated) {
         sp->ports = x2nrealloc(sp->ports, &sp->allocated, sizeof *sp->ports);
     }
@@ -629,6 +637,28 @@ scope_ports(const struct desired_scope *scope, struct hmap *by_sw)
     uuidset_destroy(&seen);
 }
 
+/* Every port row naming switch 'sw' (the Port.switch index, in uuid
+ * order), in a malloc()'d array of '*n'. */
+static const struct vswrec_port **
+ports_of_switch(const struct vswrec_switch *sw, size_t *n)
+{
+    const struct vswrec_port **ports = NULL;
+    size_t allocated = 0;
+    struct vswrec_port *key = vswrec_port_index_init_row(ports_by_switch);
+    const struct vswrec_port *p;
+
+    *n = 0;
+    vswrec_port_index_set_switch_(key, sw);
+    VSWREC_PORT_FOR_EACH_EQUAL (p, key, ports_by_switch) {
+        if (*n >= allocated) {
+            ports = x2nrealloc(ports, &allocated, sizeof *ports);
+        }
+        ports[(*n)++] = p;
+    }
+    vswrec_port_index_destroy_row(key);
+    return ports;
+}
+
 /* This host's switches with their ports for one pass over 'scope': all of
  * a switch's ports where the pass needs them all
  * (desired_needs_all_ports()), otherwise only those in the scope, so that
@@ -653,12 +683,7 @@ gather_switches(const struct desired_scope *scope, size_t *n)
         }
         struct switch_rows *sr = &out[n_sw++];
         const struct uuid *uuid = &sw->header_.uuid;
-        struct scoped_ports *sp = NULL, *e;
-        HMAP_FOR_EACH_WITH_HASH (e, node, uuid_hash(uuid), &by_sw) {
-            if (uuid_equals(&e->sw, uuid)) {
-                sp = e;
-            }
-        }
+        struct scoped_ports *sp = scoped_ports_find(&by_sw, uuid);
         const struct switch_tally *t = tally_find(uuid);
         sr->row = sw;
         sr->ports = NULL;
@@ -667,19 +692,7 @@ gather_switches(const struct desired_scope *scope, size_t *n)
         if (desired_needs_all_ports(sw, scope, sr->n_in_db,
                                     t ? t->n_vlan_ports : 0,
                                     sp && sp->vmq)) {
-            size_t cap = 0;
-            struct vswrec_port *key
-                = vswrec_port_index_init_row(ports_by_switch);
-            vswrec_port_index_set_switch_(key, sw);
-            const struct vswrec_port *p;
-            VSWREC_PORT_FOR_EACH_EQUAL (p, key, ports_by_switch) {
-                if (sr->n_ports >= cap) {
-                    sr->ports = x2nrealloc(sr->ports, &cap,
-                                           sizeof *sr->ports);
-                }
-                sr->ports[sr->n_ports++] = p;
-            }
-            vswrec_port_index_destroy_row(key);
+            sr->ports = ports_of_switch(sw, &sr->n_ports);
             sr->n_in_db = sr->n_ports;
         } else if (sp) {
             qsort(sp->ports, sp->n, sizeof *sp->ports, compare_port_uuids);
@@ -769,14 +782,13 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         } else if (sw) {
             sset_add(&cur_names, sw->name);
             if (uuidset_contains(&cur_all, &un->uuid)) {
-                struct vswrec_port *key
-                    = vswrec_port_index_init_row(ports_by_switch);
-                vswrec_port_index_set_switch_(key, sw);
-                const struct vswrec_port *q;
-                VSWREC_PORT_FOR_EACH_EQUAL (q, key, ports_by_switch) {
-                    sset_add(&cur_names, q->name);
+                size_t n_ports;
+                const struct vswrec_port **ports = ports_of_switch(sw,
+                                                                   &n_ports);
+                for (size_t j = 0; j < n_ports; j++) {
+                    sset_add(&cur_names, ports[j]->name);
                 }
-                vswrec_port_index_destroy_row(key);
+                free(ports);
             }
         }
     }
