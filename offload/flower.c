@@ -441,60 +441,6 @@ same_rule(const struct ofl_flow_rule *a, const struct ofl_flow_rule *b)
                 || a->push_vlan == b->push_vlan));
 }
 
-int
-ofl_flower_install(const struct ofl_flow_rule *r,
-                   struct ofl_flow_installed *out)
-{
-    struct tcf_id id = tc_make_tcf_id(r->ifindex, 0, ofl_flow_prio(r),
-                                      TC_INGRESS);
-    struct tc_flower f;
-
-    fill_flower(r, &f);
-    /* lib/tc.c sends it with NLM_F_ECHO and compares the echo with the
-     * request (a mismatch is logged as a warning). */
-    int error = tc_replace_flower(&id, &f);
-    if (error) {
-        return error;
-    }
-    /* Read back: in_hw, in_hw_count, counters, and what the kernel made
-     * of the request, from the kernel's echo of it (lib/tc.c compares the
-     * echo too, but only logs), or else from a read. */
-    const struct ofpbuf *raw = dp_nl_ovs_last_reply();
-    if (!raw) {
-        struct tc_flower got;
-        memset(&got, 0, sizeof got);
-        error = tc_get_flower(&id, &got);
-        raw = error ? NULL : dp_nl_ovs_last_reply();
-        if (!raw) {
-            return error ? error : EPROTO;
-        }
-    }
-    struct ofpbuf copy;
-    ofpbuf_use_const(&copy, raw->data, raw->size);
-    struct ofl_flow_rule back;
-    error = parse_reply(&copy, out, &back, false);
-    if (error) {
-        return error;
-    }
-    out->ifindex = r->ifindex;
-    if (!out->ours || memcmp(out->cookie, r->cookie, OFL_FLOW_COOKIE_LEN)
-        || !same_rule(r, &back)) {
-        char want[160];
-        ofl_flow_describe(r, want, sizeof want);
-        ofl_flow_describe(&back, out->desc, sizeof out->desc);
-        dp_nl_set_error(EPROTO, "the kernel's copy of the rule is not what "
-                        "was asked: asked \"%s\", got \"%s\"", want,
-                        out->desc);
-        char *why = xstrdup(dp_nl_error());
-        ofl_flower_delete(out);
-        dp_nl_set_error(EPROTO, "%s", why);
-        free(why);
-        return EPROTO;
-    }
-    ofl_flow_describe(r, out->desc, sizeof out->desc);
-    return 0;
-}
-
 /* Reads /sys/class/net/IFNAME/ATTR into 'buf' (one line, no newline). */
 static bool
 read_sysfs(const char *ifname, const char *attr, char *buf, size_t size)

@@ -124,12 +124,6 @@ int ofl_flower_dump(int ifindex, struct ofl_flow_installed **rules,
  * clsact qdisc, anyone's, is used as it is; vsw never deletes one). */
 int ofl_flower_ensure_ingress(int ifindex);
 
-/* Installs 'rule' (a new filter; the kernel picks the handle) and reads
- * it back into '*out'.  Returns 0 or a positive errno (dp_nl_error() has
- * the kernel's words). */
-int ofl_flower_install(const struct ofl_flow_rule *,
-                       struct ofl_flow_installed *out);
-
 /* Installs the 'n' 'rules' in one batch (several requests in flight
  * before their answers are read; datapath/netlink.h), each read back from
  * the kernel's echo and compared with the request: for each, 'errors[i]'

@@ -94,15 +94,22 @@ main(int argc, char *argv[])
             fprintf(stderr, "lab-flower: clsact: %s\n", dp_nl_error());
             return 1;
         }
-        for (size_t i = 0; i < ARRAY_SIZE(ofl_flow_eth_types); i++) {
-            struct ofl_flow_rule r;
-            struct ofl_flow_installed got;
-            fill(&r, dev, out, mac.ea, ofl_flow_eth_types[i], hw);
-            if (ofl_flower_install(&r, &got)) {
-                fprintf(stderr, "lab-flower: %s\n", dp_nl_error());
+        enum { N = ARRAY_SIZE(ofl_flow_eth_types) };
+        struct ofl_flow_rule rules[N];
+        struct ofl_flow_installed got[N];
+        int errors[N];
+        char *why[N];
+        for (size_t i = 0; i < N; i++) {
+            fill(&rules[i], dev, out, mac.ea, ofl_flow_eth_types[i], hw);
+        }
+        ofl_flower_install_many(rules, N, got, errors, why);
+        for (size_t i = 0; i < N; i++) {
+            if (errors[i]) {
+                fprintf(stderr, "lab-flower: %s\n", why[i]);
                 return 1;
             }
-            print_rule(&got);
+            ofl_flow_describe(&rules[i], got[i].desc, sizeof got[i].desc);
+            print_rule(&got[i]);
         }
         return 0;
     } else if (argc == 3 && !strcmp(argv[1], "dump")) {
