@@ -146,6 +146,7 @@ main(int argc, char *argv[])
     ctl_register_commands(vswctl_port_commands);
     ctl_register_commands(vswctl_offload_commands);
     ctl_register_commands(vswctl_flows_commands);
+    ctl_register_commands(vswctl_policy_commands);
 
     char *args = process_escape_args(argv);
     argv = hoist_command_options(&argc, argv);
@@ -235,6 +236,7 @@ omit_observations(const struct ctl_command *commands, size_t n)
         &vswrec_switch_col_offload_requested,
         &vswrec_switch_col_offload_effective,
         &vswrec_switch_col_offload_reason,
+        &vswrec_acl_col_status, &vswrec_acl_col_statistics,
     };
     for (size_t i = 0; i < n; i++) {
         if (reads_observations(&commands[i])) {
@@ -273,6 +275,11 @@ monitor_named_ports(const struct ctl_command *commands, size_t n)
     vswrec_port_set_condition(the_idl, &cond);
     ovsdb_idl_condition_destroy(&cond);
     ports_in_part = true;
+    /* No ACL row (an empty condition is false): a deleted port's go with
+     * it. */
+    struct ovsdb_idl_condition none = OVSDB_IDL_CONDITION_INIT(&none);
+    vswrec_acl_set_condition(the_idl, &none);
+    ovsdb_idl_condition_destroy(&none);
 
     /* The server builds a new monitor's first answer from every row of the
      * table, condition or not, so each column monitored costs it a copy of
@@ -1049,6 +1056,7 @@ static const struct {
     {"switch", "offload_requested"}, {"switch", "offload_effective"},
     {"switch", "offload_reason"},
     {"port", "status"}, {"port", "statistics"},
+    {"acl", "status"}, {"acl", "statistics"},
 };
 
 /* Generic writers ("set switch sw0 status:x=y", "create port status=...")

@@ -12,6 +12,8 @@
  * over the same objects once the kernel's notifications are in. */
 #include <config.h>
 
+#include <netinet/in.h>  /* Before the kernel's headers. */
+
 #include "vswitchd/bridge.h"
 
 #include <dirent.h>
@@ -28,6 +30,8 @@
 #include "hash.h"
 #include "datapath/link.h"
 #include "datapath/netlink.h"
+#include "datapath/nft.h"
+#include <linux/netfilter.h>
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
@@ -142,6 +146,17 @@ static const struct ovsdb_idl_column *const port_inputs[] = {
     &vswrec_port_col_vlan_mode, &vswrec_port_col_tag,
     &vswrec_port_col_trunks, &vswrec_port_col_iov_weight,
     &vswrec_port_col_vmq_weight, &vswrec_port_col_other_config,
+    &vswrec_port_col_mac_spoofing, &vswrec_port_col_dhcp_guard,
+    &vswrec_port_col_router_guard, &vswrec_port_col_max_bandwidth,
+    &vswrec_port_col_min_bandwidth_weight, &vswrec_port_col_storm_limit,
+    &vswrec_port_col_mirror, &vswrec_port_col_acls,
+};
+static const struct ovsdb_idl_column *const acl_inputs[] = {
+    &vswrec_acl_col_direction, &vswrec_acl_col_action,
+    &vswrec_acl_col_local_address, &vswrec_acl_col_remote_address,
+    &vswrec_acl_col_protocol, &vswrec_acl_col_local_ports,
+    &vswrec_acl_col_remote_ports, &vswrec_acl_col_weight,
+    &vswrec_acl_col_stateful, &vswrec_acl_col_idle_timeout,
 };
 
 /* Whether any of 'cols' of tracked 'row' changed. */
@@ -176,6 +191,8 @@ bridge_init(const char *remote)
     ovsdb_idl_omit_alert(idl, &vswrec_switch_col_offload_reason);
     ovsdb_idl_omit_alert(idl, &vswrec_port_col_status);
     ovsdb_idl_omit_alert(idl, &vswrec_port_col_statistics);
+    ovsdb_idl_omit_alert(idl, &vswrec_acl_col_status);
+    ovsdb_idl_omit_alert(idl, &vswrec_acl_col_statistics);
 
     /* The columns a pass reads: their changes mark rows dirty. */
     for (size_t i = 0; i < ARRAY_SIZE(switch_inputs); i++) {
@@ -184,12 +201,16 @@ bridge_init(const char *remote)
     for (size_t i = 0; i < ARRAY_SIZE(port_inputs); i++) {
         ovsdb_idl_track_add_column(idl, port_inputs[i]);
     }
+    for (size_t i = 0; i < ARRAY_SIZE(acl_inputs); i++) {
+        ovsdb_idl_track_add_column(idl, acl_inputs[i]);
+    }
     ports_by_switch = ovsdb_idl_index_create1(idl, &vswrec_port_col_switch_);
     ports_by_name = ovsdb_idl_index_create1(idl, &vswrec_port_col_name);
 
     dp_links_init(&kernel);
     stats_init();
     dp_nl_notify_open();
+    dp_nft_watch_open();
     rc_temp_records_sweep();
     desired_init();
     unixctl_command_register("dp/counters", "", 0, 0,
@@ -553,6 +574,17 @@ mark_db_changes(void)
             port_home_set(ph, p, home);
         } else if (ph) {
             port_home_remove(ph);
+        }
+    }
+    /* An ACL comes and goes with its port's 'acls' (a change of the
+     * port); one changed in place (by a client other than vswctl) names
+     * no port: every port's policy is looked at. */
+    const struct vswrec_acl *a;
+    VSWREC_ACL_FOR_EACH_TRACKED (a, idl) {
+        if (!vswrec_acl_is_deleted(a) && !vswrec_acl_is_new(a)
+            && inputs_changed(&a->header_, acl_inputs,
+                              ARRAY_SIZE(acl_inputs))) {
+            full_needed = true;
         }
     }
     ovsdb_idl_track_clear(idl);
@@ -1013,6 +1045,12 @@ bridge_run(void)
     ovsdb_idl_run(idl);
 
     bool was_pending = work_pending();
+    if (dp_nft_watch_run(NFPROTO_BRIDGE, RC_NFT_TABLE)) {
+        /* Someone else changed vsw's policy table: read back, rebuilt. */
+        VLOG_INFO("nftables table bridge %s changed by another program; "
+                  "checking it", RC_NFT_TABLE);
+        full_needed = true;
+    }
     if (dp_nl_notify_run(&listener) && !was_pending && work_pending()) {
         if (n_failing_changes < MAX_FAILING_CHANGES) {
             pass_why[WHY_KERNEL] = true;
@@ -1114,6 +1152,7 @@ bridge_wait(void)
 {
     ovsdb_idl_wait(idl);
     dp_nl_notify_wait();
+    dp_nft_watch_wait();
     if (status_txn) {
         ovsdb_idl_txn_wait(status_txn);
     }

@@ -70,6 +70,8 @@ desired_resolve_id(const char *name, bool user, const char **why)
 /* Per-object strings that live as long as one pass. */
 struct port_strings {
     char *config_error;
+    char *policy_error;
+    struct rc_policy policy;
 };
 
 /* Sets 'strs''s config error unless it has one: the first problem found is
@@ -153,6 +155,106 @@ fill_port_identity(struct rc_port *rc, const struct vswrec_port *p)
     }
 }
 
+static void OVS_PRINTF_FORMAT(2, 3)
+refuse_policy(struct port_strings *strs, const char *fmt, ...)
+{
+    if (!strs->policy_error) {
+        va_list args;
+        va_start(args, fmt);
+        strs->policy_error = xvasprintf(fmt, args);
+        va_end(args);
+    }
+}
+
+/* A port's policy: its guards, limits and ACLs, validated whole: one bad value and none of it
+ * changes what is in force. */
+static void
+fill_policy(struct rc_port *rc, const struct vswrec_port *p,
+            struct port_strings *strs)
+{
+    struct rc_policy *pol = &strs->policy;
+    const char *why;
+
+    memset(pol, 0, sizeof *pol);
+    pol->mac_spoofing = p->mac_spoofing;
+    pol->dhcp_guard = p->dhcp_guard;
+    pol->router_guard = p->router_guard;
+    if (p->max_bandwidth) {
+        if ((why = vsw_check_max_bandwidth(*p->max_bandwidth))) {
+            refuse_policy(strs, "port %s: max_bandwidth %"PRId64": %s "
+                          "(vswctl set-port %s max-bandwidth=RATE)", p->name,
+                          *p->max_bandwidth, why, p->name);
+        }
+        pol->max_bandwidth = *p->max_bandwidth;
+    }
+    if (p->storm_limit) {
+        if ((why = vsw_check_storm_limit(*p->storm_limit))) {
+            refuse_policy(strs, "port %s: storm_limit %"PRId64": %s (vswctl "
+                          "set-port %s storm-limit=PPS)", p->name,
+                          *p->storm_limit, why, p->name);
+        }
+        pol->storm_limit = *p->storm_limit;
+    }
+    if (p->min_bandwidth_weight) {
+        if ((why = vsw_check_bandwidth_weight(*p->min_bandwidth_weight))) {
+            refuse_policy(strs, "port %s: min_bandwidth_weight %"PRId64": %s",
+                          p->name, *p->min_bandwidth_weight, why);
+        }
+        pol->min_bandwidth_weight = *p->min_bandwidth_weight;
+    }
+    pol->mirror = (!p->mirror ? RC_MIRROR_NONE
+                   : !strcmp(p->mirror, "source") ? RC_MIRROR_SOURCE
+                   : RC_MIRROR_DESTINATION);
+
+    pol->acls = p->n_acls ? xcalloc(p->n_acls, sizeof *pol->acls) : NULL;
+    for (size_t i = 0; i < p->n_acls; i++) {
+        const struct vswrec_acl *a = p->acls[i];
+        struct rc_acl *ra = &pol->acls[pol->n_acls++];
+        struct vsw_acl_spec spec = {
+            .direction = a->direction, .action = a->action,
+            .local = a->local_address, .remote = a->remote_address,
+            .protocol = a->protocol, .local_ports = a->local_ports,
+            .remote_ports = a->remote_ports,
+            .weight = a->weight ? *a->weight : -1,
+            .idle_timeout = a->idle_timeout ? *a->idle_timeout : -1,
+            .stateful = a->stateful,
+        };
+        ra->uuid = a->header_.uuid;
+        char *err = vsw_check_acl(&spec, &ra->acl);
+        if (err) {
+            char *id = xasprintf(UUID_FMT, UUID_ARGS(&ra->uuid));
+            smap_add_nocopy(&rc->acl_status, id, xstrdup(err));
+            refuse_policy(strs, "port %s: ACL %08"PRIx32": %s (vswctl "
+                          "acl-del %s %08"PRIx32", and add it again)",
+                          p->name, ra->uuid.parts[0], err, p->name,
+                          ra->uuid.parts[0]);
+            free(err);
+        }
+    }
+    {
+        /* A weight says which extended ACL goes first: two of one
+         * direction cannot share it. */
+        for (size_t i = 0; i < pol->n_acls; i++) {
+            for (size_t j = i + 1; j < pol->n_acls; j++) {
+                const struct vsw_acl *x = &pol->acls[i].acl;
+                const struct vsw_acl *y = &pol->acls[j].acl;
+                if (x->weight && x->weight == y->weight
+                    && (x->dir & y->dir)) {
+                    refuse_policy(strs, "port %s: ACLs %08"PRIx32" and "
+                                  "%08"PRIx32" both have weight %d for the "
+                                  "same direction (give one another "
+                                  "weight)", p->name,
+                                  pol->acls[i].uuid.parts[0],
+                                  pol->acls[j].uuid.parts[0],
+                                  x->weight);
+                }
+            }
+        }
+    }
+    pol->error = strs->policy_error;
+    rc->policy = pol;
+}
+
 /* A dirty port: everything, validated.  'br' is its switch's bridge in the
  * kernel, or NULL. */
 static void
@@ -208,6 +310,7 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
     }
     rc->config_error = strs->config_error;
     rc->mtu = sw->mtu ? *sw->mtu : p->mtu ? *p->mtu : 0;
+    fill_policy(rc, p, strs);
 }
 
 /* The switch's own values that reach the kernel. */
@@ -626,6 +729,8 @@ desired_destroy(struct desired *d)
     }
     for (size_t i = 0; i < d->n_strs; i++) {
         free(d->strs[i].config_error);
+        free(d->strs[i].policy_error);
+        free(d->strs[i].policy.acls);
     }
     free(d->strs);
     free(d->switches);

@@ -5,12 +5,15 @@
  * and ports already match causes no call at all. */
 #include <config.h>
 
+#include <netinet/in.h>  /* Before the kernel's headers. */
+
 #include "vswitchd/reconcile.h"
 #include "vswitchd/reconcile-private.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netfilter.h>
 #include <stdio.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 #include "datapath/bridge.h"
 #include "datapath/link.h"
 #include "datapath/netlink.h"
+#include "datapath/nft.h"
 #include "datapath/tap.h"
 #include "datapath/veth.h"
 #include "datapath/vlan.h"
@@ -255,12 +259,31 @@ static const struct rc_flower_ops kernel_flower_ops = {
     .now = time_msec,
 };
 
+static int
+policy_dump(bool rules, struct dp_nft_table *t)
+{
+    return dp_nft_dump(NFPROTO_BRIDGE, RC_NFT_TABLE, rules, t);
+}
+
+static int
+policy_dump_map(const char *map, struct shash *elems)
+{
+    return dp_nft_dump_map(NFPROTO_BRIDGE, RC_NFT_TABLE, map, elems);
+}
+
+static const struct rc_policy_ops kernel_policy_ops = {
+    .dump = policy_dump,
+    .dump_map = policy_dump_map,
+    .commit = dp_nft_batch_commit,
+};
+
 const struct rc_ops rc_kernel_ops = {
     .link = &kernel_link_ops,
     .vlan = &kernel_vlan_ops,
     .iov = &kernel_iov_ops,
     .record = &file_record_ops,
     .flower = &kernel_flower_ops,
+    .policy = &kernel_policy_ops,
     .error = dp_nl_error,
 };
 
@@ -296,6 +319,8 @@ rc_port_init(struct rc_port *port)
     port->vf_index = -1;
     ds_init(&port->reason);
     ds_init(&port->error);
+    smap_init(&port->policy_status);
+    smap_init(&port->acl_status);
 }
 
 void
@@ -304,6 +329,8 @@ rc_port_destroy(struct rc_port *port)
     if (port) {
         ds_destroy(&port->reason);
         ds_destroy(&port->error);
+        smap_destroy(&port->policy_status);
+        smap_destroy(&port->acl_status);
     }
 }
 
@@ -999,5 +1026,6 @@ rc_reconcile(struct rc_switch *switches, size_t n,
             }
         }
     }
+    rc_converge_policy(switches, n, ops, flags, scope, &changed);
     return changed;
 }

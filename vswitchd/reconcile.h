@@ -17,6 +17,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/uuid.h"
+#include "smap.h"
 #include "vswitchd/validate.h"
 
 struct dp_link;
@@ -56,6 +57,7 @@ struct rc_port {
                                  * NULL: the device is then left alone. */
     bool dirty;                 /* Converge it in this pass; a clean port
                                  * is neither converged nor observed. */
+    const struct rc_policy *policy;     /* Guards, ACLs, limits. */
 
     /* Observed state (outputs). */
     bool ok;
@@ -70,6 +72,8 @@ struct rc_port {
     int flows_in_hw, flows_in_sw;   /* Its flow rules, by placement. */
     struct ds reason;           /* Why 'kind_in_use' differs, if it does. */
     struct ds error;            /* What is wrong, for a person. */
+    struct smap policy_status;  /* What of its policy is enforced, how. */
+    struct smap acl_status;     /* ACL uuid -> its error, if any. */
 };
 
 struct rc_switch {
@@ -194,6 +198,17 @@ struct rc_flower_ops {
     long long int (*now)(void);     /* Monotonic ms. */
 };
 
+/* nftables (datapath/nft.h): the port policy table. */
+struct dp_nft_batch;
+struct dp_nft_table;
+struct shash;
+struct rc_policy_ops {
+    /* Reads vsw's table, with its rules ('rules') or without. */
+    int (*dump)(bool rules, struct dp_nft_table *);
+    int (*dump_map)(const char *map, struct shash *elems);
+    int (*commit)(struct dp_nft_batch *);
+};
+
 struct rc_record_ops {
     int (*temp_begin)(const char *name);
     void (*temp_end)(const char *name);
@@ -206,6 +221,7 @@ struct rc_ops {
     const struct rc_iov_ops *iov;
     const struct rc_record_ops *record;
     const struct rc_flower_ops *flower;     /* NULL: no flow rules. */
+    const struct rc_policy_ops *policy;     /* NULL: no port policy. */
     const char *(*error)(void);
 };
 
@@ -323,6 +339,41 @@ void rc_flows_derive(const struct rc_switch *, const struct dp_links *,
  * missing ones, and reports placement and counts. */
 void rc_converge_flows(struct rc_switch *sw, const struct dp_links *,
                        const struct rc_ops *, bool *changed);
+
+/* Port policy (reconcile-policy.c): a port's guards, ACLs and limits as
+ * the database asks (validated by desired.c), enforced by one nftables
+ * table of vsw's. */
+struct rc_acl {
+    struct uuid uuid;
+    struct vsw_acl acl;
+};
+enum rc_mirror { RC_MIRROR_NONE, RC_MIRROR_SOURCE, RC_MIRROR_DESTINATION };
+struct rc_policy {
+    bool mac_spoofing;          /* Allowed (the guard is off). */
+    bool dhcp_guard, router_guard;
+    int64_t max_bandwidth;      /* bit/s, 0: none. */
+    int64_t storm_limit;        /* Packets/s, 0: none. */
+    int64_t min_bandwidth_weight;   /* 0: none. */
+    enum rc_mirror mirror;
+    struct rc_acl *acls;
+    size_t n_acls;
+    const char *error;          /* A bad setting: the port's policy is
+                                 * left as it is, and this is reported. */
+};
+#define RC_NFT_TABLE "vsw"
+
+/* Converges the policy of the dirty ports of 'switches' (and deletes that
+ * of the ports in 'scope' that no longer exist; of every port not in
+ * 'switches' when 'scope' is NULL), in one nftables batch; with
+ * RC_INCREMENTAL unset (a full pass) it first reads the table back and
+ * rebuilds whatever differs. */
+void rc_converge_policy(struct rc_switch *switches, size_t n,
+                        const struct rc_ops *, unsigned int flags,
+                        const struct uuidset *scope, bool *changed);
+/* The chain and rule comments of port 'port''s ACL 'acl' (for counters):
+ * a rule whose comment starts with the string it returns belongs to that
+ * ACL.  Caller frees. */
+char *rc_policy_acl_label(const struct uuid *acl);
 
 /* Whether 'port' runs on a tap in this pass (kind in use tap or
  * vhost-net): a VM's vNIC whose offloads and queues are reported. */

@@ -120,9 +120,44 @@ make_port_status(const struct rc_port *rc, const struct dp_link *link,
         smap_add_format(status, "flows_in_hw", "%d", rc->flows_in_hw);
         smap_add_format(status, "flows_in_sw", "%d", rc->flows_in_sw);
     }
+    struct smap_node *pn;
+    SMAP_FOR_EACH (pn, &rc->policy_status) {
+        smap_replace(status, pn->key, pn->value);
+    }
     if (rc->error.length) {
         smap_add(status, "error", ds_cstr_ro(&rc->error));
     }
+}
+
+/* The status of port 'p''s ACL rows: "enforced", or the error that keeps
+ * its port's policy from changing. */
+static bool
+write_acl_status(const struct rc_port *rp, const struct vswrec_port *p)
+{
+    if (!rp->policy) {
+        return false;
+    }
+    bool wrote = false;
+    const char *policy = smap_get(&rp->policy_status, "policy");
+    for (size_t i = 0; i < p->n_acls; i++) {
+        const struct vswrec_acl *a = p->acls[i];
+        char id[UUID_LEN + 1];
+        snprintf(id, sizeof id, UUID_FMT, UUID_ARGS(&a->header_.uuid));
+        const char *err = smap_get(&rp->acl_status, id);
+        struct smap st = SMAP_INITIALIZER(&st);
+        smap_add(&st, "state", err ? "error"
+                 : policy && !strcmp(policy, "enforced") ? "enforced"
+                 : "not applied (see the port's status)");
+        if (err) {
+            smap_add(&st, "error", err);
+        }
+        if (!smap_equal(&st, &a->status)) {
+            vswrec_acl_set_status(a, &st);
+            wrote = true;
+        }
+        smap_destroy(&st);
+    }
+    return wrote;
 }
 
 /* Whether 'status' has the VMQ keys 'vmq' and no others. */
@@ -197,6 +232,7 @@ status_write(const struct rc_switch *rcs,
             const struct vswrec_port *p = rows[i].ports[j];
             const struct rc_port *rp = &rcs[i].ports[j];
             if (rp->dirty) {
+                wrote |= write_acl_status(rp, p);
                 const struct dp_link *link = (rp->ifindex
                     ? dp_links_by_index(kernel, rp->ifindex) : NULL);
                 make_port_status(rp, link, &status);

@@ -19,8 +19,9 @@ struct switch_rows;
  * the switches 'rcs' (rows[i] is rcs[i]'s row, with its ports) and of their dirty ports;
  * where the offloads of switch i were negotiated ('offload_ran[i]'), its
  * offload columns and its clean ports' VMQ keys as well.  'kernel' is the
- * table of links (a tap's queues, carrier).  Returns true if it wrote
- * anything. */
+ * table of links (a tap's queues, carrier).  The ACL rows of the dirty
+ * ports get their status.  Returns
+ * true if it wrote anything. */
 bool status_write(const struct rc_switch *rcs,
                   const struct switch_rows *rows, size_t n,
                   const struct vsw_offload *offs, const bool *offload_ran,

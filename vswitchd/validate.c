@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <arpa/inet.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -291,4 +294,297 @@ bool
 vsw_is_tag(const char *alias)
 {
     return !strncmp(alias, VSW_TAG_PREFIX, strlen(VSW_TAG_PREFIX));
+}
+
+/* ---- Port policy. ---- */
+
+const char *
+vsw_check_rate(const char *s, int64_t *value)
+{
+    static const struct { char c; int64_t mult; } units[] = {
+        {'k', 1000}, {'K', 1000}, {'M', 1000000}, {'G', 1000000000},
+        {'T', 1000000000000},
+    };
+    char *end;
+
+    if (!s || !s[0] || s[0] == '-' || s[0] == '+' || s[0] == ' ') {
+        return "not a rate (a positive number, optionally with k, M, G or "
+               "T)";
+    }
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno == ERANGE) {
+        return errno == ERANGE ? "beyond 2^63-1" : "not a rate (a positive "
+               "number, optionally with k, M, G or T)";
+    }
+    int64_t mult = 1;
+    if (*end) {
+        size_t i;
+        for (i = 0; i < ARRAY_SIZE(units); i++) {
+            if (*end == units[i].c) {
+                mult = units[i].mult;
+                break;
+            }
+        }
+        if (i == ARRAY_SIZE(units) || end[1]) {
+            return "not a rate (a positive number, optionally with k, M, G "
+                   "or T)";
+        }
+    }
+    if (v > INT64_MAX / mult) {
+        return "beyond 2^63-1";
+    }
+    if (!v) {
+        return "a rate of 0 limits nothing (clear the setting for no "
+               "limit)";
+    }
+    *value = v * mult;
+    return NULL;
+}
+
+const char *
+vsw_check_max_bandwidth(int64_t bps)
+{
+    /* tc's rates are 64-bit bytes per second; 8000 bit/s is the least a
+     * token bucket of one full frame per second makes sense of. */
+    return (bps <= 0 ? "the maximum bandwidth must be positive (clear it "
+                       "for no limit)"
+            : bps < 8000 ? "the maximum bandwidth is below 8k bit/s, less "
+                           "than one full-size frame per second"
+            : NULL);
+}
+
+const char *
+vsw_check_storm_limit(int64_t pps)
+{
+    return (pps <= 0 ? "the storm limit must be positive (clear it for no "
+                       "limit)"
+            : pps > UINT32_MAX ? "the storm limit is beyond 2^32-1 packets "
+                                 "per second"
+            : NULL);
+}
+
+const char *
+vsw_check_bandwidth_weight(int64_t weight)
+{
+    return (weight < 1 || weight > 100
+            ? "the minimum bandwidth weight must be from 1 to 100 (clear it "
+              "for none)"
+            : NULL);
+}
+
+const char *
+vsw_check_acl_addr(const char *s, struct vsw_acl_addr *a)
+{
+    memset(a, 0, sizeof *a);
+    if (!strcmp(s, "any")) {
+        a->kind = VSW_ACL_ANY;
+        return NULL;
+    }
+    if (strlen(s) == 17) {
+        /* A MAC address: any, group addresses included. */
+        int i;
+        for (i = 0; i < 6; i++) {
+            const char *p = s + 3 * i;
+            int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
+            if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':')) {
+                break;
+            }
+            a->bytes[i] = hi << 4 | lo;
+        }
+        if (i == 6) {
+            a->kind = VSW_ACL_MAC;
+            a->plen = 48;
+            return NULL;
+        }
+        memset(a->bytes, 0, sizeof a->bytes);
+    }
+    char buf[INET6_ADDRSTRLEN + 8];
+    if (strlen(s) >= sizeof buf) {
+        return "not an address (any, an IPv4 or IPv6 prefix, or a MAC "
+               "address)";
+    }
+    strcpy(buf, s);
+    char *slash = strchr(buf, '/');
+    if (slash) {
+        *slash = '\0';
+    }
+    int bits;
+    if (inet_pton(AF_INET, buf, a->bytes) == 1) {
+        a->kind = VSW_ACL_IPV4;
+        bits = 32;
+    } else if (inet_pton(AF_INET6, buf, a->bytes) == 1) {
+        a->kind = VSW_ACL_IPV6;
+        bits = 128;
+    } else {
+        return "not an address (any, an IPv4 or IPv6 prefix, or a MAC "
+               "address)";
+    }
+    int64_t plen = bits;
+    if (slash && !vsw_parse_int(slash + 1, 0, bits, &plen)) {
+        return a->kind == VSW_ACL_IPV4
+               ? "an IPv4 prefix length must be from 0 to 32"
+               : "an IPv6 prefix length must be from 0 to 128";
+    }
+    a->plen = plen;
+    for (int i = 0; i < bits / 8; i++) {
+        int keep = plen - 8 * i;
+        a->bytes[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : 0xff << (8 - keep);
+    }
+    return NULL;
+}
+
+const char *
+vsw_check_port_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+    int64_t a, b;
+    const char *dash = strchr(s, '-');
+    if (!dash) {
+        if (!vsw_parse_int(s, 0, 65535, &a)) {
+            return "not a port or port range (N or LO-HI, 0 to 65535)";
+        }
+        *lo = *hi = a;
+        return NULL;
+    }
+    char *first = xmemdup0(s, dash - s);
+    bool ok = (vsw_parse_int(first, 0, 65535, &a)
+               && vsw_parse_int(dash + 1, 0, 65535, &b));
+    free(first);
+    if (!ok) {
+        return "not a port or port range (N or LO-HI, 0 to 65535)";
+    }
+    if (a > b) {
+        return "the port range is upside down (LO-HI with LO <= HI)";
+    }
+    *lo = a;
+    *hi = b;
+    return NULL;
+}
+
+const char *
+vsw_check_protocol(const char *s, int *proto)
+{
+    static const struct { const char *name; int proto; } names[] = {
+        {"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        if (!strcasecmp(s, names[i].name)) {
+            *proto = names[i].proto;
+            return NULL;
+        }
+    }
+    int64_t v;
+    if (!vsw_parse_int(s, 0, 255, &v)) {
+        return "an unknown protocol (tcp, udp, icmp, icmpv6, or a number "
+               "from 0 to 255)";
+    }
+    *proto = v;
+    return NULL;
+}
+
+char *
+vsw_check_acl(const struct vsw_acl_spec *s, struct vsw_acl *a)
+{
+    const char *why;
+
+    memset(a, 0, sizeof *a);
+    a->proto = -1;
+    a->lport_hi = a->rport_hi = 65535;
+    a->dir = (!s->direction ? 0
+              : !strcmp(s->direction, "inbound") ? VSW_ACL_IN
+              : !strcmp(s->direction, "outbound") ? VSW_ACL_OUT
+              : !strcmp(s->direction, "both") ? VSW_ACL_BOTH : 0);
+    if (!a->dir) {
+        return xstrdup("the direction must be inbound, outbound or both");
+    }
+    if (!s->action || (strcmp(s->action, "allow") && strcmp(s->action, "deny")
+                       && strcmp(s->action, "meter"))) {
+        return xstrdup("the action must be allow, deny or meter");
+    }
+    a->action = (!strcmp(s->action, "allow") ? VSW_ACL_ALLOW
+                 : !strcmp(s->action, "deny") ? VSW_ACL_DENY : VSW_ACL_METER);
+    if (s->local && (why = vsw_check_acl_addr(s->local, &a->local))) {
+        return xasprintf("local address \"%s\": %s", s->local, why);
+    }
+    if (s->remote && (why = vsw_check_acl_addr(s->remote, &a->remote))) {
+        return xasprintf("remote address \"%s\": %s", s->remote, why);
+    }
+    enum vsw_acl_addr_kind lk = a->local.kind, rk = a->remote.kind;
+    if (lk != VSW_ACL_ANY && rk != VSW_ACL_ANY && lk != rk) {
+        return xstrdup("the local and remote addresses are of different "
+                       "kinds (both IPv4, both IPv6 or both MAC)");
+    }
+    bool extended = s->weight >= 0;
+    if (!extended) {
+        if (!s->local && !s->remote) {
+            return xstrdup("a simple ACL needs a local or a remote address "
+                           "(any, a prefix or a MAC)");
+        }
+        if (s->protocol || s->local_ports || s->remote_ports
+            || s->stateful || s->idle_timeout >= 0) {
+            return xstrdup("protocol, ports, stateful and idle timeout make "
+                           "an extended ACL, which needs a weight");
+        }
+        return NULL;
+    }
+    if (s->weight < 1 || s->weight > VSW_ACL_MAX_WEIGHT) {
+        return xasprintf("the weight must be from 1 to %d",
+                         VSW_ACL_MAX_WEIGHT);
+    }
+    a->weight = s->weight;
+    if (a->action == VSW_ACL_METER) {
+        return xstrdup("an extended ACL allows or denies; meter is for "
+                       "simple ACLs");
+    }
+    if (lk == VSW_ACL_MAC || rk == VSW_ACL_MAC) {
+        return xstrdup("an extended ACL matches IP addresses, not MACs");
+    }
+    if (s->protocol && (why = vsw_check_protocol(s->protocol, &a->proto))) {
+        return xasprintf("protocol \"%s\": %s", s->protocol, why);
+    }
+    bool ports = s->local_ports || s->remote_ports;
+    if (ports && a->proto != 6 && a->proto != 17) {
+        return xstrdup("ports need protocol tcp or udp");
+    }
+    if (s->local_ports && (why = vsw_check_port_range(s->local_ports,
+                                                      &a->lport_lo,
+                                                      &a->lport_hi))) {
+        return xasprintf("local ports \"%s\": %s", s->local_ports, why);
+    }
+    if (s->remote_ports && (why = vsw_check_port_range(s->remote_ports,
+                                                       &a->rport_lo,
+                                                       &a->rport_hi))) {
+        return xasprintf("remote ports \"%s\": %s", s->remote_ports, why);
+    }
+    if (a->proto == 1 && (lk == VSW_ACL_IPV6 || rk == VSW_ACL_IPV6)) {
+        return xstrdup("protocol icmp with an IPv6 address (use icmpv6)");
+    }
+    if (a->proto == 58 && (lk == VSW_ACL_IPV4 || rk == VSW_ACL_IPV4)) {
+        return xstrdup("protocol icmpv6 with an IPv4 address (use icmp)");
+    }
+    a->stateful = s->stateful;
+    a->idle_timeout = VSW_ACL_DEFAULT_IDLE_TIMEOUT;
+    if (s->stateful) {
+        if (a->action != VSW_ACL_ALLOW) {
+            return xstrdup("only an allow ACL can be stateful");
+        }
+        if (a->proto != 6 && a->proto != 17) {
+            return xstrdup("a stateful ACL needs protocol tcp or udp");
+        }
+        if (a->dir == VSW_ACL_BOTH) {
+            return xstrdup("a stateful ACL has one direction (inbound or "
+                           "outbound): the other is its return traffic");
+        }
+    }
+    if (s->idle_timeout >= 0) {
+        if (!s->stateful) {
+            return xstrdup("an idle timeout needs a stateful ACL");
+        }
+        if (s->idle_timeout < 1 || s->idle_timeout > 86400) {
+            return xstrdup("the idle timeout must be from 1 to 86400 "
+                           "seconds");
+        }
+        a->idle_timeout = s->idle_timeout;
+    }
+    return NULL;
 }

@@ -108,4 +108,66 @@ bool vsw_is_tag(const char *alias);
 char *vsw_host_port_name(const char *name, const struct uuid *,
                          const char *explicit);
 
+/* ---- Port policy (vswitchd/reconcile-policy.c enforces it). ---- */
+
+/* A rate: decimal, with an optional suffix k, M, G or T (powers of 1000),
+ * from 1 to 2^63-1 in the unit 'unit' ("bit/s", "packets/s").  Stores it
+ * in '*value'.  Returns NULL or why not. */
+const char *vsw_check_rate(const char *s, int64_t *value);
+
+/* The numeric policy columns of a port, as stored: bits per second,
+ * packets per second, and a weight from 1 to 100.  Each returns NULL or
+ * why the value is not usable. */
+const char *vsw_check_max_bandwidth(int64_t bps);
+const char *vsw_check_storm_limit(int64_t pps);
+const char *vsw_check_bandwidth_weight(int64_t weight);
+
+/* An ACL's address: "any", an IPv4 or IPv6 address with an optional
+ * prefix length ("10.0.0.0/8", "fd00::/64"), or a MAC address (any MAC,
+ * multicast included). */
+enum vsw_acl_addr_kind {
+    VSW_ACL_ANY,
+    VSW_ACL_IPV4,
+    VSW_ACL_IPV6,
+    VSW_ACL_MAC,
+};
+struct vsw_acl_addr {
+    enum vsw_acl_addr_kind kind;
+    uint8_t bytes[16];          /* Network order, masked to 'plen'. */
+    int plen;                   /* Prefix length (48 for a MAC, 0: any). */
+};
+const char *vsw_check_acl_addr(const char *s, struct vsw_acl_addr *);
+
+/* A port range "N" or "LO-HI", 0..65535, LO <= HI. */
+const char *vsw_check_port_range(const char *s, uint16_t *lo, uint16_t *hi);
+
+/* A protocol: "tcp", "udp", "icmp", "icmpv6", or a number 0..255. */
+const char *vsw_check_protocol(const char *s, int *proto);
+
+/* An ACL row, parsed and checked as a whole (ACL table, schema doc).
+ * Strings may be NULL (column empty); 'weight' < 0 means none (a simple
+ * ACL), 'idle_timeout' < 0 the default. */
+enum vsw_acl_dir { VSW_ACL_IN = 1, VSW_ACL_OUT = 2, VSW_ACL_BOTH = 3 };
+enum vsw_acl_action { VSW_ACL_ALLOW, VSW_ACL_DENY, VSW_ACL_METER };
+struct vsw_acl_spec {
+    const char *direction, *action;
+    const char *local, *remote, *protocol, *local_ports, *remote_ports;
+    int64_t weight, idle_timeout;
+    bool stateful;
+};
+struct vsw_acl {
+    enum vsw_acl_dir dir;
+    enum vsw_acl_action action;
+    struct vsw_acl_addr local, remote;
+    int proto;                  /* -1: any. */
+    uint16_t lport_lo, lport_hi, rport_lo, rport_hi;   /* 0-65535: any. */
+    int weight;                 /* 0: a simple ACL. */
+    bool stateful;
+    int idle_timeout;           /* Seconds, for a stateful one. */
+};
+#define VSW_ACL_MAX_WEIGHT 65535
+#define VSW_ACL_DEFAULT_IDLE_TIMEOUT 300
+/* Returns NULL, or a malloc()'d sentence saying what is wrong. */
+char *vsw_check_acl(const struct vsw_acl_spec *, struct vsw_acl *);
+
 #endif /* vswitchd/validate.h */

@@ -419,6 +419,8 @@ test_converge(void **state OVS_UNUSED)
     rc_port_destroy(&f->ports[1]);
     rc_port_destroy(&f->ports[2]);
     f->ports[1] = f->ports[3];      /* The tap, with its strings. */
+    smap_init(&f->ports[1].policy_status);  /* Empty: maps do not move. */
+    smap_init(&f->ports[1].acl_status);
     rc_port_init(&f->ports[2]);
     rc_port_init(&f->ports[3]);
     f->sw.n_ports = 2;

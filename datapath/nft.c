@@ -1,0 +1,956 @@
+/* nftables through libnftnl and libmnl; see nft.h.
+ *
+ * Two sockets: one for requests (batches and dumps), whose replies are read
+ * as soon as the request is sent (the kernel handles a batch inside
+ * sendmsg()), and one that listens to the nftables group and tells apart
+ * changes made through the request socket from everybody else's by the
+ * notification's port id. */
+#include <config.h>
+
+#include <netinet/in.h>  /* Before the kernel's headers. */
+
+#include "datapath/nft.h"
+
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <net/if.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "datapath/netlink.h"
+#include "hash.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "svec.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(dp_nft);
+
+/* ---- Rules. ---- */
+
+void
+dp_nft_rule_match(struct dp_nft_rule *r, const struct dp_nft_field *f,
+                  enum dp_nft_op op, const void *value, const void *hi,
+                  const void *mask)
+{
+    ovs_assert(r->n_matches < DP_NFT_MAX_MATCHES && f->len <= 16);
+    struct dp_nft_match *m = &r->matches[r->n_matches++];
+    m->field = *f;
+    m->op = op;
+    memcpy(m->value, value, f->len);
+    if (hi) {
+        memcpy(m->hi, hi, f->len);
+    }
+    if (mask) {
+        m->masked = true;
+        memcpy(m->mask, mask, f->len);
+        for (int i = 0; i < f->len; i++) {
+            m->value[i] &= m->mask[i];
+            m->hi[i] &= m->mask[i];
+        }
+    }
+}
+
+void
+dp_nft_rule_finish(struct dp_nft_rule *r)
+{
+    size_t len = strnlen(r->comment, sizeof r->comment);
+    /* The digest covers everything but the comment's own text. */
+    uint32_t h = hash_bytes(r->matches, sizeof r->matches, 0);
+    h = hash_bytes(&r->n_matches, sizeof r->n_matches, h);
+    h = hash_bytes(&r->limit_rate, sizeof r->limit_rate, h);
+    h = hash_bytes(&r->limit_burst, sizeof r->limit_burst, h);
+    h = hash_int(r->limit_bytes | r->set_op << 1 | r->verdict << 4, h);
+    h = hash_bytes(r->set, sizeof r->set, h);
+    h = hash_bytes(r->keys, sizeof r->keys, h);
+    h = hash_bytes(&r->n_keys, sizeof r->n_keys, h);
+    h = hash_bytes(&r->timeout_ms, sizeof r->timeout_ms, h);
+    ovs_assert(len + 10 < sizeof r->comment);
+    snprintf(r->comment + len, sizeof r->comment - len, " #%08x", h);
+}
+
+size_t
+dp_nft_key_len(const struct dp_nft_field *keys, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        len += ROUND_UP(keys[i].len, 4);
+    }
+    return len;
+}
+
+static const uint32_t payload_bases[] = {
+    [DP_NFT_LL] = NFT_PAYLOAD_LL_HEADER,
+    [DP_NFT_NH] = NFT_PAYLOAD_NETWORK_HEADER,
+    [DP_NFT_TH] = NFT_PAYLOAD_TRANSPORT_HEADER,
+};
+
+static void
+add_load(struct nftnl_rule *nr, const struct dp_nft_field *f, int reg)
+{
+    struct nftnl_expr *e;
+    if (f->src == DP_NFT_META) {
+        e = nftnl_expr_alloc("meta");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, f->key);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, reg);
+    } else {
+        e = nftnl_expr_alloc("payload");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, payload_bases[f->src]);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, f->offset);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, f->len);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, reg);
+    }
+    nftnl_rule_add_expr(nr, e);
+}
+
+static void
+add_match(struct nftnl_rule *nr, const struct dp_nft_match *m)
+{
+    struct nftnl_expr *e;
+    add_load(nr, &m->field, NFT_REG_1);
+    if (m->masked) {
+        static const uint8_t zero[16];
+        e = nftnl_expr_alloc("bitwise");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, m->field.len);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, m->mask, m->field.len);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, m->field.len);
+        nftnl_rule_add_expr(nr, e);
+    }
+    if (m->op == DP_NFT_RANGE) {
+        e = nftnl_expr_alloc("range");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+        nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, m->value, m->field.len);
+        nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, m->hi, m->field.len);
+    } else {
+        e = nftnl_expr_alloc("cmp");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP,
+                           m->op == DP_NFT_EQ ? NFT_CMP_EQ : NFT_CMP_NEQ);
+        nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, m->value, m->field.len);
+    }
+    nftnl_rule_add_expr(nr, e);
+}
+
+static struct nftnl_rule *
+rule_to_nftnl(int family, const char *table, const char *chain,
+              const struct dp_nft_rule *r)
+{
+    struct nftnl_rule *nr = nftnl_rule_alloc();
+    struct nftnl_expr *e;
+
+    nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, family);
+    nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, table);
+    nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, chain);
+
+    for (size_t i = 0; i < r->n_matches; i++) {
+        add_match(nr, &r->matches[i]);
+    }
+    if (r->set_op != DP_NFT_SET_NONE) {
+        /* The key, in consecutive 32-bit registers. */
+        int reg = NFT_REG32_00;
+        for (size_t i = 0; i < r->n_keys; i++) {
+            add_load(nr, &r->keys[i], reg);
+            reg += DIV_ROUND_UP(r->keys[i].len, 4);
+        }
+        if (r->set_op != DP_NFT_SET_UPDATE) {
+            e = nftnl_expr_alloc("lookup");
+            nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+            nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, r->set);
+            if (r->set_op == DP_NFT_SET_VMAP) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG,
+                                   NFT_REG_VERDICT);
+            }
+            nftnl_rule_add_expr(nr, e);
+        }
+        if (r->set_op == DP_NFT_SET_UPDATE
+            || r->set_op == DP_NFT_SET_REFRESH) {
+            e = nftnl_expr_alloc("dynset");
+            nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
+            nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+            nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, r->set);
+            nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, r->timeout_ms);
+            nftnl_rule_add_expr(nr, e);
+        }
+    }
+    if (r->limit_rate) {
+        e = nftnl_expr_alloc("limit");
+        nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, r->limit_rate);
+        nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, r->limit_burst);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE,
+                           r->limit_bytes ? NFT_LIMIT_PKT_BYTES
+                                          : NFT_LIMIT_PKTS);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);
+        nftnl_rule_add_expr(nr, e);
+    }
+    nftnl_rule_add_expr(nr, nftnl_expr_alloc("counter"));
+    if (r->verdict != DP_NFT_CONTINUE) {
+        e = nftnl_expr_alloc("immediate");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
+                           r->verdict == DP_NFT_ACCEPT ? NF_ACCEPT
+                           : r->verdict == DP_NFT_DROP ? NF_DROP
+                           : (uint32_t) NFT_RETURN);
+        nftnl_rule_add_expr(nr, e);
+    }
+
+    struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+    nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, r->comment);
+    nftnl_rule_set_data(nr, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
+                        nftnl_udata_buf_len(ud));
+    nftnl_udata_buf_free(ud);
+    return nr;
+}
+
+/* ---- The request socket. ---- */
+
+static struct mnl_socket *req_sock;
+static uint32_t seq;
+
+static struct mnl_socket *
+request_socket(void)
+{
+    if (!req_sock) {
+        req_sock = mnl_socket_open(NETLINK_NETFILTER);
+        if (!req_sock || mnl_socket_bind(req_sock, 0, MNL_SOCKET_AUTOPID)) {
+            ovs_fatal(errno, "cannot open a netfilter netlink socket");
+        }
+        int one = 1;
+        mnl_socket_setsockopt(req_sock, NETLINK_EXT_ACK, &one, sizeof one);
+        mnl_socket_setsockopt(req_sock, NETLINK_CAP_ACK, &one, sizeof one);
+        /* A batch of thousands of rules is one message. */
+        int size = 64 << 20;
+        setsockopt(mnl_socket_get_fd(req_sock), SOL_SOCKET, SO_SNDBUFFORCE,
+                   &size, sizeof size);
+        size = 4 << 20;
+        setsockopt(mnl_socket_get_fd(req_sock), SOL_SOCKET, SO_RCVBUFFORCE,
+                   &size, sizeof size);
+        seq = time(NULL);
+    }
+    return req_sock;
+}
+
+/* Runs dump request 'nlh' (in 'buf'), calling 'cb' for each answer. */
+static int
+dump(char *buf, struct nlmsghdr *nlh, mnl_cb_t cb, void *aux)
+{
+    struct mnl_socket *nl = request_socket();
+    uint32_t portid = mnl_socket_get_portid(nl);
+    uint32_t my_seq = nlh->nlmsg_seq;
+
+    dp_nl_count_dump();
+    if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+        int error = errno;
+        dp_nl_set_error(error, "cannot ask for nftables objects");
+        return error;
+    }
+    size_t size = (32 * 1024);
+    char *rbuf = xmalloc(size);
+    int ret;
+    for (;;) {
+        ssize_t n = mnl_socket_recvfrom(nl, rbuf, size);
+        if (n < 0) {
+            ret = errno;
+            dp_nl_set_error(ret, "cannot read nftables objects");
+            break;
+        }
+        ret = mnl_cb_run(rbuf, n, my_seq, portid, cb, aux);
+        if (ret <= 0) {
+            /* Done, or an error (a missing table is ENOENT). */
+            ret = ret < 0 ? errno : 0;
+            if (ret && ret != ENOENT) {
+                dp_nl_set_error(ret, "cannot read nftables objects");
+            }
+            break;
+        }
+    }
+    free(rbuf);
+    (void) buf;
+    return ret;
+}
+
+/* ---- Dumps. ---- */
+
+void
+dp_nft_table_init(struct dp_nft_table *t)
+{
+    t->exists = false;
+    t->userdata = NULL;
+    shash_init(&t->chains);
+    sset_init(&t->sets);
+}
+
+static void
+chain_free(void *c_)
+{
+    struct dp_nft_chain *c = c_;
+    if (c) {
+        svec_destroy(c->comments);
+        free(c->comments);
+        free(c->packets);
+        free(c->bytes);
+        free(c);
+    }
+}
+
+void
+dp_nft_table_destroy(struct dp_nft_table *t)
+{
+    free(t->userdata);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &t->chains) {
+        chain_free(node->data);
+    }
+    shash_destroy(&t->chains);
+    sset_destroy(&t->sets);
+    dp_nft_table_init(t);
+}
+
+struct dump_ctx {
+    struct dp_nft_table *t;
+    const char *table;
+    size_t allocated;
+};
+
+static struct dp_nft_chain *
+chain_get(struct dp_nft_table *t, const char *name)
+{
+    struct dp_nft_chain *c = shash_find_data(&t->chains, name);
+    if (!c) {
+        c = xzalloc(sizeof *c);
+        c->comments = xmalloc(sizeof *c->comments);
+        svec_init(c->comments);
+        shash_add(&t->chains, name, c);
+    }
+    return c;
+}
+
+static int
+table_cb(const struct nlmsghdr *nlh, void *aux)
+{
+    struct dump_ctx *ctx = aux;
+    struct nftnl_table *t = nftnl_table_alloc();
+    if (!nftnl_table_nlmsg_parse(nlh, t)
+        && !strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), ctx->table)) {
+        ctx->t->exists = true;
+        uint32_t len = 0;
+        const char *ud = (nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)
+                          ? nftnl_table_get_data(t, NFTNL_TABLE_USERDATA,
+                                                 &len)
+                          : NULL);
+        free(ctx->t->userdata);
+        ctx->t->userdata = ud ? xmemdup0(ud, len) : NULL;
+    }
+    nftnl_table_free(t);
+    return MNL_CB_OK;
+}
+
+static int
+chain_cb(const struct nlmsghdr *nlh, void *aux)
+{
+    struct dump_ctx *ctx = aux;
+    struct nftnl_chain *c = nftnl_chain_alloc();
+    if (!nftnl_chain_nlmsg_parse(nlh, c)
+        && !strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), ctx->table)) {
+        struct dp_nft_chain *dc
+            = chain_get(ctx->t, nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+        dc->base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+    }
+    nftnl_chain_free(c);
+    return MNL_CB_OK;
+}
+
+static int
+set_cb(const struct nlmsghdr *nlh, void *aux)
+{
+    struct dump_ctx *ctx = aux;
+    struct nftnl_set *s = nftnl_set_alloc();
+    if (!nftnl_set_nlmsg_parse(nlh, s)
+        && !strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), ctx->table)) {
+        sset_add(&ctx->t->sets, nftnl_set_get_str(s, NFTNL_SET_NAME));
+    }
+    nftnl_set_free(s);
+    return MNL_CB_OK;
+}
+
+static int
+comment_cb(const struct nftnl_udata *attr, void *data)
+{
+    if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT) {
+        *(const char **) data = nftnl_udata_get(attr);
+    }
+    return MNL_CB_OK;
+}
+
+static int
+counter_cb(struct nftnl_expr *e, void *data)
+{
+    uint64_t *pb = data;
+    if (!strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter")) {
+        pb[0] = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+        pb[1] = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+    }
+    return 0;
+}
+
+static int
+rule_cb(const struct nlmsghdr *nlh, void *aux)
+{
+    struct dump_ctx *ctx = aux;
+    struct nftnl_rule *r = nftnl_rule_alloc();
+    if (!nftnl_rule_nlmsg_parse(nlh, r)
+        && !strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), ctx->table)) {
+        struct dp_nft_chain *c
+            = chain_get(ctx->t, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+        const char *comment = NULL;
+        uint32_t len = 0;
+        if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
+            const void *ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA,
+                                                 &len);
+            nftnl_udata_parse(ud, len, comment_cb, &comment);
+        }
+        uint64_t pb[2] = { 0, 0 };
+        nftnl_expr_foreach(r, counter_cb, pb);
+        svec_add(c->comments, comment ? comment : "");
+        c->packets = xrealloc(c->packets, c->comments->n * sizeof *c->packets);
+        c->bytes = xrealloc(c->bytes, c->comments->n * sizeof *c->bytes);
+        c->packets[c->n_rules] = pb[0];
+        c->bytes[c->n_rules] = pb[1];
+        c->n_rules++;
+    }
+    nftnl_rule_free(r);
+    return MNL_CB_OK;
+}
+
+int
+dp_nft_dump(int family, const char *name, bool rules, struct dp_nft_table *t)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct dump_ctx ctx = { .t = t, .table = name };
+    struct nlmsghdr *nlh;
+
+    dp_nft_table_destroy(t);
+
+    nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK,
+                                ++seq);
+    struct nftnl_table *nt = nftnl_table_alloc();
+    nftnl_table_set_str(nt, NFTNL_TABLE_NAME, name);
+    nftnl_table_nlmsg_build_payload(nlh, nt);
+    nftnl_table_free(nt);
+    int error = dump(buf, nlh, table_cb, &ctx);
+    if (error || !t->exists) {
+        return error == ENOENT ? 0 : error;
+    }
+
+    nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, NLM_F_DUMP,
+                                ++seq);
+    error = dump(buf, nlh, chain_cb, &ctx);
+    if (!error) {
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, family, NLM_F_DUMP,
+                                    ++seq);
+        struct nftnl_set *s = nftnl_set_alloc();
+        nftnl_set_set_str(s, NFTNL_SET_TABLE, name);
+        nftnl_set_nlmsg_build_payload(nlh, s);
+        nftnl_set_free(s);
+        error = dump(buf, nlh, set_cb, &ctx);
+    }
+    if (!error && rules) {
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP,
+                                    ++seq);
+        struct nftnl_rule *r = nftnl_rule_alloc();
+        nftnl_rule_set_str(r, NFTNL_RULE_TABLE, name);
+        nftnl_rule_nlmsg_build_payload(nlh, r);
+        nftnl_rule_free(r);
+        error = dump(buf, nlh, rule_cb, &ctx);
+    }
+    return error == ENOENT ? 0 : error;
+}
+
+struct map_ctx {
+    struct shash *elems;
+};
+
+static int
+map_cb(const struct nlmsghdr *nlh, void *aux)
+{
+    struct map_ctx *ctx = aux;
+    struct nftnl_set *s = nftnl_set_alloc();
+    if (!nftnl_set_elems_nlmsg_parse(nlh, s)) {
+        struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+        struct nftnl_set_elem *e;
+        while ((e = nftnl_set_elems_iter_next(it))) {
+            uint32_t klen = 0;
+            const char *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY,
+                                                 &klen);
+            const char *chain = (nftnl_set_elem_is_set(e,
+                                                       NFTNL_SET_ELEM_CHAIN)
+                                 ? nftnl_set_elem_get_str(
+                                       e, NFTNL_SET_ELEM_CHAIN)
+                                 : "");
+            char *k = xmemdup0(key, klen);
+            free(shash_replace(ctx->elems, k, xstrdup(chain)));
+            free(k);
+        }
+        nftnl_set_elems_iter_destroy(it);
+    }
+    nftnl_set_free(s);
+    return MNL_CB_OK;
+}
+
+int
+dp_nft_dump_map(int family, const char *table, const char *map,
+                struct shash *elems)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct map_ctx ctx = { .elems = elems };
+    struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM,
+                                                 family, NLM_F_DUMP, ++seq);
+    struct nftnl_set *s = nftnl_set_alloc();
+    nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+    nftnl_set_set_str(s, NFTNL_SET_NAME, map);
+    nftnl_set_elems_nlmsg_build_payload(nlh, s);
+    nftnl_set_free(s);
+    int error = dump(buf, nlh, map_cb, &ctx);
+    return error == ENOENT ? 0 : error;
+}
+
+/* ---- Batches. ---- */
+
+struct dp_nft_batch {
+    int family;
+    char *table;
+    struct nftnl_batch *b;
+    size_t n;
+    struct svec what;           /* Each operation, for error messages. */
+    uint32_t first_seq;
+    uint32_t set_id;
+};
+
+struct dp_nft_batch *
+dp_nft_batch_create(int family, const char *table)
+{
+    struct dp_nft_batch *b = xzalloc(sizeof *b);
+    request_socket();
+    b->family = family;
+    b->table = xstrdup(table);
+    b->b = nftnl_batch_alloc(MNL_SOCKET_BUFFER_SIZE, MNL_SOCKET_BUFFER_SIZE);
+    svec_init(&b->what);
+    nftnl_batch_begin(nftnl_batch_buffer(b->b), seq++);
+    nftnl_batch_update(b->b);
+    b->first_seq = seq;
+    return b;
+}
+
+void
+dp_nft_batch_destroy(struct dp_nft_batch *b)
+{
+    if (b) {
+        nftnl_batch_free(b->b);
+        svec_destroy(&b->what);
+        free(b->table);
+        free(b);
+    }
+}
+
+size_t
+dp_nft_batch_size(const struct dp_nft_batch *b)
+{
+    return b->n;
+}
+
+static struct nlmsghdr *
+batch_msg(struct dp_nft_batch *b, int type, uint16_t flags, char *what)
+{
+    svec_add_nocopy(&b->what, what);
+    b->n++;
+    return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type, b->family,
+                                 flags, seq++);
+}
+
+static void
+batch_next(struct dp_nft_batch *b)
+{
+    nftnl_batch_update(b->b);
+}
+
+void
+dp_nft_add_table(struct dp_nft_batch *b, const char *userdata)
+{
+    struct nftnl_table *t = nftnl_table_alloc();
+    nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, b->family);
+    nftnl_table_set_str(t, NFTNL_TABLE_NAME, b->table);
+    if (userdata) {
+        nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, userdata,
+                             strlen(userdata));
+    }
+    nftnl_table_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE,
+                  xasprintf("adding table %s", b->table)), t);
+    nftnl_table_free(t);
+    batch_next(b);
+}
+
+static struct nftnl_chain *
+chain_new(const struct dp_nft_batch *b, const char *name)
+{
+    struct nftnl_chain *c = nftnl_chain_alloc();
+    nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, b->family);
+    nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, b->table);
+    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+    return c;
+}
+
+void
+dp_nft_add_base_chain(struct dp_nft_batch *b, const char *name, int hook,
+                      int prio, const char *dev)
+{
+    struct nftnl_chain *c = chain_new(b, name);
+    nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+    nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+    nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+    if (dev) {
+        nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, dev);
+    }
+    nftnl_chain_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
+                  xasprintf("adding base chain %s", name)), c);
+    nftnl_chain_free(c);
+    batch_next(b);
+}
+
+void
+dp_nft_add_chain(struct dp_nft_batch *b, const char *name)
+{
+    struct nftnl_chain *c = chain_new(b, name);
+    nftnl_chain_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
+                  xasprintf("adding chain %s", name)), c);
+    nftnl_chain_free(c);
+    batch_next(b);
+}
+
+void
+dp_nft_flush_chain(struct dp_nft_batch *b, const char *name)
+{
+    struct nftnl_rule *r = nftnl_rule_alloc();
+    nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, b->family);
+    nftnl_rule_set_str(r, NFTNL_RULE_TABLE, b->table);
+    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
+    nftnl_rule_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_DELRULE, 0,
+                  xasprintf("flushing chain %s", name)), r);
+    nftnl_rule_free(r);
+    batch_next(b);
+}
+
+void
+dp_nft_del_chain(struct dp_nft_batch *b, const char *name)
+{
+    dp_nft_flush_chain(b, name);
+    struct nftnl_chain *c = chain_new(b, name);
+    nftnl_chain_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_DELCHAIN, 0,
+                  xasprintf("deleting chain %s", name)), c);
+    nftnl_chain_free(c);
+    batch_next(b);
+}
+
+void
+dp_nft_add_rule(struct dp_nft_batch *b, const char *chain,
+                const struct dp_nft_rule *r)
+{
+    struct nftnl_rule *nr = rule_to_nftnl(b->family, b->table, chain, r);
+    nftnl_rule_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
+                  xasprintf("adding rule \"%s\" to chain %s", r->comment,
+                            chain)), nr);
+    nftnl_rule_free(nr);
+    batch_next(b);
+}
+
+static struct nftnl_set *
+set_new(struct dp_nft_batch *b, const char *name)
+{
+    struct nftnl_set *s = nftnl_set_alloc();
+    nftnl_set_set_u32(s, NFTNL_SET_FAMILY, b->family);
+    nftnl_set_set_str(s, NFTNL_SET_TABLE, b->table);
+    nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+    return s;
+}
+
+void
+dp_nft_add_timeout_set(struct dp_nft_batch *b, const char *name,
+                       size_t key_len)
+{
+    struct nftnl_set *s = set_new(b, name);
+    nftnl_set_set_u32(s, NFTNL_SET_ID, ++b->set_id);
+    nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 0);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+    nftnl_set_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE,
+                  xasprintf("adding set %s", name)), s);
+    nftnl_set_free(s);
+    batch_next(b);
+}
+
+/* nft's datatype number for interface names (TYPE_IFNAME), so that
+ * "nft list" shows the keys as names. */
+#define NFT_TYPE_IFNAME 41
+
+void
+dp_nft_add_ifname_vmap(struct dp_nft_batch *b, const char *name)
+{
+    struct nftnl_set *s = set_new(b, name);
+    nftnl_set_set_u32(s, NFTNL_SET_ID, ++b->set_id);
+    nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IFNAME);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, IFNAMSIZ);
+    nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+    nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+    /* Keys are strings: "nft list" shows them as such when told. */
+    struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+    nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* host */);
+    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+                       nftnl_udata_buf_len(ud));
+    nftnl_udata_buf_free(ud);
+    nftnl_set_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE,
+                  xasprintf("adding map %s", name)), s);
+    nftnl_set_free(s);
+    batch_next(b);
+}
+
+void
+dp_nft_del_set(struct dp_nft_batch *b, const char *name)
+{
+    struct nftnl_set *s = set_new(b, name);
+    nftnl_set_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_DELSET, 0, xasprintf("deleting set %s", name)),
+        s);
+    nftnl_set_free(s);
+    batch_next(b);
+}
+
+static void
+map_elem(struct dp_nft_batch *b, const char *map, const char *ifname,
+         const char *chain)
+{
+    struct nftnl_set *s = set_new(b, map);
+    struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+    char key[IFNAMSIZ] = "";
+    ovs_strzcpy(key, ifname, sizeof key);
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof key);
+    if (chain) {
+        nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
+        nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+    }
+    nftnl_set_elem_add(s, e);
+    nftnl_set_elems_nlmsg_build_payload(
+        batch_msg(b, chain ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+                  chain ? NLM_F_CREATE : 0,
+                  chain ? xasprintf("adding %s to map %s", ifname, map)
+                        : xasprintf("deleting %s from map %s", ifname, map)),
+        s);
+    nftnl_set_free(s);
+    batch_next(b);
+}
+
+void
+dp_nft_map_add(struct dp_nft_batch *b, const char *map, const char *ifname,
+               const char *chain)
+{
+    map_elem(b, map, ifname, chain);
+}
+
+void
+dp_nft_map_del(struct dp_nft_batch *b, const char *map, const char *ifname)
+{
+    map_elem(b, map, ifname, NULL);
+}
+
+int
+dp_nft_batch_commit(struct dp_nft_batch *b)
+{
+    if (!b->n) {
+        return 0;
+    }
+    struct mnl_socket *nl = request_socket();
+    nftnl_batch_end(nftnl_batch_buffer(b->b), seq++);
+    nftnl_batch_update(b->b);
+
+    int n_iov = nftnl_batch_iovec_len(b->b);
+    struct iovec *iov = xcalloc(n_iov, sizeof *iov);
+    nftnl_batch_iovec(b->b, iov, n_iov);
+    struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+    struct msghdr msg = {
+        .msg_name = &snl, .msg_namelen = sizeof snl,
+        .msg_iov = iov, .msg_iovlen = n_iov,
+    };
+    dp_nl_count_modify();
+    int error = 0;
+    if (sendmsg(mnl_socket_get_fd(nl), &msg, 0) < 0) {
+        error = errno;
+        dp_nl_set_error(error, "cannot send %"PRIuSIZE" nftables changes",
+                        b->n);
+    }
+    free(iov);
+
+    /* The kernel handled the batch inside sendmsg(): its answers (only
+     * errors: no operation asks for an acknowledgement) are queued. */
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    while (!error) {
+        int n = recv(mnl_socket_get_fd(nl), buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                error = errno;
+                dp_nl_set_error(error, "cannot read the answer to %"PRIuSIZE
+                                " nftables changes", b->n);
+            }
+            if (errno != EINTR) {
+                break;
+            }
+            continue;
+        }
+        const struct nlmsghdr *nlh = (const struct nlmsghdr *) buf;
+        for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+            if (nlh->nlmsg_type != NLMSG_ERROR) {
+                continue;
+            }
+            const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+            if (!err->error || error) {
+                continue;
+            }
+            error = -err->error;
+            const char *ext = dp_nl_parse_extack(
+                err, nlh->nlmsg_len - NLMSG_HDRLEN, nlh->nlmsg_flags);
+            uint32_t i = nlh->nlmsg_seq - b->first_seq;
+            const char *what = (i < b->what.n ? b->what.names[i]
+                                : "applying the nftables changes");
+            dp_nl_set_error(error, "%s%s%s", what, ext ? ": " : "",
+                            ext ? ext : "");
+        }
+    }
+    if (error) {
+        dp_nl_count_failed();
+    }
+    return error;
+}
+
+/* ---- Watching. ---- */
+
+static struct mnl_socket *watch_sock;
+
+int
+dp_nft_watch_open(void)
+{
+    if (!watch_sock) {
+        watch_sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK);
+        if (!watch_sock
+            || mnl_socket_bind(watch_sock, 1 << (NFNLGRP_NFTABLES - 1),
+                               MNL_SOCKET_AUTOPID)) {
+            VLOG_WARN("cannot watch nftables changes (%s): changes made by "
+                      "others are found by the periodic check only",
+                      ovs_strerror(errno));
+            if (watch_sock) {
+                mnl_socket_close(watch_sock);
+                watch_sock = NULL;
+            }
+            return -1;
+        }
+        int size = 4 << 20;
+        setsockopt(mnl_socket_get_fd(watch_sock), SOL_SOCKET,
+                   SO_RCVBUFFORCE, &size, sizeof size);
+    }
+    return mnl_socket_get_fd(watch_sock);
+}
+
+/* The table a notification is about, for the object types vsw makes. */
+static const char *
+notification_table(const struct nlmsghdr *nlh)
+{
+    const struct nlattr *attr;
+    int type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+    int table_attr = (type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE
+                      ? NFTA_TABLE_NAME
+                      : type == NFT_MSG_NEWCHAIN || type == NFT_MSG_DELCHAIN
+                      ? NFTA_CHAIN_TABLE
+                      : type == NFT_MSG_NEWRULE || type == NFT_MSG_DELRULE
+                      ? NFTA_RULE_TABLE
+                      : type == NFT_MSG_NEWSET || type == NFT_MSG_DELSET
+                      ? NFTA_SET_TABLE
+                      : type == NFT_MSG_NEWSETELEM
+                        || type == NFT_MSG_DELSETELEM
+                      ? NFTA_SET_ELEM_LIST_TABLE : -1);
+    if (table_attr < 0) {
+        return NULL;
+    }
+    mnl_attr_for_each (attr, nlh, sizeof(struct nfgenmsg)) {
+        if (mnl_attr_get_type(attr) == table_attr) {
+            return mnl_attr_get_str(attr);
+        }
+    }
+    return NULL;
+}
+
+bool
+dp_nft_watch_run(int family, const char *name)
+{
+    if (!watch_sock) {
+        return false;
+    }
+    uint32_t mine = req_sock ? mnl_socket_get_portid(req_sock) : 0;
+    bool changed = false;
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    for (int i = 0; i < 1000; i++) {
+        int n = recv(mnl_socket_get_fd(watch_sock), buf, sizeof buf,
+                     MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == ENOBUFS) {
+                changed = true;     /* Lost some: look. */
+                continue;
+            }
+            break;
+        }
+        const struct nlmsghdr *nlh = (const struct nlmsghdr *) buf;
+        for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+            if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES
+                || nlh->nlmsg_pid == mine || nlh->nlmsg_len
+                   < NLMSG_HDRLEN + sizeof(struct nfgenmsg)) {
+                continue;
+            }
+            const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+            const char *table = notification_table(nlh);
+            if (g->nfgen_family == family && table && !strcmp(table, name)) {
+                changed = true;
+            }
+        }
+    }
+    return changed;
+}
+
+void
+dp_nft_watch_wait(void)
+{
+    if (watch_sock) {
+        poll_fd_wait(mnl_socket_get_fd(watch_sock), POLLIN);
+    }
+}

@@ -1,0 +1,994 @@
+/* Port policy: guards, ACLs, storm and bandwidth limits, enforced by one
+ * nftables table of vsw's ("bridge vsw"); see reconcile.h.
+ *
+ * Why the bridge family: its hooks see every frame a port sends into its
+ * switch (prerouting, before the bridge learns the source MAC, so a
+ * spoofed frame never poisons the forwarding table) and every frame the
+ * switch delivers to a port (postrouting, whether forwarded, flooded or
+ * sent by the host), named by the port's device; one base chain per
+ * direction serves every port through a map of device names, so a port's
+ * change is its own chain and one map element, whatever the number of
+ * ports, and a port's device made again under the same name is covered at
+ * once.  The netdev family would need a base chain per device, deleted by
+ * the kernel with the device.  Traffic that never crosses the bridge is
+ * not seen: a VF port's frames switched by the NIC itself (flow rules in
+ * hardware, reconcile-flower.c) and whatever the host sends on an
+ * internal port's host end to itself.  This kernel's bridge family has no
+ * connection tracking (nf_conntrack_bridge), so a stateful ACL remembers
+ * its connections in a set of the port's, keyed by addresses, ports and
+ * protocol, whose elements expire after the ACL's idle timeout.
+ *
+ *   table bridge vsw
+ *     chain from-ports  (prerouting)  iifname vmap @from-port
+ *     chain to-ports    (postrouting) oifname vmap @to-port
+ *     chain from-<port uuid>   guards, storm limit, rate limit, ACLs out
+ *     chain to-<port uuid>     rate limit, ACLs in
+ *     set st4-<port uuid>, st6-<port uuid>   a stateful ACL's connections
+ *
+ * Order within a direction: connections of stateful ACLs (accept), meter
+ * ACLs (count only), extended ACLs by weight, highest first, first match
+ * ends (allow: accept, deny: drop), then simple ACLs: MAC entries (an
+ * exact MAC before any), then IP entries, longest prefix first (local and
+ * remote prefix lengths added; deny before allow on a tie), then entries
+ * that match any frame.  Nothing matched: accepted.
+ *
+ * Each rule's comment names what it enforces and ends with a digest of
+ * the rule (datapath/nft.h): a chain whose comments are the wanted ones is
+ * the wanted chain, so a restart reads the table once and changes nothing.
+ * What vsw believes the table holds is kept between passes; a full pass,
+ * or a change to the table by anyone else (nftables notifications), reads
+ * it back first. */
+#include <config.h>
+
+#include <netinet/in.h>  /* Before the kernel's headers. */
+
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter_bridge.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datapath/nft.h"
+#include "hash.h"
+#include "svec.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+#include "uuid.h"
+#include "uuidset.h"
+#include "vswitchd/reconcile.h"
+#include "vswitchd/reconcile-private.h"
+
+VLOG_DEFINE_THIS_MODULE(reconcile_policy);
+
+#define TABLE_USERDATA "vsw: port policy of vswitchd; changes are undone"
+#define FROM_BASE "from-ports"
+#define TO_BASE "to-ports"
+#define FROM_MAP "from-port"
+#define TO_MAP "to-port"
+
+/* ---- Fields. ---- */
+
+static const struct dp_nft_field f_protocol = {
+    DP_NFT_META, 2, 0, NFT_META_PROTOCOL };
+static const struct dp_nft_field f_l4proto = {
+    DP_NFT_META, 1, 0, NFT_META_L4PROTO };
+static const struct dp_nft_field f_eth_dst = { DP_NFT_LL, 6, 0, 0 };
+static const struct dp_nft_field f_eth_src = { DP_NFT_LL, 6, 6, 0 };
+static const struct dp_nft_field f_arp_sha = { DP_NFT_NH, 6, 8, 0 };
+static const struct dp_nft_field f_ip4_src = { DP_NFT_NH, 4, 12, 0 };
+static const struct dp_nft_field f_ip4_dst = { DP_NFT_NH, 4, 16, 0 };
+static const struct dp_nft_field f_ip6_src = { DP_NFT_NH, 16, 8, 0 };
+static const struct dp_nft_field f_ip6_dst = { DP_NFT_NH, 16, 24, 0 };
+static const struct dp_nft_field f_sport = { DP_NFT_TH, 2, 0, 0 };
+static const struct dp_nft_field f_dport = { DP_NFT_TH, 2, 2, 0 };
+static const struct dp_nft_field f_icmp_type = { DP_NFT_TH, 1, 0, 0 };
+
+static void
+match_u8(struct dp_nft_rule *r, const struct dp_nft_field *f, uint8_t v)
+{
+    dp_nft_rule_match(r, f, DP_NFT_EQ, &v, NULL, NULL);
+}
+
+static void
+match_be16(struct dp_nft_rule *r, const struct dp_nft_field *f, uint16_t v)
+{
+    uint8_t b[2] = { v >> 8, v & 0xff };
+    dp_nft_rule_match(r, f, DP_NFT_EQ, b, NULL, NULL);
+}
+
+static void
+match_ethertype(struct dp_nft_rule *r, uint16_t type)
+{
+    match_be16(r, &f_protocol, type);
+}
+
+static void
+rule_init(struct dp_nft_rule *r, enum dp_nft_verdict verdict,
+          const char *fmt, ...) OVS_PRINTF_FORMAT(3, 4);
+static void
+rule_init(struct dp_nft_rule *r, enum dp_nft_verdict verdict,
+          const char *fmt, ...)
+{
+    va_list args;
+    memset(r, 0, sizeof *r);
+    va_start(args, fmt);
+    vsnprintf(r->comment, sizeof r->comment - 12, fmt, args);
+    va_end(args);
+    r->verdict = verdict;
+}
+
+/* ---- What a port wants. ---- */
+
+struct rules {
+    struct dp_nft_rule *r;
+    size_t n, allocated;
+};
+
+static struct dp_nft_rule *
+rules_add(struct rules *rs)
+{
+    if (rs->n >= rs->allocated) {
+        rs->r = x2nrealloc(rs->r, &rs->allocated, sizeof *rs->r);
+    }
+    return &rs->r[rs->n++];
+}
+
+static void
+rules_finish(struct rules *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        dp_nft_rule_finish(&rs->r[i]);
+    }
+}
+
+static uint32_t
+rules_digest(const struct rules *rs)
+{
+    uint32_t h = hash_int(rs->n, 0);
+    for (size_t i = 0; i < rs->n; i++) {
+        h = hash_string(rs->r[i].comment, h);
+    }
+    return h;
+}
+
+/* The mac-spoofing guard: frames, ARP senders and IPv6 neighbor discovery
+ * link-layer options with another MAC than the port's. */
+static void
+add_spoof_guard(struct rules *rs, const uint8_t mac[6])
+{
+    struct dp_nft_rule *r = rules_add(rs);
+    rule_init(r, DP_NFT_DROP, "guard mac-spoofing source");
+    dp_nft_rule_match(r, &f_eth_src, DP_NFT_NEQ, mac, NULL, NULL);
+
+    r = rules_add(rs);
+    rule_init(r, DP_NFT_DROP, "guard mac-spoofing arp");
+    match_ethertype(r, ETH_P_ARP);
+    dp_nft_rule_match(r, &f_arp_sha, DP_NFT_NEQ, mac, NULL, NULL);
+
+    /* The first option of a router solicitation (type 133, options at 8),
+     * advertisement (134, at 16), neighbor solicitation (135, at 24) and
+     * advertisement (136, at 24): a source (1) or target (2) link-layer
+     * address option of 8 bytes (length 1) must carry the port's MAC. */
+    static const struct { uint8_t type, at, opt; } nd[] = {
+        {133, 8, 1}, {134, 16, 1}, {135, 24, 1}, {136, 24, 2},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(nd); i++) {
+        struct dp_nft_field opt = { DP_NFT_TH, 2, nd[i].at, 0 };
+        struct dp_nft_field lla = { DP_NFT_TH, 6, nd[i].at + 2, 0 };
+        uint8_t opt_hdr[2] = { nd[i].opt, 1 };
+        r = rules_add(rs);
+        rule_init(r, DP_NFT_DROP, "guard mac-spoofing nd %d", nd[i].type);
+        match_ethertype(r, ETH_P_IPV6);
+        match_u8(r, &f_l4proto, IPPROTO_ICMPV6);
+        match_u8(r, &f_icmp_type, nd[i].type);
+        dp_nft_rule_match(r, &opt, DP_NFT_EQ, opt_hdr, NULL, NULL);
+        dp_nft_rule_match(r, &lla, DP_NFT_NEQ, mac, NULL, NULL);
+    }
+}
+
+static void
+add_dhcp_guard(struct rules *rs)
+{
+    /* DHCP servers answer from port 67 (v4) and 547 (v6). */
+    struct dp_nft_rule *r = rules_add(rs);
+    rule_init(r, DP_NFT_DROP, "guard dhcp v4");
+    match_ethertype(r, ETH_P_IP);
+    match_u8(r, &f_l4proto, IPPROTO_UDP);
+    match_be16(r, &f_sport, 67);
+
+    r = rules_add(rs);
+    rule_init(r, DP_NFT_DROP, "guard dhcp v6");
+    match_ethertype(r, ETH_P_IPV6);
+    match_u8(r, &f_l4proto, IPPROTO_UDP);
+    match_be16(r, &f_sport, 547);
+}
+
+static void
+add_router_guard(struct rules *rs)
+{
+    static const struct { bool v6; uint8_t type; const char *what; } m[] = {
+        {true, 134, "router advertisement"},
+        {true, 137, "redirect"},
+        {false, 9, "router advertisement"},
+        {false, 5, "redirect"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
+        struct dp_nft_rule *r = rules_add(rs);
+        rule_init(r, DP_NFT_DROP, "guard router %s %s",
+                  m[i].v6 ? "icmpv6" : "icmp", m[i].what);
+        match_ethertype(r, m[i].v6 ? ETH_P_IPV6 : ETH_P_IP);
+        match_u8(r, &f_l4proto, m[i].v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+        match_u8(r, &f_icmp_type, m[i].type);
+    }
+}
+
+static void
+add_storm_limit(struct rules *rs, int64_t pps)
+{
+    static const uint8_t group[6] = { 1 };
+    struct dp_nft_rule *r = rules_add(rs);
+    rule_init(r, DP_NFT_DROP, "storm-limit %"PRId64"/s", pps);
+    dp_nft_rule_match(r, &f_eth_dst, DP_NFT_EQ, group, NULL, group);
+    r->limit_rate = pps;
+    r->limit_burst = MAX(pps / 10, 5);
+}
+
+static void
+add_rate_limit(struct rules *rs, int64_t bps, const char *dir)
+{
+    struct dp_nft_rule *r = rules_add(rs);
+    rule_init(r, DP_NFT_DROP, "max-bandwidth %s %"PRId64" bit/s", dir, bps);
+    r->limit_rate = bps / 8;
+    r->limit_bytes = true;
+    /* 100 ms of traffic, and at least a few full frames: TCP through a
+     * policer with a shallow bucket gets far less than the rate. */
+    uint64_t burst = bps / 8 / 10;
+    r->limit_burst = MIN(MAX(burst, 4 * 65536), UINT32_MAX);
+}
+
+/* ACLs. */
+
+static bool
+acl_has_dir(const struct vsw_acl *a, enum vsw_acl_dir d)
+{
+    return (a->dir & d) != 0;
+}
+
+/* Matches the address 'addr' of 'kind' family as the local ('local') or
+ * remote end of traffic in direction 'd'. */
+static void
+match_addr(struct dp_nft_rule *r, const struct vsw_acl_addr *a, bool local,
+           enum vsw_acl_dir d)
+{
+    /* Out of the port (from the VM), the local end is the source. */
+    bool src = local == (d == VSW_ACL_OUT);
+    const struct dp_nft_field *f;
+    int bits;
+    switch (a->kind) {
+    case VSW_ACL_MAC:
+        dp_nft_rule_match(r, src ? &f_eth_src : &f_eth_dst, DP_NFT_EQ,
+                          a->bytes, NULL, NULL);
+        return;
+    case VSW_ACL_IPV4:
+        f = src ? &f_ip4_src : &f_ip4_dst;
+        bits = 32;
+        break;
+    case VSW_ACL_IPV6:
+        f = src ? &f_ip6_src : &f_ip6_dst;
+        bits = 128;
+        break;
+    case VSW_ACL_ANY:
+    default:
+        return;
+    }
+    if (!a->plen) {
+        return;
+    }
+    if (a->plen == bits) {
+        dp_nft_rule_match(r, f, DP_NFT_EQ, a->bytes, NULL, NULL);
+    } else {
+        uint8_t mask[16] = { 0 };
+        for (int i = 0; i < bits / 8; i++) {
+            int keep = a->plen - 8 * i;
+            mask[i] = keep >= 8 ? 0xff : keep <= 0 ? 0 : 0xff << (8 - keep);
+        }
+        dp_nft_rule_match(r, f, DP_NFT_EQ, a->bytes, NULL, mask);
+    }
+}
+
+static void
+match_ports(struct dp_nft_rule *r, uint16_t lo, uint16_t hi, bool local,
+            enum vsw_acl_dir d)
+{
+    if (lo == 0 && hi == 65535) {
+        return;
+    }
+    bool src = local == (d == VSW_ACL_OUT);
+    uint8_t l[2] = { lo >> 8, lo & 0xff }, h[2] = { hi >> 8, hi & 0xff };
+    dp_nft_rule_match(r, src ? &f_sport : &f_dport,
+                      lo == hi ? DP_NFT_EQ : DP_NFT_RANGE, l, h, NULL);
+}
+
+/* The key of a stateful ACL's connection, as seen in direction 'd':
+ * remote address, local address, remote port, local port, protocol. */
+static void
+stateful_key(struct dp_nft_rule *r, bool v6, enum vsw_acl_dir d,
+             const struct uuid *port)
+{
+    bool out = d == VSW_ACL_OUT;
+    const struct dp_nft_field *src = v6 ? &f_ip6_src : &f_ip4_src;
+    const struct dp_nft_field *dst = v6 ? &f_ip6_dst : &f_ip4_dst;
+    r->keys[0] = *(out ? dst : src);
+    r->keys[1] = *(out ? src : dst);
+    r->keys[2] = out ? f_dport : f_sport;
+    r->keys[3] = out ? f_sport : f_dport;
+    r->keys[4] = f_l4proto;
+    r->n_keys = 5;
+    snprintf(r->set, sizeof r->set, "st%d-"UUID_FMT, v6 ? 6 : 4,
+             UUID_ARGS(port));
+}
+
+static const char *const action_names[] = { "allow", "deny", "meter" };
+
+char *
+rc_policy_acl_label(const struct uuid *acl)
+{
+    return xasprintf("acl "UUID_FMT" ", UUID_ARGS(acl));
+}
+
+/* The rules of ACL 'a' for direction 'd' (one per address family when it
+ * names no address but a protocol or ports, which need IP). */
+static void
+add_acl(struct rules *rs, const struct rc_acl *ra, enum vsw_acl_dir d,
+        const struct uuid *port)
+{
+    const struct vsw_acl *a = &ra->acl;
+    enum vsw_acl_addr_kind kind = (a->local.kind != VSW_ACL_ANY
+                                   ? a->local.kind : a->remote.kind);
+    bool ip_level = a->weight > 0;    /* Extended ACLs match IP only. */
+    int n_fam = kind == VSW_ACL_ANY && ip_level ? 2 : 1;
+    char *label = rc_policy_acl_label(&ra->uuid);
+
+    for (int fam = 0; fam < n_fam; fam++) {
+        enum vsw_acl_addr_kind k = (n_fam == 2
+                                    ? (fam ? VSW_ACL_IPV6 : VSW_ACL_IPV4)
+                                    : kind);
+        enum dp_nft_verdict v = (a->action == VSW_ACL_ALLOW ? DP_NFT_ACCEPT
+                                 : a->action == VSW_ACL_DENY ? DP_NFT_DROP
+                                 : DP_NFT_CONTINUE);
+        struct dp_nft_rule *r = rules_add(rs);
+        rule_init(r, v, "%s%s %s%s", label, action_names[a->action],
+                  d == VSW_ACL_OUT ? "out" : "in",
+                  k == VSW_ACL_IPV4 ? " v4" : k == VSW_ACL_IPV6 ? " v6" : "");
+        if (k == VSW_ACL_IPV4 || k == VSW_ACL_IPV6) {
+            match_ethertype(r, k == VSW_ACL_IPV4 ? ETH_P_IP : ETH_P_IPV6);
+        }
+        match_addr(r, &a->local, true, d);
+        match_addr(r, &a->remote, false, d);
+        if (a->proto >= 0) {
+            match_u8(r, &f_l4proto, a->proto);
+        }
+        match_ports(r, a->lport_lo, a->lport_hi, true, d);
+        match_ports(r, a->rport_lo, a->rport_hi, false, d);
+        if (a->stateful) {
+            stateful_key(r, k == VSW_ACL_IPV6, d, port);
+            r->set_op = DP_NFT_SET_UPDATE;
+            r->timeout_ms = a->idle_timeout * 1000ULL;
+        }
+    }
+    free(label);
+}
+
+/* Sort order of simple ACLs: MAC entries, then IP entries by prefix
+ * length, then any; within, deny first. */
+static int
+simple_rank(const struct vsw_acl *a)
+{
+    bool mac = a->local.kind == VSW_ACL_MAC || a->remote.kind == VSW_ACL_MAC;
+    bool ip = !mac && (a->local.kind != VSW_ACL_ANY
+                       || a->remote.kind != VSW_ACL_ANY);
+    int plen = a->local.plen + a->remote.plen;
+    int tier = mac ? 3 : ip ? 2 : 1;
+    return tier << 10 | plen << 1 | (a->action == VSW_ACL_DENY);
+}
+
+static int
+compare_acls(const void *a_, const void *b_)
+{
+    const struct rc_acl *a = *(const struct rc_acl *const *) a_;
+    const struct rc_acl *b = *(const struct rc_acl *const *) b_;
+    int ka = a->acl.weight ? (1 << 20) + a->acl.weight : simple_rank(&a->acl);
+    int kb = b->acl.weight ? (1 << 20) + b->acl.weight : simple_rank(&b->acl);
+    if (ka != kb) {
+        return ka > kb ? -1 : 1;
+    }
+    return uuid_compare_3way(&a->uuid, &b->uuid);
+}
+
+/* 'stateful[v6]' is the longest idle timeout of the port's stateful ACLs
+ * of that family (seconds), 0 if none. */
+static void
+add_acls(struct rules *rs, const struct rc_policy *p, enum vsw_acl_dir d,
+         const struct uuid *port, const int stateful[2])
+{
+    /* Connections of stateful ACLs (either direction): their packets in
+     * both directions are accepted and refresh the idle timer. */
+    for (int v6 = 0; v6 < 2; v6++) {
+        if (stateful[v6]) {
+            struct dp_nft_rule *r = rules_add(rs);
+            rule_init(r, DP_NFT_ACCEPT, "stateful %s v%d",
+                      d == VSW_ACL_OUT ? "out" : "in", v6 ? 6 : 4);
+            match_ethertype(r, v6 ? ETH_P_IPV6 : ETH_P_IP);
+            stateful_key(r, v6, d, port);
+            r->set_op = DP_NFT_SET_REFRESH;
+            r->timeout_ms = stateful[v6] * 1000ULL;
+        }
+    }
+    const struct rc_acl **sorted = xmalloc((p->n_acls + 1) * sizeof *sorted);
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_acls; i++) {
+        if (acl_has_dir(&p->acls[i].acl, d)
+            && p->acls[i].acl.action == VSW_ACL_METER) {
+            add_acl(rs, &p->acls[i], d, port);
+        } else if (acl_has_dir(&p->acls[i].acl, d)) {
+            sorted[n++] = &p->acls[i];
+        }
+    }
+    qsort(sorted, n, sizeof *sorted, compare_acls);
+    for (size_t i = 0; i < n; i++) {
+        add_acl(rs, sorted[i], d, port);
+    }
+    free(sorted);
+}
+
+/* The device that carries port 'p' into its bridge. */
+static void
+port_device(const struct rc_port *p, char name[IFNAMSIZ])
+{
+    if (p->representor[0]) {
+        ovs_strzcpy(name, p->representor, IFNAMSIZ);
+    } else if (p->kind == VSW_PORT_INTERNAL) {
+        rc_port_peer_name(&p->uuid, name);     /* Its host end has the
+                                                * port's name. */
+    } else {
+        ovs_strzcpy(name, p->name, IFNAMSIZ);
+    }
+}
+
+struct wanted {
+    struct rules from, to;
+    int st[2];                  /* Stateful sets (v4, v6): the longest
+                                 * idle timeout, 0: none. */
+};
+
+static void
+wanted_build(const struct rc_port *port, struct wanted *w)
+{
+    const struct rc_policy *p = port->policy;
+    struct smap *st = (struct smap *) &port->policy_status;
+    uint8_t mac[6];
+
+    memset(w, 0, sizeof *w);
+    /* Guards. */
+    struct ds guards = DS_EMPTY_INITIALIZER;
+    if (!p->mac_spoofing) {
+        if (port->mac && !vsw_check_mac(port->mac, mac)) {
+            add_spoof_guard(&w->from, mac);
+            ds_put_cstr(&guards, "mac-spoofing,");
+        } else {
+            smap_add(st, "guard_mac_spoofing", "not enforced: the port has "
+                     "no MAC (set Port.mac to the guest's MAC)");
+        }
+    }
+    if (p->dhcp_guard) {
+        add_dhcp_guard(&w->from);
+        ds_put_cstr(&guards, "dhcp,");
+    }
+    if (p->router_guard) {
+        add_router_guard(&w->from);
+        ds_put_cstr(&guards, "router,");
+    }
+    ds_chomp(&guards, ',');
+    smap_add(st, "guards", guards.length ? ds_cstr(&guards) : "none");
+    ds_destroy(&guards);
+
+    if (p->storm_limit) {
+        add_storm_limit(&w->from, p->storm_limit);
+        smap_add_format(st, "storm_limit", "%"PRId64" packets/s of broadcast "
+                        "and multicast from the port (nftables limit); "
+                        "unknown unicast is not limited: the bridge finds "
+                        "it unknown only after the hook", p->storm_limit);
+    }
+    if (p->max_bandwidth) {
+        add_rate_limit(&w->from, p->max_bandwidth, "out");
+        add_rate_limit(&w->to, p->max_bandwidth, "in");
+        smap_add_format(st, "max_bandwidth", "%"PRId64" bit/s each way, "
+                        "policed (nftables limit: traffic over the rate is "
+                        "dropped)", p->max_bandwidth);
+    }
+    if (p->min_bandwidth_weight) {
+        smap_add_format(st, "min_bandwidth_weight", "%"PRId64" not enforced: "
+                        "vsw does not share an uplink by weight yet",
+                        p->min_bandwidth_weight);
+    }
+
+    /* ACLs. */
+    for (size_t i = 0; i < p->n_acls; i++) {
+        const struct vsw_acl *a = &p->acls[i].acl;
+        if (a->stateful) {
+            enum vsw_acl_addr_kind k = (a->local.kind != VSW_ACL_ANY
+                                        ? a->local.kind : a->remote.kind);
+            if (k != VSW_ACL_IPV6) {
+                w->st[0] = MAX(w->st[0], a->idle_timeout);
+            }
+            if (k != VSW_ACL_IPV4) {
+                w->st[1] = MAX(w->st[1], a->idle_timeout);
+            }
+        }
+    }
+    add_acls(&w->from, p, VSW_ACL_OUT, &port->uuid, w->st);
+    add_acls(&w->to, p, VSW_ACL_IN, &port->uuid, w->st);
+    rules_finish(&w->from);
+    rules_finish(&w->to);
+    smap_add_format(st, "acls", "%"PRIuSIZE, p->n_acls);
+}
+
+static void
+wanted_destroy(struct wanted *w)
+{
+    free(w->from.r);
+    free(w->to.r);
+}
+
+/* ---- What vsw believes the table holds. ---- */
+
+struct installed {
+    struct hmap_node node;
+    struct uuid port;
+    struct uuid sw;             /* Its switch, when known. */
+    char from_key[IFNAMSIZ];    /* Its map elements ("" if none). */
+    char to_key[IFNAMSIZ];
+    bool from_chain, to_chain;  /* Chains that exist. */
+    uint32_t from_digest, to_digest;
+    bool st[2];                 /* Sets that exist. */
+};
+
+static struct hmap installed = HMAP_INITIALIZER(&installed);
+static bool table_known;        /* 'installed' matches the kernel. */
+static bool table_ok;           /* The table and its base chains exist. */
+static bool table_foreign;      /* A table of that name is not vsw's. */
+
+static struct installed *
+installed_find(const struct uuid *port, bool create)
+{
+    struct installed *in;
+    HMAP_FOR_EACH_WITH_HASH (in, node, uuid_hash(port), &installed) {
+        if (uuid_equals(&in->port, port)) {
+            return in;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    in = xzalloc(sizeof *in);
+    in->port = *port;
+    hmap_insert(&installed, &in->node, uuid_hash(port));
+    return in;
+}
+
+static void
+installed_clear(void)
+{
+    struct installed *in;
+    HMAP_FOR_EACH_POP (in, node, &installed) {
+        free(in);
+    }
+}
+
+static uint32_t
+chain_digest(const struct dp_nft_chain *c)
+{
+    uint32_t h = hash_int(c->n_rules, 0);
+    for (size_t i = 0; i < c->n_rules; i++) {
+        h = hash_string(c->comments->names[i], h);
+    }
+    return h;
+}
+
+/* Reads the table back into 'installed'.  Returns 0 or an errno. */
+static int
+read_table(const struct rc_policy_ops *po)
+{
+    struct dp_nft_table t;
+    dp_nft_table_init(&t);
+    int error = po->dump(true, &t);
+    installed_clear();
+    table_ok = table_foreign = false;
+    if (error) {
+        dp_nft_table_destroy(&t);
+        return error;
+    }
+    if (t.exists && (!t.userdata || strcmp(t.userdata, TABLE_USERDATA))) {
+        table_foreign = true;
+        dp_nft_table_destroy(&t);
+        table_known = true;
+        return 0;
+    }
+    struct shash_node *sn;
+    SHASH_FOR_EACH (sn, &t.chains) {
+        const struct dp_nft_chain *c = sn->data;
+        struct uuid u;
+        bool from = !strncmp(sn->name, "from-", 5);
+        if ((from || !strncmp(sn->name, "to-", 3))
+            && uuid_from_string(&u, sn->name + (from ? 5 : 3))) {
+            struct installed *in = installed_find(&u, true);
+            if (from) {
+                in->from_chain = true;
+                in->from_digest = chain_digest(c);
+            } else {
+                in->to_chain = true;
+                in->to_digest = chain_digest(c);
+            }
+        }
+    }
+    const char *set;
+    SSET_FOR_EACH (set, &t.sets) {
+        struct uuid u;
+        if ((!strncmp(set, "st4-", 4) || !strncmp(set, "st6-", 4))
+            && uuid_from_string(&u, set + 4)) {
+            installed_find(&u, true)->st[set[2] == '6'] = true;
+        }
+    }
+    bool bases = false;
+    if (t.exists) {
+        const struct dp_nft_chain *fb = shash_find_data(&t.chains, FROM_BASE);
+        const struct dp_nft_chain *tb = shash_find_data(&t.chains, TO_BASE);
+        bases = (fb && tb && fb->base && tb->base && fb->n_rules == 1
+                 && tb->n_rules == 1
+                 && sset_contains(&t.sets, FROM_MAP)
+                 && sset_contains(&t.sets, TO_MAP));
+    }
+    for (int m = 0; bases && m < 2; m++) {
+        struct shash elems = SHASH_INITIALIZER(&elems);
+        error = po->dump_map(m ? TO_MAP : FROM_MAP, &elems);
+        SHASH_FOR_EACH (sn, &elems) {
+            const char *chain = sn->data;
+            struct uuid u;
+            const char *prefix = m ? "to-" : "from-";
+            if (!strncmp(chain, prefix, strlen(prefix))
+                && uuid_from_string(&u, chain + strlen(prefix))) {
+                struct installed *in = installed_find(&u, true);
+                ovs_strzcpy(m ? in->to_key : in->from_key, sn->name,
+                            IFNAMSIZ);
+            }
+        }
+        shash_destroy_free_data(&elems);
+    }
+    table_ok = bases && !error;
+    table_known = !error;
+    dp_nft_table_destroy(&t);
+    return error;
+}
+
+/* ---- Changes. ---- */
+
+static char *
+chain_name(bool from, const struct uuid *port)
+{
+    return xasprintf("%s-"UUID_FMT, from ? "from" : "to", UUID_ARGS(port));
+}
+
+static void
+rules_base(struct dp_nft_rule *r, const char *map, bool in)
+{
+    /* "iifname vmap @from-port" / "oifname vmap @to-port". */
+    rule_init(r, DP_NFT_CONTINUE, "dispatch %s", map);
+    static const struct dp_nft_field iif = {
+        DP_NFT_META, IFNAMSIZ, 0, NFT_META_IIFNAME };
+    static const struct dp_nft_field oif = {
+        DP_NFT_META, IFNAMSIZ, 0, NFT_META_OIFNAME };
+    r->keys[0] = in ? iif : oif;
+    r->n_keys = 1;
+    ovs_strzcpy(r->set, map, sizeof r->set);
+    r->set_op = DP_NFT_SET_VMAP;
+    dp_nft_rule_finish(r);
+}
+
+/* Makes the table, its maps and base chains (after a flush of the
+ * ruleset, or on the first start). */
+static void
+build_table(struct dp_nft_batch *b)
+{
+    dp_nft_add_table(b, TABLE_USERDATA);
+    dp_nft_add_ifname_vmap(b, FROM_MAP);
+    dp_nft_add_ifname_vmap(b, TO_MAP);
+    dp_nft_add_base_chain(b, FROM_BASE, NF_BR_PRE_ROUTING, -200, NULL);
+    dp_nft_add_base_chain(b, TO_BASE, NF_BR_POST_ROUTING, 200, NULL);
+    struct dp_nft_rule r;
+    rules_base(&r, FROM_MAP, true);
+    dp_nft_flush_chain(b, FROM_BASE);
+    dp_nft_add_rule(b, FROM_BASE, &r);
+    rules_base(&r, TO_MAP, false);
+    dp_nft_flush_chain(b, TO_BASE);
+    dp_nft_add_rule(b, TO_BASE, &r);
+}
+
+/* Adds to 'b' what turns 'in' into 'w' for port 'port' on device 'dev';
+ * updates 'in' to what it will be once 'b' is applied.  Returns whether
+ * anything was added. */
+static bool
+port_changes(struct dp_nft_batch *b, struct installed *in,
+             const struct wanted *w, const struct uuid *port,
+             const char *dev)
+{
+    bool any = false;
+    for (int v6 = 0; v6 < 2; v6++) {
+        if (w->st[v6] && !in->st[v6]) {
+            char *name = xasprintf("st%d-"UUID_FMT, v6 ? 6 : 4,
+                                   UUID_ARGS(port));
+            dp_nft_add_timeout_set(b, name, v6 ? 44 : 20);
+            free(name);
+            in->st[v6] = any = true;
+        }
+    }
+    for (int from = 0; from < 2; from++) {
+        const struct rules *rs = from ? &w->from : &w->to;
+        uint32_t digest = rules_digest(rs);
+        bool *exists = from ? &in->from_chain : &in->to_chain;
+        uint32_t *have = from ? &in->from_digest : &in->to_digest;
+        char *key = from ? in->from_key : in->to_key;
+        const char *map = from ? FROM_MAP : TO_MAP;
+        char *chain = chain_name(from, port);
+        if (!*exists || *have != digest) {
+            if (*exists) {
+                dp_nft_flush_chain(b, chain);
+            } else {
+                dp_nft_add_chain(b, chain);
+            }
+            for (size_t i = 0; i < rs->n; i++) {
+                dp_nft_add_rule(b, chain, &rs->r[i]);
+            }
+            *exists = true;
+            *have = digest;
+            any = true;
+        }
+        if (strcmp(key, dev)) {
+            if (key[0]) {
+                dp_nft_map_del(b, map, key);
+            }
+            dp_nft_map_add(b, map, dev, chain);
+            ovs_strzcpy(key, dev, IFNAMSIZ);
+            any = true;
+        }
+        free(chain);
+    }
+    for (int v6 = 0; v6 < 2; v6++) {
+        if (!w->st[v6] && in->st[v6]) {
+            char *name = xasprintf("st%d-"UUID_FMT, v6 ? 6 : 4,
+                                   UUID_ARGS(port));
+            dp_nft_del_set(b, name);
+            free(name);
+            in->st[v6] = false;
+            any = true;
+        }
+    }
+    return any;
+}
+
+/* Adds to 'b' the removal of everything of 'in''s port. */
+static void
+port_removal(struct dp_nft_batch *b, const struct installed *in)
+{
+    for (int from = 0; from < 2; from++) {
+        const char *key = from ? in->from_key : in->to_key;
+        if (key[0]) {
+            dp_nft_map_del(b, from ? FROM_MAP : TO_MAP, key);
+        }
+    }
+    for (int from = 0; from < 2; from++) {
+        if (from ? in->from_chain : in->to_chain) {
+            char *chain = chain_name(from, &in->port);
+            dp_nft_del_chain(b, chain);
+            free(chain);
+        }
+    }
+    for (int v6 = 0; v6 < 2; v6++) {
+        if (in->st[v6]) {
+            char *name = xasprintf("st%d-"UUID_FMT, v6 ? 6 : 4,
+                                   UUID_ARGS(&in->port));
+            dp_nft_del_set(b, name);
+            free(name);
+        }
+    }
+}
+
+struct pending {
+    struct rc_port *port;
+    struct installed before;    /* To put back if its batch fails. */
+    struct wanted w;
+    char dev[IFNAMSIZ];
+};
+
+static void
+port_policy_error(struct rc_port *port, const char *fmt, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+static void
+port_policy_error(struct rc_port *port, const char *fmt, ...)
+{
+    va_list args;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    va_start(args, fmt);
+    ds_put_format_valist(&s, fmt, args);
+    va_end(args);
+    smap_replace(&port->policy_status, "policy", "error");
+    rc_err(&port->ok, &port->error, "%s", ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* Commits, in one batch, the changes of ports 'pend[lo..hi)', with the
+ * removal of 'gone' if 'n_gone', and with the table itself if it is not
+ * there.  Returns 0 or an errno; on failure 'installed' is as before. */
+static int
+commit_some(const struct rc_policy_ops *po, struct pending *pend,
+            size_t lo, size_t hi, struct installed **gone, size_t n_gone,
+            bool *changed)
+{
+    struct dp_nft_batch *b = dp_nft_batch_create(NFPROTO_BRIDGE,
+                                                 RC_NFT_TABLE);
+    if (!table_ok) {
+        build_table(b);
+    }
+    for (size_t i = lo; i < hi; i++) {
+        struct pending *pp = &pend[i];
+        struct installed *pin = installed_find(&pp->port->uuid, true);
+        pp->before = *pin;
+        port_changes(b, pin, &pp->w, &pp->port->uuid, pp->dev);
+    }
+    for (size_t g = 0; g < n_gone; g++) {
+        port_removal(b, gone[g]);
+    }
+    int error = dp_nft_batch_size(b) ? po->commit(b) : 0;
+    *changed |= dp_nft_batch_size(b) > 0;
+    dp_nft_batch_destroy(b);
+    if (!error) {
+        table_ok = true;
+        for (size_t g = 0; g < n_gone; g++) {
+            hmap_remove(&installed, &gone[g]->node);
+            free(gone[g]);
+        }
+        return 0;
+    }
+    for (size_t i = lo; i < hi; i++) {
+        struct installed *pin = installed_find(&pend[i].port->uuid, true);
+        struct hmap_node node = pin->node;
+        *pin = pend[i].before;
+        pin->node = node;
+    }
+    return error;
+}
+
+void
+rc_converge_policy(struct rc_switch *switches, size_t n,
+                   const struct rc_ops *ops, unsigned int flags,
+                   const struct uuidset *scope, bool *changed)
+{
+    const struct rc_policy_ops *po = ops->policy;
+    if (!po) {
+        return;
+    }
+    if (!(flags & RC_INCREMENTAL)) {
+        table_known = false;
+    }
+    if (!table_known && read_table(po)) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "cannot read nftables table bridge %s: %s",
+                     RC_NFT_TABLE, ops->error());
+    }
+
+    /* The ports of this pass. */
+    struct pending *pend = NULL;
+    size_t n_pend = 0, allocated = 0;
+    struct uuidset present = UUIDSET_INITIALIZER(&present);
+    struct uuidset present_sw = UUIDSET_INITIALIZER(&present_sw);
+    for (size_t i = 0; i < n; i++) {
+        uuidset_insert(&present_sw, &switches[i].uuid);
+        for (size_t j = 0; j < switches[i].n_ports; j++) {
+            struct rc_port *port = &switches[i].ports[j];
+            uuidset_insert(&present, &port->uuid);
+            struct installed *in = installed_find(&port->uuid, false);
+            if (in) {
+                in->sw = switches[i].uuid;
+            }
+            if (!port->dirty || !port->policy || port->config_error) {
+                continue;
+            }
+            smap_clear(&port->policy_status);
+            if (!table_known || table_foreign) {
+                port_policy_error(port, "port %s: its policy is not applied: "
+                                  "%s", port->name, table_foreign
+                                  ? "a table bridge " RC_NFT_TABLE " exists "
+                                    "that is not vsw's (rename or delete it)"
+                                  : ops->error());
+                continue;
+            }
+            if (port->policy->error) {
+                /* Refused whole: what is in force stays. */
+                port_policy_error(port, "%s", port->policy->error);
+                continue;
+            }
+            if (n_pend >= allocated) {
+                pend = x2nrealloc(pend, &allocated, sizeof *pend);
+            }
+            struct pending *pp = &pend[n_pend++];
+            pp->port = port;
+            wanted_build(port, &pp->w);
+            port_device(port, pp->dev);
+        }
+    }
+    if (!table_known || table_foreign) {
+        goto out;
+    }
+
+    /* The ports that went: in the scope and gone, or (a switch went) on
+     * a switch that is no more; a full pass knows every port. */
+    struct installed *in;
+    struct installed **gone = NULL;
+    size_t n_gone = 0;
+    HMAP_FOR_EACH (in, node, &installed) {
+        if (uuidset_contains(&present, &in->port)) {
+            continue;
+        }
+        if (!(flags & RC_INCREMENTAL)
+            || (scope ? uuidset_contains(scope, &in->port)
+                : !uuid_is_zero(&in->sw)
+                  && !uuidset_contains(&present_sw, &in->sw))) {
+            gone = xrealloc(gone, (n_gone + 1) * sizeof *gone);
+            gone[n_gone++] = in;
+        }
+    }
+
+    /* One batch for all; if the kernel refuses it, one per port, so that
+     * a port the kernel refuses keeps what it had and the others go on. */
+    int error = commit_some(po, pend, 0, n_pend, gone, n_gone, changed);
+    if (error && n_pend + n_gone > 1) {
+        for (size_t i = 0; i < n_pend; i++) {
+            if (commit_some(po, pend, i, i + 1, NULL, 0, changed)) {
+                port_policy_error(pend[i].port, "port %s: the kernel refused "
+                                  "its policy (%s); the rules in force are "
+                                  "unchanged", pend[i].port->name,
+                                  ops->error());
+            }
+        }
+        error = n_gone ? commit_some(po, pend, 0, 0, gone, n_gone, changed)
+                       : 0;
+    } else if (error && n_pend) {
+        port_policy_error(pend[0].port, "port %s: the kernel refused its "
+                          "policy (%s); the rules in force are unchanged",
+                          pend[0].port->name, ops->error());
+        error = 0;
+    }
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "cannot delete the policy of %"PRIuSIZE" ports: "
+                     "%s", n_gone, ops->error());
+        table_known = false;
+    }
+    for (size_t i = 0; i < n_pend; i++) {
+        if (!smap_get(&pend[i].port->policy_status, "policy")) {
+            smap_add(&pend[i].port->policy_status, "policy", "enforced");
+        }
+    }
+    free(gone);
+
+out:
+    for (size_t i = 0; i < n_pend; i++) {
+        wanted_destroy(&pend[i].w);
+    }
+    free(pend);
+    uuidset_destroy(&present);
+    uuidset_destroy(&present_sw);
+}
