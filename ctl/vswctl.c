@@ -567,6 +567,7 @@ hoist_command_options(int *argcp, char *argv[])
         const struct ctl_command_syntax *syn = NULL;
         static const struct ctl_command_syntax *const sets[] = {
             vswctl_switch_commands, vswctl_port_commands,
+            vswctl_policy_commands,
         };
         for (size_t k = 0; k < ARRAY_SIZE(sets); k++) {
             for (const struct ctl_command_syntax *p = sets[k];

@@ -1,0 +1,244 @@
+#!/bin/bash
+# Port policy with real traffic between two "VMs" (namespaces behind veth
+# ports of a private switch): the MAC-spoofing, DHCP and router guards,
+# ACLs (longest prefix, weight order, stateful return traffic, counters),
+# bad input from vswctl and from another database client, rebuild after
+# "nft flush ruleset", a foreign table left alone, zero modifying requests
+# on restart, and a rate limit measured with iperf3.
+. "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
+for t in nft iperf3 python3; do
+    command -v $t >/dev/null || skip "$t is not installed"
+done
+
+sw=$(new_netns sw)
+a=$(new_netns a)
+b=$(new_netns b)
+start_vswitchd "$sw"
+ctl() { vswctl_in "$sw" "$@"; }
+ctl --wait add-switch s0 --type private || die "add-switch"
+ctl --wait add-port s0 pa --kind veth --netns "$a" --mac 02:00:00:00:00:0a \
+    || die "add-port pa"
+ctl --wait add-port s0 pb --kind veth --netns "$b" --mac 02:00:00:00:00:0b \
+    || die "add-port pb"
+for ns in "$a" "$b"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0
+done
+ip -n "$a" addr add 10.9.0.1/24 dev pa
+ip -n "$b" addr add 10.9.0.2/24 dev pb
+ip -n "$b" addr add 10.9.0.3/24 dev pb
+ip -n "$a" link set pa up
+ip -n "$b" link set pb up
+pa=$(ctl get port pa _uuid)
+
+reaches() { ip netns exec "$a" ping -c 1 -W 1 "$1" >/dev/null 2>&1; }
+flush_neigh() { ip -n "$a" neigh flush all; ip -n "$b" neigh flush all; }
+# counter CHAIN COMMENT-PREFIX: packets of the rule of vsw's table.
+counter() {
+    ip netns exec "$sw" nft list chain bridge vsw "$1" \
+        | grep -F "comment \"$2" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' \
+        | head -1
+}
+
+wait_for 10 reaches 10.9.0.2 || die "no traffic between the ports"
+assert_eq "policy of pa" enforced "$(ctl get port pa status:policy)"
+assert_eq "guards of pa" mac-spoofing "$(ctl get port pa status:guards)"
+
+note "MAC spoofing guard (on by default): a spoofed source is dropped"
+ip -n "$a" link set pa address 02:00:00:00:00:99
+flush_neigh
+reaches 10.9.0.2 && fail "a spoofed source MAC got through"
+n=$(counter "from-$pa" "guard mac-spoofing source")
+[ "${n:-0}" -gt 0 ] || fail "the spoof guard's counter did not move ($n)"
+ctl --wait set-port pa mac-spoofing=on || fail "set-port mac-spoofing=on"
+wait_for 5 reaches 10.9.0.2 || fail "spoofing allowed, still dropped"
+ctl --wait set-port pa mac-spoofing=off || fail "set-port mac-spoofing=off"
+ip -n "$a" link set pa address 02:00:00:00:00:0a
+flush_neigh
+wait_for 5 reaches 10.9.0.2 || fail "the port's own MAC is dropped"
+
+note "ARP with another sender MAC is dropped"
+ip netns exec "$a" python3 - <<'EOF'
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("pa", 0))
+own = bytes.fromhex("02000000000a"); other = bytes.fromhex("020000000077")
+arp = (bytes.fromhex("0001080006040001") + other + bytes([10, 9, 0, 1])
+       + bytes(6) + bytes([10, 9, 0, 2]))
+s.send(b"\xff" * 6 + own + b"\x08\x06" + arp)
+EOF
+n=$(counter "from-$pa" "guard mac-spoofing arp")
+assert_eq "ARP spoof counter" 1 "$n"
+
+# send_udp NS SPORT DPORT DEST: one datagram from SPORT.
+send_udp() {
+    ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.sendto(b"offer", (sys.argv[3], int(sys.argv[2])))' "$2" "$3" "$4"
+}
+# got_udp NS PORT CMD...: whether NS receives a datagram on PORT while CMD
+# runs.
+got_udp() {
+    local ns=$1 port=$2; shift 2
+    ip netns exec "$ns" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.settimeout(2)
+try:
+    s.recv(100); print("got")
+except socket.timeout:
+    print("none")' "$port" > "$T_DIR/udp.out" &
+    local l=$!
+    sleep 0.3
+    "$@"
+    wait $l
+    [ "$(cat "$T_DIR/udp.out")" = got ]
+}
+
+note "DHCP guard: a DHCP server answer from the VM is dropped with it on"
+got_udp "$b" 68 send_udp "$a" 67 68 10.9.0.255 \
+    || fail "DHCP offer not delivered without the guard"
+ctl --wait set-port pa dhcp-guard=on || fail "set-port dhcp-guard=on"
+got_udp "$b" 68 send_udp "$a" 67 68 10.9.0.255 \
+    && fail "DHCP offer delivered with the DHCP guard on"
+got_udp "$b" 5000 send_udp "$a" 4000 5000 10.9.0.2 \
+    || fail "other UDP dropped by the DHCP guard"
+
+note "router guard: router advertisements from the VM are dropped"
+ctl --wait set-port pa router-guard=on || fail "set-port router-guard=on"
+ip netns exec "$a" python3 - <<'EOF'
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF,
+             socket.if_nametoindex("pa"))
+s.sendto(bytes([134, 0, 0, 0, 64, 0, 0, 0]) + bytes(8), ("ff02::1", 0))
+EOF
+n=$(counter "from-$pa" "guard router icmpv6 router advertisement")
+assert_eq "RA dropped" 1 "$n"
+assert_eq "guards of pa" mac-spoofing,dhcp,router \
+    "$(ctl get port pa status:guards | tr -d \")"
+
+note "ACLs: the longest prefix wins"
+ctl --wait acl-add pa deny outbound remote=10.9.0.0/24 >/dev/null \
+    || fail "acl-add deny /24"
+ctl --wait acl-add pa allow outbound remote=10.9.0.2/32 >/dev/null \
+    || fail "acl-add allow /32"
+reaches 10.9.0.2 || fail "allowed /32 dropped"
+reaches 10.9.0.3 && fail "denied /24 got through"
+ctl --wait acl-del pa --all || fail "acl-del --all"
+wait_for 5 reaches 10.9.0.3 || fail "traffic still dropped without ACLs"
+
+note "extended ACLs: the highest weight goes first"
+hi=$(ctl --wait acl-add pa deny outbound protocol=icmp weight=20) \
+    || fail "acl-add weight 20"
+lo=$(ctl --wait acl-add pa allow outbound protocol=icmp weight=10) \
+    || fail "acl-add weight 10"
+reaches 10.9.0.2 && fail "deny of weight 20 did not win over allow of 10"
+ctl --wait acl-del pa "$hi" || fail "acl-del $hi"
+ctl --wait acl-add pa deny outbound protocol=icmp weight=5 >/dev/null
+reaches 10.9.0.2 || fail "allow of weight 10 did not win over deny of 5"
+expect_error 1 "weight 10 is taken" \
+    ctl acl-add pa deny both protocol=icmp weight=10
+ctl --wait acl-del pa --all
+
+note "stateful: return traffic of an allowed outbound connection"
+ctl --wait acl-add pa deny inbound remote=10.9.0.0/24 >/dev/null
+ctl --wait acl-add pa allow outbound protocol=tcp remote-ports=7000 \
+    weight=10 stateful=on idle-timeout=30 >/dev/null || fail "stateful acl"
+ip netns exec "$b" python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.9.0.2", 7000)); s.listen(1); s.settimeout(8)
+c, _ = s.accept(); c.sendall(b"reply"); c.close()' &
+sleep 0.3
+got=$(ip netns exec "$a" timeout 5 python3 -c '
+import socket
+s = socket.create_connection(("10.9.0.2", 7000), timeout=3)
+print(s.recv(10).decode())' 2>&1)
+assert_eq "reply through the stateful ACL" reply "$got"
+wait
+ip netns exec "$a" python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.9.0.1", 7001)); s.listen(1); s.settimeout(3)
+try:
+    s.accept(); print("accepted")
+except socket.timeout:
+    print("none")' > "$T_DIR/in.out" &
+sleep 0.3
+ip netns exec "$b" timeout 3 python3 -c '
+import socket
+socket.create_connection(("10.9.0.1", 7001), timeout=2)' 2>/dev/null
+wait
+assert_eq "inbound connection denied" none "$(cat "$T_DIR/in.out")"
+n=$(ip netns exec "$sw" nft list chain bridge vsw "to-$pa" \
+    | grep -F 'deny in v4' | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+[ "${n:-0}" -gt 0 ] || fail "the deny ACL's counter did not move"
+ctl --wait acl-del pa --all
+
+note "bad input: vswctl refuses it, nothing written"
+expect_error 1 "prefix length" ctl acl-add pa deny inbound remote=10.0.0.0/33
+expect_error 1 "upside down" ctl acl-add pa deny inbound protocol=tcp \
+    local-ports=90-80 weight=3
+expect_error 1 "unknown protocol" ctl acl-add pa deny inbound protocol=xyz \
+    weight=3
+expect_error 1 "rate of 0" ctl set-port pa max-bandwidth=0
+expect_error 1 "beyond 2^63-1" ctl set-port pa max-bandwidth=99999999999999999999
+expect_error 1 "not an address" ctl acl-add pa deny inbound remote=02:00:zz
+assert_eq "no ACL written" "" "$(ctl get port pa acls | tr -d '[]')"
+
+note "bad input from another database client: a port error, rules kept"
+rules_before=$(ip netns exec "$sw" nft list chain bridge vsw "from-$pa")
+in_ns "$sw" ovsdb-client transact "unix:$T_DIR/$sw/run/db.sock" \
+    "[\"VSwitch\", {\"op\": \"update\", \"table\": \"Port\",
+      \"where\": [[\"_uuid\", \"==\", [\"uuid\", \"$pa\"]]],
+      \"row\": {\"storm_limit\": -5}}]" >/dev/null || fail "raw write"
+wait_for 5 sh -c "[ \"\$(VSW_STATE_DIR=$T_DIR/$sw/state VSW_RUN_DIR=$T_DIR/$sw/run ip netns exec $sw vswctl get port pa status:policy 2>/dev/null)\" = error ]" \
+    || fail "a negative storm limit is not a port error"
+assert_contains "its error" "storm_limit -5" "$(ctl get port pa status:error)"
+assert_eq "rules kept" "$rules_before" \
+    "$(ip netns exec "$sw" nft list chain bridge vsw "from-$pa")"
+ctl --wait set-port pa storm-limit=none
+wait_for 5 sh -c "[ \"\$(VSW_STATE_DIR=$T_DIR/$sw/state VSW_RUN_DIR=$T_DIR/$sw/run ip netns exec $sw vswctl get port pa status:policy 2>/dev/null)\" = enforced ]" \
+    || fail "clearing the bad value did not bring the policy back"
+
+note "behind vsw's back: nft flush ruleset, then a foreign table"
+ip netns exec "$sw" nft flush ruleset
+wait_for 10 sh -c "ip netns exec $sw nft list chain bridge vsw from-$pa 2>/dev/null | grep -q 'guard dhcp'" \
+    || fail "the table was not rebuilt after a flush"
+ip netns exec "$sw" nft add table bridge mine
+ip netns exec "$sw" nft add chain bridge mine c
+ip netns exec "$sw" nft add rule bridge mine c counter
+foreign=$(ip netns exec "$sw" nft list table bridge mine)
+
+note "restart: the rules are adopted with no modifying request"
+ctl --wait acl-add pa deny outbound remote=10.9.0.3/32 >/dev/null
+stop_vswitchd "$sw"
+reaches 10.9.0.3 && fail "the rules went with vswitchd"
+start_vswitchd "$sw"
+ctl --wait list-switches >/dev/null
+m1=$(modify_count "$sw")
+ctl appctl bridge/reconcile >/dev/null
+sleep 1
+assert_eq "modifying requests after restart" 0 "$m1"
+assert_eq "foreign table untouched" "$foreign" \
+    "$(ip netns exec "$sw" nft list table bridge mine)"
+
+note "maximum bandwidth, measured with iperf3"
+ctl --wait acl-del pa --all
+ctl --wait set-port pa max-bandwidth=50M || fail "set-port max-bandwidth"
+ip netns exec "$b" iperf3 -s -1 -B 10.9.0.2 -D -I "$T_DIR/iperf.pid"
+sleep 0.5
+bps=$(ip netns exec "$a" iperf3 -c 10.9.0.2 -t 4 -O 1 -J \
+      | jq '.end.sum_received.bits_per_second')
+note "from the VM: $bps bit/s for a limit of 50 Mbit/s"
+awk -v r="$bps" 'BEGIN { exit !(r >= 45e6 && r <= 55e6) }' \
+    || fail "rate from the VM $bps bit/s is not within 10% of 50 Mbit/s"
+kill "$(cat "$T_DIR/iperf.pid" 2>/dev/null)" 2>/dev/null
+
+exit $T_FAILED
