@@ -247,43 +247,69 @@ request_socket(void)
     return req_sock;
 }
 
-/* Runs dump request 'nlh' (in 'buf'), calling 'cb' for each answer. */
+/* Discards whatever is queued on the request socket: answers to an
+ * earlier request that was given up on (an error stops the reading), so
+ * that they are never taken for the next request's. */
+static void
+drain(struct mnl_socket *nl)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    while (recv(mnl_socket_get_fd(nl), buf, sizeof buf, MSG_DONTWAIT) > 0) {
+        continue;
+    }
+}
+
+/* Runs request 'nlh' (a dump, or a get with NLM_F_ACK), calling 'cb' for
+ * each answer; answers to other requests (another sequence number) are
+ * skipped. */
 static int
-dump(char *buf, struct nlmsghdr *nlh, mnl_cb_t cb, void *aux)
+dump(struct nlmsghdr *nlh, mnl_cb_t cb, void *aux)
 {
     struct mnl_socket *nl = request_socket();
-    uint32_t portid = mnl_socket_get_portid(nl);
     uint32_t my_seq = nlh->nlmsg_seq;
 
+    drain(nl);
     dp_nl_count_dump();
     if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
         int error = errno;
         dp_nl_set_error(error, "cannot ask for nftables objects");
         return error;
     }
-    size_t size = (32 * 1024);
+    size_t size = 32 * 1024;
     char *rbuf = xmalloc(size);
-    int ret;
-    for (;;) {
-        ssize_t n = mnl_socket_recvfrom(nl, rbuf, size);
+    int error = 0;
+    bool done = false;
+    while (!done) {
+        int n = mnl_socket_recvfrom(nl, rbuf, size);
         if (n < 0) {
-            ret = errno;
-            dp_nl_set_error(ret, "cannot read nftables objects");
+            error = errno;
+            dp_nl_set_error(error, "cannot read nftables objects");
             break;
         }
-        ret = mnl_cb_run(rbuf, n, my_seq, portid, cb, aux);
-        if (ret <= 0) {
-            /* Done, or an error (a missing table is ENOENT). */
-            ret = ret < 0 ? errno : 0;
-            if (ret && ret != ENOENT) {
-                dp_nl_set_error(ret, "cannot read nftables objects");
+        const struct nlmsghdr *h = (const struct nlmsghdr *) rbuf;
+        for (; !done && mnl_nlmsg_ok(h, n); h = mnl_nlmsg_next(h, &n)) {
+            if (h->nlmsg_seq != my_seq) {
+                continue;               /* A stale answer. */
             }
-            break;
+            if (h->nlmsg_type == NLMSG_DONE) {
+                done = true;
+            } else if (h->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *err = mnl_nlmsg_get_payload(h);
+                error = -err->error;
+                done = true;
+                if (error && error != ENOENT) {
+                    const char *ext = dp_nl_parse_extack(
+                        err, h->nlmsg_len - NLMSG_HDRLEN, h->nlmsg_flags);
+                    dp_nl_set_error(error, "cannot read nftables objects%s%s",
+                                    ext ? ": " : "", ext ? ext : "");
+                }
+            } else if (cb(h, aux) < 0) {
+                done = true;
+            }
         }
     }
     free(rbuf);
-    (void) buf;
-    return ret;
+    return error;
 }
 
 /* ---- Dumps. ---- */
@@ -454,14 +480,14 @@ dp_nft_dump(int family, const char *name, bool rules, struct dp_nft_table *t)
     nftnl_table_set_str(nt, NFTNL_TABLE_NAME, name);
     nftnl_table_nlmsg_build_payload(nlh, nt);
     nftnl_table_free(nt);
-    int error = dump(buf, nlh, table_cb, &ctx);
+    int error = dump(nlh, table_cb, &ctx);
     if (error || !t->exists) {
         return error == ENOENT ? 0 : error;
     }
 
     nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, NLM_F_DUMP,
                                 ++seq);
-    error = dump(buf, nlh, chain_cb, &ctx);
+    error = dump(nlh, chain_cb, &ctx);
     if (!error) {
         nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, family, NLM_F_DUMP,
                                     ++seq);
@@ -469,7 +495,7 @@ dp_nft_dump(int family, const char *name, bool rules, struct dp_nft_table *t)
         nftnl_set_set_str(s, NFTNL_SET_TABLE, name);
         nftnl_set_nlmsg_build_payload(nlh, s);
         nftnl_set_free(s);
-        error = dump(buf, nlh, set_cb, &ctx);
+        error = dump(nlh, set_cb, &ctx);
     }
     if (!error && rules) {
         nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP,
@@ -478,7 +504,7 @@ dp_nft_dump(int family, const char *name, bool rules, struct dp_nft_table *t)
         nftnl_rule_set_str(r, NFTNL_RULE_TABLE, name);
         nftnl_rule_nlmsg_build_payload(nlh, r);
         nftnl_rule_free(r);
-        error = dump(buf, nlh, rule_cb, &ctx);
+        error = dump(nlh, rule_cb, &ctx);
     }
     return error == ENOENT ? 0 : error;
 }
@@ -527,7 +553,7 @@ dp_nft_dump_map(int family, const char *table, const char *map,
     nftnl_set_set_str(s, NFTNL_SET_NAME, map);
     nftnl_set_elems_nlmsg_build_payload(nlh, s);
     nftnl_set_free(s);
-    int error = dump(buf, nlh, map_cb, &ctx);
+    int error = dump(nlh, map_cb, &ctx);
     return error == ENOENT ? 0 : error;
 }
 
@@ -797,6 +823,7 @@ dp_nft_batch_commit(struct dp_nft_batch *b)
     nftnl_batch_end(nftnl_batch_buffer(b->b), seq++);
     nftnl_batch_update(b->b);
 
+    drain(nl);
     int n_iov = nftnl_batch_iovec_len(b->b);
     struct iovec *iov = xcalloc(n_iov, sizeof *iov);
     nftnl_batch_iovec(b->b, iov, n_iov);

@@ -907,12 +907,19 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
                 continue;
             }
             smap_clear(&port->policy_status);
-            if (!table_known || table_foreign) {
+            if (table_foreign) {
                 port_policy_error(port, "port %s: its policy is not applied: "
-                                  "%s", port->name, table_foreign
-                                  ? "a table bridge " RC_NFT_TABLE " exists "
-                                    "that is not vsw's (rename or delete it)"
-                                  : ops->error());
+                                  "a table bridge " RC_NFT_TABLE " exists "
+                                  "that is not vsw's (rename or delete it)",
+                                  port->name);
+                continue;
+            }
+            if (!table_known) {
+                /* A kernel without nftables (or its bridge family): the
+                 * port works, unguarded, and says so. */
+                smap_add_format(&port->policy_status, "policy",
+                                "unavailable: cannot read nftables (%s)",
+                                ops->error());
                 continue;
             }
             if (port->policy->error) {

@@ -1,0 +1,48 @@
+# Port policy on Debian's 6.1 kernel (nf_tables and the bridge family's
+# meta expression as modules, as on a production host): vsw's table, the
+# spoof guard with traffic, a stateful ACL (timeout sets), the limits and a
+# restart without a modifying request.
+. /lab/lib.sh
+load bridge veth nf_tables nft_meta_bridge nft_limit
+export VSW_STATE_DIR=/tmp/vsw/state VSW_RUN_DIR=/tmp/vsw/run
+ip netns add a
+ip netns add b
+vswitchd --detach --pidfile --log-file || die "vswitchd did not start"
+vswctl --wait add-switch s0 --type private || die "add-switch"
+
+vswctl --wait add-port s0 pa --kind veth --netns a --mac 02:00:00:00:00:0a \
+    || die "add-port pa"
+vswctl --wait add-port s0 pb --kind veth --netns b --mac 02:00:00:00:00:0b \
+    || die "add-port pb"
+assert_eq "policy of pb" enforced "$(vswctl get port pb status:policy)"
+assert_eq "policy of pa" enforced "$(vswctl get port pa status:policy)"
+ip -n a addr add 10.9.0.1/24 dev pa
+ip -n b addr add 10.9.0.2/24 dev pb
+ip -n a link set pa up
+ip -n b link set pb up
+ip netns exec a ping -c 1 -W 2 10.9.0.2 >/dev/null || fail "no traffic"
+ip -n a link set pa address 02:00:00:00:00:99
+ip -n a neigh flush all
+ip -n b neigh flush all
+ip netns exec a ping -c 1 -W 1 10.9.0.2 >/dev/null && fail "spoofed MAC passed"
+ip -n a link set pa address 02:00:00:00:00:0a
+
+note "stateful ACL and rate limit"
+vswctl --wait acl-add pa allow outbound protocol=tcp weight=5 stateful=on \
+    >/dev/null || fail "stateful ACL"
+vswctl --wait set-port pa max-bandwidth=10M storm-limit=100 \
+    || fail "limits"
+assert_eq "policy with limits" enforced "$(vswctl get port pa status:policy)"
+nft list table bridge vsw | grep -c 'set st4-' | grep -qx 1 \
+    || fail "no stateful set"
+
+note "restart: no modifying request"
+vswctl appctl exit
+sleep 1
+vswitchd --detach --pidfile --log-file || die "vswitchd did not restart"
+vswctl --wait list-switches >/dev/null
+out=$(vswctl appctl dp/counters)
+assert_contains "no modifying request after restart" "modify=0 " "$out"
+nft list ruleset | head -40
+vswctl appctl exit
+finish
