@@ -334,10 +334,24 @@ stateful_key(struct dp_nft_rule *r, bool v6, enum vsw_acl_dir d,
 
 static const char *const action_names[] = { "allow", "deny", "meter" };
 
-char *
-rc_policy_acl_label(const struct uuid *acl)
+#define ACL_LABEL "acl "      /* An ACL's rules: "acl <uuid> ...". */
+
+static char *
+acl_label(const struct uuid *acl)
 {
-    return xasprintf("acl "UUID_FMT" ", UUID_ARGS(acl));
+    return xasprintf(ACL_LABEL UUID_FMT" ", UUID_ARGS(acl));
+}
+
+bool
+rc_policy_rule_acl(const char *comment, struct uuid *acl)
+{
+    char id[UUID_LEN + 1];
+    if (strncmp(comment, ACL_LABEL, strlen(ACL_LABEL))
+        || strlen(comment) < strlen(ACL_LABEL) + UUID_LEN) {
+        return false;
+    }
+    ovs_strzcpy(id, comment + strlen(ACL_LABEL), sizeof id);
+    return uuid_from_string(acl, id);
 }
 
 /* The rules of ACL 'a' for direction 'd' (one per address family when it
@@ -351,7 +365,7 @@ add_acl(struct rules *rs, const struct rc_acl *ra, enum vsw_acl_dir d,
                                    ? a->local.kind : a->remote.kind);
     bool ip_level = a->weight > 0;    /* Extended ACLs match IP only. */
     int n_fam = kind == VSW_ACL_ANY && ip_level ? 2 : 1;
-    char *label = rc_policy_acl_label(&ra->uuid);
+    char *label = acl_label(&ra->uuid);
 
     for (int fam = 0; fam < n_fam; fam++) {
         enum vsw_acl_addr_kind k = (n_fam == 2

@@ -370,10 +370,9 @@ struct rc_policy {
 void rc_converge_policy(struct rc_switch *switches, size_t n,
                         const struct rc_ops *, unsigned int flags,
                         const struct uuidset *scope, bool *changed);
-/* The chain and rule comments of port 'port''s ACL 'acl' (for counters):
- * a rule whose comment starts with the string it returns belongs to that
- * ACL.  Caller frees. */
-char *rc_policy_acl_label(const struct uuid *acl);
+/* Whether a rule of vsw's table, by its comment, enforces an ACL: then
+ * stores the ACL row's uuid in '*acl' (its counters are the ACL's). */
+bool rc_policy_rule_acl(const char *comment, struct uuid *acl);
 
 /* Whether 'port' runs on a tap in this pass (kind in use tap or
  * vhost-net): a VM's vNIC whose offloads and queues are reported. */

@@ -1,18 +1,24 @@
 /* The statistics collector; see stats.h. */
 #include <config.h>
 
+#include <netinet/in.h>  /* Before the kernel's headers. */
+
 #include "vswitchd/stats.h"
 
 #include <limits.h>
+#include <linux/netfilter.h>
 
 #include "datapath/link.h"
+#include "datapath/nft.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "smap.h"
+#include "svec.h"
 #include "timeval.h"
 #include "util.h"
 #include "uuid.h"
 #include "vsw-idl.h"
+#include "vswitchd/reconcile.h"
 
 VLOG_DEFINE_THIS_MODULE(stats);
 
@@ -156,6 +162,74 @@ update_row(const struct vswrec_switch *sw, const struct vswrec_port *p,
     return true;
 }
 
+/* The ACLs' counters: the sum of their rules' in vsw's nftables table
+ * (one read of the table), into ACL.statistics where they moved. */
+static bool
+collect_acls(struct ovsdb_idl *idl)
+{
+    if (!vswrec_acl_first(idl)) {
+        return false;
+    }
+    struct dp_nft_table t;
+    dp_nft_table_init(&t);
+    if (dp_nft_dump(NFPROTO_BRIDGE, RC_NFT_TABLE, true, &t)) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+        VLOG_WARN_RL(&rl, "cannot read the ACLs' counters");
+        dp_nft_table_destroy(&t);
+        return false;
+    }
+    struct acl_sum {
+        struct hmap_node node;
+        struct uuid acl;
+        int64_t packets, bytes;
+    };
+    struct hmap sums = HMAP_INITIALIZER(&sums);
+    struct shash_node *sn;
+    SHASH_FOR_EACH (sn, &t.chains) {
+        const struct dp_nft_chain *c = sn->data;
+        for (size_t i = 0; i < c->n_rules; i++) {
+            struct uuid u;
+            if (!rc_policy_rule_acl(c->comments->names[i], &u)) {
+                continue;
+            }
+            struct acl_sum *s = NULL, *x;
+            HMAP_FOR_EACH_WITH_HASH (x, node, uuid_hash(&u), &sums) {
+                if (uuid_equals(&x->acl, &u)) {
+                    s = x;
+                    break;
+                }
+            }
+            if (!s) {
+                s = xzalloc(sizeof *s);
+                s->acl = u;
+                hmap_insert(&sums, &s->node, uuid_hash(&u));
+            }
+            s->packets += c->packets[i];
+            s->bytes += c->bytes[i];
+        }
+    }
+    bool wrote = false;
+    struct acl_sum *s;
+    HMAP_FOR_EACH_POP (s, node, &sums) {
+        const struct vswrec_acl *a = vswrec_acl_get_for_uuid(idl, &s->acl);
+        static const char *keys[] = { "bytes", "packets" };
+        const int64_t values[] = { s->bytes, s->packets };
+        bool same = a && a->n_statistics == 2;
+        for (size_t i = 0; same && i < 2; i++) {
+            same = (!strcmp(a->key_statistics[i], keys[i])
+                    && a->value_statistics[i] == values[i]);
+        }
+        if (a && !same && (s->packets || a->n_statistics)) {
+            vswrec_acl_set_statistics(a, keys, values, 2);
+            wrote = true;
+        }
+        free(s);
+    }
+    hmap_destroy(&sums);
+    dp_nft_table_destroy(&t);
+    return wrote;
+}
+
 bool
 stats_collect(struct ovsdb_idl *idl, const char *host)
 {
@@ -186,6 +260,7 @@ stats_collect(struct ovsdb_idl *idl, const char *host)
                                 smap_get_int(&p->status, "ifindex", 0));
         }
     }
+    wrote |= collect_acls(idl);
     /* Rows gone since. */
     struct written *w;
     HMAP_FOR_EACH_SAFE (w, node, &written) {

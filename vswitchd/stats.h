@@ -33,7 +33,9 @@ long long int stats_interval_config(const struct smap *other_config);
 
 /* Collects: dumps the links and writes, into the transaction the caller
  * has open on 'idl', the statistics of this host's switches and ports
- * ('host') that moved.  Returns true if it wrote anything.  The next
+ * ('host') that moved, and the ACLs' counters (the sum of their rules'
+ * in vsw's nftables table, one read) into ACL.statistics.  Returns true if
+ * it wrote anything.  The next
  * collection is due one interval later, whatever happened. */
 bool stats_collect(struct ovsdb_idl *, const char *host);
 

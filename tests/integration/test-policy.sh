@@ -15,6 +15,8 @@ a=$(new_netns a)
 b=$(new_netns b)
 start_vswitchd "$sw"
 ctl() { vswctl_in "$sw" "$@"; }
+# ACL counters reach the database each second.
+ctl set root . other_config:stats-update-interval=1000 || die "interval"
 ctl --wait add-switch s0 --type private || die "add-switch"
 ctl --wait add-port s0 pa --kind veth --netns "$a" --mac 02:00:00:00:00:0a \
     || die "add-port pa"
@@ -147,7 +149,7 @@ expect_error 1 "weight 10 is taken" \
 ctl --wait acl-del pa --all
 
 note "stateful: return traffic of an allowed outbound connection"
-ctl --wait acl-add pa deny inbound remote=10.9.0.0/24 >/dev/null
+dn=$(ctl --wait acl-add pa deny inbound remote=10.9.0.0/24) || fail "deny"
 ctl --wait acl-add pa allow outbound protocol=tcp remote-ports=7000 \
     weight=10 stateful=on idle-timeout=30 >/dev/null || fail "stateful acl"
 ip netns exec "$b" python3 -c '
@@ -179,6 +181,14 @@ assert_eq "inbound connection denied" none "$(cat "$T_DIR/in.out")"
 n=$(ip netns exec "$sw" nft list chain bridge vsw "to-$pa" \
     | grep -F 'deny in v4' | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
 [ "${n:-0}" -gt 0 ] || fail "the deny ACL's counter did not move"
+# acl_packets ID: the packets column of acl-list for ACL ID.
+acl_packets() {
+    ctl --format=json acl-list pa \
+        | jq -r --arg id "$1" '.data[] | select(.[1] == $id) | .[12]'
+}
+acl_counted() { [ "$(acl_packets "$1")" -gt 0 ] 2>/dev/null; }
+wait_for 5 acl_counted "$dn" \
+    || fail "ACL $dn's statistics did not reach the database ($(acl_packets "$dn"))"
 ctl --wait acl-del pa --all
 
 note "bad input: vswctl refuses it, nothing written"
@@ -198,18 +208,23 @@ in_ns "$sw" ovsdb-client transact "unix:$T_DIR/$sw/run/db.sock" \
     "[\"VSwitch\", {\"op\": \"update\", \"table\": \"Port\",
       \"where\": [[\"_uuid\", \"==\", [\"uuid\", \"$pa\"]]],
       \"row\": {\"storm_limit\": -5}}]" >/dev/null || fail "raw write"
-wait_for 5 sh -c "[ \"\$(VSW_STATE_DIR=$T_DIR/$sw/state VSW_RUN_DIR=$T_DIR/$sw/run ip netns exec $sw vswctl get port pa status:policy 2>/dev/null)\" = error ]" \
+policy_is() { [ "$(ctl get port pa status:policy 2>/dev/null)" = "$1" ]; }
+wait_for 5 policy_is error \
     || fail "a negative storm limit is not a port error"
 assert_contains "its error" "storm_limit -5" "$(ctl get port pa status:error)"
 assert_eq "rules kept" "$rules_before" \
     "$(ip netns exec "$sw" nft list chain bridge vsw "from-$pa")"
 ctl --wait set-port pa storm-limit=none
-wait_for 5 sh -c "[ \"\$(VSW_STATE_DIR=$T_DIR/$sw/state VSW_RUN_DIR=$T_DIR/$sw/run ip netns exec $sw vswctl get port pa status:policy 2>/dev/null)\" = enforced ]" \
+wait_for 5 policy_is enforced \
     || fail "clearing the bad value did not bring the policy back"
 
 note "behind vsw's back: nft flush ruleset, then a foreign table"
 ip netns exec "$sw" nft flush ruleset
-wait_for 10 sh -c "ip netns exec $sw nft list chain bridge vsw from-$pa 2>/dev/null | grep -q 'guard dhcp'" \
+rebuilt() {
+    ip netns exec "$sw" nft list chain bridge vsw "from-$pa" 2>/dev/null \
+        | grep -q 'guard dhcp'
+}
+wait_for 10 rebuilt \
     || fail "the table was not rebuilt after a flush"
 ip netns exec "$sw" nft add table bridge mine
 ip netns exec "$sw" nft add chain bridge mine c
