@@ -42,6 +42,17 @@ CONTROL = [
      "<= 12 MB", lambda v, p, n, m: v <= 12 * 1024),
     ("rss-db", "resident memory of its database server", "kB", "ovs",
      "<= 20 MB", lambda v, p, n, m: v <= 20 * 1024),
+    ("acl-install", "ACL entries installed per second, one transaction "
+     "(N = entries)", "entries/s", "nft-f", ">= 0.8x nft -f",
+     lambda v, p, n, m: p is not None and v >= 0.8 * p),
+    ("acl-change", "one ACL entry added to one port, one call, median",
+     "ms", None, "<= 10 ms, flat (10 ports: see that row)",
+     lambda v, p, n, m: v <= 10 and v <= 1.2 * m.get(("acl-change", 10),
+                                                     v)),
+    ("acl-dataplane-udp64", "UDP 64-byte rate with 100 ACL entries on "
+     "both ports (N = 2 ports)", "kpps", "vsw-noacl",
+     ">= 0.9x vsw without ACLs",
+     lambda v, p, n, m: p is not None and v >= 0.9 * p),
     ("flower-install", "flower rules installed per second, in the lab "
      "(N = rules)", "rules/s", "tc-batch", ">= 0.8x tc -batch",
      lambda v, p, n, m: p is not None and v >= 0.8 * p),
@@ -60,6 +71,7 @@ DATAPLANE = [
     ("ping-offload-off", "ping RTT, offloads off", "us"),
 ]
 PEERS = {"ip-batch": "ip -batch", "tc-batch": "tc -batch",
+         "nft-f": "nft -f", "vsw-noacl": "vsw without ACLs",
          "ovs": "Open vSwitch", "vsw": "vsw",
          "veth": "veth pair", "bridge": "Linux bridge"}
 

@@ -252,29 +252,55 @@ omit_observations(const struct ctl_command *commands, size_t n)
 /* Whether the Port table is monitored in part (monitor_named_ports()). */
 static bool ports_in_part;
 
-/* A VM manager's add-port and del-port need, of the Port table, only the
- * rows with the names they add or delete (to find the port, and to see
- * that no other port has the name): with only such commands, only those
- * rows are monitored, so the cost of one call does not grow with the
- * number of ports in the database.  (A switch's port count comes from
- * vswctl_switch_n_ports().) */
+/* The port a command names, for commands that need of the Port table
+ * only that row: a VM manager's add-port and del-port (the last argument)
+ * and the policy commands set-port, acl-add and acl-del (the first);
+ * NULL for any other command. */
+static const char *
+command_port(const struct ctl_command *c, bool *policy)
+{
+    static const char *const by_last[] = { "add-port", "del-port" };
+    static const char *const by_first[] = { "set-port", "acl-add",
+                                            "acl-del" };
+    for (size_t i = 0; i < ARRAY_SIZE(by_last); i++) {
+        if (!strcmp(c->syntax->name, by_last[i])) {
+            return c->argv[c->argc - 1];
+        }
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(by_first); i++) {
+        if (!strcmp(c->syntax->name, by_first[i]) && c->argc > 1) {
+            *policy = true;
+            return c->argv[1];
+        }
+    }
+    return NULL;
+}
+
+/* Commands that each name one port (command_port()) need only those rows
+ * of the Port table: only they are monitored, so the cost of one call
+ * does not grow with the number of ports in the database.  (A switch's
+ * port count comes from vswctl_switch_n_ports().) */
 static void
 monitor_named_ports(const struct ctl_command *commands, size_t n)
 {
+    bool policy = false;
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(commands[i].syntax->name, "add-port")
-            && strcmp(commands[i].syntax->name, "del-port")) {
+        if (!command_port(&commands[i], &policy)) {
             return;
         }
     }
     struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
     for (size_t i = 0; i < n; i++) {
-        const struct ctl_command *c = &commands[i];
-        vswrec_port_add_clause_name(&cond, OVSDB_F_EQ, c->argv[c->argc - 1]);
+        vswrec_port_add_clause_name(&cond, OVSDB_F_EQ,
+                                    command_port(&commands[i], &policy));
     }
     vswrec_port_set_condition(the_idl, &cond);
     ovsdb_idl_condition_destroy(&cond);
     ports_in_part = true;
+    if (policy) {
+        return;     /* They read and write the port's policy columns and
+                     * its ACLs. */
+    }
     /* No ACL row (an empty condition is false): a deleted port's go with
      * it. */
     struct ovsdb_idl_condition none = OVSDB_IDL_CONDITION_INIT(&none);

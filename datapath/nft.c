@@ -16,6 +16,7 @@
 #include <net/if.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -79,6 +80,7 @@ dp_nft_rule_finish(struct dp_nft_rule *r)
     h = hash_bytes(r->keys, sizeof r->keys, h);
     h = hash_bytes(&r->n_keys, sizeof r->n_keys, h);
     h = hash_bytes(&r->timeout_ms, sizeof r->timeout_ms, h);
+    h = hash_int(r->dup_ifindex, h);
     ovs_assert(len + 10 < sizeof r->comment);
     snprintf(r->comment + len, sizeof r->comment - len, " #%08x", h);
 }
@@ -201,6 +203,15 @@ rule_to_nftnl(int family, const char *table, const char *chain,
         nftnl_rule_add_expr(nr, e);
     }
     nftnl_rule_add_expr(nr, nftnl_expr_alloc("counter"));
+    if (r->dup_ifindex) {
+        e = nftnl_expr_alloc("immediate");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DATA, r->dup_ifindex);
+        nftnl_rule_add_expr(nr, e);
+        e = nftnl_expr_alloc("dup");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_DUP_SREG_DEV, NFT_REG_1);
+        nftnl_rule_add_expr(nr, e);
+    }
     if (r->verdict != DP_NFT_CONTINUE) {
         e = nftnl_expr_alloc("immediate");
         nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
@@ -827,6 +838,23 @@ dp_nft_batch_commit(struct dp_nft_batch *b)
     int n_iov = nftnl_batch_iovec_len(b->b);
     struct iovec *iov = xcalloc(n_iov, sizeof *iov);
     nftnl_batch_iovec(b->b, iov, n_iov);
+    char *whole = NULL;
+    if (n_iov > IOV_MAX) {
+        /* More pages than sendmsg() takes: one buffer. */
+        size_t len = 0;
+        for (int i = 0; i < n_iov; i++) {
+            len += iov[i].iov_len;
+        }
+        whole = xmalloc(len);
+        len = 0;
+        for (int i = 0; i < n_iov; i++) {
+            memcpy(whole + len, iov[i].iov_base, iov[i].iov_len);
+            len += iov[i].iov_len;
+        }
+        iov[0].iov_base = whole;
+        iov[0].iov_len = len;
+        n_iov = 1;
+    }
     struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
     struct msghdr msg = {
         .msg_name = &snl, .msg_namelen = sizeof snl,
@@ -840,6 +868,7 @@ dp_nft_batch_commit(struct dp_nft_batch *b)
                         b->n);
     }
     free(iov);
+    free(whole);
 
     /* The kernel handled the batch inside sendmsg(): its answers (only
      * errors: no operation asks for an acknowledgement) are queued. */
@@ -939,7 +968,7 @@ notification_table(const struct nlmsghdr *nlh)
 }
 
 bool
-dp_nft_watch_run(int family, const char *name)
+dp_nft_watch_run(const char *name)
 {
     if (!watch_sock) {
         return false;
@@ -964,9 +993,8 @@ dp_nft_watch_run(int family, const char *name)
                    < NLMSG_HDRLEN + sizeof(struct nfgenmsg)) {
                 continue;
             }
-            const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
             const char *table = notification_table(nlh);
-            if (g->nfgen_family == family && table && !strcmp(table, name)) {
+            if (table && !strcmp(table, name)) {
                 changed = true;
             }
         }

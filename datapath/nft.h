@@ -84,6 +84,8 @@ struct dp_nft_rule {
     struct dp_nft_field keys[DP_NFT_MAX_KEYS];
     size_t n_keys;
     uint64_t timeout_ms;
+    uint32_t dup_ifindex;       /* Nonzero: a copy goes out of this
+                                 * device (netdev family). */
     uint8_t verdict;            /* enum dp_nft_verdict; all rules count. */
 };
 
@@ -166,9 +168,10 @@ int dp_nft_batch_commit(struct dp_nft_batch *);
 
 /* Watches nftables notifications; returns the socket's fd, or -1. */
 int dp_nft_watch_open(void);
-/* Reads what is queued; returns true if a program other than this one
- * changed table 'name' of 'family' (or notifications were lost). */
-bool dp_nft_watch_run(int family, const char *name);
+/* Reads what is queued; returns true if a program other than this one (or
+ * the kernel, deleting a device's chains) changed a table called 'name',
+ * of any family (or notifications were lost). */
+bool dp_nft_watch_run(const char *name);
 void dp_nft_watch_wait(void);
 
 #endif /* datapath/nft.h */

@@ -12,8 +12,6 @@
  * over the same objects once the kernel's notifications are in. */
 #include <config.h>
 
-#include <netinet/in.h>  /* Before the kernel's headers. */
-
 #include "vswitchd/bridge.h"
 
 #include <dirent.h>
@@ -31,7 +29,6 @@
 #include "datapath/link.h"
 #include "datapath/netlink.h"
 #include "datapath/nft.h"
-#include <linux/netfilter.h>
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
@@ -99,7 +96,7 @@ static struct uuidset failing = UUIDSET_INITIALIZER(&failing);
  * VLAN settings: a port that came, went or moved concerns every port of
  * an SR-IOV switch (the VFs are shared), and a deleted row no longer says
  * where it was.  Kept with it, per switch, how many ports name it and how
- * many of those have VLAN settings, so that a pass knows whether it needs
+ * many of those have VLAN or mirroring settings, so that a pass knows whether it needs
  * all of a switch's ports without reading them (gather_switches()).
  * Built by each full pass, kept current by mark_db_changes(). */
 struct port_home {
@@ -503,7 +500,9 @@ port_home_set(struct port_home *ph, const struct vswrec_port *p,
         hmap_insert(&port_homes, &ph->node, uuid_hash(&ph->port));
     }
     ph->sw = *sw;
-    ph->vlans = p->vlan_mode != NULL;
+    /* VLANs (the uplink trunks them all) and mirroring (a destination
+     * gets every source's copies) concern all of the switch's ports. */
+    ph->vlans = p->vlan_mode != NULL || p->mirror != NULL;
     tally_count(ph, 1);
     return ph;
 }
@@ -1045,10 +1044,11 @@ bridge_run(void)
     ovsdb_idl_run(idl);
 
     bool was_pending = work_pending();
-    if (dp_nft_watch_run(NFPROTO_BRIDGE, RC_NFT_TABLE)) {
-        /* Someone else changed vsw's policy table: read back, rebuilt. */
-        VLOG_INFO("nftables table bridge %s changed by another program; "
-                  "checking it", RC_NFT_TABLE);
+    if (dp_nft_watch_run(RC_NFT_TABLE)) {
+        /* Someone else changed vsw's policy or mirror table (or the
+         * kernel deleted a device's mirror chains): read back, rebuilt. */
+        VLOG_INFO("nftables table %s changed by another program or the "
+                  "kernel; checking it", RC_NFT_TABLE);
         full_needed = true;
     }
     if (dp_nl_notify_run(&listener) && !was_pending && work_pending()) {

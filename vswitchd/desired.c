@@ -153,6 +153,9 @@ fill_port_identity(struct rc_port *rc, const struct vswrec_port *p)
         rc->trunks = p->trunks;
         rc->n_trunks = p->n_trunks;
     }
+    rc->mirror = (!p->mirror ? RC_MIRROR_NONE
+                  : !strcmp(p->mirror, "source") ? RC_MIRROR_SOURCE
+                  : RC_MIRROR_DESTINATION);
 }
 
 static void OVS_PRINTF_FORMAT(2, 3)
@@ -202,9 +205,6 @@ fill_policy(struct rc_port *rc, const struct vswrec_port *p,
         }
         pol->min_bandwidth_weight = *p->min_bandwidth_weight;
     }
-    pol->mirror = (!p->mirror ? RC_MIRROR_NONE
-                   : !strcmp(p->mirror, "source") ? RC_MIRROR_SOURCE
-                   : RC_MIRROR_DESTINATION);
 
     pol->acls = p->n_acls ? xcalloc(p->n_acls, sizeof *pol->acls) : NULL;
     for (size_t i = 0; i < p->n_acls; i++) {
@@ -387,6 +387,7 @@ fill_desired(struct rc_switch *rc, const struct switch_rows *in,
     }
     rc->n_ports = in->n_ports;
     rc->ports = xcalloc(in->n_ports + 1, sizeof *rc->ports);
+    rc->all_ports = in->n_ports == in->n_in_db;
 }
 
 /* One kernel name wanted by one object. */

@@ -459,7 +459,7 @@ add_acls(struct rules *rs, const struct rc_policy *p, enum vsw_acl_dir d,
     free(sorted);
 }
 
-/* The device that carries port 'p' into its bridge. */
+/* The name of the device that carries port 'p' into its bridge. */
 static void
 port_device(const struct rc_port *p, char name[IFNAMSIZ])
 {

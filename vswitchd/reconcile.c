@@ -271,10 +271,17 @@ policy_dump_map(const char *map, struct shash *elems)
     return dp_nft_dump_map(NFPROTO_BRIDGE, RC_NFT_TABLE, map, elems);
 }
 
+static int
+mirror_dump(struct dp_nft_table *t)
+{
+    return dp_nft_dump(NFPROTO_NETDEV, RC_NFT_TABLE, true, t);
+}
+
 static const struct rc_policy_ops kernel_policy_ops = {
     .dump = policy_dump,
     .dump_map = policy_dump_map,
     .commit = dp_nft_batch_commit,
+    .dump_mirrors = mirror_dump,
 };
 
 const struct rc_ops rc_kernel_ops = {
@@ -1027,5 +1034,6 @@ rc_reconcile(struct rc_switch *switches, size_t n,
         }
     }
     rc_converge_policy(switches, n, ops, flags, scope, &changed);
+    rc_converge_mirrors(switches, n, links, ops, flags, scope, &changed);
     return changed;
 }

@@ -37,6 +37,8 @@ enum rc_flow_placement {
 };
 
 
+enum rc_mirror { RC_MIRROR_NONE, RC_MIRROR_SOURCE, RC_MIRROR_DESTINATION };
+
 struct rc_port {
     /* Desired state (inputs). */
     struct uuid uuid;
@@ -58,6 +60,7 @@ struct rc_port {
     bool dirty;                 /* Converge it in this pass; a clean port
                                  * is neither converged nor observed. */
     const struct rc_policy *policy;     /* Guards, ACLs, limits. */
+    int mirror;                 /* enum rc_mirror (every port). */
 
     /* Observed state (outputs). */
     bool ok;
@@ -117,6 +120,7 @@ struct rc_switch {
     bool dirty;                 /* Converge the switch itself (bridge,
                                  * uplink, host port) in this pass; a clean
                                  * switch is only looked up. */
+    bool all_ports;             /* 'ports' are all of the switch's. */
     struct hmap *port_index;    /* Private: 'ports' by uuid, built on the
                                  * first lookup. */
 
@@ -207,6 +211,8 @@ struct rc_policy_ops {
     int (*dump)(bool rules, struct dp_nft_table *);
     int (*dump_map)(const char *map, struct shash *elems);
     int (*commit)(struct dp_nft_batch *);
+    /* The netdev family's table of vsw's (mirrors). */
+    int (*dump_mirrors)(struct dp_nft_table *);
 };
 
 struct rc_record_ops {
@@ -347,20 +353,19 @@ struct rc_acl {
     struct uuid uuid;
     struct vsw_acl acl;
 };
-enum rc_mirror { RC_MIRROR_NONE, RC_MIRROR_SOURCE, RC_MIRROR_DESTINATION };
 struct rc_policy {
     bool mac_spoofing;          /* Allowed (the guard is off). */
     bool dhcp_guard, router_guard;
     int64_t max_bandwidth;      /* bit/s, 0: none. */
     int64_t storm_limit;        /* Packets/s, 0: none. */
     int64_t min_bandwidth_weight;   /* 0: none. */
-    enum rc_mirror mirror;
     struct rc_acl *acls;
     size_t n_acls;
     const char *error;          /* A bad setting: the port's policy is
                                  * left as it is, and this is reported. */
 };
-#define RC_NFT_TABLE "vsw"
+#define RC_NFT_TABLE "vsw"         /* Of the bridge family (policy) and
+                                     * of the netdev family (mirrors). */
 
 /* Converges the policy of the dirty ports of 'switches' (and deletes that
  * of the ports in 'scope' that no longer exist; of every port not in
@@ -370,6 +375,14 @@ struct rc_policy {
 void rc_converge_policy(struct rc_switch *switches, size_t n,
                         const struct rc_ops *, unsigned int flags,
                         const struct uuidset *scope, bool *changed);
+/* Mirroring (reconcile-mirror.c): on each switch whose ports are all in
+ * the pass, a copy of what each source port sends and receives goes to
+ * every destination port of that switch. */
+void rc_converge_mirrors(struct rc_switch *switches, size_t n,
+                         const struct dp_links *, const struct rc_ops *,
+                         unsigned int flags, const struct uuidset *scope,
+                         bool *changed);
+
 /* Whether a rule of vsw's table, by its comment, enforces an ACL: then
  * stores the ACL row's uuid in '*acl' (its counters are the ACL's). */
 bool rc_policy_rule_acl(const char *comment, struct uuid *acl);

@@ -241,6 +241,15 @@ status_write(const struct rc_switch *rcs,
                                             sw->uplink
                                             ? &offs[i].eff : NULL, &status);
                 }
+            } else if (smap_get(&rp->policy_status, "mirror")
+                       && !nullable_string_is_equal(
+                           smap_get(&rp->policy_status, "mirror"),
+                           smap_get(&p->status, "mirror"))) {
+                /* Not converged: only its mirroring changed (a
+                 * destination came or went). */
+                smap_clone(&status, &p->status);
+                smap_replace(&status, "mirror",
+                             smap_get(&rp->policy_status, "mirror"));
             } else if (offload_ran[i] && j < offs[i].n_ports
                        && !vmq_keys_equal(&offs[i].port_vmq[j],
                                           &p->status)) {

@@ -4,15 +4,17 @@
 # ACLs (longest prefix, weight order, stateful return traffic, counters),
 # bad input from vswctl and from another database client, rebuild after
 # "nft flush ruleset", a foreign table left alone, zero modifying requests
-# on restart, and a rate limit measured with iperf3.
+# on restart, mirroring seen with tcpdump, and a rate limit measured with
+# iperf3.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
-for t in nft iperf3 python3; do
+for t in nft iperf3 python3 tcpdump jq; do
     command -v $t >/dev/null || skip "$t is not installed"
 done
 
 sw=$(new_netns sw)
 a=$(new_netns a)
 b=$(new_netns b)
+c=$(new_netns c)
 start_vswitchd "$sw"
 ctl() { vswctl_in "$sw" "$@"; }
 # ACL counters reach the database each second.
@@ -218,6 +220,31 @@ ctl --wait set-port pa storm-limit=none
 wait_for 5 policy_is enforced \
     || fail "clearing the bad value did not bring the policy back"
 
+note "mirroring: a source's traffic both ways reaches the destination"
+ctl --wait add-port s0 pc --kind veth --netns "$c" --mac 02:00:00:00:00:0c \
+    || fail "add-port pc"
+ip -n "$c" link set pc up
+reaches 10.9.0.2 || fail "no traffic before mirroring"
+# captured NS IFACE: ICMP packets between a and b seen on IFACE during a
+# ping of three.
+captured() {
+    ip netns exec "$1" timeout 4 tcpdump -lni "$2" -c 6 \
+        'icmp and host 10.9.0.1' > "$T_DIR/cap.out" 2>/dev/null &
+    local tp=$!
+    sleep 1
+    ip netns exec "$a" ping -c 3 -i 0.2 -W 1 10.9.0.2 >/dev/null 2>&1
+    wait $tp
+    grep -c 'ICMP echo' "$T_DIR/cap.out"
+}
+assert_eq "no copies without mirroring" 0 "$(captured "$c" pc)"
+ctl --wait set-port pa mirror=source || fail "mirror=source"
+assert_contains "source without destination" "no destination port" \
+    "$(ctl get port pa status:mirror)"
+ctl --wait set-port pc mirror=destination || fail "mirror=destination"
+assert_eq "source's status" "source, copies to pc" \
+    "$(ctl get port pa status:mirror | tr -d '"')"
+assert_eq "requests and replies copied" 6 "$(captured "$c" pc)"
+
 note "behind vsw's back: nft flush ruleset, then a foreign table"
 ip netns exec "$sw" nft flush ruleset
 rebuilt() {
@@ -226,6 +253,8 @@ rebuilt() {
 }
 wait_for 10 rebuilt \
     || fail "the table was not rebuilt after a flush"
+wait_for 10 ip netns exec "$sw" nft list table netdev vsw >/dev/null \
+    || fail "the mirrors were not rebuilt after a flush"
 ip netns exec "$sw" nft add table bridge mine
 ip netns exec "$sw" nft add chain bridge mine c
 ip netns exec "$sw" nft add rule bridge mine c counter

@@ -18,7 +18,7 @@ trap 'rm -rf "$root"' EXIT
 MODULES="virtio_pci virtio_net tun vhost_net bridge 8021q veth dummy
          cls_flower cls_u32 cls_matchall act_mirred act_gact act_vlan
          act_police sch_ingress sch_htb sch_tbf nf_tables nft_chain_nat
-         nft_reject_inet nft_ct nft_limit nft_meta_bridge psample"
+         nft_reject_inet nft_ct nft_limit nft_meta_bridge nft_dup_netdev psample"
 TOOLS="ip tc bridge devlink nft ethtool kmod timeout"
 
 mkdir -p "$root"/{bin,sbin,lib,lib64,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,lab,var}

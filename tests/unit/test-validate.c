@@ -144,6 +144,132 @@ test_capacity(void **state)
     assert_int_equal(vsw_switch_port_capacity(false, true), 1022);
 }
 
+
+static void
+test_policy_values(void **state)
+{
+    int64_t v;
+    assert_null(vsw_check_rate("100M", &v));
+    assert_int_equal(v, 100000000);
+    assert_null(vsw_check_rate("9223372036854775807", &v));
+    assert_non_null(vsw_check_rate("9223372036854775808", &v));
+    assert_non_null(vsw_check_rate("10T0", &v));
+    assert_non_null(vsw_check_rate("10000000T", &v));
+    assert_non_null(vsw_check_rate("0", &v));
+    assert_non_null(vsw_check_rate("-5", &v));
+    assert_non_null(vsw_check_rate("", &v));
+    assert_non_null(vsw_check_max_bandwidth(7999));
+    assert_non_null(vsw_check_storm_limit(0));
+    assert_non_null(vsw_check_bandwidth_weight(101));
+
+    struct vsw_acl_addr a;
+    assert_null(vsw_check_acl_addr("10.1.2.3/8", &a));
+    assert_int_equal(a.kind, VSW_ACL_IPV4);
+    assert_int_equal(a.plen, 8);
+    assert_int_equal(a.bytes[0], 10);
+    assert_int_equal(a.bytes[1], 0);        /* Masked. */
+    assert_null(vsw_check_acl_addr("fd00::1/64", &a));
+    assert_int_equal(a.kind, VSW_ACL_IPV6);
+    assert_int_equal(a.bytes[15], 0);
+    assert_null(vsw_check_acl_addr("ff:ff:ff:ff:ff:ff", &a));
+    assert_int_equal(a.kind, VSW_ACL_MAC);
+    /* 17 characters, and IPv6: not taken for a MAC. */
+    assert_null(vsw_check_acl_addr("fd::1:2:3:4:5:67a", &a));
+    assert_int_equal(a.kind, VSW_ACL_IPV6);
+    assert_null(vsw_check_acl_addr("any", &a));
+    assert_int_equal(a.kind, VSW_ACL_ANY);
+    static const char *const bad[] = {
+        "10.0.0.0/33", "fd00::/129", "10.0.0.0/-1", "10.0.0.0/", "1.2.3",
+        "02:00:zz:00:00:00", "", "ANY ", "10.0.0.0/8 ",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_non_null(vsw_check_acl_addr(bad[i], &a));
+    }
+
+    uint16_t lo, hi;
+    assert_null(vsw_check_port_range("80-90", &lo, &hi));
+    assert_int_equal(lo, 80);
+    assert_int_equal(hi, 90);
+    assert_non_null(vsw_check_port_range("90-80", &lo, &hi));
+    assert_non_null(vsw_check_port_range("65536", &lo, &hi));
+    int proto;
+    assert_null(vsw_check_protocol("TCP", &proto));
+    assert_int_equal(proto, 6);
+    assert_non_null(vsw_check_protocol("256", &proto));
+    assert_non_null(vsw_check_protocol("xyz", &proto));
+}
+
+/* SPEC() gives defaults that the test's fields then override. */
+#pragma GCC diagnostic ignored "-Woverride-init"
+
+static void
+test_acl(void **state)
+{
+    struct vsw_acl acl;
+    char *why;
+#define SPEC(...) (&(struct vsw_acl_spec) { .weight = -1, \
+                                            .idle_timeout = -1, __VA_ARGS__ })
+    assert_null(vsw_check_acl(SPEC(.direction = "both", .action = "deny",
+                                   .remote = "10.0.0.0/8"), &acl));
+    assert_int_equal(acl.dir, VSW_ACL_BOTH);
+    /* A simple ACL names an address; ports make it extended. */
+    assert_non_null(why = vsw_check_acl(SPEC(.direction = "in",
+                                             .action = "deny"), &acl));
+    free(why);
+    assert_non_null(why = vsw_check_acl(SPEC(.direction = "inbound",
+                                             .action = "deny"), &acl));
+    free(why);
+    assert_non_null(why = vsw_check_acl(SPEC(.direction = "inbound",
+                                             .action = "deny",
+                                             .remote = "any",
+                                             .local_ports = "80"), &acl));
+    free(why);
+    /* Mixed families. */
+    assert_non_null(why = vsw_check_acl(SPEC(.direction = "inbound",
+                                             .action = "deny",
+                                             .local = "10.0.0.1",
+                                             .remote = "fd00::1"), &acl));
+    free(why);
+    /* Extended: ports need tcp/udp; stateful needs allow, one direction. */
+    assert_null(vsw_check_acl(SPEC(.direction = "outbound", .action = "allow",
+                                   .protocol = "tcp", .remote_ports = "443",
+                                   .weight = 10, .stateful = true), &acl));
+    assert_true(acl.stateful);
+    assert_int_equal(acl.idle_timeout, VSW_ACL_DEFAULT_IDLE_TIMEOUT);
+    assert_non_null(why = vsw_check_acl(SPEC(.direction = "outbound",
+                                             .action = "allow",
+                                             .protocol = "icmp",
+                                             .remote_ports = "443",
+                                             .weight = 10), &acl));
+    free(why);
+    assert_non_null(why = vsw_check_acl(SPEC(.direction = "both",
+                                             .action = "allow",
+                                             .protocol = "udp", .weight = 1,
+                                             .stateful = true), &acl));
+    free(why);
+    assert_non_null(why = vsw_check_acl(SPEC(.direction = "outbound",
+                                             .action = "deny",
+                                             .protocol = "udp", .weight = 1,
+                                             .stateful = true), &acl));
+    free(why);
+    assert_non_null(why = vsw_check_acl(SPEC(.direction = "outbound",
+                                             .action = "allow",
+                                             .protocol = "udp",
+                                             .weight = 65536), &acl));
+    free(why);
+    assert_non_null(why = vsw_check_acl(SPEC(.direction = "outbound",
+                                             .action = "meter",
+                                             .protocol = "udp",
+                                             .weight = 5), &acl));
+    free(why);
+    assert_non_null(why = vsw_check_acl(SPEC(.direction = "outbound",
+                                             .action = "allow",
+                                             .protocol = "udp", .weight = 5,
+                                             .idle_timeout = 30), &acl));
+    free(why);
+#undef SPEC
+}
+
 int
 main(void)
 {
@@ -155,6 +281,8 @@ main(void)
         cmocka_unit_test(test_internal_names),
         cmocka_unit_test(test_host_port_name),
         cmocka_unit_test(test_capacity),
+        cmocka_unit_test(test_policy_values),
+        cmocka_unit_test(test_acl),
     };
     return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }

@@ -1,9 +1,10 @@
 # Port policy on Debian's 6.1 kernel (nf_tables and the bridge family's
 # meta expression as modules, as on a production host): vsw's table, the
-# spoof guard with traffic, a stateful ACL (timeout sets), the limits and a
-# restart without a modifying request.
+# spoof guard with traffic, a stateful ACL (timeout sets), the limits,
+# mirroring (netdev ingress and egress hooks, dup) and a restart without a
+# modifying request.
 . /lab/lib.sh
-load bridge veth nf_tables nft_meta_bridge nft_limit
+load bridge veth nf_tables nft_meta_bridge nft_limit nft_dup_netdev
 export VSW_STATE_DIR=/tmp/vsw/state VSW_RUN_DIR=/tmp/vsw/run
 ip netns add a
 ip netns add b
@@ -35,6 +36,23 @@ vswctl --wait set-port pa max-bandwidth=10M storm-limit=100 \
 assert_eq "policy with limits" enforced "$(vswctl get port pa status:policy)"
 nft list table bridge vsw | grep -c 'set st4-' | grep -qx 1 \
     || fail "no stateful set"
+
+note "mirroring"
+ip netns add c
+vswctl --wait add-port s0 pc --kind veth --netns c --mac 02:00:00:00:00:0c \
+    || fail "add-port pc"
+vswctl --wait set-port pc mirror=destination -- set-port pb mirror=source \
+    || fail "mirror settings"
+assert_eq "source" "source, copies to pc" \
+    "$(vswctl get port pb status:mirror | tr -d '"')"
+nft list table netdev vsw | grep -q 'hook egress device "pb"' \
+    || fail "no egress mirror chain on pb"
+ip -n c link set pc up
+before=$(ip -n c -s link show pc | awk '/RX:/ {getline; print $2}')
+ip netns exec a ping -c 3 -i 0.2 -W 1 10.9.0.2 >/dev/null || fail "ping"
+after=$(ip -n c -s link show pc | awk '/RX:/ {getline; print $2}')
+[ $((after - before)) -ge 6 ] \
+    || fail "the destination got $((after - before)) packets, not >= 6"
 
 note "restart: no modifying request"
 vswctl appctl exit
