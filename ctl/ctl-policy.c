@@ -159,9 +159,9 @@ cmd_acl_add(struct ctl_context *ctx)
         } else if (KEY("remote-ports")) {
             s.remote_ports = v;
         } else if (KEY("weight") || KEY("idle-timeout")) {
-            if (!vsw_parse_int(v, INT32_MIN, INT32_MAX, &n)) {
-                ctl_error(ctx, "port %s: ACL %.*s \"%s\" is not a number",
-                          p->name, (int) len, arg, v);
+            if (!vsw_parse_int(v, 0, INT32_MAX, &n)) {
+                ctl_error(ctx, "port %s: ACL %.*s \"%s\" is not a number "
+                          "from 1", p->name, (int) len, arg, v);
                 return;
             }
             *(KEY("weight") ? &s.weight : &s.idle_timeout) = n;

@@ -302,11 +302,18 @@ dump(struct nlmsghdr *nlh, mnl_cb_t cb, void *aux)
             if (h->nlmsg_seq != my_seq) {
                 continue;               /* A stale answer. */
             }
+            if (h->nlmsg_flags & NLM_F_DUMP_INTR && !error) {
+                /* The objects changed while they were dumped: this view
+                 * may be torn; the caller reads again later. */
+                error = EAGAIN;
+                dp_nl_set_error(error, "nftables objects changed while "
+                                "they were read");
+            }
             if (h->nlmsg_type == NLMSG_DONE) {
                 done = true;
             } else if (h->nlmsg_type == NLMSG_ERROR) {
                 const struct nlmsgerr *err = mnl_nlmsg_get_payload(h);
-                error = -err->error;
+                error = error ? error : -err->error;
                 done = true;
                 if (error && error != ENOENT) {
                     const char *ext = dp_nl_parse_extack(
@@ -314,7 +321,7 @@ dump(struct nlmsghdr *nlh, mnl_cb_t cb, void *aux)
                     dp_nl_set_error(error, "cannot read nftables objects%s%s",
                                     ext ? ": " : "", ext ? ext : "");
                 }
-            } else if (cb(h, aux) < 0) {
+            } else if (!error && cb(h, aux) < 0) {
                 done = true;
             }
         }
@@ -427,11 +434,14 @@ set_cb(const struct nlmsghdr *nlh, void *aux)
     return MNL_CB_OK;
 }
 
+/* The comment, copied: another program's need not end in a NUL. */
 static int
 comment_cb(const struct nftnl_udata *attr, void *data)
 {
     if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT) {
-        *(const char **) data = nftnl_udata_get(attr);
+        char **comment = data;
+        free(*comment);
+        *comment = xmemdup0(nftnl_udata_get(attr), nftnl_udata_len(attr));
     }
     return MNL_CB_OK;
 }
@@ -456,7 +466,7 @@ rule_cb(const struct nlmsghdr *nlh, void *aux)
         && !strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), ctx->table)) {
         struct dp_nft_chain *c
             = chain_get(ctx->t, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-        const char *comment = NULL;
+        char *comment = NULL;
         uint32_t len = 0;
         if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
             const void *ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA,
@@ -465,7 +475,7 @@ rule_cb(const struct nlmsghdr *nlh, void *aux)
         }
         uint64_t pb[2] = { 0, 0 };
         nftnl_expr_foreach(r, counter_cb, pb);
-        svec_add(c->comments, comment ? comment : "");
+        svec_add_nocopy(c->comments, comment ? comment : xstrdup(""));
         c->packets = xrealloc(c->packets, c->comments->n * sizeof *c->packets);
         c->bytes = xrealloc(c->bytes, c->comments->n * sizeof *c->bytes);
         c->packets[c->n_rules] = pb[0];
@@ -476,8 +486,25 @@ rule_cb(const struct nlmsghdr *nlh, void *aux)
     return MNL_CB_OK;
 }
 
+static int dump_table(int family, const char *name, bool rules,
+                      struct dp_nft_table *);
+
 int
 dp_nft_dump(int family, const char *name, bool rules, struct dp_nft_table *t)
+{
+    /* A dump torn by a concurrent change is read again. */
+    int error;
+    for (int i = 0; i < 3; i++) {
+        error = dump_table(family, name, rules, t);
+        if (error != EAGAIN) {
+            break;
+        }
+    }
+    return error;
+}
+
+static int
+dump_table(int family, const char *name, bool rules, struct dp_nft_table *t)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
     struct dump_ctx ctx = { .t = t, .table = name };
@@ -742,6 +769,7 @@ dp_nft_add_timeout_set(struct dp_nft_batch *b, const char *name,
     nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
     nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 0);
     nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+    nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, DP_NFT_TIMEOUT_SET_SIZE);
     nftnl_set_nlmsg_build_payload(
         batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE,
                   xasprintf("adding set %s", name)), s);
@@ -975,16 +1003,20 @@ dp_nft_watch_run(const char *name)
     }
     uint32_t mine = req_sock ? mnl_socket_get_portid(req_sock) : 0;
     bool changed = false;
-    char buf[MNL_SOCKET_BUFFER_SIZE];
+    static char buf[32 * 1024];
     for (int i = 0; i < 1000; i++) {
         int n = recv(mnl_socket_get_fd(watch_sock), buf, sizeof buf,
-                     MSG_DONTWAIT);
+                     MSG_DONTWAIT | MSG_TRUNC);
         if (n < 0) {
             if (errno == ENOBUFS) {
                 changed = true;     /* Lost some: look. */
                 continue;
             }
             break;
+        }
+        if (n > (int) sizeof buf) {
+            changed = true;         /* Cut short: look. */
+            n = sizeof buf;
         }
         const struct nlmsghdr *nlh = (const struct nlmsghdr *) buf;
         for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {

@@ -148,7 +148,10 @@ void dp_nft_flush_chain(struct dp_nft_batch *, const char *name);
 void dp_nft_del_chain(struct dp_nft_batch *, const char *name);
 void dp_nft_add_rule(struct dp_nft_batch *, const char *chain,
                      const struct dp_nft_rule *);
-/* A set of keys of 'key_len' bytes whose elements time out (dynamic). */
+/* A set of keys of 'key_len' bytes whose elements time out (dynamic),
+ * holding at most DP_NFT_TIMEOUT_SET_SIZE of them (once full, an update
+ * fails: the rule does not match). */
+#define DP_NFT_TIMEOUT_SET_SIZE 65536
 void dp_nft_add_timeout_set(struct dp_nft_batch *, const char *name,
                             size_t key_len);
 /* A map of interface names to verdicts. */

@@ -11,9 +11,11 @@
  *   chain out-<source port uuid>  hook egress device <source device>
  *     dup to <destination device>   (one rule per destination)
  *
- * A chain is bound to its device: the kernel deletes it with the device,
- * which vsw hears (nftables notifications) and makes again with the
- * device.  Each rule's comment names the devices, so a chain whose
+ * A chain is bound to its device: before Linux 6.16 the kernel deletes it
+ * with the device, without a notification.  Each rule's comment names the
+ * devices and the source's ifindex, so a source device made again gets
+ * its chains again (a change that finds a chain gone fails, and the next
+ * pass reads the table back).  A chain whose
  * comments are the wanted ones is the wanted chain (a restart changes
  * nothing); what vsw believes the table holds is kept between passes and
  * read back by a full pass. */
@@ -112,8 +114,9 @@ port_link(const struct rc_switch *sw, const struct rc_port *p,
 /* The rules of source 'src' on device 'dev' of switch 'sw'. */
 static size_t
 source_rules(const struct rc_switch *sw, const struct rc_port *src,
-             const char *dev, const char *dir, const struct dp_links *links,
-             struct dp_nft_rule **rulesp, struct ds *to)
+             const char *dev, int src_ifindex, const char *dir,
+             const struct dp_links *links, struct dp_nft_rule **rulesp,
+             struct ds *to)
 {
     struct dp_nft_rule *rules = xcalloc(sw->n_ports + 1, sizeof *rules);
     size_t n = 0;
@@ -125,8 +128,9 @@ source_rules(const struct rc_switch *sw, const struct rc_port *src,
             continue;
         }
         struct dp_nft_rule *r = &rules[n++];
-        snprintf(r->comment, sizeof r->comment - 12, "mirror %s to %s %s",
-                 dev, dl->name, dir);
+        snprintf(r->comment, sizeof r->comment - 12,
+                 "mirror %s to %s %s (%d)", dev, dl->name, dir,
+                 src_ifindex);
         r->dup_ifindex = dl->ifindex;
         dp_nft_rule_finish(r);
         if (to) {
@@ -193,6 +197,7 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
             for (int in = 0; in < 2; in++) {
                 struct dp_nft_rule *rules;
                 size_t n_rules = source_rules(sw, src, dev,
+                                              sl ? sl->ifindex : 0,
                                               in ? "in" : "out", links,
                                               &rules, in ? &to : NULL);
                 char *name = mirror_chain_name(in, &src->uuid);
@@ -271,6 +276,9 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
         if (sset_contains(&wanted, sn->name) || table_foreign) {
             continue;
         }
+        if (!(flags & RC_MAY_DELETE)) {
+            continue;           /* A damaged database: kept. */
+        }
         if (!ours || !(flags & RC_INCREMENTAL)
             || uuidset_contains(&settled, &u)
             || (!uuidset_contains(&present, &u)
@@ -285,8 +293,8 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
         *changed = true;
         if (po->commit(b)) {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            VLOG_WARN_RL(&rl, "cannot change the port mirrors: %s",
-                         ops->error());
+            VLOG_WARN_RL(&rl, "cannot change the port mirrors (read back "
+                         "and tried again): %s", ops->error());
             table_known = false;
             for (size_t i = 0; i < n; i++) {
                 for (size_t j = 0; j < switches[i].n_ports; j++) {

@@ -176,6 +176,29 @@ add_spoof_guard(struct rules *rs, const uint8_t mac[6])
     static const struct { uint8_t type, at, opt; } nd[] = {
         {133, 8, 1}, {134, 16, 1}, {135, 24, 1}, {136, 24, 2},
     };
+    /* Linux takes the first option of each type and ignores repeats:
+     * a message with options whose first is not the link-layer address
+     * could carry a spoofed one after it, and is dropped (but for a
+     * duplicate address detection's solicitation, from ::, which has
+     * none). */
+    static const struct dp_nft_field f_ip6_plen = { DP_NFT_NH, 2, 4, 0 };
+    static const uint8_t unspecified[16];
+    for (size_t i = 0; i < ARRAY_SIZE(nd); i++) {
+        struct dp_nft_field opt_type = { DP_NFT_TH, 1, nd[i].at, 0 };
+        uint8_t lo[2] = { 0, nd[i].at + 1 }, hi[2] = { 0xff, 0xff };
+        r = rules_add(rs);
+        rule_init(r, DP_NFT_DROP, "guard mac-spoofing nd %d options",
+                  nd[i].type);
+        match_ethertype(r, ETH_P_IPV6);
+        match_u8(r, &f_l4proto, IPPROTO_ICMPV6);
+        match_u8(r, &f_icmp_type, nd[i].type);
+        if (nd[i].type == 135) {
+            dp_nft_rule_match(r, &f_ip6_src, DP_NFT_NEQ, unspecified, NULL,
+                              NULL);
+        }
+        dp_nft_rule_match(r, &f_ip6_plen, DP_NFT_RANGE, lo, hi, NULL);
+        dp_nft_rule_match(r, &opt_type, DP_NFT_NEQ, &nd[i].opt, NULL, NULL);
+    }
     for (size_t i = 0; i < ARRAY_SIZE(nd); i++) {
         struct dp_nft_field opt = { DP_NFT_TH, 2, nd[i].at, 0 };
         struct dp_nft_field lla = { DP_NFT_TH, 6, nd[i].at + 2, 0 };
@@ -526,8 +549,9 @@ wanted_build(const struct rc_port *port, struct wanted *w)
     }
     if (p->min_bandwidth_weight) {
         smap_add_format(st, "min_bandwidth_weight", "%"PRId64" not enforced: "
-                        "vsw does not share an uplink by weight yet",
-                        p->min_bandwidth_weight);
+                        "sharing an uplink by weight needs an htb root "
+                        "qdisc on it in place of its multiqueue one, which "
+                        "vsw does not install yet", p->min_bandwidth_weight);
     }
 
     /* ACLs. */
@@ -822,6 +846,7 @@ port_removal(struct dp_nft_batch *b, const struct installed *in)
 
 struct pending {
     struct rc_port *port;
+    struct uuid sw;             /* Its switch. */
     struct installed before;    /* To put back if its batch fails. */
     struct wanted w;
     char dev[IFNAMSIZ];
@@ -846,6 +871,32 @@ port_policy_error(struct rc_port *port, const char *fmt, ...)
 /* Commits, in one batch, the changes of ports 'pend[lo..hi)', with the
  * removal of 'gone' if 'n_gone', and with the table itself if it is not
  * there.  Returns 0 or an errno; on failure 'installed' is as before. */
+/* Another port's map element on device name 'dev' (a port deleted and
+ * made again, two ports that swapped names): the entry holding it in map
+ * 'from' or to-map, other than 'self' and those in 'gone', or NULL. */
+static struct installed *
+key_holder(const char *dev, bool from, const struct installed *self,
+           struct installed **gone, size_t n_gone)
+{
+    struct installed *in;
+    HMAP_FOR_EACH (in, node, &installed) {
+        if (in == self || strcmp(from ? in->from_key : in->to_key, dev)) {
+            continue;
+        }
+        for (size_t g = 0; g < n_gone; g++) {
+            if (gone[g] == in) {
+                return NULL;        /* Its element goes first. */
+            }
+        }
+        return in;
+    }
+    return NULL;
+}
+
+/* Commits, in one batch, the removal of 'gone' (first: a new port may take
+ * a name one of them had) and the changes of ports 'pend[lo..hi)', with the
+ * table itself if it is not there.  Returns 0 or an errno; on failure
+ * 'installed' is as before. */
 static int
 commit_some(const struct rc_policy_ops *po, struct pending *pend,
             size_t lo, size_t hi, struct installed **gone, size_t n_gone,
@@ -856,26 +907,48 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
     if (!table_ok) {
         build_table(b);
     }
+    for (size_t g = 0; g < n_gone; g++) {
+        port_removal(b, gone[g]);
+    }
+    struct { struct installed *in; bool from; } *taken = NULL;
+    size_t n_taken = 0;
     for (size_t i = lo; i < hi; i++) {
         struct pending *pp = &pend[i];
         struct installed *pin = installed_find(&pp->port->uuid, true);
         pp->before = *pin;
+        pin->sw = pp->sw;
+        for (int from = 0; from < 2; from++) {
+            if (!strcmp(from ? pin->from_key : pin->to_key, pp->dev)) {
+                continue;
+            }
+            struct installed *h = key_holder(pp->dev, from, pin, gone,
+                                             n_gone);
+            if (h) {
+                dp_nft_map_del(b, from ? FROM_MAP : TO_MAP, pp->dev);
+                taken = xrealloc(taken, (n_taken + 1) * sizeof *taken);
+                taken[n_taken].in = h;
+                taken[n_taken++].from = from;
+            }
+        }
         port_changes(b, pin, &pp->w, &pp->port->uuid, pp->dev);
-    }
-    for (size_t g = 0; g < n_gone; g++) {
-        port_removal(b, gone[g]);
     }
     int error = dp_nft_batch_size(b) ? po->commit(b) : 0;
     *changed |= dp_nft_batch_size(b) > 0;
     dp_nft_batch_destroy(b);
     if (!error) {
         table_ok = true;
+        for (size_t k = 0; k < n_taken; k++) {
+            (taken[k].from ? taken[k].in->from_key : taken[k].in->to_key)[0]
+                = '\0';
+        }
+        free(taken);
         for (size_t g = 0; g < n_gone; g++) {
             hmap_remove(&installed, &gone[g]->node);
             free(gone[g]);
         }
         return 0;
     }
+    free(taken);
     for (size_t i = lo; i < hi; i++) {
         struct installed *pin = installed_find(&pend[i].port->uuid, true);
         struct hmap_node node = pin->node;
@@ -946,6 +1019,7 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
             }
             struct pending *pp = &pend[n_pend++];
             pp->port = port;
+            pp->sw = switches[i].uuid;
             wanted_build(port, &pp->w);
             port_device(port, pp->dev);
         }
@@ -967,6 +1041,16 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
             || (scope ? uuidset_contains(scope, &in->port)
                 : !uuid_is_zero(&in->sw)
                   && !uuidset_contains(&present_sw, &in->sw))) {
+            if (!(flags & RC_MAY_DELETE)) {
+                /* A damaged database may have lost the row that wants
+                 * it: kept, as the devices are. */
+                static struct vlog_rate_limit rl
+                    = VLOG_RATE_LIMIT_INIT(1, 60);
+                VLOG_WARN_RL(&rl, "keeping the policy of port "UUID_FMT
+                             ", which no row wants: the database is "
+                             "damaged", UUID_ARGS(&in->port));
+                continue;
+            }
             gone = xrealloc(gone, (n_gone + 1) * sizeof *gone);
             gone[n_gone++] = in;
         }

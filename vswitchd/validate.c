@@ -347,10 +347,14 @@ vsw_check_max_bandwidth(int64_t bps)
 {
     /* tc's rates are 64-bit bytes per second; 8000 bit/s is the least a
      * token bucket of one full frame per second makes sense of. */
+    /* The kernel's limit keeps (rate + burst) x 10^9 in 64 bits: 100G
+     * leaves room (and a port that fast needs no limit). */
     return (bps <= 0 ? "the maximum bandwidth must be positive (clear it "
                        "for no limit)"
             : bps < 8000 ? "the maximum bandwidth is below 8k bit/s, less "
                            "than one full-size frame per second"
+            : bps > VSW_MAX_BANDWIDTH ? "the maximum bandwidth is above "
+                                        "100G bit/s (clear it for no limit)"
             : NULL);
 }
 
