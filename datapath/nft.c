@@ -232,6 +232,8 @@ rule_to_nftnl(int family, const char *table, const char *chain,
 
 /* ---- The request socket. ---- */
 
+static struct mnl_socket *watch_sock;  /* See "Watching" below. */
+
 static struct mnl_socket *req_sock;
 static uint32_t seq;
 
@@ -889,6 +891,15 @@ dp_nft_batch_commit(struct dp_nft_batch *b)
         .msg_iov = iov, .msg_iovlen = n_iov,
     };
     dp_nl_count_modify();
+    /* The kernel tells every listener of each object a big batch makes,
+     * vsw's own watch too, which would overflow and take that for a
+     * change by someone else: it stops listening for the batch. */
+    bool unheard = watch_sock && b->n > 64;
+    int group = NFNLGRP_NFTABLES;
+    if (unheard) {
+        setsockopt(mnl_socket_get_fd(watch_sock), SOL_NETLINK,
+                   NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
+    }
     int error = 0;
     if (sendmsg(mnl_socket_get_fd(nl), &msg, 0) < 0) {
         error = errno;
@@ -897,6 +908,10 @@ dp_nft_batch_commit(struct dp_nft_batch *b)
     }
     free(iov);
     free(whole);
+    if (unheard) {
+        setsockopt(mnl_socket_get_fd(watch_sock), SOL_NETLINK,
+                   NETLINK_ADD_MEMBERSHIP, &group, sizeof group);
+    }
 
     /* The kernel handled the batch inside sendmsg(): its answers (only
      * errors: no operation asks for an acknowledgement) are queued. */
@@ -940,8 +955,6 @@ dp_nft_batch_commit(struct dp_nft_batch *b)
 }
 
 /* ---- Watching. ---- */
-
-static struct mnl_socket *watch_sock;
 
 int
 dp_nft_watch_open(void)
