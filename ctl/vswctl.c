@@ -297,28 +297,37 @@ monitor_named_ports(const struct ctl_command *commands, size_t n)
     vswrec_port_set_condition(the_idl, &cond);
     ovsdb_idl_condition_destroy(&cond);
     ports_in_part = true;
-    if (policy) {
-        return;     /* They read and write the port's policy columns and
-                     * its ACLs. */
+    if (!policy) {
+        /* No ACL row (an empty condition is false): a deleted port's go
+         * with it. */
+        struct ovsdb_idl_condition none = OVSDB_IDL_CONDITION_INIT(&none);
+        vswrec_acl_set_condition(the_idl, &none);
+        ovsdb_idl_condition_destroy(&none);
     }
-    /* No ACL row (an empty condition is false): a deleted port's go with
-     * it. */
-    struct ovsdb_idl_condition none = OVSDB_IDL_CONDITION_INIT(&none);
-    vswrec_acl_set_condition(the_idl, &none);
-    ovsdb_idl_condition_destroy(&none);
 
     /* The server builds a new monitor's first answer from every row of the
      * table, condition or not, so each column monitored costs it a copy of
-     * that column of every port: only what add-port and del-port read. */
+     * that column of every port: only what add-port and del-port read, and
+     * what the policy commands read and write. */
     static const struct ovsdb_idl_column *const read[] = {
         &vswrec_port_col_name, &vswrec_port_col_host,
         &vswrec_port_col_switch_, &vswrec_port_col_kind,
+    };
+    static const struct ovsdb_idl_column *const policy_cols[] = {
+        &vswrec_port_col_acls, &vswrec_port_col_mac_spoofing,
+        &vswrec_port_col_dhcp_guard, &vswrec_port_col_router_guard,
+        &vswrec_port_col_max_bandwidth,
+        &vswrec_port_col_min_bandwidth_weight,
+        &vswrec_port_col_storm_limit, &vswrec_port_col_mirror,
     };
     for (size_t i = 0; i < VSWREC_PORT_N_COLUMNS; i++) {
         const struct ovsdb_idl_column *col = &vswrec_port_columns[i];
         bool keep = false;
         for (size_t k = 0; k < ARRAY_SIZE(read); k++) {
             keep |= read[k] == col;
+        }
+        for (size_t k = 0; policy && k < ARRAY_SIZE(policy_cols); k++) {
+            keep |= policy_cols[k] == col;
         }
         if (!keep) {
             ovsdb_idl_omit(the_idl, col);
