@@ -162,7 +162,8 @@ def control_table(summ):
         (c[0], 1) for c in CONTROL)})
     medians = {(k[0], k[2]): s["median"] for k, s in summ.items()
                if k[1] == "vsw"}
-    lines = ["| operation | ports | ip / tc -batch | Open vSwitch | vsw | "
+    lines = ["| operation | ports | ip / tc -batch / nft -f / vsw without "
+             "ACLs | Open vSwitch | vsw | "
              "vsw / peer | goal | met |",
              "|---|---:|---:|---:|---:|---:|---|---|"]
     verdicts = []
@@ -172,7 +173,9 @@ def control_table(summ):
             if not v or v["median"] is None:
                 continue
             ip = (summ.get((row, "ip-batch", n))
-                  or summ.get((row, "tc-batch", n)))
+                  or summ.get((row, "tc-batch", n))
+                  or summ.get((row, "nft-f", n))
+                  or summ.get((row, "vsw-noacl", n)))
             ovs = summ.get((row, "ovs", n))
             p = summ.get((row, peer, n)) if peer else None
             pm = p["median"] if p else None
