@@ -187,13 +187,11 @@ cmd_acl_add(struct ctl_context *ctx)
         return;
     }
     /* A weight orders the extended ACLs of a direction: no two share it. */
-    for (size_t i = 0; acl.weight && i < p->n_acls; i++) {
+    for (size_t i = 0; i < p->n_acls; i++) {
         const struct vswrec_acl *o = p->acls[i];
-        bool o_in = strcmp(o->direction, "outbound");
-        bool o_out = strcmp(o->direction, "inbound");
-        if (o->weight && *o->weight == acl.weight
-            && ((o_in && (acl.dir & VSW_ACL_IN))
-                || (o_out && (acl.dir & VSW_ACL_OUT)))) {
+        if (o->weight
+            && vsw_acl_weights_clash(acl.weight, acl.dir, *o->weight,
+                                     vsw_acl_dir_from_string(o->direction))) {
             ctl_error(ctx, "port %s: ACL refused: weight %d is taken by ACL "
                       "%08"PRIx32" of the same direction (give it another "
                       "weight)", p->name, acl.weight,

@@ -12,6 +12,7 @@
 #include "datapath/nft.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <linux/netfilter.h>
 #include <net/if.h>
 #include <linux/netfilter/nf_tables.h>
@@ -66,6 +67,21 @@ dp_nft_rule_match(struct dp_nft_rule *r, const struct dp_nft_field *f,
     }
 }
 
+/* " #" and 8 hex digits. */
+#define DIGEST_LEN 10
+
+void
+dp_nft_rule_init(struct dp_nft_rule *r, enum dp_nft_verdict verdict,
+                 const char *fmt, ...)
+{
+    va_list args;
+    memset(r, 0, sizeof *r);
+    va_start(args, fmt);
+    vsnprintf(r->comment, sizeof r->comment - DIGEST_LEN, fmt, args);
+    va_end(args);
+    r->verdict = verdict;
+}
+
 void
 dp_nft_rule_finish(struct dp_nft_rule *r)
 {
@@ -81,8 +97,28 @@ dp_nft_rule_finish(struct dp_nft_rule *r)
     h = hash_bytes(&r->n_keys, sizeof r->n_keys, h);
     h = hash_bytes(&r->timeout_ms, sizeof r->timeout_ms, h);
     h = hash_int(r->dup_ifindex, h);
-    ovs_assert(len + 10 < sizeof r->comment);
+    ovs_assert(len + DIGEST_LEN < sizeof r->comment);
     snprintf(r->comment + len, sizeof r->comment - len, " #%08x", h);
+}
+
+uint32_t
+dp_nft_rules_digest(const struct dp_nft_rule *rules, size_t n)
+{
+    uint32_t h = hash_int(n, 0);
+    for (size_t i = 0; i < n; i++) {
+        h = hash_string(rules[i].comment, h);
+    }
+    return h;
+}
+
+uint32_t
+dp_nft_chain_digest(const struct dp_nft_chain *c)
+{
+    uint32_t h = hash_int(c->n_rules, 0);
+    for (size_t i = 0; i < c->n_rules; i++) {
+        h = hash_string(c->comments->names[i], h);
+    }
+    return h;
 }
 
 size_t
@@ -549,14 +585,10 @@ dump_table(int family, const char *name, bool rules, struct dp_nft_table *t)
     return error == ENOENT ? 0 : error;
 }
 
-struct map_ctx {
-    struct shash *elems;
-};
-
 static int
-map_cb(const struct nlmsghdr *nlh, void *aux)
+map_cb(const struct nlmsghdr *nlh, void *elems_)
 {
-    struct map_ctx *ctx = aux;
+    struct shash *elems = elems_;
     struct nftnl_set *s = nftnl_set_alloc();
     if (!nftnl_set_elems_nlmsg_parse(nlh, s)) {
         struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
@@ -571,7 +603,7 @@ map_cb(const struct nlmsghdr *nlh, void *aux)
                                        e, NFTNL_SET_ELEM_CHAIN)
                                  : "");
             char *k = xmemdup0(key, klen);
-            free(shash_replace(ctx->elems, k, xstrdup(chain)));
+            free(shash_replace(elems, k, xstrdup(chain)));
             free(k);
         }
         nftnl_set_elems_iter_destroy(it);
@@ -585,7 +617,6 @@ dp_nft_dump_map(int family, const char *table, const char *map,
                 struct shash *elems)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    struct map_ctx ctx = { .elems = elems };
     struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM,
                                                  family, NLM_F_DUMP, ++seq);
     struct nftnl_set *s = nftnl_set_alloc();
@@ -593,7 +624,7 @@ dp_nft_dump_map(int family, const char *table, const char *map,
     nftnl_set_set_str(s, NFTNL_SET_NAME, map);
     nftnl_set_elems_nlmsg_build_payload(nlh, s);
     nftnl_set_free(s);
-    int error = dump(nlh, map_cb, &ctx);
+    int error = dump(nlh, map_cb, elems);
     return error == ENOENT ? 0 : error;
 }
 

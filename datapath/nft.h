@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "openvswitch/compiler.h"
 #include "openvswitch/shash.h"
 #include "sset.h"
 
@@ -89,9 +90,13 @@ struct dp_nft_rule {
     uint8_t verdict;            /* enum dp_nft_verdict; all rules count. */
 };
 
+/* Starts rule 'r': all zero (so that unused bytes are the same for equal
+ * rules), verdict 'verdict', its comment from 'fmt' (cut to leave room
+ * for the digest). */
+void dp_nft_rule_init(struct dp_nft_rule *r, enum dp_nft_verdict verdict,
+                      const char *fmt, ...) OVS_PRINTF_FORMAT(3, 4);
 /* Appends " #<digest of the rule>" to 'r''s comment; call once the rule
- * is complete (and zero-initialized before it was filled, so that unused
- * bytes are the same for equal rules). */
+ * is complete. */
 void dp_nft_rule_finish(struct dp_nft_rule *);
 /* Adds match 'field' op 'value' (and 'hi' for a range; 'mask', if
  * nonnull, masks both sides). */
@@ -102,6 +107,13 @@ void dp_nft_rule_match(struct dp_nft_rule *, const struct dp_nft_field *,
 /* The length in bytes of a key made of 'keys' (each field takes whole
  * 32-bit registers). */
 size_t dp_nft_key_len(const struct dp_nft_field *keys, size_t n);
+
+/* The digest of a chain by its rules' comments, in order: of 'n' finished
+ * rules as wanted, or of a chain as dumped (dp_nft_dump()).  Equal digests
+ * mean the chain holds the wanted rules. */
+uint32_t dp_nft_rules_digest(const struct dp_nft_rule *, size_t n);
+struct dp_nft_chain;
+uint32_t dp_nft_chain_digest(const struct dp_nft_chain *);
 
 /* ---- What the kernel has. ---- */
 

@@ -74,18 +74,22 @@ struct port_strings {
     struct rc_policy policy;
 };
 
-/* Sets 'strs''s config error unless it has one: the first problem found is
- * the one reported. */
+/* Sets '*error' unless it is set: the first problem found is the one
+ * reported.  refuse() records why an object cannot be realized,
+ * refuse_policy() why a port's policy cannot change. */
 static void OVS_PRINTF_FORMAT(2, 3)
-refuse(struct port_strings *strs, const char *fmt, ...)
+refuse_into(char **error, const char *fmt, ...)
 {
-    if (!strs->config_error) {
+    if (!*error) {
         va_list args;
         va_start(args, fmt);
-        strs->config_error = xvasprintf(fmt, args);
+        *error = xvasprintf(fmt, args);
         va_end(args);
     }
 }
+#define refuse(STRS, ...) refuse_into(&(STRS)->config_error, __VA_ARGS__)
+#define refuse_policy(STRS, ...) \
+    refuse_into(&(STRS)->policy_error, __VA_ARGS__)
 
 /* The values of port 'p' that reach the kernel, checked the same way
  * vswctl checks them: any database client can write anything the schema
@@ -158,19 +162,8 @@ fill_port_identity(struct rc_port *rc, const struct vswrec_port *p)
                   : RC_MIRROR_DESTINATION);
 }
 
-static void OVS_PRINTF_FORMAT(2, 3)
-refuse_policy(struct port_strings *strs, const char *fmt, ...)
-{
-    if (!strs->policy_error) {
-        va_list args;
-        va_start(args, fmt);
-        strs->policy_error = xvasprintf(fmt, args);
-        va_end(args);
-    }
-}
-
-/* A port's policy: its guards, limits and ACLs, validated whole: one bad value and none of it
- * changes what is in force. */
+/* A port's policy: its guards, limits and ACLs, validated whole: one bad
+ * value and none of it changes what is in force. */
 static void
 fill_policy(struct rc_port *rc, const struct vswrec_port *p,
             struct port_strings *strs)
@@ -238,8 +231,8 @@ fill_policy(struct rc_port *rc, const struct vswrec_port *p,
             for (size_t j = i + 1; j < pol->n_acls; j++) {
                 const struct vsw_acl *x = &pol->acls[i].acl;
                 const struct vsw_acl *y = &pol->acls[j].acl;
-                if (x->weight && x->weight == y->weight
-                    && (x->dir & y->dir)) {
+                if (vsw_acl_weights_clash(x->weight, x->dir, y->weight,
+                                          y->dir)) {
                     refuse_policy(strs, "port %s: ACLs %08"PRIx32" and "
                                   "%08"PRIx32" both have weight %d for the "
                                   "same direction (give one another "

@@ -30,7 +30,6 @@
 
 #include "datapath/link.h"
 #include "datapath/nft.h"
-#include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
@@ -55,16 +54,6 @@ static bool table_known;        /* 'installed' matches the kernel. */
 static bool table_exists;
 static bool table_foreign;
 
-static uint32_t
-comments_digest(const char *const *comments, size_t n)
-{
-    uint32_t h = hash_int(n, 0);
-    for (size_t i = 0; i < n; i++) {
-        h = hash_string(comments[i], h);
-    }
-    return h;
-}
-
 static int
 read_table(const struct rc_policy_ops *po)
 {
@@ -80,11 +69,10 @@ read_table(const struct rc_policy_ops *po)
         SHASH_FOR_EACH (sn, &t.chains) {
             const struct dp_nft_chain *c = sn->data;
             struct mirror_chain *mc = xzalloc(sizeof *mc);
-            const char *const *names = (const char *const *) c->comments->names;
-            mc->digest = comments_digest(names, c->n_rules);
+            mc->digest = dp_nft_chain_digest(c);
             /* "mirror DEV to ..." */
             if (c->n_rules) {
-                sscanf(names[0], "mirror %15s", mc->dev);
+                sscanf(c->comments->names[0], "mirror %15s", mc->dev);
             }
             shash_add(&installed, sn->name, mc);
         }
@@ -118,7 +106,7 @@ source_rules(const struct rc_switch *sw, const struct rc_port *src,
              const struct dp_links *links, struct dp_nft_rule **rulesp,
              struct ds *to)
 {
-    struct dp_nft_rule *rules = xcalloc(sw->n_ports + 1, sizeof *rules);
+    struct dp_nft_rule *rules = xmalloc((sw->n_ports + 1) * sizeof *rules);
     size_t n = 0;
     for (size_t j = 0; j < sw->n_ports; j++) {
         const struct rc_port *d = &sw->ports[j];
@@ -128,9 +116,8 @@ source_rules(const struct rc_switch *sw, const struct rc_port *src,
             continue;
         }
         struct dp_nft_rule *r = &rules[n++];
-        snprintf(r->comment, sizeof r->comment - 12,
-                 "mirror %s to %s %s (%d)", dev, dl->name, dir,
-                 src_ifindex);
+        dp_nft_rule_init(r, DP_NFT_CONTINUE, "mirror %s to %s %s (%d)", dev,
+                         dl->name, dir, src_ifindex);
         r->dup_ifindex = dl->ifindex;
         dp_nft_rule_finish(r);
         if (to) {
@@ -203,13 +190,7 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
                 char *name = mirror_chain_name(in, &src->uuid);
                 if (n_rules && sl && !table_foreign) {
                     sset_add(&wanted, name);
-                    const char **comments = xmalloc(n_rules
-                                                    * sizeof *comments);
-                    for (size_t k = 0; k < n_rules; k++) {
-                        comments[k] = rules[k].comment;
-                    }
-                    uint32_t digest = comments_digest(comments, n_rules);
-                    free(comments);
+                    uint32_t digest = dp_nft_rules_digest(rules, n_rules);
                     struct mirror_chain *mc = shash_find_data(&installed,
                                                               name);
                     if (mc && mc->digest == digest) {

@@ -51,8 +51,6 @@
 #include <string.h>
 
 #include "datapath/nft.h"
-#include "hash.h"
-#include "svec.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/vlog.h"
@@ -106,21 +104,6 @@ match_ethertype(struct dp_nft_rule *r, uint16_t type)
     match_be16(r, &f_protocol, type);
 }
 
-static void
-rule_init(struct dp_nft_rule *r, enum dp_nft_verdict verdict,
-          const char *fmt, ...) OVS_PRINTF_FORMAT(3, 4);
-static void
-rule_init(struct dp_nft_rule *r, enum dp_nft_verdict verdict,
-          const char *fmt, ...)
-{
-    va_list args;
-    memset(r, 0, sizeof *r);
-    va_start(args, fmt);
-    vsnprintf(r->comment, sizeof r->comment - 12, fmt, args);
-    va_end(args);
-    r->verdict = verdict;
-}
-
 /* ---- What a port wants. ---- */
 
 struct rules {
@@ -145,27 +128,17 @@ rules_finish(struct rules *rs)
     }
 }
 
-static uint32_t
-rules_digest(const struct rules *rs)
-{
-    uint32_t h = hash_int(rs->n, 0);
-    for (size_t i = 0; i < rs->n; i++) {
-        h = hash_string(rs->r[i].comment, h);
-    }
-    return h;
-}
-
 /* The mac-spoofing guard: frames, ARP senders and IPv6 neighbor discovery
  * link-layer options with another MAC than the port's. */
 static void
 add_spoof_guard(struct rules *rs, const uint8_t mac[6])
 {
     struct dp_nft_rule *r = rules_add(rs);
-    rule_init(r, DP_NFT_DROP, "guard mac-spoofing source");
+    dp_nft_rule_init(r, DP_NFT_DROP, "guard mac-spoofing source");
     dp_nft_rule_match(r, &f_eth_src, DP_NFT_NEQ, mac, NULL, NULL);
 
     r = rules_add(rs);
-    rule_init(r, DP_NFT_DROP, "guard mac-spoofing arp");
+    dp_nft_rule_init(r, DP_NFT_DROP, "guard mac-spoofing arp");
     match_ethertype(r, ETH_P_ARP);
     dp_nft_rule_match(r, &f_arp_sha, DP_NFT_NEQ, mac, NULL, NULL);
 
@@ -187,8 +160,8 @@ add_spoof_guard(struct rules *rs, const uint8_t mac[6])
         struct dp_nft_field opt_type = { DP_NFT_TH, 1, nd[i].at, 0 };
         uint8_t lo[2] = { 0, nd[i].at + 1 }, hi[2] = { 0xff, 0xff };
         r = rules_add(rs);
-        rule_init(r, DP_NFT_DROP, "guard mac-spoofing nd %d options",
-                  nd[i].type);
+        dp_nft_rule_init(r, DP_NFT_DROP,
+                         "guard mac-spoofing nd %d options", nd[i].type);
         match_ethertype(r, ETH_P_IPV6);
         match_u8(r, &f_l4proto, IPPROTO_ICMPV6);
         match_u8(r, &f_icmp_type, nd[i].type);
@@ -204,7 +177,8 @@ add_spoof_guard(struct rules *rs, const uint8_t mac[6])
         struct dp_nft_field lla = { DP_NFT_TH, 6, nd[i].at + 2, 0 };
         uint8_t opt_hdr[2] = { nd[i].opt, 1 };
         r = rules_add(rs);
-        rule_init(r, DP_NFT_DROP, "guard mac-spoofing nd %d", nd[i].type);
+        dp_nft_rule_init(r, DP_NFT_DROP, "guard mac-spoofing nd %d",
+                         nd[i].type);
         match_ethertype(r, ETH_P_IPV6);
         match_u8(r, &f_l4proto, IPPROTO_ICMPV6);
         match_u8(r, &f_icmp_type, nd[i].type);
@@ -218,13 +192,13 @@ add_dhcp_guard(struct rules *rs)
 {
     /* DHCP servers answer from port 67 (v4) and 547 (v6). */
     struct dp_nft_rule *r = rules_add(rs);
-    rule_init(r, DP_NFT_DROP, "guard dhcp v4");
+    dp_nft_rule_init(r, DP_NFT_DROP, "guard dhcp v4");
     match_ethertype(r, ETH_P_IP);
     match_u8(r, &f_l4proto, IPPROTO_UDP);
     match_be16(r, &f_sport, 67);
 
     r = rules_add(rs);
-    rule_init(r, DP_NFT_DROP, "guard dhcp v6");
+    dp_nft_rule_init(r, DP_NFT_DROP, "guard dhcp v6");
     match_ethertype(r, ETH_P_IPV6);
     match_u8(r, &f_l4proto, IPPROTO_UDP);
     match_be16(r, &f_sport, 547);
@@ -241,8 +215,8 @@ add_router_guard(struct rules *rs)
     };
     for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
         struct dp_nft_rule *r = rules_add(rs);
-        rule_init(r, DP_NFT_DROP, "guard router %s %s",
-                  m[i].v6 ? "icmpv6" : "icmp", m[i].what);
+        dp_nft_rule_init(r, DP_NFT_DROP, "guard router %s %s",
+                         m[i].v6 ? "icmpv6" : "icmp", m[i].what);
         match_ethertype(r, m[i].v6 ? ETH_P_IPV6 : ETH_P_IP);
         match_u8(r, &f_l4proto, m[i].v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
         match_u8(r, &f_icmp_type, m[i].type);
@@ -254,7 +228,7 @@ add_storm_limit(struct rules *rs, int64_t pps)
 {
     static const uint8_t group[6] = { 1 };
     struct dp_nft_rule *r = rules_add(rs);
-    rule_init(r, DP_NFT_DROP, "storm-limit %"PRId64"/s", pps);
+    dp_nft_rule_init(r, DP_NFT_DROP, "storm-limit %"PRId64"/s", pps);
     dp_nft_rule_match(r, &f_eth_dst, DP_NFT_EQ, group, NULL, group);
     r->limit_rate = pps;
     r->limit_burst = MAX(pps / 10, 5);
@@ -264,7 +238,8 @@ static void
 add_rate_limit(struct rules *rs, int64_t bps, const char *dir)
 {
     struct dp_nft_rule *r = rules_add(rs);
-    rule_init(r, DP_NFT_DROP, "max-bandwidth %s %"PRId64" bit/s", dir, bps);
+    dp_nft_rule_init(r, DP_NFT_DROP, "max-bandwidth %s %"PRId64" bit/s",
+                     dir, bps);
     r->limit_rate = bps / 8;
     r->limit_bytes = true;
     /* 100 ms of traffic, and at least a few full frames: TCP through a
@@ -336,6 +311,14 @@ match_ports(struct dp_nft_rule *r, uint16_t lo, uint16_t hi, bool local,
                       lo == hi ? DP_NFT_EQ : DP_NFT_RANGE, l, h, NULL);
 }
 
+/* The set of port 'port''s stateful connections of one family
+ * ("st4-<uuid>", "st6-<uuid>"): its name, into 'name'. */
+static void
+stateful_set_name(bool v6, const struct uuid *port, char name[64])
+{
+    snprintf(name, 64, "st%d-"UUID_FMT, v6 ? 6 : 4, UUID_ARGS(port));
+}
+
 /* The key of a stateful ACL's connection, as seen in direction 'd':
  * remote address, local address, remote port, local port, protocol. */
 static void
@@ -351,8 +334,8 @@ stateful_key(struct dp_nft_rule *r, bool v6, enum vsw_acl_dir d,
     r->keys[3] = out ? f_sport : f_dport;
     r->keys[4] = f_l4proto;
     r->n_keys = 5;
-    snprintf(r->set, sizeof r->set, "st%d-"UUID_FMT, v6 ? 6 : 4,
-             UUID_ARGS(port));
+    BUILD_ASSERT_DECL(sizeof r->set == 64);
+    stateful_set_name(v6, port, r->set);
 }
 
 static const char *const action_names[] = { "allow", "deny", "meter" };
@@ -398,9 +381,10 @@ add_acl(struct rules *rs, const struct rc_acl *ra, enum vsw_acl_dir d,
                                  : a->action == VSW_ACL_DENY ? DP_NFT_DROP
                                  : DP_NFT_CONTINUE);
         struct dp_nft_rule *r = rules_add(rs);
-        rule_init(r, v, "%s%s %s%s", label, action_names[a->action],
-                  d == VSW_ACL_OUT ? "out" : "in",
-                  k == VSW_ACL_IPV4 ? " v4" : k == VSW_ACL_IPV6 ? " v6" : "");
+        dp_nft_rule_init(r, v, "%s%s %s%s", label, action_names[a->action],
+                         d == VSW_ACL_OUT ? "out" : "in",
+                         k == VSW_ACL_IPV4 ? " v4"
+                         : k == VSW_ACL_IPV6 ? " v6" : "");
         if (k == VSW_ACL_IPV4 || k == VSW_ACL_IPV6) {
             match_ethertype(r, k == VSW_ACL_IPV4 ? ETH_P_IP : ETH_P_IPV6);
         }
@@ -457,8 +441,8 @@ add_acls(struct rules *rs, const struct rc_policy *p, enum vsw_acl_dir d,
     for (int v6 = 0; v6 < 2; v6++) {
         if (stateful[v6]) {
             struct dp_nft_rule *r = rules_add(rs);
-            rule_init(r, DP_NFT_ACCEPT, "stateful %s v%d",
-                      d == VSW_ACL_OUT ? "out" : "in", v6 ? 6 : 4);
+            dp_nft_rule_init(r, DP_NFT_ACCEPT, "stateful %s v%d",
+                             d == VSW_ACL_OUT ? "out" : "in", v6 ? 6 : 4);
             match_ethertype(r, v6 ? ETH_P_IPV6 : ETH_P_IP);
             stateful_key(r, v6, d, port);
             r->set_op = DP_NFT_SET_REFRESH;
@@ -503,10 +487,10 @@ struct wanted {
 };
 
 static void
-wanted_build(const struct rc_port *port, struct wanted *w)
+wanted_build(struct rc_port *port, struct wanted *w)
 {
     const struct rc_policy *p = port->policy;
-    struct smap *st = (struct smap *) &port->policy_status;
+    struct smap *st = &port->policy_status;
     uint8_t mac[6];
 
     memset(w, 0, sizeof *w);
@@ -627,16 +611,6 @@ installed_clear(void)
     }
 }
 
-static uint32_t
-chain_digest(const struct dp_nft_chain *c)
-{
-    uint32_t h = hash_int(c->n_rules, 0);
-    for (size_t i = 0; i < c->n_rules; i++) {
-        h = hash_string(c->comments->names[i], h);
-    }
-    return h;
-}
-
 /* Reads the table back into 'installed'.  Returns 0 or an errno. */
 static int
 read_table(const struct rc_policy_ops *po)
@@ -666,19 +640,25 @@ read_table(const struct rc_policy_ops *po)
             struct installed *in = installed_find(&u, true);
             if (from) {
                 in->from_chain = true;
-                in->from_digest = chain_digest(c);
+                in->from_digest = dp_nft_chain_digest(c);
             } else {
                 in->to_chain = true;
-                in->to_digest = chain_digest(c);
+                in->to_digest = dp_nft_chain_digest(c);
             }
         }
     }
     const char *set;
     SSET_FOR_EACH (set, &t.sets) {
         struct uuid u;
-        if ((!strncmp(set, "st4-", 4) || !strncmp(set, "st6-", 4))
-            && uuid_from_string(&u, set + 4)) {
-            installed_find(&u, true)->st[set[2] == '6'] = true;
+        if (strlen(set) < 4 || !uuid_from_string(&u, set + 4)) {
+            continue;
+        }
+        for (int v6 = 0; v6 < 2; v6++) {
+            char name[64];
+            stateful_set_name(v6, &u, name);
+            if (!strcmp(name, set)) {
+                installed_find(&u, true)->st[v6] = true;
+            }
         }
     }
     bool bases = false;
@@ -724,7 +704,7 @@ static void
 rules_base(struct dp_nft_rule *r, const char *map, bool in)
 {
     /* "iifname vmap @from-port" / "oifname vmap @to-port". */
-    rule_init(r, DP_NFT_CONTINUE, "dispatch %s", map);
+    dp_nft_rule_init(r, DP_NFT_CONTINUE, "dispatch %s", map);
     static const struct dp_nft_field iif = {
         DP_NFT_META, IFNAMSIZ, 0, NFT_META_IIFNAME };
     static const struct dp_nft_field oif = {
@@ -766,16 +746,16 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
     bool any = false;
     for (int v6 = 0; v6 < 2; v6++) {
         if (w->st[v6] && !in->st[v6]) {
-            char *name = xasprintf("st%d-"UUID_FMT, v6 ? 6 : 4,
-                                   UUID_ARGS(port));
-            dp_nft_add_timeout_set(b, name, v6 ? 44 : 20);
-            free(name);
+            struct dp_nft_rule key;
+            stateful_key(&key, v6, VSW_ACL_OUT, port);
+            dp_nft_add_timeout_set(b, key.set,
+                                   dp_nft_key_len(key.keys, key.n_keys));
             in->st[v6] = any = true;
         }
     }
     for (int from = 0; from < 2; from++) {
         const struct rules *rs = from ? &w->from : &w->to;
-        uint32_t digest = rules_digest(rs);
+        uint32_t digest = dp_nft_rules_digest(rs->r, rs->n);
         bool *exists = from ? &in->from_chain : &in->to_chain;
         uint32_t *have = from ? &in->from_digest : &in->to_digest;
         char *key = from ? in->from_key : in->to_key;
@@ -806,10 +786,9 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
     }
     for (int v6 = 0; v6 < 2; v6++) {
         if (!w->st[v6] && in->st[v6]) {
-            char *name = xasprintf("st%d-"UUID_FMT, v6 ? 6 : 4,
-                                   UUID_ARGS(port));
+            char name[64];
+            stateful_set_name(v6, port, name);
             dp_nft_del_set(b, name);
-            free(name);
             in->st[v6] = false;
             any = true;
         }
@@ -836,10 +815,9 @@ port_removal(struct dp_nft_batch *b, const struct installed *in)
     }
     for (int v6 = 0; v6 < 2; v6++) {
         if (in->st[v6]) {
-            char *name = xasprintf("st%d-"UUID_FMT, v6 ? 6 : 4,
-                                   UUID_ARGS(&in->port));
+            char name[64];
+            stateful_set_name(v6, &in->port, name);
             dp_nft_del_set(b, name);
-            free(name);
         }
     }
 }

@@ -26,21 +26,32 @@ hex_digit(char c)
             : -1);
 }
 
-const char *
-vsw_check_mac(const char *s, uint8_t mac[6])
+/* Parses exactly "xx:xx:xx:xx:xx:xx" (hex digits, any address) into 'b'.
+ * (sscanf("%2x") would take " 1", "+2", "0x" too.) */
+static bool
+parse_mac(const char *s, uint8_t b[6])
 {
-    uint8_t b[6];
-
     if (strlen(s) != 17) {
-        return "not a MAC address (expected xx:xx:xx:xx:xx:xx)";
+        return false;
     }
     for (int i = 0; i < 6; i++) {
         const char *p = s + 3 * i;
         int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
         if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':')) {
-            return "not a MAC address (expected xx:xx:xx:xx:xx:xx)";
+            return false;
         }
         b[i] = hi << 4 | lo;
+    }
+    return true;
+}
+
+const char *
+vsw_check_mac(const char *s, uint8_t mac[6])
+{
+    uint8_t b[6];
+
+    if (!parse_mac(s, b)) {
+        return "not a MAC address (expected xx:xx:xx:xx:xx:xx)";
     }
     if (b[0] & 1) {
         return "a multicast or broadcast address; a vNIC needs a unicast "
@@ -385,24 +396,13 @@ vsw_check_acl_addr(const char *s, struct vsw_acl_addr *a)
         a->kind = VSW_ACL_ANY;
         return NULL;
     }
-    if (strlen(s) == 17) {
+    if (parse_mac(s, a->bytes)) {
         /* A MAC address: any, group addresses included. */
-        int i;
-        for (i = 0; i < 6; i++) {
-            const char *p = s + 3 * i;
-            int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
-            if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':')) {
-                break;
-            }
-            a->bytes[i] = hi << 4 | lo;
-        }
-        if (i == 6) {
-            a->kind = VSW_ACL_MAC;
-            a->plen = 48;
-            return NULL;
-        }
-        memset(a->bytes, 0, sizeof a->bytes);
+        a->kind = VSW_ACL_MAC;
+        a->plen = 48;
+        return NULL;
     }
+    memset(a->bytes, 0, sizeof a->bytes);
     char buf[INET6_ADDRSTRLEN + 8];
     if (strlen(s) >= sizeof buf) {
         return "not an address (any, an IPv4 or IPv6 prefix, or a MAC "
@@ -486,6 +486,22 @@ vsw_check_protocol(const char *s, int *proto)
     return NULL;
 }
 
+enum vsw_acl_dir
+vsw_acl_dir_from_string(const char *s)
+{
+    return (!s ? 0
+            : !strcmp(s, "inbound") ? VSW_ACL_IN
+            : !strcmp(s, "outbound") ? VSW_ACL_OUT
+            : !strcmp(s, "both") ? VSW_ACL_BOTH : 0);
+}
+
+bool
+vsw_acl_weights_clash(int64_t w1, enum vsw_acl_dir d1, int64_t w2,
+                      enum vsw_acl_dir d2)
+{
+    return w1 > 0 && w1 == w2 && (d1 & d2);
+}
+
 char *
 vsw_check_acl(const struct vsw_acl_spec *s, struct vsw_acl *a)
 {
@@ -494,10 +510,7 @@ vsw_check_acl(const struct vsw_acl_spec *s, struct vsw_acl *a)
     memset(a, 0, sizeof *a);
     a->proto = -1;
     a->lport_hi = a->rport_hi = 65535;
-    a->dir = (!s->direction ? 0
-              : !strcmp(s->direction, "inbound") ? VSW_ACL_IN
-              : !strcmp(s->direction, "outbound") ? VSW_ACL_OUT
-              : !strcmp(s->direction, "both") ? VSW_ACL_BOTH : 0);
+    a->dir = vsw_acl_dir_from_string(s->direction);
     if (!a->dir) {
         return xstrdup("the direction must be inbound, outbound or both");
     }

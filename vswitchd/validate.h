@@ -170,5 +170,12 @@ struct vsw_acl {
 #define VSW_ACL_DEFAULT_IDLE_TIMEOUT 300
 /* Returns NULL, or a malloc()'d sentence saying what is wrong. */
 char *vsw_check_acl(const struct vsw_acl_spec *, struct vsw_acl *);
+/* "inbound", "outbound" or "both" as a direction; 0 for anything else. */
+enum vsw_acl_dir vsw_acl_dir_from_string(const char *);
+/* Whether two ACLs of one port cannot both be: extended (a weight above
+ * 0) with the same weight and a direction in common (the weight orders
+ * the extended ACLs of a direction). */
+bool vsw_acl_weights_clash(int64_t w1, enum vsw_acl_dir d1, int64_t w2,
+                           enum vsw_acl_dir d2);
 
 #endif /* vswitchd/validate.h */
