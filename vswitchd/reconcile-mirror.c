@@ -33,6 +33,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
+#include "sset.h"
 #include "svec.h"
 #include "util.h"
 #include "uuid.h"
@@ -159,7 +160,7 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
     struct sset wanted = SSET_INITIALIZER(&wanted);
     struct uuidset present = UUIDSET_INITIALIZER(&present);
     struct uuidset settled = UUIDSET_INITIALIZER(&settled);
-    struct svec dirty_sources = SVEC_EMPTY_INITIALIZER;
+    struct sset dirty_sources = SSET_INITIALIZER(&dirty_sources);
 
     for (size_t i = 0; i < n; i++) {
         struct rc_switch *sw = &switches[i];
@@ -220,7 +221,7 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
                         mc->digest = digest;
                         ovs_strzcpy(mc->dev, dev, sizeof mc->dev);
                         if (src->dirty) {
-                            svec_add(&dirty_sources, src->name);
+                            sset_add(&dirty_sources, src->name);
                         }
                     }
                 }
@@ -280,7 +281,7 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
             for (size_t i = 0; i < n; i++) {
                 for (size_t j = 0; j < switches[i].n_ports; j++) {
                     struct rc_port *p = &switches[i].ports[j];
-                    if (p->dirty && svec_contains(&dirty_sources, p->name)) {
+                    if (p->dirty && sset_contains(&dirty_sources, p->name)) {
                         smap_replace_nocopy(&p->policy_status, "mirror",
                             xasprintf("source, not mirrored: the kernel "
                                       "refused it (%s)", ops->error()));
@@ -293,5 +294,5 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
     sset_destroy(&wanted);
     uuidset_destroy(&present);
     uuidset_destroy(&settled);
-    svec_destroy(&dirty_sources);
+    sset_destroy(&dirty_sources);
 }
