@@ -93,22 +93,23 @@ static bool switches_gone;      /* A switch row was deleted. */
 static struct uuidset failing = UUIDSET_INITIALIZER(&failing);
 
 /* Which switch each port row was in at the last pass, and whether it has
- * VLAN settings: a port that came, went or moved concerns every port of
- * an SR-IOV switch (the VFs are shared), and a deleted row no longer says
- * where it was.  Kept with it, per switch, how many ports name it and how
- * many of those have VLAN or mirroring settings, so that a pass knows whether it needs
- * all of a switch's ports without reading them (gather_switches()).
+ * VLAN or mirroring settings: a port that came, went or moved concerns
+ * every port of an SR-IOV switch (the VFs are shared), and a deleted row
+ * no longer says where it was.  Kept with it, per switch, how many ports
+ * name it and how many of those have settings that concern all of its
+ * ports (VLANs, mirroring), so that a pass knows whether it needs all of
+ * a switch's ports without reading them (gather_switches()).
  * Built by each full pass, kept current by mark_db_changes(). */
 struct port_home {
     struct hmap_node node;      /* In 'port_homes', by port uuid. */
     struct uuid port, sw;
-    bool vlans;
+    bool switch_wide;           /* VLAN or mirroring settings. */
 };
 static struct hmap port_homes = HMAP_INITIALIZER(&port_homes);
 struct switch_tally {
     struct hmap_node node;      /* In 'tallies', by switch uuid. */
     struct uuid sw;
-    size_t n_ports, n_vlan_ports;
+    size_t n_ports, n_switch_wide;  /* Ports, and those switch_wide. */
 };
 static struct hmap tallies = HMAP_INITIALIZER(&tallies);
 static struct ovsdb_idl_index *ports_by_switch;     /* Port.switch. */
@@ -480,7 +481,7 @@ tally_count(const struct port_home *ph, int sign)
         hmap_insert(&tallies, &t->node, uuid_hash(&t->sw));
     }
     t->n_ports += sign;
-    t->n_vlan_ports += ph->vlans ? sign : 0;
+    t->n_switch_wide += ph->switch_wide ? sign : 0;
     if (!t->n_ports) {
         hmap_remove(&tallies, &t->node);
         free(t);
@@ -502,7 +503,7 @@ port_home_set(struct port_home *ph, const struct vswrec_port *p,
     ph->sw = *sw;
     /* VLANs (the uplink trunks them all) and mirroring (a destination
      * gets every source's copies) concern all of the switch's ports. */
-    ph->vlans = p->vlan_mode != NULL || p->mirror != NULL;
+    ph->switch_wide = p->vlan_mode != NULL || p->mirror != NULL;
     tally_count(ph, 1);
     return ph;
 }
@@ -721,7 +722,7 @@ gather_switches(const struct desired_scope *scope, size_t *n)
         sr->n_ports = 0;
         sr->n_in_db = t ? t->n_ports : 0;
         if (desired_needs_all_ports(sw, scope, sr->n_in_db,
-                                    t ? t->n_vlan_ports : 0,
+                                    t ? t->n_switch_wide : 0,
                                     sp && sp->vmq)) {
             sr->ports = ports_of_switch(sw, &sr->n_ports);
             sr->n_in_db = sr->n_ports;

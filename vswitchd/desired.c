@@ -581,11 +581,11 @@ desired_switch_in_scope(const struct vswrec_switch *sw,
 bool
 desired_needs_all_ports(const struct vswrec_switch *sw,
                         const struct desired_scope *scope, size_t n_ports,
-                        size_t n_vlan_ports, bool vmq_port)
+                        size_t n_switch_wide, bool vmq_port)
 {
     return (scope->full
             || uuidset_contains(scope->all_ports, &sw->header_.uuid)
-            || sw->iov || n_vlan_ports
+            || sw->iov || n_switch_wide
             || n_ports > (size_t) vsw_switch_port_capacity(sw->uplink != NULL,
                                                            has_host_port(sw))
             || (sw->uplink

@@ -63,12 +63,13 @@ bool desired_switch_in_scope(const struct vswrec_switch *sw,
  * the scope: a full pass, a switch whose own settings changed, an SR-IOV
  * switch (its ports share the VFs), a switch with more ports than its
  * bridge takes (who keeps a place depends on all), a switch with VLAN
- * or mirroring ports ('n_vlan_ports': an uplink trunks all the VLANs, a
- * destination gets every source's copies), and an external switch when its uplink's offloads are converged (its VMQ queues are
- * shared; 'vmq_port' says that a port in scope may hold one). */
+ * or mirroring ports ('n_switch_wide': an uplink trunks all the VLANs, a
+ * destination gets every source's copies), and an external switch when
+ * its uplink's offloads are converged (its VMQ queues are shared;
+ * 'vmq_port' says that a port in scope may hold one). */
 bool desired_needs_all_ports(const struct vswrec_switch *sw,
                              const struct desired_scope *scope,
-                             size_t n_ports, size_t n_vlan_ports,
+                             size_t n_ports, size_t n_switch_wide,
                              bool vmq_port);
 
 void desired_init(void);        /* Reads STATE/names. */

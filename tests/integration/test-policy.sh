@@ -39,7 +39,8 @@ flush_neigh() { ip -n "$a" neigh flush all; ip -n "$b" neigh flush all; }
 # counter CHAIN COMMENT-PREFIX: packets of the rule of vsw's table.
 counter() {
     ip netns exec "$sw" nft list chain bridge vsw "$1" \
-        | grep -F "comment \"$2" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' \
+        | grep -F "comment \"$2" \
+        | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' \
         | head -1
 }
 
