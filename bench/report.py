@@ -45,6 +45,11 @@ CONTROL = [
     ("acl-install", "ACL entries installed per second, one transaction "
      "(N = entries)", "entries/s", "nft-f", ">= 0.8x nft -f",
      lambda v, p, n, m: p is not None and v >= 0.8 * p),
+    ("acl-install-switch", "the same, by vswitchd's own CPU time (user "
+     "and kernel; the rest is vswctl and ovsdb-server)", "entries/s",
+     "nft-f",
+     ">= 0.8x nft -f",
+     lambda v, p, n, m: p is not None and v >= 0.8 * p),
     ("acl-change", "one ACL entry added to one port, one call, median",
      "ms", None, "<= 10 ms, flat (10 ports: see that row)",
      lambda v, p, n, m: v <= 10 and v <= 1.2 * m.get(("acl-change", 10),

@@ -202,15 +202,30 @@ cmd_acl_add(struct ctl_context *ctx)
     struct vswrec_acl *a = vswrec_acl_insert(ctx->txn);
     vswrec_acl_set_direction(a, s.direction);
     vswrec_acl_set_action(a, s.action);
-    vswrec_acl_set_local_address(a, s.local);
-    vswrec_acl_set_remote_address(a, s.remote);
-    vswrec_acl_set_protocol(a, s.protocol);
-    vswrec_acl_set_local_ports(a, s.local_ports);
-    vswrec_acl_set_remote_ports(a, s.remote_ports);
+    /* Only what was given: a column left out is its default, and 10,000
+     * entries in one transaction are then 10,000 short rows. */
+    const char *strs[] = { s.local, s.remote, s.protocol, s.local_ports,
+                           s.remote_ports };
+    void (*const setters[])(const struct vswrec_acl *, const char *) = {
+        vswrec_acl_set_local_address, vswrec_acl_set_remote_address,
+        vswrec_acl_set_protocol, vswrec_acl_set_local_ports,
+        vswrec_acl_set_remote_ports,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
+        if (strs[i]) {
+            setters[i](a, strs[i]);
+        }
+    }
     int64_t w = s.weight, t = s.idle_timeout;
-    vswrec_acl_set_weight(a, s.weight >= 0 ? &w : NULL, s.weight >= 0);
-    vswrec_acl_set_idle_timeout(a, t >= 0 ? &t : NULL, t >= 0);
-    vswrec_acl_set_stateful(a, s.stateful);
+    if (w >= 0) {
+        vswrec_acl_set_weight(a, &w, 1);
+    }
+    if (t >= 0) {
+        vswrec_acl_set_idle_timeout(a, &t, 1);
+    }
+    if (s.stateful) {
+        vswrec_acl_set_stateful(a, true);
+    }
     vswrec_port_update_acls_addvalue(p, a);
     vswctl_note_port(p->name);
     /* Its id is known once committed (post_acl_add()). */
@@ -296,6 +311,18 @@ add_int_cell(struct table *t, const int64_t *v, size_t n)
     vswctl_add_cell(t, n ? buf : NULL);
 }
 
+/* Whether ACL 'a' of port 'p' is in force: its own error, else what its
+ * port's policy status says of all of them. */
+static const char *
+acl_state(const struct vswrec_port *p, const struct vswrec_acl *a)
+{
+    const char *policy = smap_get(&p->status, "policy");
+    return (smap_get(&a->status, "error") ? "error"
+            : !policy ? "pending"
+            : !strcmp(policy, "enforced") ? "enforced"
+            : "not applied");
+}
+
 /* acl-list [PORT] */
 static void
 cmd_acl_list(struct ctl_context *ctx)
@@ -352,7 +379,7 @@ cmd_acl_list(struct ctl_context *ctx)
             }
             vswctl_add_cell(t, pk ? pk : "0");
             vswctl_add_cell(t, by ? by : "0");
-            vswctl_add_cell(t, smap_get_def(&a->status, "state", "pending"));
+            vswctl_add_cell(t, acl_state(p, a));
             vswctl_add_cell(t, smap_get(&a->status, "error"));
         }
     }

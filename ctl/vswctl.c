@@ -303,6 +303,17 @@ monitor_named_ports(const struct ctl_command *commands, size_t n)
         struct ovsdb_idl_condition none = OVSDB_IDL_CONDITION_INIT(&none);
         vswrec_acl_set_condition(the_idl, &none);
         ovsdb_idl_condition_destroy(&none);
+    } else {
+        /* Of an ACL, the policy commands read only what the weight check
+         * needs (a new row's other columns are still written): 10,000
+         * entries added are not 10,000 whole rows sent back. */
+        for (size_t i = 0; i < VSWREC_ACL_N_COLUMNS; i++) {
+            const struct ovsdb_idl_column *col = &vswrec_acl_columns[i];
+            if (col != &vswrec_acl_col_weight
+                && col != &vswrec_acl_col_direction) {
+                ovsdb_idl_omit(the_idl, col);
+            }
+        }
     }
 
     /* The server builds a new monitor's first answer from every row of the

@@ -205,6 +205,18 @@ rule_to_nftnl(int family, const char *table, const char *chain,
         int reg = NFT_REG32_00;
         for (size_t i = 0; i < r->n_keys; i++) {
             add_load(nr, &r->keys[i], reg);
+            if (!i && r->key_masked) {
+                static const uint8_t zero[16];
+                e = nftnl_expr_alloc("bitwise");
+                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, r->keys[0].len);
+                nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, r->key_mask,
+                               r->keys[0].len);
+                nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero,
+                               r->keys[0].len);
+                nftnl_rule_add_expr(nr, e);
+            }
             reg += DIV_ROUND_UP(r->keys[i].len, 4);
         }
         if (r->set_op != DP_NFT_SET_UPDATE) {
@@ -585,26 +597,32 @@ dump_table(int family, const char *name, bool rules, struct dp_nft_table *t)
     return error == ENOENT ? 0 : error;
 }
 
+/* Walks the elements of a verdict map: 'each' is called with each key and
+ * the chain it jumps to ("" for another verdict). */
+struct vmap_walk {
+    void (*each)(const void *key, size_t key_len, const char *chain,
+                 void *aux);
+    void *aux;
+};
+
 static int
-map_cb(const struct nlmsghdr *nlh, void *elems_)
+vmap_walk_cb(const struct nlmsghdr *nlh, void *walk_)
 {
-    struct shash *elems = elems_;
+    const struct vmap_walk *walk = walk_;
     struct nftnl_set *s = nftnl_set_alloc();
     if (!nftnl_set_elems_nlmsg_parse(nlh, s)) {
         struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
         struct nftnl_set_elem *e;
         while ((e = nftnl_set_elems_iter_next(it))) {
             uint32_t klen = 0;
-            const char *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY,
+            const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY,
                                                  &klen);
             const char *chain = (nftnl_set_elem_is_set(e,
                                                        NFTNL_SET_ELEM_CHAIN)
                                  ? nftnl_set_elem_get_str(
                                        e, NFTNL_SET_ELEM_CHAIN)
                                  : "");
-            char *k = xmemdup0(key, klen);
-            free(shash_replace(elems, k, xstrdup(chain)));
-            free(k);
+            walk->each(key, klen, chain, walk->aux);
         }
         nftnl_set_elems_iter_destroy(it);
     }
@@ -612,9 +630,9 @@ map_cb(const struct nlmsghdr *nlh, void *elems_)
     return MNL_CB_OK;
 }
 
-int
-dp_nft_dump_map(int family, const char *table, const char *map,
-                struct shash *elems)
+static int
+vmap_walk(int family, const char *table, const char *map,
+          struct vmap_walk *walk)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
     struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM,
@@ -624,8 +642,68 @@ dp_nft_dump_map(int family, const char *table, const char *map,
     nftnl_set_set_str(s, NFTNL_SET_NAME, map);
     nftnl_set_elems_nlmsg_build_payload(nlh, s);
     nftnl_set_free(s);
-    int error = dump(nlh, map_cb, elems);
+    return dump(nlh, vmap_walk_cb, walk);
+}
+
+static void
+map_elem_to_shash(const void *key, size_t key_len, const char *chain,
+                  void *elems)
+{
+    char *k = xmemdup0(key, key_len);
+    free(shash_replace(elems, k, xstrdup(chain)));
+    free(k);
+}
+
+int
+dp_nft_dump_map(int family, const char *table, const char *map,
+                struct shash *elems)
+{
+    struct vmap_walk walk = { map_elem_to_shash, elems };
+    int error = vmap_walk(family, table, map, &walk);
     return error == ENOENT ? 0 : error;
+}
+
+static uint32_t
+vmap_elem_digest(const void *key, size_t key_len, const char *chain)
+{
+    return hash_string(chain, hash_bytes(key, key_len, 0));
+}
+
+uint32_t
+dp_nft_vmap_digest(const uint8_t (*keys)[16], size_t key_len,
+                   char *const *chains, size_t n)
+{
+    uint32_t d = hash_int(n, key_len);
+    for (size_t i = 0; i < n; i++) {
+        d ^= vmap_elem_digest(keys[i], key_len, chains[i]);
+    }
+    return d;
+}
+
+struct vmap_digest_ctx {
+    uint32_t xor;
+    size_t n, key_len;
+};
+
+static void
+vmap_elem_to_digest(const void *key, size_t key_len, const char *chain,
+                    void *ctx_)
+{
+    struct vmap_digest_ctx *ctx = ctx_;
+    ctx->xor ^= vmap_elem_digest(key, key_len, chain);
+    ctx->key_len = key_len;
+    ctx->n++;
+}
+
+int
+dp_nft_dump_vmap_digest(int family, const char *table, const char *map,
+                        uint32_t *digest)
+{
+    struct vmap_digest_ctx ctx = { 0, 0, 0 };
+    struct vmap_walk walk = { vmap_elem_to_digest, &ctx };
+    int error = vmap_walk(family, table, map, &walk);
+    *digest = hash_int(ctx.n, ctx.key_len) ^ ctx.xor;
+    return error;
 }
 
 /* ---- Batches. ---- */
@@ -814,27 +892,87 @@ dp_nft_add_timeout_set(struct dp_nft_batch *b, const char *name,
  * "nft list" shows the keys as names. */
 #define NFT_TYPE_IFNAME 41
 
-void
-dp_nft_add_ifname_vmap(struct dp_nft_batch *b, const char *name)
+/* A verdict map of keys of 'key_len' bytes of nft's datatype 'key_type',
+ * into 'b' ('ud' its userdata, if nonnull). */
+static void
+vmap_new(struct dp_nft_batch *b, const char *name, uint32_t key_type,
+         size_t key_len, struct nftnl_udata_buf *ud)
 {
     struct nftnl_set *s = set_new(b, name);
     nftnl_set_set_u32(s, NFTNL_SET_ID, ++b->set_id);
     nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
-    nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IFNAME);
-    nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, IFNAMSIZ);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
     nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
     nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
-    /* Keys are strings: "nft list" shows them as such when told. */
-    struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-    nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* host */);
-    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
-                       nftnl_udata_buf_len(ud));
-    nftnl_udata_buf_free(ud);
+    if (ud) {
+        nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+                           nftnl_udata_buf_len(ud));
+    }
     nftnl_set_nlmsg_build_payload(
         batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE,
                   xasprintf("adding map %s", name)), s);
     nftnl_set_free(s);
     batch_next(b);
+}
+
+void
+dp_nft_add_ifname_vmap(struct dp_nft_batch *b, const char *name)
+{
+    /* Keys are strings: "nft list" shows them as such when told. */
+    struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+    nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* host */);
+    vmap_new(b, name, NFT_TYPE_IFNAME, IFNAMSIZ, ud);
+    nftnl_udata_buf_free(ud);
+}
+
+/* Elements per NEWSETELEM message: each one fits a page of the batch
+ * (a key, a jump and a chain name of up to 128 bytes each). */
+#define ELEMS_PER_MSG 24
+
+static void
+add_vmap_elems(struct dp_nft_batch *b, const char *name, size_t key_len,
+               const uint8_t (*keys)[16], char *const *chains, size_t n)
+{
+    for (size_t i = 0; i < n; i += ELEMS_PER_MSG) {
+        struct nftnl_set *s = set_new(b, name);
+        for (size_t k = i; k < n && k < i + ELEMS_PER_MSG; k++) {
+            struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+            nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, keys[k], key_len);
+            nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
+            nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chains[k]);
+            nftnl_set_elem_add(s, e);
+        }
+        nftnl_set_elems_nlmsg_build_payload(
+            batch_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE,
+                      xasprintf("adding %"PRIuSIZE" elements to map %s",
+                                MIN(n - i, ELEMS_PER_MSG), name)), s);
+        nftnl_set_free(s);
+        batch_next(b);
+    }
+}
+
+void
+dp_nft_add_vmap(struct dp_nft_batch *b, const char *name, uint32_t key_type,
+                size_t key_len, const uint8_t (*keys)[16],
+                char *const *chains, size_t n)
+{
+    vmap_new(b, name, key_type, key_len, NULL);
+    add_vmap_elems(b, name, key_len, keys, chains, n);
+}
+
+void
+dp_nft_refill_vmap(struct dp_nft_batch *b, const char *name, size_t key_len,
+                   const uint8_t (*keys)[16], char *const *chains, size_t n)
+{
+    /* DELSETELEM without elements empties the set. */
+    struct nftnl_set *s = set_new(b, name);
+    nftnl_set_elems_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_DELSETELEM, 0,
+                  xasprintf("emptying map %s", name)), s);
+    nftnl_set_free(s);
+    batch_next(b);
+    add_vmap_elems(b, name, key_len, keys, chains, n);
 }
 
 void

@@ -84,6 +84,9 @@ struct dp_nft_rule {
     char set[64];
     struct dp_nft_field keys[DP_NFT_MAX_KEYS];
     size_t n_keys;
+    bool key_masked;            /* The first key is ANDed with 'key_mask'
+                                 * (a prefix looked up by its network). */
+    uint8_t key_mask[16];
     uint64_t timeout_ms;
     uint32_t dup_ifindex;       /* Nonzero: a copy goes out of this
                                  * device (netdev family). */
@@ -168,6 +171,24 @@ void dp_nft_add_timeout_set(struct dp_nft_batch *, const char *name,
                             size_t key_len);
 /* A map of interface names to verdicts. */
 void dp_nft_add_ifname_vmap(struct dp_nft_batch *, const char *name);
+/* A map of 'key_len'-byte keys (nft's datatype 'key_type', for "nft
+ * list") to verdicts, with its elements: 'keys[i]' -> jump to 'chains[i]',
+ * for 'i' < 'n'. */
+void dp_nft_add_vmap(struct dp_nft_batch *, const char *name,
+                     uint32_t key_type, size_t key_len,
+                     const uint8_t (*keys)[16], char *const *chains,
+                     size_t n);
+/* Empties map 'name' and adds those elements again (a map whose elements
+ * someone else changed). */
+void dp_nft_refill_vmap(struct dp_nft_batch *, const char *name,
+                        size_t key_len, const uint8_t (*keys)[16],
+                        char *const *chains, size_t n);
+/* The digest of a verdict map's elements (key -> jump to chain), whatever
+ * their order: of 'n' wanted ones, or of a map as the kernel has it. */
+uint32_t dp_nft_vmap_digest(const uint8_t (*keys)[16], size_t key_len,
+                            char *const *chains, size_t n);
+int dp_nft_dump_vmap_digest(int family, const char *table, const char *map,
+                            uint32_t *digest);
 void dp_nft_del_set(struct dp_nft_batch *, const char *name);
 /* Map element 'ifname' -> jump to 'chain'. */
 void dp_nft_map_add(struct dp_nft_batch *, const char *map,

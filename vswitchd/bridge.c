@@ -82,6 +82,8 @@ static bool kernel_dumped;      /* False: dump before the next pass. */
 
 /* What the next pass converges: every object, or the dirty ones. */
 static bool full_needed = true;
+static bool nft_distrust;       /* Another program changed vsw's nftables
+                                 * tables: the next full pass reads all. */
 static struct uuidset dirty = UUIDSET_INITIALIZER(&dirty);   /* Rows. */
 /* Switches whose own settings changed in the database: all their ports
  * are converged too (a switch changed in the kernel converges itself). */
@@ -886,9 +888,12 @@ reconcile_pass(const struct vswrec_root *root, bool full)
             dp_nl_notify_flush(&listener);
             dp_nl_notify_pause();
         }
+        bool distrust = full && nft_distrust;
+        nft_distrust &= !full;
         bool changed = rc_reconcile(rcs, n, &kernel, &rc_kernel_ops,
                                     (dbserver_damage() ? 0 : RC_MAY_DELETE)
-                                    | (full ? 0 : RC_INCREMENTAL),
+                                    | (full ? 0 : RC_INCREMENTAL)
+                                    | (distrust ? RC_DISTRUST : 0),
                                     scope_all ? NULL : &cur);
         if (unheard) {
             dp_nl_notify_resume();
@@ -1050,7 +1055,7 @@ bridge_run(void)
          * kernel deleted a device's mirror chains): read back, rebuilt. */
         VLOG_INFO("nftables table %s changed by another program or the "
                   "kernel; checking it", RC_NFT_TABLE);
-        full_needed = true;
+        full_needed = nft_distrust = true;
     }
     if (dp_nl_notify_run(&listener) && !was_pending && work_pending()) {
         if (n_failing_changes < MAX_FAILING_CHANGES) {

@@ -226,23 +226,37 @@ fill_policy(struct rc_port *rc, const struct vswrec_port *p,
     }
     {
         /* A weight says which extended ACL goes first: two of one
-         * direction cannot share it. */
-        for (size_t i = 0; i < pol->n_acls; i++) {
-            for (size_t j = i + 1; j < pol->n_acls; j++) {
-                const struct vsw_acl *x = &pol->acls[i].acl;
-                const struct vsw_acl *y = &pol->acls[j].acl;
+         * direction cannot share it.  (By weight, not pair by pair: a
+         * port may have 10,000 entries.) */
+        struct weighted {
+            struct hmap_node node;
+            size_t i;
+        } *nodes = xmalloc((pol->n_acls + 1) * sizeof *nodes);
+        struct hmap by_weight = HMAP_INITIALIZER(&by_weight);
+        for (size_t j = 0; j < pol->n_acls; j++) {
+            const struct vsw_acl *y = &pol->acls[j].acl;
+            if (!y->weight) {
+                continue;
+            }
+            const struct weighted *w;
+            HMAP_FOR_EACH_WITH_HASH (w, node, hash_int(y->weight, 0),
+                                     &by_weight) {
+                const struct vsw_acl *x = &pol->acls[w->i].acl;
                 if (vsw_acl_weights_clash(x->weight, x->dir, y->weight,
                                           y->dir)) {
                     refuse_policy(strs, "port %s: ACLs %08"PRIx32" and "
                                   "%08"PRIx32" both have weight %d for the "
                                   "same direction (give one another "
                                   "weight)", p->name,
-                                  pol->acls[i].uuid.parts[0],
-                                  pol->acls[j].uuid.parts[0],
-                                  x->weight);
+                                  pol->acls[w->i].uuid.parts[0],
+                                  pol->acls[j].uuid.parts[0], x->weight);
                 }
             }
+            nodes[j].i = j;
+            hmap_insert(&by_weight, &nodes[j].node, hash_int(y->weight, 0));
         }
+        hmap_destroy(&by_weight);
+        free(nodes);
     }
     pol->error = strs->policy_error;
     rc->policy = pol;

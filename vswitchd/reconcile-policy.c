@@ -24,13 +24,19 @@
  *     chain from-<port uuid>   guards, storm limit, rate limit, ACLs out
  *     chain to-<port uuid>     rate limit, ACLs in
  *     set st4-<port uuid>, st6-<port uuid>   a stateful ACL's connections
+ *     map m-<port uuid>-<digest>   grouped ACLs: address -> ACL chain
+ *     chain a-<port uuid>-<acl uuid>-<action>   a grouped ACL's counter
+ *                                               and verdict
  *
  * Order within a direction: connections of stateful ACLs (accept), meter
- * ACLs (count only), extended ACLs by weight, highest first, first match
- * ends (allow: accept, deny: drop), then simple ACLs: MAC entries (an
- * exact MAC before any), then IP entries, longest prefix first (local and
- * remote prefix lengths added; deny before allow on a tie), then entries
- * that match any frame.  Nothing matched: accepted.
+ * ACLs (count only; sorted like simple ones so that they group, which
+ * changes nothing they count), extended ACLs by weight, highest first,
+ * first match ends (allow: accept, deny: drop), then simple ACLs: MAC
+ * entries (an exact MAC before any), then IP entries, longest prefix
+ * first (local and remote prefix lengths added; deny before allow on a
+ * tie), then entries that match any frame.  Nothing matched: accepted.
+ * Runs of simple entries of one prefix length are one lookup ("Grouped
+ * ACLs" below).
  *
  * Each rule's comment names what it enforces and ends with a digest of
  * the rule (datapath/nft.h): a chain whose comments are the wanted ones is
@@ -51,6 +57,7 @@
 #include <string.h>
 
 #include "datapath/nft.h"
+#include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/vlog.h"
@@ -430,38 +437,236 @@ compare_acls(const void *a_, const void *b_)
     return uuid_compare_3way(&a->uuid, &b->uuid);
 }
 
-/* 'stateful[v6]' is the longest idle timeout of the port's stateful ACLs
+/* What a port wants: its two chains, and the maps and ACL chains its
+ * grouped ACLs use (below). */
+struct wanted {
+    struct rules from, to;
+    int st[2];                  /* Stateful sets (v4, v6): the longest
+                                 * idle timeout, 0: none. */
+    struct shash acl_chains;    /* Name -> struct dp_nft_rule *. */
+    struct shash maps;          /* Name -> struct acl_map *. */
+};
+
+/* Grouped ACLs.  A run of simple ACLs that, in evaluation order, each
+ * match one address of one family with one prefix length on the same end
+ * (and nothing else) can be one lookup: their masked addresses differ, so
+ * at most one of them matches a packet, and which one is what the map
+ * says.  The map sends the packet to the ACL's own chain (its counter and
+ * verdict; the kernel's lookups do not count in the elements themselves
+ * before Linux 6.x's later releases).  100 entries cost a packet one
+ * lookup instead of 100 rules.  Runs shorter than GROUP_MIN stay rules.
+ *
+ * Names say what they hold: a map is "m-<port uuid>-<digest of its
+ * elements>", an ACL chain "a-<port uuid>-<acl uuid>-<action>", so a name
+ * that exists holds what it should, and a changed group is a new map. */
+#define GROUP_MIN 4
+
+struct acl_map {
+    uint32_t key_type;          /* nft's datatype: ipv4_addr, ipv6_addr. */
+    size_t key_len, n;
+    uint8_t (*keys)[16];
+    char **chains;
+};
+
+#define NFT_TYPE_IPV4_ADDR 7    /* nft's datatypes, for "nft list". */
+#define NFT_TYPE_IPV6_ADDR 8
+
+/* If ACL 'a' can join a group in direction 'd': its address (the end
+ * that is not "any"), the field that holds it, and its bit length. */
+static const struct vsw_acl_addr *
+groupable(const struct vsw_acl *a, enum vsw_acl_dir d,
+          const struct dp_nft_field **field, int *bits)
+{
+    bool local = a->local.kind != VSW_ACL_ANY;
+    const struct vsw_acl_addr *addr = local ? &a->local : &a->remote;
+    if (a->weight || a->stateful || a->proto >= 0
+        || (local && a->remote.kind != VSW_ACL_ANY)
+        || (addr->kind != VSW_ACL_IPV4 && addr->kind != VSW_ACL_IPV6)
+        || !addr->plen) {
+        return NULL;
+    }
+    bool src = local == (d == VSW_ACL_OUT);
+    bool v6 = addr->kind == VSW_ACL_IPV6;
+    *field = (v6 ? (src ? &f_ip6_src : &f_ip6_dst)
+              : (src ? &f_ip4_src : &f_ip4_dst));
+    *bits = v6 ? 128 : 32;
+    return addr;
+}
+
+/* "m-<port uuid>-<digest>", into 'name'. */
+static void
+map_name(const struct uuid *port, uint32_t digest, char name[64])
+{
+    snprintf(name, 64, "m-"UUID_FMT"-%08"PRIx32, UUID_ARGS(port), digest);
+}
+
+static char *
+acl_chain_name(const struct uuid *port, const struct rc_acl *ra)
+{
+    return xasprintf("a-"UUID_FMT"-"UUID_FMT"-%s", UUID_ARGS(port),
+                     UUID_ARGS(&ra->uuid), action_names[ra->acl.action]);
+}
+
+/* The lookup of the group 'g[0..n)' (ACLs in the order they would be
+ * evaluated) in direction 'd', with the map and ACL chains it needs. */
+static void
+add_group(struct rules *rs, struct wanted *w, const struct rc_acl **g,
+          size_t n, enum vsw_acl_dir d, const struct uuid *port)
+{
+    const struct dp_nft_field *field;
+    int bits;
+    const struct vsw_acl_addr *first = groupable(&g[0]->acl, d, &field,
+                                                 &bits);
+    struct acl_map *m = xzalloc(sizeof *m);
+    m->key_type = bits == 32 ? NFT_TYPE_IPV4_ADDR : NFT_TYPE_IPV6_ADDR;
+    m->key_len = bits / 8;
+    m->keys = xcalloc(n, sizeof *m->keys);
+    m->chains = xcalloc(n, sizeof *m->chains);
+    for (size_t i = 0; i < n; i++) {
+        const struct rc_acl *ra = g[i];
+        const struct dp_nft_field *f;
+        int b;
+        memcpy(m->keys[i], groupable(&ra->acl, d, &f, &b)->bytes, bits / 8);
+        m->chains[i] = acl_chain_name(port, ra);
+        if (!shash_find(&w->acl_chains, m->chains[i])) {
+            const struct vsw_acl *a = &ra->acl;
+            struct dp_nft_rule *r = xmalloc(sizeof *r);
+            char *label = acl_label(&ra->uuid);
+            dp_nft_rule_init(r, (a->action == VSW_ACL_ALLOW ? DP_NFT_ACCEPT
+                                 : a->action == VSW_ACL_DENY ? DP_NFT_DROP
+                                 : DP_NFT_CONTINUE),
+                             "%s%s", label, action_names[a->action]);
+            dp_nft_rule_finish(r);
+            free(label);
+            shash_add(&w->acl_chains, m->chains[i], r);
+        }
+    }
+    m->n = n;
+    char name[64];
+    map_name(port, dp_nft_vmap_digest((const uint8_t (*)[16]) m->keys,
+                                      m->key_len, m->chains, n), name);
+    if (shash_find(&w->maps, name)) {
+        /* The same group both ways (the same map serves both). */
+        for (size_t i = 0; i < n; i++) {
+            free(m->chains[i]);
+        }
+        free(m->chains);
+        free(m->keys);
+        free(m);
+    } else {
+        shash_add(&w->maps, name, m);
+    }
+
+    struct dp_nft_rule *r = rules_add(rs);
+    dp_nft_rule_init(r, DP_NFT_CONTINUE, "acls %"PRIuSIZE" %s/%d %s", n,
+                     bits == 32 ? "v4" : "v6", first->plen,
+                     d == VSW_ACL_OUT ? "out" : "in");
+    match_ethertype(r, bits == 32 ? ETH_P_IP : ETH_P_IPV6);
+    r->keys[0] = *field;
+    r->n_keys = 1;
+    if (first->plen < bits) {
+        r->key_masked = true;
+        for (int i = 0; i < bits / 8; i++) {
+            int keep = first->plen - 8 * i;
+            r->key_mask[i] = (keep >= 8 ? 0xff : keep <= 0 ? 0
+                              : 0xff << (8 - keep));
+        }
+    }
+    ovs_strzcpy(r->set, name, sizeof r->set);
+    r->set_op = DP_NFT_SET_VMAP;
+}
+
+/* Whether 'b' can follow 'a' in a group in direction 'd'. */
+static bool
+same_group(const struct rc_acl *a, const struct rc_acl *b,
+           enum vsw_acl_dir d)
+{
+    const struct dp_nft_field *fa, *fb;
+    int ba, bb;
+    const struct vsw_acl_addr *x = groupable(&a->acl, d, &fa, &ba);
+    const struct vsw_acl_addr *y = groupable(&b->acl, d, &fb, &bb);
+    return (x && y && fa == fb && x->plen == y->plen
+            && (a->acl.action == VSW_ACL_METER)
+               == (b->acl.action == VSW_ACL_METER));
+}
+
+/* The rules of 'sorted[0..n)' in that order, runs grouped. */
+static void
+add_sorted(struct rules *rs, struct wanted *w, const struct rc_acl **sorted,
+           size_t n, enum vsw_acl_dir d, const struct uuid *port)
+{
+    struct addr_node {
+        struct hmap_node node;
+        const uint8_t *bytes;
+    } *nodes = xmalloc(n * sizeof *nodes);
+    for (size_t i = 0; i < n; ) {
+        /* The longest run from 'i' whose addresses all differ. */
+        struct hmap seen = HMAP_INITIALIZER(&seen);
+        size_t j = i;
+        const struct dp_nft_field *f;
+        int bits;
+        const struct vsw_acl_addr *addr;
+        while (j < n && (addr = groupable(&sorted[j]->acl, d, &f, &bits))
+               && (j == i || same_group(sorted[i], sorted[j], d))) {
+            uint32_t hash = hash_bytes(addr->bytes, bits / 8, 0);
+            const struct addr_node *an;
+            bool dup = false;
+            HMAP_FOR_EACH_WITH_HASH (an, node, hash, &seen) {
+                dup |= !memcmp(an->bytes, addr->bytes, bits / 8);
+            }
+            if (dup) {
+                break;
+            }
+            nodes[j].bytes = addr->bytes;
+            hmap_insert(&seen, &nodes[j].node, hash);
+            j++;
+        }
+        hmap_destroy(&seen);
+        j = MAX(j, i + 1);
+        if (j - i >= GROUP_MIN) {
+            add_group(rs, w, &sorted[i], j - i, d, port);
+        } else {
+            for (size_t k = i; k < j; k++) {
+                add_acl(rs, sorted[k], d, port);
+            }
+        }
+        i = j;
+    }
+    free(nodes);
+}
+
+/* 'w->st[v6]' is the longest idle timeout of the port's stateful ACLs
  * of that family (seconds), 0 if none. */
 static void
-add_acls(struct rules *rs, const struct rc_policy *p, enum vsw_acl_dir d,
-         const struct uuid *port, const int stateful[2])
+add_acls(struct rules *rs, struct wanted *w, const struct rc_policy *p,
+         enum vsw_acl_dir d, const struct uuid *port)
 {
     /* Connections of stateful ACLs (either direction): their packets in
      * both directions are accepted and refresh the idle timer. */
     for (int v6 = 0; v6 < 2; v6++) {
-        if (stateful[v6]) {
+        if (w->st[v6]) {
             struct dp_nft_rule *r = rules_add(rs);
             dp_nft_rule_init(r, DP_NFT_ACCEPT, "stateful %s v%d",
                              d == VSW_ACL_OUT ? "out" : "in", v6 ? 6 : 4);
             match_ethertype(r, v6 ? ETH_P_IPV6 : ETH_P_IP);
             stateful_key(r, v6, d, port);
             r->set_op = DP_NFT_SET_REFRESH;
-            r->timeout_ms = stateful[v6] * 1000ULL;
+            r->timeout_ms = w->st[v6] * 1000ULL;
         }
     }
+    /* Meters first (each counts what it matches, none ends the chain),
+     * then the others in evaluation order. */
     const struct rc_acl **sorted = xmalloc((p->n_acls + 1) * sizeof *sorted);
-    size_t n = 0;
-    for (size_t i = 0; i < p->n_acls; i++) {
-        if (acl_has_dir(&p->acls[i].acl, d)
-            && p->acls[i].acl.action == VSW_ACL_METER) {
-            add_acl(rs, &p->acls[i], d, port);
-        } else if (acl_has_dir(&p->acls[i].acl, d)) {
-            sorted[n++] = &p->acls[i];
+    for (int meters = 1; meters >= 0; meters--) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->n_acls; i++) {
+            if (acl_has_dir(&p->acls[i].acl, d)
+                && (p->acls[i].acl.action == VSW_ACL_METER) == meters) {
+                sorted[n++] = &p->acls[i];
+            }
         }
-    }
-    qsort(sorted, n, sizeof *sorted, compare_acls);
-    for (size_t i = 0; i < n; i++) {
-        add_acl(rs, sorted[i], d, port);
+        qsort(sorted, n, sizeof *sorted, compare_acls);
+        add_sorted(rs, w, sorted, n, d, port);
     }
     free(sorted);
 }
@@ -480,12 +685,6 @@ port_device(const struct rc_port *p, char name[IFNAMSIZ])
     }
 }
 
-struct wanted {
-    struct rules from, to;
-    int st[2];                  /* Stateful sets (v4, v6): the longest
-                                 * idle timeout, 0: none. */
-};
-
 static void
 wanted_build(struct rc_port *port, struct wanted *w)
 {
@@ -494,6 +693,8 @@ wanted_build(struct rc_port *port, struct wanted *w)
     uint8_t mac[6];
 
     memset(w, 0, sizeof *w);
+    shash_init(&w->acl_chains);
+    shash_init(&w->maps);
     /* Guards. */
     struct ds guards = DS_EMPTY_INITIALIZER;
     if (!p->mac_spoofing) {
@@ -552,8 +753,8 @@ wanted_build(struct rc_port *port, struct wanted *w)
             }
         }
     }
-    add_acls(&w->from, p, VSW_ACL_OUT, &port->uuid, w->st);
-    add_acls(&w->to, p, VSW_ACL_IN, &port->uuid, w->st);
+    add_acls(&w->from, w, p, VSW_ACL_OUT, &port->uuid);
+    add_acls(&w->to, w, p, VSW_ACL_IN, &port->uuid);
     rules_finish(&w->from);
     rules_finish(&w->to);
     smap_add_format(st, "acls", "%"PRIuSIZE, p->n_acls);
@@ -564,6 +765,18 @@ wanted_destroy(struct wanted *w)
 {
     free(w->from.r);
     free(w->to.r);
+    shash_destroy_free_data(&w->acl_chains);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &w->maps) {
+        struct acl_map *m = node->data;
+        for (size_t i = 0; i < m->n; i++) {
+            free(m->chains[i]);
+        }
+        free(m->chains);
+        free(m->keys);
+        free(m);
+    }
+    shash_destroy(&w->maps);
 }
 
 /* ---- What vsw believes the table holds. ---- */
@@ -577,12 +790,17 @@ struct installed {
     bool from_chain, to_chain;  /* Chains that exist. */
     uint32_t from_digest, to_digest;
     bool st[2];                 /* Sets that exist. */
+    struct sset objs;           /* Its maps and ACL chains (by name: see
+                                 * "Grouped ACLs"). */
 };
 
 static struct hmap installed = HMAP_INITIALIZER(&installed);
 static bool table_known;        /* 'installed' matches the kernel. */
 static bool table_ok;           /* The table and its base chains exist. */
 static bool table_foreign;      /* A table of that name is not vsw's. */
+static struct sset stale_maps = SSET_INITIALIZER(&stale_maps);
+                                /* Maps whose elements are not what their
+                                 * names say (changed by someone else). */
 
 static struct installed *
 installed_find(const struct uuid *port, bool create)
@@ -598,6 +816,7 @@ installed_find(const struct uuid *port, bool create)
     }
     in = xzalloc(sizeof *in);
     in->port = *port;
+    sset_init(&in->objs);
     hmap_insert(&installed, &in->node, uuid_hash(port));
     return in;
 }
@@ -607,18 +826,35 @@ installed_clear(void)
 {
     struct installed *in;
     HMAP_FOR_EACH_POP (in, node, &installed) {
+        sset_destroy(&in->objs);
         free(in);
     }
 }
 
+/* If 'name' is a map or ACL chain of a port ('prefix' "m-" or "a-", then
+ * the port's uuid), that port's uuid into 'port'. */
+static bool
+obj_port(const char *name, const char *prefix, struct uuid *port)
+{
+    char id[UUID_LEN + 1];
+    size_t len = strlen(prefix);
+    if (strncmp(name, prefix, len) || strlen(name) < len + UUID_LEN + 1
+        || name[len + UUID_LEN] != '-') {
+        return false;
+    }
+    ovs_strzcpy(id, name + len, sizeof id);
+    return uuid_from_string(port, id);
+}
+
 /* Reads the table back into 'installed'.  Returns 0 or an errno. */
 static int
-read_table(const struct rc_policy_ops *po)
+read_table(const struct rc_policy_ops *po, bool distrust)
 {
     struct dp_nft_table t;
     dp_nft_table_init(&t);
     int error = po->dump(true, &t);
     installed_clear();
+    sset_clear(&stale_maps);
     table_ok = table_foreign = false;
     if (error) {
         dp_nft_table_destroy(&t);
@@ -634,6 +870,10 @@ read_table(const struct rc_policy_ops *po)
     SHASH_FOR_EACH (sn, &t.chains) {
         const struct dp_nft_chain *c = sn->data;
         struct uuid u;
+        if (obj_port(sn->name, "a-", &u)) {
+            sset_add(&installed_find(&u, true)->objs, sn->name);
+            continue;
+        }
         bool from = !strncmp(sn->name, "from-", 5);
         if ((from || !strncmp(sn->name, "to-", 3))
             && uuid_from_string(&u, sn->name + (from ? 5 : 3))) {
@@ -650,6 +890,20 @@ read_table(const struct rc_policy_ops *po)
     const char *set;
     SSET_FOR_EACH (set, &t.sets) {
         struct uuid u;
+        if (obj_port(set, "m-", &u)) {
+            sset_add(&installed_find(&u, true)->objs, set);
+            uint32_t digest;
+            char name[64];
+            if (distrust && !po->vmap_digest(set, &digest)) {
+                map_name(&u, digest, name);
+                if (strcmp(name, set)) {
+                    VLOG_INFO("map %s: its elements were changed by "
+                              "another program; filling it again", set);
+                    sset_add(&stale_maps, set);
+                }
+            }
+            continue;
+        }
         if (strlen(set) < 4 || !uuid_from_string(&u, set + 4)) {
             continue;
         }
@@ -735,6 +989,34 @@ build_table(struct dp_nft_batch *b)
     dp_nft_add_rule(b, TO_BASE, &r);
 }
 
+/* Adds to 'b' the deletion of the maps, then of the ACL chains, in 'objs'
+ * that 'w' does not want (all of them if 'w' is NULL); once the chains
+ * that look up the maps are gone or rewritten.  Returns whether it added
+ * anything. */
+static bool
+objs_removal(struct dp_nft_batch *b, const struct sset *objs,
+             const struct wanted *w)
+{
+    bool any = false;
+    for (int maps = 1; maps >= 0; maps--) {
+        const char *name;
+        SSET_FOR_EACH (name, objs) {
+            if (maps != (name[0] == 'm')
+                || (w && shash_find(maps ? &w->maps : &w->acl_chains,
+                                    name))) {
+                continue;
+            }
+            if (maps) {
+                dp_nft_del_set(b, name);
+            } else {
+                dp_nft_del_chain(b, name);
+            }
+            any = true;
+        }
+    }
+    return any;
+}
+
 /* Adds to 'b' what turns 'in' into 'w' for port 'port' on device 'dev';
  * updates 'in' to what it will be once 'b' is applied.  Returns whether
  * anything was added. */
@@ -751,6 +1033,30 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
             dp_nft_add_timeout_set(b, key.set,
                                    dp_nft_key_len(key.keys, key.n_keys));
             in->st[v6] = any = true;
+        }
+    }
+    /* New ACL chains, then the maps that jump to them, then the port's
+     * chains that look them up; what is no longer wanted goes after. */
+    struct shash_node *sn;
+    SHASH_FOR_EACH (sn, &w->acl_chains) {
+        if (!sset_contains(&in->objs, sn->name)) {
+            dp_nft_add_chain(b, sn->name);
+            dp_nft_add_rule(b, sn->name, sn->data);
+            any = true;
+        }
+    }
+    SHASH_FOR_EACH (sn, &w->maps) {
+        const struct acl_map *m = sn->data;
+        if (!sset_contains(&in->objs, sn->name)) {
+            dp_nft_add_vmap(b, sn->name, m->key_type, m->key_len,
+                            (const uint8_t (*)[16]) m->keys, m->chains,
+                            m->n);
+            any = true;
+        } else if (sset_contains(&stale_maps, sn->name)) {
+            dp_nft_refill_vmap(b, sn->name, m->key_len,
+                               (const uint8_t (*)[16]) m->keys, m->chains,
+                               m->n);
+            any = true;
         }
     }
     for (int from = 0; from < 2; from++) {
@@ -793,6 +1099,14 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
             any = true;
         }
     }
+    any |= objs_removal(b, &in->objs, w);
+    sset_clear(&in->objs);
+    SHASH_FOR_EACH (sn, &w->acl_chains) {
+        sset_add(&in->objs, sn->name);
+    }
+    SHASH_FOR_EACH (sn, &w->maps) {
+        sset_add(&in->objs, sn->name);
+    }
     return any;
 }
 
@@ -820,6 +1134,7 @@ port_removal(struct dp_nft_batch *b, const struct installed *in)
             dp_nft_del_set(b, name);
         }
     }
+    objs_removal(b, &in->objs, NULL);
 }
 
 struct pending {
@@ -894,6 +1209,7 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
         struct pending *pp = &pend[i];
         struct installed *pin = installed_find(&pp->port->uuid, true);
         pp->before = *pin;
+        sset_clone(&pp->before.objs, &pin->objs);   /* Its own copy. */
         pin->sw = pp->sw;
         for (int from = 0; from < 2; from++) {
             if (!strcmp(from ? pin->from_key : pin->to_key, pp->dev)) {
@@ -922,7 +1238,15 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
         free(taken);
         for (size_t g = 0; g < n_gone; g++) {
             hmap_remove(&installed, &gone[g]->node);
+            sset_destroy(&gone[g]->objs);
             free(gone[g]);
+        }
+        for (size_t i = lo; i < hi; i++) {
+            sset_destroy(&pend[i].before.objs);
+            struct shash_node *sn;
+            SHASH_FOR_EACH (sn, &pend[i].w.maps) {
+                sset_find_and_delete(&stale_maps, sn->name);
+            }
         }
         return 0;
     }
@@ -930,8 +1254,10 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
     for (size_t i = lo; i < hi; i++) {
         struct installed *pin = installed_find(&pend[i].port->uuid, true);
         struct hmap_node node = pin->node;
+        sset_destroy(&pin->objs);         /* What the batch would have. */
         *pin = pend[i].before;
         pin->node = node;
+        sset_moved(&pin->objs);
     }
     return error;
 }
@@ -948,7 +1274,7 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
     if (!(flags & RC_INCREMENTAL)) {
         table_known = false;
     }
-    if (!table_known && read_table(po)) {
+    if (!table_known && read_table(po, flags & RC_DISTRUST)) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
         VLOG_WARN_RL(&rl, "cannot read nftables table bridge %s: %s",
                      RC_NFT_TABLE, ops->error());
@@ -998,9 +1324,12 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
             struct pending *pp = &pend[n_pend++];
             pp->port = port;
             pp->sw = switches[i].uuid;
-            wanted_build(port, &pp->w);
-            port_device(port, pp->dev);
         }
+    }
+    /* Once 'pend' has stopped moving: a wanted's maps cannot move. */
+    for (size_t i = 0; i < n_pend; i++) {
+        wanted_build(pend[i].port, &pend[i].w);
+        port_device(pend[i].port, pend[i].dev);
     }
     if (!table_known || table_foreign) {
         goto out;

@@ -277,9 +277,16 @@ mirror_dump(struct dp_nft_table *t)
     return dp_nft_dump(NFPROTO_NETDEV, RC_NFT_TABLE, true, t);
 }
 
+static int
+policy_vmap_digest(const char *map, uint32_t *digest)
+{
+    return dp_nft_dump_vmap_digest(NFPROTO_BRIDGE, RC_NFT_TABLE, map, digest);
+}
+
 static const struct rc_policy_ops kernel_policy_ops = {
     .dump = policy_dump,
     .dump_map = policy_dump_map,
+    .vmap_digest = policy_vmap_digest,
     .commit = dp_nft_batch_commit,
     .dump_mirrors = mirror_dump,
 };

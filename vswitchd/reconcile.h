@@ -210,6 +210,8 @@ struct rc_policy_ops {
     /* Reads vsw's table, with its rules ('rules') or without. */
     int (*dump)(bool rules, struct dp_nft_table *);
     int (*dump_map)(const char *map, struct shash *elems);
+    /* The digest of verdict map 'map''s elements (dp_nft_vmap_digest()). */
+    int (*vmap_digest)(const char *map, uint32_t *digest);
     int (*commit)(struct dp_nft_batch *);
     /* The netdev family's table of vsw's (mirrors). */
     int (*dump_mirrors)(struct dp_nft_table *);
@@ -260,10 +262,14 @@ void rc_tap_mac(const char *guest_mac, char buf[18]);
  * at start and on each resync does it).  With 'scope', only the devices
  * of the ports and switches it names (by row uuid) may be deleted as
  * unwanted, found by their tags, not by a look at every device; NULL looks
- * at every tagged device (a switch was deleted, or a full pass). */
+ * at every tagged device (a switch was deleted, or a full pass).
+ * RC_DISTRUST (with a full pass: another program changed vsw's nftables
+ * tables) also reads back what a full pass takes on trust: the elements
+ * of the ACL maps. */
 enum {
     RC_MAY_DELETE = 1 << 0,
     RC_INCREMENTAL = 1 << 1,
+    RC_DISTRUST = 1 << 2,
 };
 struct uuidset;
 bool rc_reconcile(struct rc_switch *switches, size_t n,

@@ -101,6 +101,7 @@ cleanup() {
             "$T_PREFIX"-*) ip netns delete "$ns" 2>/dev/null ;;
         esac
     done
+    [ -n "${T_KEEP:-}" ] && cp -r "$T_DIR" "$T_KEEP" 2>/dev/null
     rm -rf "$T_DIR"
     if [ $rc -eq 0 ] && [ $T_FAILED -ne 0 ]; then
         rc=1

@@ -34,6 +34,11 @@ ip -n "$a" link set pa up
 ip -n "$b" link set pb up
 pa=$(ctl get port pa _uuid)
 
+# acl_packets ID: the packets column of acl-list for ACL ID.
+acl_packets() {
+    ctl --format=json acl-list pa \
+        | jq -r --arg id "$1" '.data[] | select(.[1] == $id) | .[12]'
+}
 reaches() { ip netns exec "$a" ping -c 1 -W 1 "$1" >/dev/null 2>&1; }
 flush_neigh() { ip -n "$a" neigh flush all; ip -n "$b" neigh flush all; }
 # counter CHAIN COMMENT-PREFIX: packets of the rule of vsw's table.
@@ -138,6 +143,54 @@ reaches 10.9.0.3 && fail "denied /24 got through"
 ctl --wait acl-del pa --all || fail "acl-del --all"
 wait_for 5 reaches 10.9.0.3 || fail "traffic still dropped without ACLs"
 
+note "grouped ACLs: a run of same-length prefixes is one map lookup"
+# Six /32 entries (one lookup), under a /24 deny: the /32 allows win, the
+# /32 deny drops, each entry counts its own packets.
+args=()
+for i in 2 4 5 6 7; do
+    args+=(-- acl-add pa allow outbound "remote=10.9.0.$i/32")
+done
+ctl --wait "${args[@]:1}" >/dev/null || fail "acl-add five /32 allows"
+deny3=$(ctl --wait acl-add pa deny outbound remote=10.9.0.3/32) \
+    || fail "acl-add deny /32"
+ctl --wait acl-add pa deny outbound remote=10.9.0.0/24 >/dev/null \
+    || fail "acl-add deny /24"
+maps=$(ip netns exec "$sw" nft list table bridge vsw | grep -c "map m-$pa-")
+assert_eq "maps of pa's grouped ACLs" 1 "$maps"
+ip netns exec "$sw" nft list chain bridge vsw "from-$pa" \
+    | grep -q "vmap @m-$pa-" || fail "the /32 entries are not one lookup"
+reaches 10.9.0.2 || fail "grouped allow /32 dropped"
+reaches 10.9.0.3 && fail "grouped deny /32 got through"
+ip -n "$b" addr add 10.9.0.9/24 dev pb
+reaches 10.9.0.9 && fail "the /24 deny under the group let 10.9.0.9 through"
+ip -n "$b" addr del 10.9.0.9/24 dev pb
+grouped_deny_counted() { [ "$(acl_packets "$deny3")" -gt 0 ] 2>/dev/null; }
+wait_for 5 grouped_deny_counted \
+    || fail "the grouped deny's packets did not reach acl-list"
+assert_eq "acl-list state of a grouped entry" enforced \
+    "$(ctl --format=json acl-list pa | jq -r --arg id "$deny3" \
+       '.data[] | select(.[1] == $id) | .[14]')"
+# An element deleted from the map behind vsw's back is put back.
+map=$(ip netns exec "$sw" nft list table bridge vsw \
+      | sed -n "s/.*map \(m-$pa-[0-9a-f]*\) .*/\1/p")
+ip netns exec "$sw" nft delete element bridge vsw "$map" '{ 10.9.0.2 }' \
+    || fail "nft delete element"
+map_has_it() {
+    ip netns exec "$sw" nft list map bridge vsw "$map" | grep -qw 10.9.0.2
+}
+wait_for 10 map_has_it \
+    || fail "the map element deleted behind vsw's back was not put back"
+reaches 10.9.0.2 || fail "10.9.0.2 dropped after its element came back"
+ctl --wait acl-del pa "$deny3" || fail "acl-del $deny3"
+reaches 10.9.0.3 && fail "10.9.0.3 got through: the /24 deny is below"
+assert_eq "maps after a change" 1 \
+    "$(ip netns exec "$sw" nft list table bridge vsw | grep -c "map m-$pa-")"
+ctl --wait acl-del pa --all || fail "acl-del --all"
+assert_eq "maps and ACL chains after acl-del --all" 0 \
+    "$(ip netns exec "$sw" nft list table bridge vsw \
+       | grep -c -e "map m-$pa-" -e "chain a-$pa-")"
+wait_for 5 reaches 10.9.0.3 || fail "traffic still dropped without ACLs"
+
 note "extended ACLs: the highest weight goes first"
 hi=$(ctl --wait acl-add pa deny outbound protocol=icmp weight=20) \
     || fail "acl-add weight 20"
@@ -184,11 +237,6 @@ assert_eq "inbound connection denied" none "$(cat "$T_DIR/in.out")"
 n=$(ip netns exec "$sw" nft list chain bridge vsw "to-$pa" \
     | grep -F 'deny in v4' | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
 [ "${n:-0}" -gt 0 ] || fail "the deny ACL's counter did not move"
-# acl_packets ID: the packets column of acl-list for ACL ID.
-acl_packets() {
-    ctl --format=json acl-list pa \
-        | jq -r --arg id "$1" '.data[] | select(.[1] == $id) | .[12]'
-}
 acl_counted() { [ "$(acl_packets "$1")" -gt 0 ] 2>/dev/null; }
 wait_for 5 acl_counted "$dn" \
     || fail "ACL $dn's statistics did not reach the database ($(acl_packets "$dn"))"
@@ -220,6 +268,24 @@ assert_eq "rules kept" "$rules_before" \
 ctl --wait set-port pa storm-limit=none
 wait_for 5 policy_is enforced \
     || fail "clearing the bad value did not bring the policy back"
+# An ACL row with a malformed prefix: its own error, the others untouched.
+in_ns "$sw" ovsdb-client transact "unix:$T_DIR/$sw/run/db.sock" \
+    "[\"VSwitch\", {\"op\": \"insert\", \"table\": \"ACL\", \"uuid-name\": \"a\",
+      \"row\": {\"direction\": \"outbound\", \"action\": \"deny\",
+                \"remote_address\": \"10.9.0.300/32\"}},
+     {\"op\": \"mutate\", \"table\": \"Port\",
+      \"where\": [[\"_uuid\", \"==\", [\"uuid\", \"$pa\"]]],
+      \"mutations\": [[\"acls\", \"insert\", [\"named-uuid\", \"a\"]]]}]" \
+    >/dev/null || fail "raw ACL write"
+wait_for 5 policy_is error || fail "a malformed ACL is not a port error"
+bad_acl_state() {
+    ctl --format=json acl-list pa | jq -r '.data[] | .[14] + " " + .[15]'
+}
+assert_contains "the bad entry's state and error" "error " "$(bad_acl_state)"
+assert_contains "its error names the value" "10.9.0.300" "$(bad_acl_state)"
+ctl --wait acl-del pa --all || fail "acl-del --all after a bad ACL"
+wait_for 5 policy_is enforced \
+    || fail "deleting the bad ACL did not bring the policy back"
 
 note "mirroring: a source's traffic both ways reaches the destination"
 ctl --wait add-port s0 pc --kind veth --netns "$c" --mac 02:00:00:00:00:0c \

@@ -28,6 +28,26 @@ ip -n b neigh flush all
 ip netns exec a ping -c 1 -W 1 10.9.0.2 >/dev/null && fail "spoofed MAC passed"
 ip -n a link set pa address 02:00:00:00:00:0a
 
+note "grouped ACLs: one map lookup, each entry counted in its own chain"
+vswctl --wait acl-add pa allow outbound remote=10.9.0.3/32 \
+    -- acl-add pa allow outbound remote=10.9.0.4/32 \
+    -- acl-add pa allow outbound remote=10.9.0.5/32 \
+    -- acl-add pa allow outbound remote=10.9.0.6/32 >/dev/null \
+    || fail "acl-add four allows"
+id=$(vswctl --wait acl-add pa deny outbound remote=10.9.0.2/32) \
+    || fail "acl-add deny"
+pa=$(vswctl get port pa _uuid)
+nft list chain bridge vsw "from-$pa" | grep -q "vmap @m-$pa-" \
+    || fail "the five /32 entries are not one lookup"
+ip netns exec a ping -c 2 -W 1 10.9.0.2 >/dev/null && fail "grouped deny passed"
+deny=$(nft list table bridge vsw | sed -n "s/.*chain \(a-$pa-$id[-0-9a-f]*-deny\) .*/\1/p")
+packets=$(nft list chain bridge vsw "$deny" 2>/dev/null \
+          | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+[ "${packets:-0}" -ge 2 ] \
+    || fail "the grouped deny's chain ($deny) counted ${packets:-nothing}"
+vswctl --wait acl-del pa --all || fail "acl-del --all"
+ip netns exec a ping -c 1 -W 2 10.9.0.2 >/dev/null || fail "no traffic after"
+
 note "stateful ACL and rate limit"
 vswctl --wait acl-add pa allow outbound protocol=tcp weight=5 stateful=on \
     >/dev/null || fail "stateful ACL"
