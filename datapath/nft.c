@@ -186,6 +186,16 @@ add_match(struct nftnl_rule *nr, const struct dp_nft_match *m)
     nftnl_rule_add_expr(nr, e);
 }
 
+/* An immediate: 'v' into register 1. */
+static void
+add_u32_to_reg1(struct nftnl_rule *nr, uint32_t v)
+{
+    struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DATA, v);
+    nftnl_rule_add_expr(nr, e);
+}
+
 static struct nftnl_rule *
 rule_to_nftnl(int family, const char *table, const char *chain,
               const struct dp_nft_rule *r)
@@ -251,11 +261,15 @@ rule_to_nftnl(int family, const char *table, const char *chain,
         nftnl_rule_add_expr(nr, e);
     }
     nftnl_rule_add_expr(nr, nftnl_expr_alloc("counter"));
-    if (r->dup_ifindex) {
-        e = nftnl_expr_alloc("immediate");
-        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DATA, r->dup_ifindex);
+    if (r->set_priority) {
+        add_u32_to_reg1(nr, r->set_priority);
+        e = nftnl_expr_alloc("meta");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_PRIORITY);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
         nftnl_rule_add_expr(nr, e);
+    }
+    if (r->dup_ifindex) {
+        add_u32_to_reg1(nr, r->dup_ifindex);
         e = nftnl_expr_alloc("dup");
         nftnl_expr_set_u32(e, NFTNL_EXPR_DUP_SREG_DEV, NFT_REG_1);
         nftnl_rule_add_expr(nr, e);

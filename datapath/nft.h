@@ -90,6 +90,8 @@ struct dp_nft_rule {
     uint64_t timeout_ms;
     uint32_t dup_ifindex;       /* Nonzero: a copy goes out of this
                                  * device (netdev family). */
+    uint32_t set_priority;      /* Nonzero: the packet's priority becomes
+                                 * this (a qdisc class, datapath/qdisc.h). */
     uint8_t verdict;            /* enum dp_nft_verdict; all rules count. */
 };
 

@@ -267,6 +267,33 @@ ofl_ethtool_get_rings(const char *ifname, struct ofl_rings *r)
 }
 
 static int
+speed_cb(struct nl_msg *msg, void *mbps_)
+{
+    int64_t *mbps = mbps_;
+    struct nlattr *tb[ETHTOOL_A_LINKMODES_MAX + 1];
+
+    if (!genlmsg_parse(nlmsg_hdr(msg), 0, tb, ETHTOOL_A_LINKMODES_MAX, NULL)
+        && tb[ETHTOOL_A_LINKMODES_SPEED]) {
+        uint32_t s = nla_get_u32(tb[ETHTOOL_A_LINKMODES_SPEED]);
+        *mbps = s == (uint32_t) SPEED_UNKNOWN ? -1 : s;
+    }
+    return NL_OK;
+}
+
+int
+ofl_ethtool_get_speed(const char *ifname, int64_t *mbps)
+{
+    *mbps = -1;
+    if (ethtool_family() < 0) {
+        return no_ethtool(ifname);
+    }
+    return dp_nl_transact(dp_nl_genl_sock(),
+                          request(ifname, ETHTOOL_MSG_LINKMODES_GET,
+                                  ETHTOOL_A_LINKMODES_HEADER, 0, 0),
+                          false, speed_cb, mbps);
+}
+
+static int
 ioctl_sock(void)
 {
     static int fd = -1;

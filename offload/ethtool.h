@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define OFL_FEATURE_NAME_LEN 32
 #define OFL_MAX_FEATURES 128
@@ -74,6 +75,9 @@ struct ofl_rings {
     unsigned int rx_max, tx_max, rx, tx;
 };
 int ofl_ethtool_get_rings(const char *ifname, struct ofl_rings *);
+
+/* 'ifname''s link speed in Mbit/s, -1 if the device does not know it. */
+int ofl_ethtool_get_speed(const char *ifname, int64_t *mbps);
 
 /* The SIOCETHTOOL ioctl on 'ifname' with command block 'data', for what
  * ethtool netlink does not offer on every kernel (RSS, ntuple rules).

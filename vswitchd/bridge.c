@@ -95,17 +95,18 @@ static bool switches_gone;      /* A switch row was deleted. */
 static struct uuidset failing = UUIDSET_INITIALIZER(&failing);
 
 /* Which switch each port row was in at the last pass, and whether it has
- * VLAN or mirroring settings: a port that came, went or moved concerns
- * every port of an SR-IOV switch (the VFs are shared), and a deleted row
- * no longer says where it was.  Kept with it, per switch, how many ports
- * name it and how many of those have settings that concern all of its
- * ports (VLANs, mirroring), so that a pass knows whether it needs all of
+ * VLAN, mirroring or bandwidth weight settings: a port that came, went or
+ * moved concerns every port of an SR-IOV switch (the VFs are shared), and
+ * a deleted row no longer says where it was.  Kept with it, per switch,
+ * how many ports name it and how many of those have settings that concern
+ * all of its ports (VLANs, mirroring, weights), so that a pass knows
+ * whether it needs all of
  * a switch's ports without reading them (gather_switches()).
  * Built by each full pass, kept current by mark_db_changes(). */
 struct port_home {
     struct hmap_node node;      /* In 'port_homes', by port uuid. */
     struct uuid port, sw;
-    bool switch_wide;           /* VLAN or mirroring settings. */
+    bool switch_wide;           /* VLAN, mirroring, weight. */
 };
 static struct hmap port_homes = HMAP_INITIALIZER(&port_homes);
 struct switch_tally {
@@ -503,9 +504,12 @@ port_home_set(struct port_home *ph, const struct vswrec_port *p,
         hmap_insert(&port_homes, &ph->node, uuid_hash(&ph->port));
     }
     ph->sw = *sw;
-    /* VLANs (the uplink trunks them all) and mirroring (a destination
-     * gets every source's copies) concern all of the switch's ports. */
-    ph->switch_wide = p->vlan_mode != NULL || p->mirror != NULL;
+    /* VLANs (the uplink trunks them all), mirroring (a destination gets
+     * every source's copies) and bandwidth weights (the uplink's
+     * bandwidth is shared by all of them) concern all of the switch's
+     * ports. */
+    ph->switch_wide = (p->vlan_mode != NULL || p->mirror != NULL
+                       || p->min_bandwidth_weight != NULL);
     tally_count(ph, 1);
     return ph;
 }

@@ -141,7 +141,7 @@ validate_port(const struct vswrec_switch *sw, const struct vswrec_port *p,
 /* What every port of a switch needs in a pass, dirty or clean: identity
  * (for ownership and name claims), MAC and VLANs (an uplink trunks the
  * VLANs of all ports; an SR-IOV switch's flow rules name every port's
- * MAC). */
+ * MAC), mirroring and bandwidth weight (shared by the switch's ports). */
 static void
 fill_port_identity(struct rc_port *rc, const struct vswrec_port *p)
 {
@@ -160,6 +160,10 @@ fill_port_identity(struct rc_port *rc, const struct vswrec_port *p)
     rc->mirror = (!p->mirror ? RC_MIRROR_NONE
                   : !strcmp(p->mirror, "source") ? RC_MIRROR_SOURCE
                   : RC_MIRROR_DESTINATION);
+    const int64_t *w = p->min_bandwidth_weight;
+    rc->bw_weight = w && !vsw_check_bandwidth_weight(*w) ? *w : 0;
+    rc->bw_class_hint = rc_bw_class_parse(smap_get(&p->status,
+                                                   RC_BW_CLASS_KEY));
 }
 
 /* A port's policy: its guards, limits and ACLs, validated whole: one bad
@@ -193,10 +197,10 @@ fill_policy(struct rc_port *rc, const struct vswrec_port *p,
     }
     if (p->min_bandwidth_weight) {
         if ((why = vsw_check_bandwidth_weight(*p->min_bandwidth_weight))) {
-            refuse_policy(strs, "port %s: min_bandwidth_weight %"PRId64": %s",
-                          p->name, *p->min_bandwidth_weight, why);
+            refuse_policy(strs, "port %s: min_bandwidth_weight %"PRId64": %s "
+                          "(vswctl set-port %s min-bandwidth-weight=1..100)",
+                          p->name, *p->min_bandwidth_weight, why, p->name);
         }
-        pol->min_bandwidth_weight = *p->min_bandwidth_weight;
     }
 
     pol->acls = p->n_acls ? xcalloc(p->n_acls, sizeof *pol->acls) : NULL;
@@ -352,6 +356,13 @@ validate_switch(const struct vswrec_switch *sw, const char *host_port_name,
         refuse(strs, "other_config:flow-idle-demote \"%s\" is not a number "
                "of seconds in 0..86400 (0: never)", idle);
     }
+    const char *ub = smap_get(&sw->other_config, "uplink-bandwidth");
+    int64_t bps;
+    if (ub && (why = vsw_check_rate(ub, &bps))) {
+        refuse(strs, "other_config:uplink-bandwidth \"%s\": %s (bit/s "
+               "the ports' bandwidth weights share, e.g. 10G; clear it for "
+               "the uplink's link speed)", ub, why);
+    }
     const char *fp = smap_get(&sw->other_config, "flow-placement");
     if (fp && rc_flow_placement_from_string(fp) < 0) {
         refuse(strs, "other_config:flow-placement \"%s\" is not hardware, "
@@ -384,6 +395,10 @@ fill_desired(struct rc_switch *rc, const struct switch_rows *in,
     rc->flow_placement = fp < 0 ? RC_FLOWS_HARDWARE : fp;
     rc->flow_idle_demote = smap_get_int(&sw->other_config,
                                         "flow-idle-demote", 600);
+    const char *ub = smap_get(&sw->other_config, "uplink-bandwidth");
+    if (!ub || vsw_check_rate(ub, &rc->uplink_bandwidth)) {
+        rc->uplink_bandwidth = 0;
+    }
     if (sw->iov && sw->uplink && !rc->config_error) {
         /* Read-only: sysfs and a devlink GET. */
         struct ofl_sriov_pf *pf = xzalloc(sizeof *pf);

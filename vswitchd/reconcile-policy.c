@@ -57,6 +57,7 @@
 #include <string.h>
 
 #include "datapath/nft.h"
+#include "datapath/qdisc.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
@@ -695,6 +696,16 @@ wanted_build(struct rc_port *port, struct wanted *w)
     memset(w, 0, sizeof *w);
     shash_init(&w->acl_chains);
     shash_init(&w->maps);
+    /* Its class on the uplink's transmit, first: an ACL's accept ends the
+     * chain (reconcile-bandwidth.c). */
+    if (port->bw_class) {
+        struct dp_nft_rule *r = rules_add(&w->from);
+        dp_nft_rule_init(r, DP_NFT_CONTINUE, "bandwidth class %x:%x",
+                         DP_QDISC_MAJOR, port->bw_class);
+        r->set_priority = DP_QDISC_HANDLE(port->bw_class);
+        smap_add_format(st, RC_BW_CLASS_KEY, "%x:%x", DP_QDISC_MAJOR,
+                        port->bw_class);
+    }
     /* Guards. */
     struct ds guards = DS_EMPTY_INITIALIZER;
     if (!p->mac_spoofing) {
@@ -732,11 +743,8 @@ wanted_build(struct rc_port *port, struct wanted *w)
                         "policed (nftables limit: traffic over the rate is "
                         "dropped)", p->max_bandwidth);
     }
-    if (p->min_bandwidth_weight) {
-        smap_add_format(st, "min_bandwidth_weight", "%"PRId64" not enforced: "
-                        "sharing an uplink by weight needs an htb root "
-                        "qdisc on it in place of its multiqueue one, which "
-                        "vsw does not install yet", p->min_bandwidth_weight);
+    if (port->bw_status.length) {
+        smap_add(st, "min_bandwidth_weight", ds_cstr(&port->bw_status));
     }
 
     /* ACLs. */

@@ -24,6 +24,7 @@
 #include "datapath/link.h"
 #include "datapath/netlink.h"
 #include "datapath/nft.h"
+#include "datapath/qdisc.h"
 #include "datapath/tap.h"
 #include "datapath/veth.h"
 #include "datapath/vlan.h"
@@ -125,12 +126,22 @@ temp_ours(const char *name)
 }
 
 /* An uplink left its switch: no flow rule of vsw's stays on it or its
- * representors, and its settings go back as found. */
+ * representors, and its settings go back as found (vsw's root qdisc, if
+ * its ports had weights, gives way to the kernel's default). */
 static void
 uplink_released(const char *ifname)
 {
     ofl_flower_sweep_uplink(ifname);
     ofl_restore_apply(ifname);
+    int ifindex = if_nametoindex(ifname);
+    struct dp_qdisc_root root = { .n_classes = 0 };
+    if (ifindex && !dp_qdisc_read(ifindex, &root)
+        && root.handle == DP_QDISC_HANDLE(0) && !strcmp(root.kind, "htb")
+        && dp_qdisc_del_htb(ifindex)) {
+        VLOG_WARN("uplink %s: cannot delete vsw's root qdisc: %s", ifname,
+                  dp_nl_error());
+    }
+    dp_qdisc_root_destroy(&root);
 }
 
 static const struct rc_link_ops kernel_link_ops = {
@@ -283,6 +294,15 @@ policy_vmap_digest(const char *map, uint32_t *digest)
     return dp_nft_dump_vmap_digest(NFPROTO_BRIDGE, RC_NFT_TABLE, map, digest);
 }
 
+static const struct rc_qdisc_ops kernel_qdisc_ops = {
+    .read = dp_qdisc_read,
+    .add_htb = dp_qdisc_add_htb,
+    .del_htb = dp_qdisc_del_htb,
+    .set_class = dp_qdisc_set_class,
+    .del_class = dp_qdisc_del_class,
+    .speed = ofl_ethtool_get_speed,
+};
+
 static const struct rc_policy_ops kernel_policy_ops = {
     .dump = policy_dump,
     .dump_map = policy_dump_map,
@@ -298,6 +318,7 @@ const struct rc_ops rc_kernel_ops = {
     .record = &file_record_ops,
     .flower = &kernel_flower_ops,
     .policy = &kernel_policy_ops,
+    .qdisc = &kernel_qdisc_ops,
     .error = dp_nl_error,
 };
 
@@ -335,6 +356,7 @@ rc_port_init(struct rc_port *port)
     ds_init(&port->error);
     smap_init(&port->policy_status);
     smap_init(&port->acl_status);
+    ds_init(&port->bw_status);
 }
 
 void
@@ -345,6 +367,7 @@ rc_port_destroy(struct rc_port *port)
         ds_destroy(&port->error);
         smap_destroy(&port->policy_status);
         smap_destroy(&port->acl_status);
+        ds_destroy(&port->bw_status);
     }
 }
 
@@ -1040,6 +1063,7 @@ rc_reconcile(struct rc_switch *switches, size_t n,
             }
         }
     }
+    rc_converge_bandwidth(switches, n, ops, flags, &changed);
     rc_converge_policy(switches, n, ops, flags, scope, &changed);
     rc_converge_mirrors(switches, n, links, ops, flags, scope, &changed);
     return changed;

@@ -23,6 +23,8 @@
 struct dp_link;
 struct dp_link_setup;
 struct dp_links;
+struct dp_htb_class;
+struct dp_qdisc_root;
 struct dp_tap_spec;
 struct ofl_sriov_pf;
 
@@ -61,6 +63,10 @@ struct rc_port {
                                  * is neither converged nor observed. */
     const struct rc_policy *policy;     /* Guards, ACLs, limits. */
     int mirror;                 /* enum rc_mirror (every port). */
+    int64_t bw_weight;          /* Minimum bandwidth weight, 0: none
+                                 * (every port, dirty or clean). */
+    uint32_t bw_class_hint;     /* Its uplink class's minor last reported
+                                 * (status "bandwidth_class"), or 0. */
 
     /* Observed state (outputs). */
     bool ok;
@@ -77,6 +83,10 @@ struct rc_port {
     struct ds error;            /* What is wrong, for a person. */
     struct smap policy_status;  /* What of its policy is enforced, how. */
     struct smap acl_status;     /* ACL uuid -> its error, if any. */
+    uint32_t bw_class;          /* Its class on the uplink's transmit
+                                 * (minor of DP_QDISC_MAJOR:), or 0. */
+    struct ds bw_status;        /* Its minimum bandwidth weight: enforced
+                                 * how, or why not ("" if it has none). */
 };
 
 struct rc_switch {
@@ -97,6 +107,8 @@ struct rc_switch {
     int flow_idle_demote;           /* Seconds a rule may sit in hardware
                                      * unmatched (placement "hardware"),
                                      * 0: for ever. */
+    int64_t uplink_bandwidth;   /* bit/s its ports' weights share, 0: the
+                                 * uplink's link speed. */
     const char *config_error;   /* Why the switch cannot be realized, or
                                  * NULL: what it has is then left alone. */
     bool iov_support;           /* Output: SR-IOV delivered. */
@@ -217,6 +229,15 @@ struct rc_policy_ops {
     int (*dump_mirrors)(struct dp_nft_table *);
 };
 
+struct rc_qdisc_ops {               /* Transmit scheduling on an uplink. */
+    int (*read)(int ifindex, struct dp_qdisc_root *);
+    int (*add_htb)(int ifindex, uint32_t default_minor);
+    int (*del_htb)(int ifindex);
+    int (*set_class)(int ifindex, const struct dp_htb_class *);
+    int (*del_class)(int ifindex, uint32_t classid);
+    int (*speed)(const char *ifname, int64_t *mbps);   /* -1: unknown. */
+};
+
 struct rc_record_ops {
     int (*temp_begin)(const char *name);
     void (*temp_end)(const char *name);
@@ -230,6 +251,7 @@ struct rc_ops {
     const struct rc_record_ops *record;
     const struct rc_flower_ops *flower;     /* NULL: no flow rules. */
     const struct rc_policy_ops *policy;     /* NULL: no port policy. */
+    const struct rc_qdisc_ops *qdisc;       /* NULL: no bandwidth weights. */
     const char *(*error)(void);
 };
 
@@ -364,7 +386,6 @@ struct rc_policy {
     bool dhcp_guard, router_guard;
     int64_t max_bandwidth;      /* bit/s, 0: none. */
     int64_t storm_limit;        /* Packets/s, 0: none. */
-    int64_t min_bandwidth_weight;   /* 0: none. */
     struct rc_acl *acls;
     size_t n_acls;
     const char *error;          /* A bad setting: the port's policy is
@@ -381,6 +402,20 @@ struct rc_policy {
 void rc_converge_policy(struct rc_switch *switches, size_t n,
                         const struct rc_ops *, unsigned int flags,
                         const struct uuidset *scope, bool *changed);
+/* Minimum bandwidth weights (reconcile-bandwidth.c): on each external
+ * switch whose ports have weights, an htb of vsw's on the uplink shares
+ * its transmit bandwidth among them by weight; each weighted port's
+ * 'bw_class' and 'bw_status' are set (the policy's rules classify its
+ * traffic).  Runs before rc_converge_policy(). */
+void rc_converge_bandwidth(struct rc_switch *switches, size_t n,
+                           const struct rc_ops *, unsigned int flags,
+                           bool *changed);
+/* A weighted port's class, in its status under this key ("7673:2", as tc
+ * writes it), read back as its 'bw_class_hint' so that a restart keeps
+ * every port in its class; rc_bw_class_parse() returns 0 for anything
+ * that is not one of vsw's classes. */
+#define RC_BW_CLASS_KEY "bandwidth_class"
+uint32_t rc_bw_class_parse(const char *);
 /* Mirroring (reconcile-mirror.c): on each switch whose ports are all in
  * the pass, a copy of what each source port sends and receives goes to
  * every destination port of that switch. */
