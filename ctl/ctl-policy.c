@@ -160,8 +160,9 @@ cmd_acl_add(struct ctl_context *ctx)
             s.remote_ports = v;
         } else if (KEY("weight") || KEY("idle-timeout")) {
             if (!vsw_parse_int(v, 0, INT32_MAX, &n)) {
-                ctl_error(ctx, "port %s: ACL %.*s \"%s\" is not a number "
-                          "from 1", p->name, (int) len, arg, v);
+                ctl_error(ctx, "port %s: ACL %.*s \"%s\" is not a whole "
+                          "number from 1 (weight up to 65535, idle-timeout "
+                          "seconds up to 86400)", p->name, (int) len, arg, v);
                 return;
             }
             *(KEY("weight") ? &s.weight : &s.idle_timeout) = n;
@@ -186,7 +187,26 @@ cmd_acl_add(struct ctl_context *ctx)
         free(why);
         return;
     }
-    /* A weight orders the extended ACLs of a direction: no two share it. */
+    /* A weight orders the extended ACLs of a direction: no two share it,
+     * among those committed and those this transaction adds (which the
+     * port's row does not list before the commit). */
+    static struct added { struct uuid port; int weight; int dir; } *added;
+    static size_t n_added;
+    for (size_t i = 0; i < n_added; i++) {
+        if (uuid_equals(&added[i].port, &p->header_.uuid)
+            && vsw_acl_weights_clash(acl.weight, acl.dir, added[i].weight,
+                                     added[i].dir)) {
+            ctl_error(ctx, "port %s: ACL refused: weight %d is taken by "
+                      "another ACL of the same direction in this command "
+                      "(give it another weight)", p->name, acl.weight);
+            return;
+        }
+    }
+    if (acl.weight) {
+        added = xrealloc(added, (n_added + 1) * sizeof *added);
+        added[n_added++] = (struct added) { p->header_.uuid, acl.weight,
+                                            acl.dir };
+    }
     for (size_t i = 0; i < p->n_acls; i++) {
         const struct vswrec_acl *o = p->acls[i];
         if (o->weight

@@ -522,13 +522,16 @@ port_home_remove(struct port_home *ph)
     free(ph);
 }
 
-/* A port of an SR-IOV switch came, went or moved: the VFs are shared, so
- * every port of that switch is converged. */
+/* A port of switch 'sw_uuid' came, went or moved: on an SR-IOV switch the
+ * VFs are shared, and a port with settings that concern all of its
+ * switch's ports ('switch_wide': a mirror destination, a bandwidth weight)
+ * that went changes what the others have, so every port of that switch is
+ * converged. */
 static void
-mark_iov_switch(const struct uuid *sw_uuid)
+mark_shared_switch(const struct uuid *sw_uuid, bool switch_wide)
 {
     const struct vswrec_switch *sw = vswrec_switch_get_for_uuid(idl, sw_uuid);
-    if (sw && sw->iov) {
+    if (sw && (sw->iov || switch_wide)) {
         uuidset_insert(&dirty, sw_uuid);
         uuidset_insert(&dirty_all, sw_uuid);
     }
@@ -561,7 +564,7 @@ mark_db_changes(void)
         struct port_home *ph = port_home_find(&p->header_.uuid);
         if (vswrec_port_is_deleted(p)) {
             if (ph) {
-                mark_iov_switch(&ph->sw);
+                mark_shared_switch(&ph->sw, ph->switch_wide);
                 port_home_remove(ph);
             }
             continue;
@@ -571,10 +574,10 @@ mark_db_changes(void)
         }
         const struct uuid *home = p->switch_ ? &p->switch_->header_.uuid : NULL;
         if (ph && (!home || !uuid_equals(&ph->sw, home))) {
-            mark_iov_switch(&ph->sw);
+            mark_shared_switch(&ph->sw, ph->switch_wide);
         }
         if (home && (!ph || !uuid_equals(&ph->sw, home))) {
-            mark_iov_switch(home);
+            mark_shared_switch(home, false);
         }
         if (home) {
             port_home_set(ph, p, home);

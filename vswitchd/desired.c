@@ -212,8 +212,10 @@ fill_policy(struct rc_port *rc, const struct vswrec_port *p,
             .local = a->local_address, .remote = a->remote_address,
             .protocol = a->protocol, .local_ports = a->local_ports,
             .remote_ports = a->remote_ports,
-            .weight = a->weight ? *a->weight : -1,
-            .idle_timeout = a->idle_timeout ? *a->idle_timeout : -1,
+            /* -1 says "not given": a stored negative one is given, and
+             * wrong. */
+            .weight = a->weight ? MAX(*a->weight, 0) : -1,
+            .idle_timeout = a->idle_timeout ? MAX(*a->idle_timeout, 0) : -1,
             .stateful = a->stateful,
         };
         ra->uuid = a->header_.uuid;
@@ -248,6 +250,20 @@ fill_policy(struct rc_port *rc, const struct vswrec_port *p,
                 const struct vsw_acl *x = &pol->acls[w->i].acl;
                 if (vsw_acl_weights_clash(x->weight, x->dir, y->weight,
                                           y->dir)) {
+                    const struct rc_acl *pair[] = { &pol->acls[w->i],
+                                                    &pol->acls[j] };
+                    for (int k = 0; k < 2; k++) {
+                        char *id = xasprintf(UUID_FMT,
+                                             UUID_ARGS(&pair[k]->uuid));
+                        if (!smap_get(&rc->acl_status, id)) {
+                            smap_add_format(&rc->acl_status, id,
+                                            "weight %d is also ACL %08"PRIx32
+                                            "'s, for the same direction",
+                                            x->weight,
+                                            pair[!k]->uuid.parts[0]);
+                        }
+                        free(id);
+                    }
                     refuse_policy(strs, "port %s: ACLs %08"PRIx32" and "
                                   "%08"PRIx32" both have weight %d for the "
                                   "same direction (give one another "
@@ -358,7 +374,8 @@ validate_switch(const struct vswrec_switch *sw, const char *host_port_name,
     }
     const char *ub = smap_get(&sw->other_config, "uplink-bandwidth");
     int64_t bps;
-    if (ub && (why = vsw_check_rate(ub, &bps))) {
+    if (ub && ((why = vsw_check_rate(ub, &bps))
+               || (why = vsw_check_uplink_bandwidth(bps)))) {
         refuse(strs, "other_config:uplink-bandwidth \"%s\": %s (bit/s "
                "the ports' bandwidth weights share, e.g. 10G; clear it for "
                "the uplink's link speed)", ub, why);
@@ -396,7 +413,8 @@ fill_desired(struct rc_switch *rc, const struct switch_rows *in,
     rc->flow_idle_demote = smap_get_int(&sw->other_config,
                                         "flow-idle-demote", 600);
     const char *ub = smap_get(&sw->other_config, "uplink-bandwidth");
-    if (!ub || vsw_check_rate(ub, &rc->uplink_bandwidth)) {
+    if (!ub || vsw_check_rate(ub, &rc->uplink_bandwidth)
+        || vsw_check_uplink_bandwidth(rc->uplink_bandwidth)) {
         rc->uplink_bandwidth = 0;
     }
     if (sw->iov && sw->uplink && !rc->config_error) {

@@ -23,7 +23,8 @@
  *     chain to-ports    (postrouting) oifname vmap @to-port
  *     chain from-<port uuid>   guards, storm limit, rate limit, ACLs out
  *     chain to-<port uuid>     rate limit, ACLs in
- *     set st4-<port uuid>, st6-<port uuid>   a stateful ACL's connections
+ *     set st4-<port uuid>-<s>, st6-...   stateful ACLs' connections, one
+ *                                        set per idle timeout <s>
  *     map m-<port uuid>-<digest>   grouped ACLs: address -> ACL chain
  *     chain a-<port uuid>-<acl uuid>-<action>   a grouped ACL's counter
  *                                               and verdict
@@ -319,19 +320,23 @@ match_ports(struct dp_nft_rule *r, uint16_t lo, uint16_t hi, bool local,
                       lo == hi ? DP_NFT_EQ : DP_NFT_RANGE, l, h, NULL);
 }
 
-/* The set of port 'port''s stateful connections of one family
- * ("st4-<uuid>", "st6-<uuid>"): its name, into 'name'. */
+/* The set of port 'port''s stateful connections of one family whose ACLs
+ * have idle timeout 'timeout' ("st4-<uuid>-<seconds>", "st6-..."): its
+ * name, into 'name'.  One set per timeout: refreshing an entry sets its
+ * timer to the refreshing rule's timeout. */
 static void
-stateful_set_name(bool v6, const struct uuid *port, char name[64])
+stateful_set_name(bool v6, const struct uuid *port, int timeout,
+                  char name[64])
 {
-    snprintf(name, 64, "st%d-"UUID_FMT, v6 ? 6 : 4, UUID_ARGS(port));
+    snprintf(name, 64, "st%d-"UUID_FMT"-%d", v6 ? 6 : 4, UUID_ARGS(port),
+             timeout);
 }
 
 /* The key of a stateful ACL's connection, as seen in direction 'd':
  * remote address, local address, remote port, local port, protocol. */
 static void
 stateful_key(struct dp_nft_rule *r, bool v6, enum vsw_acl_dir d,
-             const struct uuid *port)
+             const struct uuid *port, int timeout)
 {
     bool out = d == VSW_ACL_OUT;
     const struct dp_nft_field *src = v6 ? &f_ip6_src : &f_ip4_src;
@@ -343,10 +348,19 @@ stateful_key(struct dp_nft_rule *r, bool v6, enum vsw_acl_dir d,
     r->keys[4] = f_l4proto;
     r->n_keys = 5;
     BUILD_ASSERT_DECL(sizeof r->set == 64);
-    stateful_set_name(v6, port, r->set);
+    stateful_set_name(v6, port, timeout, r->set);
+    r->timeout_ms = timeout * 1000ULL;
 }
 
 static const char *const action_names[] = { "allow", "deny", "meter" };
+
+static enum dp_nft_verdict
+action_verdict(enum vsw_acl_action a)
+{
+    return (a == VSW_ACL_ALLOW ? DP_NFT_ACCEPT
+            : a == VSW_ACL_DENY ? DP_NFT_DROP
+            : DP_NFT_CONTINUE);
+}
 
 #define ACL_LABEL "acl "      /* An ACL's rules: "acl <uuid> ...". */
 
@@ -385,11 +399,8 @@ add_acl(struct rules *rs, const struct rc_acl *ra, enum vsw_acl_dir d,
         enum vsw_acl_addr_kind k = (n_fam == 2
                                     ? (fam ? VSW_ACL_IPV6 : VSW_ACL_IPV4)
                                     : kind);
-        enum dp_nft_verdict v = (a->action == VSW_ACL_ALLOW ? DP_NFT_ACCEPT
-                                 : a->action == VSW_ACL_DENY ? DP_NFT_DROP
-                                 : DP_NFT_CONTINUE);
         struct dp_nft_rule *r = rules_add(rs);
-        dp_nft_rule_init(r, v, "%s%s %s%s", label, action_names[a->action],
+        dp_nft_rule_init(r, action_verdict(a->action), "%s%s %s%s", label, action_names[a->action],
                          d == VSW_ACL_OUT ? "out" : "in",
                          k == VSW_ACL_IPV4 ? " v4"
                          : k == VSW_ACL_IPV6 ? " v6" : "");
@@ -404,9 +415,8 @@ add_acl(struct rules *rs, const struct rc_acl *ra, enum vsw_acl_dir d,
         match_ports(r, a->lport_lo, a->lport_hi, true, d);
         match_ports(r, a->rport_lo, a->rport_hi, false, d);
         if (a->stateful) {
-            stateful_key(r, k == VSW_ACL_IPV6, d, port);
+            stateful_key(r, k == VSW_ACL_IPV6, d, port, a->idle_timeout);
             r->set_op = DP_NFT_SET_UPDATE;
-            r->timeout_ms = a->idle_timeout * 1000ULL;
         }
     }
     free(label);
@@ -442,8 +452,12 @@ compare_acls(const void *a_, const void *b_)
  * grouped ACLs use (below). */
 struct wanted {
     struct rules from, to;
-    int st[2];                  /* Stateful sets (v4, v6): the longest
-                                 * idle timeout, 0: none. */
+    struct stateful_set {       /* Its stateful ACLs' sets: of one */
+        bool v6;                /* family, */
+        int timeout;            /* one idle timeout (seconds). */
+    } *st;
+    size_t n_st;
+    struct sset st_names;       /* Their names. */
     struct shash acl_chains;    /* Name -> struct dp_nft_rule *. */
     struct shash maps;          /* Name -> struct acl_map *. */
 };
@@ -508,6 +522,42 @@ acl_chain_name(const struct uuid *port, const struct rc_acl *ra)
                      UUID_ARGS(&ra->uuid), action_names[ra->acl.action]);
 }
 
+/* The one rule of a grouped ACL's chain: its counter and verdict. */
+static void
+acl_chain_rule(struct dp_nft_rule *r, const struct uuid *acl,
+               enum vsw_acl_action action)
+{
+    char *label = acl_label(acl);
+    dp_nft_rule_init(r, action_verdict(action), "%s%s", label,
+                     action_names[action]);
+    dp_nft_rule_finish(r);
+    free(label);
+}
+
+/* If 'name' is an ACL chain's (acl_chain_name()), the rule it must hold,
+ * into 'r'. */
+static bool
+acl_chain_parse(const char *name, struct dp_nft_rule *r)
+{
+    size_t off = strlen("a-") + UUID_LEN + 1;
+    char id[UUID_LEN + 1];
+    struct uuid acl;
+    if (strlen(name) < off + UUID_LEN + 2 || name[off + UUID_LEN] != '-') {
+        return false;
+    }
+    ovs_strzcpy(id, name + off, sizeof id);
+    if (!uuid_from_string(&acl, id)) {
+        return false;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(action_names); i++) {
+        if (!strcmp(name + off + UUID_LEN + 1, action_names[i])) {
+            acl_chain_rule(r, &acl, i);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The lookup of the group 'g[0..n)' (ACLs in the order they would be
  * evaluated) in direction 'd', with the map and ACL chains it needs. */
 static void
@@ -530,15 +580,8 @@ add_group(struct rules *rs, struct wanted *w, const struct rc_acl **g,
         memcpy(m->keys[i], groupable(&ra->acl, d, &f, &b)->bytes, bits / 8);
         m->chains[i] = acl_chain_name(port, ra);
         if (!shash_find(&w->acl_chains, m->chains[i])) {
-            const struct vsw_acl *a = &ra->acl;
             struct dp_nft_rule *r = xmalloc(sizeof *r);
-            char *label = acl_label(&ra->uuid);
-            dp_nft_rule_init(r, (a->action == VSW_ACL_ALLOW ? DP_NFT_ACCEPT
-                                 : a->action == VSW_ACL_DENY ? DP_NFT_DROP
-                                 : DP_NFT_CONTINUE),
-                             "%s%s", label, action_names[a->action]);
-            dp_nft_rule_finish(r);
-            free(label);
+            acl_chain_rule(r, &ra->uuid, ra->acl.action);
             shash_add(&w->acl_chains, m->chains[i], r);
         }
     }
@@ -636,24 +679,24 @@ add_sorted(struct rules *rs, struct wanted *w, const struct rc_acl **sorted,
     free(nodes);
 }
 
-/* 'w->st[v6]' is the longest idle timeout of the port's stateful ACLs
- * of that family (seconds), 0 if none. */
+/* The rules of port 'port''s ACLs for direction 'd', after those of the
+ * connections of its stateful ACLs ('w->st'). */
 static void
 add_acls(struct rules *rs, struct wanted *w, const struct rc_policy *p,
          enum vsw_acl_dir d, const struct uuid *port)
 {
     /* Connections of stateful ACLs (either direction): their packets in
-     * both directions are accepted and refresh the idle timer. */
-    for (int v6 = 0; v6 < 2; v6++) {
-        if (w->st[v6]) {
-            struct dp_nft_rule *r = rules_add(rs);
-            dp_nft_rule_init(r, DP_NFT_ACCEPT, "stateful %s v%d",
-                             d == VSW_ACL_OUT ? "out" : "in", v6 ? 6 : 4);
-            match_ethertype(r, v6 ? ETH_P_IPV6 : ETH_P_IP);
-            stateful_key(r, v6, d, port);
-            r->set_op = DP_NFT_SET_REFRESH;
-            r->timeout_ms = w->st[v6] * 1000ULL;
-        }
+     * both directions are accepted and refresh the idle timer, to their
+     * own ACL's timeout. */
+    for (size_t i = 0; i < w->n_st; i++) {
+        const struct stateful_set *ss = &w->st[i];
+        struct dp_nft_rule *r = rules_add(rs);
+        dp_nft_rule_init(r, DP_NFT_ACCEPT, "stateful %s v%d %ds",
+                         d == VSW_ACL_OUT ? "out" : "in", ss->v6 ? 6 : 4,
+                         ss->timeout);
+        match_ethertype(r, ss->v6 ? ETH_P_IPV6 : ETH_P_IP);
+        stateful_key(r, ss->v6, d, port, ss->timeout);
+        r->set_op = DP_NFT_SET_REFRESH;
     }
     /* Meters first (each counts what it matches, none ends the chain),
      * then the others in evaluation order. */
@@ -696,6 +739,7 @@ wanted_build(struct rc_port *port, struct wanted *w)
     memset(w, 0, sizeof *w);
     shash_init(&w->acl_chains);
     shash_init(&w->maps);
+    sset_init(&w->st_names);
     /* Its class on the uplink's transmit, first: an ACL's accept ends the
      * chain (reconcile-bandwidth.c). */
     if (port->bw_class) {
@@ -747,18 +791,23 @@ wanted_build(struct rc_port *port, struct wanted *w)
         smap_add(st, "min_bandwidth_weight", ds_cstr(&port->bw_status));
     }
 
-    /* ACLs. */
+    /* ACLs: first the sets of the stateful ones' connections, one per
+     * family and idle timeout. */
     for (size_t i = 0; i < p->n_acls; i++) {
         const struct vsw_acl *a = &p->acls[i].acl;
-        if (a->stateful) {
-            enum vsw_acl_addr_kind k = (a->local.kind != VSW_ACL_ANY
-                                        ? a->local.kind : a->remote.kind);
-            if (k != VSW_ACL_IPV6) {
-                w->st[0] = MAX(w->st[0], a->idle_timeout);
+        enum vsw_acl_addr_kind k = (a->local.kind != VSW_ACL_ANY
+                                    ? a->local.kind : a->remote.kind);
+        for (int v6 = 0; a->stateful && v6 < 2; v6++) {
+            if (k == (v6 ? VSW_ACL_IPV4 : VSW_ACL_IPV6)) {
+                continue;
             }
-            if (k != VSW_ACL_IPV4) {
-                w->st[1] = MAX(w->st[1], a->idle_timeout);
+            char name[64];
+            stateful_set_name(v6, &port->uuid, a->idle_timeout, name);
+            if (!sset_add(&w->st_names, name)) {
+                continue;           /* Already there. */
             }
+            w->st = xrealloc(w->st, (w->n_st + 1) * sizeof *w->st);
+            w->st[w->n_st++] = (struct stateful_set) { v6, a->idle_timeout };
         }
     }
     add_acls(&w->from, w, p, VSW_ACL_OUT, &port->uuid);
@@ -774,6 +823,8 @@ wanted_destroy(struct wanted *w)
     free(w->from.r);
     free(w->to.r);
     shash_destroy_free_data(&w->acl_chains);
+    free(w->st);
+    sset_destroy(&w->st_names);
     struct shash_node *node;
     SHASH_FOR_EACH (node, &w->maps) {
         struct acl_map *m = node->data;
@@ -797,18 +848,18 @@ struct installed {
     char to_key[IFNAMSIZ];
     bool from_chain, to_chain;  /* Chains that exist. */
     uint32_t from_digest, to_digest;
-    bool st[2];                 /* Sets that exist. */
-    struct sset objs;           /* Its maps and ACL chains (by name: see
-                                 * "Grouped ACLs"). */
+    struct sset objs;           /* Its maps, ACL chains (by name: see
+                                 * "Grouped ACLs") and stateful sets. */
 };
 
 static struct hmap installed = HMAP_INITIALIZER(&installed);
 static bool table_known;        /* 'installed' matches the kernel. */
 static bool table_ok;           /* The table and its base chains exist. */
 static bool table_foreign;      /* A table of that name is not vsw's. */
-static struct sset stale_maps = SSET_INITIALIZER(&stale_maps);
-                                /* Maps whose elements are not what their
-                                 * names say (changed by someone else). */
+static struct sset stale = SSET_INITIALIZER(&stale);
+                                /* Maps and ACL chains whose contents are
+                                 * not what their names say (changed by
+                                 * someone else). */
 
 static struct installed *
 installed_find(const struct uuid *port, bool create)
@@ -839,15 +890,16 @@ installed_clear(void)
     }
 }
 
-/* If 'name' is a map or ACL chain of a port ('prefix' "m-" or "a-", then
- * the port's uuid), that port's uuid into 'port'. */
+/* If 'name' is a map, ACL chain or stateful set of a port ('prefix' "m-",
+ * "a-", "st4-" or "st6-", then the port's uuid, then the end or a "-"),
+ * that port's uuid into 'port'. */
 static bool
 obj_port(const char *name, const char *prefix, struct uuid *port)
 {
     char id[UUID_LEN + 1];
     size_t len = strlen(prefix);
-    if (strncmp(name, prefix, len) || strlen(name) < len + UUID_LEN + 1
-        || name[len + UUID_LEN] != '-') {
+    if (strncmp(name, prefix, len) || strlen(name) < len + UUID_LEN
+        || (name[len + UUID_LEN] && name[len + UUID_LEN] != '-')) {
         return false;
     }
     ovs_strzcpy(id, name + len, sizeof id);
@@ -862,7 +914,7 @@ read_table(const struct rc_policy_ops *po, bool distrust)
     dp_nft_table_init(&t);
     int error = po->dump(true, &t);
     installed_clear();
-    sset_clear(&stale_maps);
+    sset_clear(&stale);
     table_ok = table_foreign = false;
     if (error) {
         dp_nft_table_destroy(&t);
@@ -880,6 +932,13 @@ read_table(const struct rc_policy_ops *po, bool distrust)
         struct uuid u;
         if (obj_port(sn->name, "a-", &u)) {
             sset_add(&installed_find(&u, true)->objs, sn->name);
+            struct dp_nft_rule r;
+            if (!acl_chain_parse(sn->name, &r)
+                || dp_nft_rules_digest(&r, 1) != dp_nft_chain_digest(c)) {
+                VLOG_INFO("chain %s: its rules were changed by another "
+                          "program; writing them again", sn->name);
+                sset_add(&stale, sn->name);
+            }
             continue;
         }
         bool from = !strncmp(sn->name, "from-", 5);
@@ -907,20 +966,13 @@ read_table(const struct rc_policy_ops *po, bool distrust)
                 if (strcmp(name, set)) {
                     VLOG_INFO("map %s: its elements were changed by "
                               "another program; filling it again", set);
-                    sset_add(&stale_maps, set);
+                    sset_add(&stale, set);
                 }
             }
             continue;
         }
-        if (strlen(set) < 4 || !uuid_from_string(&u, set + 4)) {
-            continue;
-        }
-        for (int v6 = 0; v6 < 2; v6++) {
-            char name[64];
-            stateful_set_name(v6, &u, name);
-            if (!strcmp(name, set)) {
-                installed_find(&u, true)->st[v6] = true;
-            }
+        if (obj_port(set, "st4-", &u) || obj_port(set, "st6-", &u)) {
+            sset_add(&installed_find(&u, true)->objs, set);
         }
     }
     bool bases = false;
@@ -997,24 +1049,26 @@ build_table(struct dp_nft_batch *b)
     dp_nft_add_rule(b, TO_BASE, &r);
 }
 
-/* Adds to 'b' the deletion of the maps, then of the ACL chains, in 'objs'
- * that 'w' does not want (all of them if 'w' is NULL); once the chains
- * that look up the maps are gone or rewritten.  Returns whether it added
- * anything. */
+/* Adds to 'b' the deletion of the maps and sets, then of the ACL chains,
+ * in 'objs' that 'w' does not want (all of them if 'w' is NULL); once the
+ * chains that look them up are gone or rewritten.  Returns whether it
+ * added anything. */
 static bool
 objs_removal(struct dp_nft_batch *b, const struct sset *objs,
              const struct wanted *w)
 {
     bool any = false;
-    for (int maps = 1; maps >= 0; maps--) {
+    for (int sets = 1; sets >= 0; sets--) {
         const char *name;
         SSET_FOR_EACH (name, objs) {
-            if (maps != (name[0] == 'm')
-                || (w && shash_find(maps ? &w->maps : &w->acl_chains,
-                                    name))) {
+            bool chain = !strncmp(name, "a-", 2);
+            if (sets == chain
+                || (w && (chain ? shash_find(&w->acl_chains, name) != NULL
+                          : (shash_find(&w->maps, name)
+                             || sset_contains(&w->st_names, name))))) {
                 continue;
             }
-            if (maps) {
+            if (sets) {
                 dp_nft_del_set(b, name);
             } else {
                 dp_nft_del_chain(b, name);
@@ -1034,13 +1088,13 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
              const char *dev)
 {
     bool any = false;
-    for (int v6 = 0; v6 < 2; v6++) {
-        if (w->st[v6] && !in->st[v6]) {
-            struct dp_nft_rule key;
-            stateful_key(&key, v6, VSW_ACL_OUT, port);
+    for (size_t i = 0; i < w->n_st; i++) {
+        struct dp_nft_rule key;
+        stateful_key(&key, w->st[i].v6, VSW_ACL_OUT, port, w->st[i].timeout);
+        if (!sset_contains(&in->objs, key.set)) {
             dp_nft_add_timeout_set(b, key.set,
                                    dp_nft_key_len(key.keys, key.n_keys));
-            in->st[v6] = any = true;
+            any = true;
         }
     }
     /* New ACL chains, then the maps that jump to them, then the port's
@@ -1049,6 +1103,10 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
     SHASH_FOR_EACH (sn, &w->acl_chains) {
         if (!sset_contains(&in->objs, sn->name)) {
             dp_nft_add_chain(b, sn->name);
+            dp_nft_add_rule(b, sn->name, sn->data);
+            any = true;
+        } else if (sset_contains(&stale, sn->name)) {
+            dp_nft_flush_chain(b, sn->name);
             dp_nft_add_rule(b, sn->name, sn->data);
             any = true;
         }
@@ -1060,7 +1118,7 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
                             (const uint8_t (*)[16]) m->keys, m->chains,
                             m->n);
             any = true;
-        } else if (sset_contains(&stale_maps, sn->name)) {
+        } else if (sset_contains(&stale, sn->name)) {
             dp_nft_refill_vmap(b, sn->name, m->key_len,
                                (const uint8_t (*)[16]) m->keys, m->chains,
                                m->n);
@@ -1098,15 +1156,6 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
         }
         free(chain);
     }
-    for (int v6 = 0; v6 < 2; v6++) {
-        if (!w->st[v6] && in->st[v6]) {
-            char name[64];
-            stateful_set_name(v6, port, name);
-            dp_nft_del_set(b, name);
-            in->st[v6] = false;
-            any = true;
-        }
-    }
     any |= objs_removal(b, &in->objs, w);
     sset_clear(&in->objs);
     SHASH_FOR_EACH (sn, &w->acl_chains) {
@@ -1114,6 +1163,10 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
     }
     SHASH_FOR_EACH (sn, &w->maps) {
         sset_add(&in->objs, sn->name);
+    }
+    const char *name;
+    SSET_FOR_EACH (name, &w->st_names) {
+        sset_add(&in->objs, name);
     }
     return any;
 }
@@ -1133,13 +1186,6 @@ port_removal(struct dp_nft_batch *b, const struct installed *in)
             char *chain = chain_name(from, &in->port);
             dp_nft_del_chain(b, chain);
             free(chain);
-        }
-    }
-    for (int v6 = 0; v6 < 2; v6++) {
-        if (in->st[v6]) {
-            char name[64];
-            stateful_set_name(v6, &in->port, name);
-            dp_nft_del_set(b, name);
         }
     }
     objs_removal(b, &in->objs, NULL);
@@ -1253,7 +1299,10 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
             sset_destroy(&pend[i].before.objs);
             struct shash_node *sn;
             SHASH_FOR_EACH (sn, &pend[i].w.maps) {
-                sset_find_and_delete(&stale_maps, sn->name);
+                sset_find_and_delete(&stale, sn->name);
+            }
+            SHASH_FOR_EACH (sn, &pend[i].w.acl_chains) {
+                sset_find_and_delete(&stale, sn->name);
             }
         }
         return 0;

@@ -500,7 +500,6 @@ wants_role(const struct rc_switch *sw, const char *role)
     return rc_port_wants_role(sw, role);
 }
 
-/* Deletes every link tagged as ours that no desired switch wants. */
 /* Appends to 'out' the links of 'links' tagged for object 'uuid' as a
  * switch's port (any port role) of one of 'switches', or as a switch. */
 static void
@@ -533,6 +532,8 @@ scope_links(const struct rc_switch *switches, size_t n,
     }
 }
 
+/* Deletes every link tagged as ours that no desired switch wants: of the
+ * objects 'scope' names, or (NULL) of every tagged link. */
 static bool
 delete_unwanted(struct rc_switch *switches, size_t n,
                 const struct dp_links *links, const struct rc_ops *ops,
@@ -589,6 +590,14 @@ delete_unwanted(struct rc_switch *switches, size_t n,
         }
         struct rc_switch *sw = find_switch(switches, n, &uuid);
         if (sw && wants_role(sw, role)) {
+            continue;
+        }
+        if (sw && !scope && role && !sw->all_ports
+            && strcmp(role, RC_ROLE_HOST) && strcmp(role, RC_ROLE_HOST_PEER)) {
+            /* A port of a switch whose ports are not all in this pass (a
+             * look at every link, after another switch went): not known
+             * to be unwanted.  A pass that names it, or has all of its
+             * switch's ports, decides. */
             continue;
         }
         if (!may_delete) {

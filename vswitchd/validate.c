@@ -354,6 +354,15 @@ vsw_check_rate(const char *s, int64_t *value)
 }
 
 const char *
+vsw_check_uplink_bandwidth(int64_t bps)
+{
+    return (bps < VSW_MIN_BANDWIDTH ? "below 8k bit/s, less than one "
+                                      "full-size frame per second"
+            : bps > VSW_MAX_UPLINK_BANDWIDTH ? "above 10T bit/s"
+            : NULL);
+}
+
+const char *
 vsw_check_max_bandwidth(int64_t bps)
 {
     /* tc's rates are 64-bit bytes per second; 8000 bit/s is the least a
@@ -362,8 +371,9 @@ vsw_check_max_bandwidth(int64_t bps)
      * leaves room (and a port that fast needs no limit). */
     return (bps <= 0 ? "the maximum bandwidth must be positive (clear it "
                        "for no limit)"
-            : bps < 8000 ? "the maximum bandwidth is below 8k bit/s, less "
-                           "than one full-size frame per second"
+            : bps < VSW_MIN_BANDWIDTH ? "the maximum bandwidth is below "
+                                        "8k bit/s, less than one "
+                                        "full-size frame per second"
             : bps > VSW_MAX_BANDWIDTH ? "the maximum bandwidth is above "
                                         "100G bit/s (clear it for no limit)"
             : NULL);

@@ -119,7 +119,12 @@ const char *vsw_check_rate(const char *s, int64_t *value);
  * packets per second, and a weight from 1 to 100.  Each returns NULL or
  * why the value is not usable. */
 const char *vsw_check_max_bandwidth(int64_t bps);
+#define VSW_MIN_BANDWIDTH 8000              /* bit/s: one full frame/s. */
 #define VSW_MAX_BANDWIDTH 100000000000LL    /* 100G bit/s. */
+/* What a switch's ports' bandwidth weights share (its
+ * other_config:uplink-bandwidth), in bit/s. */
+const char *vsw_check_uplink_bandwidth(int64_t bps);
+#define VSW_MAX_UPLINK_BANDWIDTH 10000000000000LL   /* 10T bit/s. */
 const char *vsw_check_storm_limit(int64_t pps);
 const char *vsw_check_bandwidth_weight(int64_t weight);
 

@@ -114,13 +114,30 @@ assert_eq "vsw's htb once the foreign one went" "htb 7673:" "$(root_qdisc)"
 note "bad input"
 ctl set-port pa min-bandwidth-weight=101 2>/dev/null \
     && fail "weight 101 accepted"
-ctl --wait set switch ext0 other_config:uplink-bandwidth=lots 2>/dev/null
-assert_contains "bad uplink-bandwidth" "uplink-bandwidth" \
-    "$(ctl get switch ext0 status:error 2>/dev/null)"
+for bad in lots 1 7999 20T; do
+    ctl --wait set switch ext0 other_config:uplink-bandwidth=$bad 2>/dev/null
+    assert_contains "uplink-bandwidth=$bad refused" "uplink-bandwidth" \
+        "$(ctl get switch ext0 status:error 2>/dev/null)"
+done
 ctl --wait set switch ext0 other_config:uplink-bandwidth=100M \
     || fail "uplink-bandwidth back"
 
+note "a weighted port deleted: its class goes; the last one: vsw's htb goes"
+ctl --wait add-port ext0 pc -- set-port pc min-bandwidth-weight=2 \
+    || fail "add-port pc with a weight"
+class_c=$(ctl get port pc status:bandwidth_class | tr -d '"')
+tc -n "$sw" class show dev u0 | grep -q "htb $class_c " \
+    || fail "no class $class_c for pc"
+ctl --wait del-port pc || fail "del-port pc"
+tc -n "$sw" class show dev u0 | grep -q "htb $class_c " \
+    && fail "pc's class $class_c outlived pc"
+ctl --wait del-port pa || fail "del-port pa"
+assert_eq "root qdisc once no weighted port is left" "$default_root" \
+    "$(root_qdisc)"
+
 note "switch deleted: the uplink's own qdisc is back"
+ctl --wait set-port pb min-bandwidth-weight=7 || fail "weight pb again"
+assert_eq "vsw's htb for pb" "htb 7673:" "$(root_qdisc)"
 ctl --wait del-switch ext0 || fail "del-switch"
 assert_eq "root qdisc after the switch went" "$default_root" "$(root_qdisc)"
 

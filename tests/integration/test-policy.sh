@@ -181,6 +181,18 @@ map_has_it() {
 wait_for 10 map_has_it \
     || fail "the map element deleted behind vsw's back was not put back"
 reaches 10.9.0.2 || fail "10.9.0.2 dropped after its element came back"
+# A rule slipped into an entry's own chain behind vsw's back is taken out.
+allow2=$(ip netns exec "$sw" nft -a list map bridge vsw "$map" \
+         | grep -o "10.9.0.2 : jump a-[-0-9a-f]*-allow" | awk '{print $4}')
+ip netns exec "$sw" nft insert rule bridge vsw "$allow2" drop \
+    || fail "nft insert rule into $allow2"
+one_rule_again() {
+    [ "$(ip netns exec "$sw" nft list chain bridge vsw "$allow2" \
+         | grep -c -e drop -e accept)" = 1 ]
+}
+wait_for 10 one_rule_again \
+    || fail "the rule put into $allow2 behind vsw's back stayed"
+reaches 10.9.0.2 || fail "10.9.0.2 dropped after its chain was repaired"
 ctl --wait acl-del pa "$deny3" || fail "acl-del $deny3"
 reaches 10.9.0.3 && fail "10.9.0.3 got through: the /24 deny is below"
 assert_eq "maps after a change" 1 \
@@ -240,7 +252,20 @@ n=$(ip netns exec "$sw" nft list chain bridge vsw "to-$pa" \
 acl_counted() { [ "$(acl_packets "$1")" -gt 0 ] 2>/dev/null; }
 wait_for 5 acl_counted "$dn" \
     || fail "ACL $dn's statistics did not reach the database ($(acl_packets "$dn"))"
+# Each stateful ACL's connections keep its own idle timeout: one set per
+# timeout, the 30 s ACL's connection not kept for the other's 600 s.
+ctl --wait acl-add pa allow outbound protocol=tcp remote-ports=7002 \
+    weight=11 stateful=on idle-timeout=600 >/dev/null \
+    || fail "second stateful acl"
+assert_eq "one set per idle timeout" 2 \
+    "$(ip netns exec "$sw" nft list table bridge vsw | grep -c "set st4-$pa-")"
+left=$(ip netns exec "$sw" nft list set bridge vsw "st4-$pa-30" \
+       | grep -o 'expires [0-9]*s' | head -1 | grep -o '[0-9]*')
+[ -n "$left" ] && [ "$left" -le 30 ] \
+    || fail "the 30 s ACL's connection expires in '${left}' s"
 ctl --wait acl-del pa --all
+assert_eq "stateful sets gone with their ACLs" 0 \
+    "$(ip netns exec "$sw" nft list table bridge vsw | grep -c "set st4-$pa-")"
 
 note "bad input: vswctl refuses it, nothing written"
 expect_error 1 "prefix length" ctl acl-add pa deny inbound remote=10.0.0.0/33
@@ -251,6 +276,8 @@ expect_error 1 "unknown protocol" ctl acl-add pa deny inbound protocol=xyz \
 expect_error 1 "rate of 0" ctl set-port pa max-bandwidth=0
 expect_error 1 "beyond 2^63-1" ctl set-port pa max-bandwidth=99999999999999999999
 expect_error 1 "not an address" ctl acl-add pa deny inbound remote=02:00:zz
+expect_error 1 "in this command" ctl acl-add pa allow inbound weight=12 \
+    protocol=tcp -- acl-add pa allow both weight=12 protocol=udp
 assert_eq "no ACL written" "" "$(ctl get port pa acls | tr -d '[]')"
 
 note "bad input from another database client: a port error, rules kept"
@@ -284,6 +311,29 @@ bad_acl_state() {
 assert_contains "the bad entry's state and error" "error " "$(bad_acl_state)"
 assert_contains "its error names the value" "10.9.0.300" "$(bad_acl_state)"
 ctl --wait acl-del pa --all || fail "acl-del --all after a bad ACL"
+wait_for 5 policy_is enforced || fail "policy back after the bad ACL"
+# Two rows with one weight for one direction: each says which is the other.
+in_ns "$sw" ovsdb-client transact "unix:$T_DIR/$sw/run/db.sock" \
+    "[\"VSwitch\",
+      {\"op\": \"insert\", \"table\": \"ACL\", \"uuid-name\": \"x\",
+       \"row\": {\"direction\": \"inbound\", \"action\": \"allow\",
+                 \"protocol\": \"tcp\", \"weight\": 12}},
+      {\"op\": \"insert\", \"table\": \"ACL\", \"uuid-name\": \"y\",
+       \"row\": {\"direction\": \"both\", \"action\": \"deny\",
+                 \"protocol\": \"udp\", \"weight\": 12}},
+     {\"op\": \"mutate\", \"table\": \"Port\",
+      \"where\": [[\"_uuid\", \"==\", [\"uuid\", \"$pa\"]]],
+      \"mutations\": [[\"acls\", \"insert\",
+                       [\"set\", [[\"named-uuid\", \"x\"],
+                                  [\"named-uuid\", \"y\"]]]]]}]" \
+    >/dev/null || fail "raw duplicate weights"
+wait_for 5 policy_is error || fail "a weight used twice is not a port error"
+assert_eq "both entries name the clash" 2 \
+    "$(ctl --format=json acl-list pa \
+       | jq '[.data[] | select(.[14] == "error"
+                               and (.[15] | test("weight 12 is also")))]
+             | length')"
+ctl --wait acl-del pa --all || fail "acl-del --all after duplicate weights"
 wait_for 5 policy_is enforced \
     || fail "deleting the bad ACL did not bring the policy back"
 

@@ -75,6 +75,9 @@ assert_eq "renamed bridge keeps its ifindex" "$br_index" \
     "$(ifindex "$ns" priv9)"
 
 note "delete: only vsw's objects go, the uplink is released unharmed"
+# Another switch's port is not touched by the deletion (the same device).
+vswctl_in "$ns" --wait add-port priv9 keep0 || fail "add-port keep0"
+keep_index=$(ifindex "$ns" keep0)
 u0_index=$(ifindex "$ns" u0)
 vswctl_in "$ns" --wait del-switch ext0 || fail "del-switch ext0"
 assert_eq "ext0 bridge gone" "" "$(ifindex "$ns" ext0)"
@@ -87,6 +90,10 @@ assert_contains "u0 address kept" "192.0.2.10/24" \
     "$(ip -n "$ns" -o addr show dev u0)"
 vswctl_in "$ns" --wait del-switch ext1 || fail "del-switch ext1"
 assert_eq "u1 released" "" "$(master_of "$ns" u1)"
+assert_eq "another switch's port kept (same device)" "$keep_index" \
+    "$(ifindex "$ns" keep0)"
+vswctl_in "$ns" --wait del-port keep0 || fail "del-port keep0"
+assert_eq "keep0 deleted with its row" "" "$(ifindex "$ns" keep0)"
 
 note "del-switch of a missing switch"
 expect_error 1 'no switch named "nope"' vswctl_in "$ns" del-switch nope

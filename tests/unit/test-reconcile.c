@@ -1138,6 +1138,14 @@ test_unwanted_deleted_in_one_batch(void **state)
     make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
     sw.dirty = false;
 
+    /* A look at every link while the switch's ports are not all in the
+     * pass (another switch went): its ports are not known to be
+     * unwanted, and stay. */
+    assert_false(rc_reconcile(&sw, 1, &links, &rec_ops,
+                              RC_MAY_DELETE | RC_INCREMENTAL, NULL));
+    assert_string_equal(ds_cstr(&calls), "");
+
+    sw.all_ports = true;        /* Its ports (none) are all in the pass. */
     assert_true(rc_reconcile(&sw, 1, &links, &rec_ops,
                              RC_MAY_DELETE | RC_INCREMENTAL, NULL));
     const char *c = ds_cstr(&calls);

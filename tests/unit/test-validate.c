@@ -159,6 +159,11 @@ test_policy_values(void **state)
     assert_non_null(vsw_check_rate("-5", &v));
     assert_non_null(vsw_check_rate("", &v));
     assert_non_null(vsw_check_max_bandwidth(7999));
+    assert_non_null(vsw_check_uplink_bandwidth(1));
+    assert_non_null(vsw_check_uplink_bandwidth(7999));
+    assert_null(vsw_check_uplink_bandwidth(8000));
+    assert_null(vsw_check_uplink_bandwidth(400000000000LL));
+    assert_non_null(vsw_check_uplink_bandwidth(VSW_MAX_UPLINK_BANDWIDTH + 1));
     assert_non_null(vsw_check_storm_limit(0));
     assert_non_null(vsw_check_bandwidth_weight(101));
 
