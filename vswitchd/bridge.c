@@ -84,6 +84,8 @@ static bool kernel_dumped;      /* False: dump before the next pass. */
 static bool full_needed = true;
 static bool nft_distrust;       /* Another program changed vsw's nftables
                                  * tables: the next full pass reads all. */
+static bool nft_watched;        /* Changes to them are heard; else every
+                                 * full pass reads them. */
 static struct uuidset dirty = UUIDSET_INITIALIZER(&dirty);   /* Rows. */
 /* Switches whose own settings changed in the database: all their ports
  * are converged too (a switch changed in the kernel converges itself). */
@@ -211,7 +213,7 @@ bridge_init(const char *remote)
     dp_links_init(&kernel);
     stats_init();
     dp_nl_notify_open();
-    dp_nft_watch_open();
+    nft_watched = dp_nft_watch_open() >= 0;
     rc_temp_records_sweep();
     desired_init();
     unixctl_command_register("dp/counters", "", 0, 0,
@@ -895,7 +897,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
             dp_nl_notify_flush(&listener);
             dp_nl_notify_pause();
         }
-        bool distrust = full && nft_distrust;
+        bool distrust = full && (nft_distrust || !nft_watched);
         nft_distrust &= !full;
         bool changed = rc_reconcile(rcs, n, &kernel, &rc_kernel_ops,
                                     (dbserver_damage() ? 0 : RC_MAY_DELETE)

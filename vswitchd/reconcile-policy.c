@@ -124,7 +124,10 @@ static struct dp_nft_rule *
 rules_add(struct rules *rs)
 {
     if (rs->n >= rs->allocated) {
-        rs->r = x2nrealloc(rs->r, &rs->allocated, sizeof *rs->r);
+        /* Room for a port's guards and limits at once: a full pass builds
+         * every port's rules, and growing one by one moved them. */
+        rs->allocated = MAX(16, 2 * rs->allocated);
+        rs->r = xrealloc(rs->r, rs->allocated * sizeof *rs->r);
     }
     return &rs->r[rs->n++];
 }
@@ -1328,7 +1331,11 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
     if (!po) {
         return;
     }
-    if (!(flags & RC_INCREMENTAL)) {
+    if (flags & RC_DISTRUST) {
+        /* The table is read back at start and when someone else changed
+         * it (its notifications say so, or were lost): a safety resync
+         * trusts what vsw made and heard, and costs no dump of 1000
+         * ports' rules. */
         table_known = false;
     }
     if (!table_known && read_table(po, flags & RC_DISTRUST)) {

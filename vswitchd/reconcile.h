@@ -286,8 +286,9 @@ void rc_tap_mac(const char *guest_mac, char buf[18]);
  * unwanted, found by their tags, not by a look at every device; NULL looks
  * at every tagged device (a switch was deleted, or a full pass).
  * RC_DISTRUST (with a full pass: another program changed vsw's nftables
- * tables) also reads back what a full pass takes on trust: the elements
- * of the ACL maps. */
+ * tables) reads back what a full pass
+ * otherwise takes on trust: vsw's policy table, its rules and the
+ * elements of its ACL maps. */
 enum {
     RC_MAY_DELETE = 1 << 0,
     RC_INCREMENTAL = 1 << 1,
