@@ -1225,6 +1225,21 @@ bridge_vhost_lookup(const char *name, struct vhost_port_info *info)
     return false;
 }
 
+const struct ovsdb_idl *
+bridge_idl(void)
+{
+    return idl;
+}
+
+void
+bridge_get_pass_stats(struct bridge_pass_stats *s)
+{
+    s->passes = n_passes;
+    s->full_passes = n_full_passes;
+    s->objects_converged = n_objects_converged;
+    s->last_pass_usec = last_pass_usec;
+}
+
 void
 bridge_force_pass(void)
 {

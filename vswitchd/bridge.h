@@ -15,6 +15,16 @@ void bridge_exit(void);
 /* Makes the next run reconcile, whatever changed. */
 void bridge_force_pass(void);
 
+/* What the stats endpoint reports of the reconciler: its view of the
+ * database (read-only), and how its passes went. */
+struct ovsdb_idl;
+const struct ovsdb_idl *bridge_idl(void);
+struct bridge_pass_stats {
+    unsigned long long int passes, full_passes, objects_converged;
+    long long int last_pass_usec;
+};
+void bridge_get_pass_stats(struct bridge_pass_stats *);
+
 /* For the vhost-net fd server (vhost.h): what it needs of port 'name'. */
 struct vhost_port_info;
 bool bridge_vhost_lookup(const char *name, struct vhost_port_info *);

@@ -33,6 +33,7 @@
 #include "vswitchd/bridge.h"
 #include "vswitchd/dbserver.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/stats-http.h"
 #include "vswitchd/vhost.h"
 
 VLOG_DEFINE_THIS_MODULE(vswitchd);
@@ -84,6 +85,7 @@ main(int argc, char *argv[])
 
     bridge_init(remote);
     vhost_server_init(bridge_vhost_lookup);
+    stats_http_init(dbserver_group());
     drop_capabilities();
     daemonize_complete();
     VLOG_INFO("vswitchd started: database %s, state %s, run %s%s%s",
@@ -96,6 +98,7 @@ main(int argc, char *argv[])
         }
         bridge_run();
         vhost_server_run();
+        stats_http_run();
         unixctl_server_run(unixctl);
 
         if (!db_remote) {
@@ -103,6 +106,7 @@ main(int argc, char *argv[])
         }
         bridge_wait();
         vhost_server_wait();
+        stats_http_wait();
         unixctl_server_wait(unixctl);
         if (exiting) {
             poll_immediate_wake();
@@ -112,6 +116,7 @@ main(int argc, char *argv[])
 
     VLOG_INFO("vswitchd exiting; the kernel's switches stay as they are");
     vhost_server_exit();
+    stats_http_exit();
     bridge_exit();
     unixctl_server_destroy(unixctl);
     if (!db_remote) {

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""A client of vswitchd's stats endpoint (a unix socket) for the tests.
+
+  stats-client.py SOCKET get PATH [METHOD]   status line, then the body
+  stats-client.py SOCKET check-metrics       checks /metrics (see below);
+                                             prints the problems, exit 1
+  stats-client.py SOCKET stall SECONDS       connects, sends half a
+                                             request, never reads
+  stats-client.py SOCKET hammer CLIENTS N    CLIENTS threads, N requests
+                                             each; exit 1 on any non-200
+
+check-metrics: every family has HELP and TYPE before its samples, its
+samples are one uninterrupted group, no series (name and labels) appears
+twice, and counters end in _total.  promtool does not catch split groups
+or duplicates."""
+
+import http.client
+import re
+import socket
+import sys
+import threading
+import time
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=10):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.path)
+        self.sock = s
+
+
+def request(path, method, url):
+    c = UnixConnection(path)
+    c.request(method, url)
+    r = c.getresponse()
+    body = r.read().decode()
+    c.close()
+    return r.status, dict(r.getheaders()), body
+
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$')
+
+
+def check_metrics(text):
+    problems = []
+    declared = {}           # family -> type
+    helped = set()
+    finished = set()
+    current = None
+    series = set()
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.startswith("# HELP "):
+            helped.add(line.split()[2])
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(None, 3)
+            if name in declared:
+                problems.append("line %d: %s declared twice" % (n, name))
+            declared[name] = kind
+            continue
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        if not m:
+            problems.append("line %d: not a sample: %r" % (n, line))
+            continue
+        name, labels = m.group(1), m.group(2) or ""
+        if name not in declared or name not in helped:
+            problems.append("line %d: %s has no HELP or TYPE" % (n, name))
+        if name != current:
+            if name in finished:
+                problems.append("line %d: %s's group is split" % (n, name))
+            if current:
+                finished.add(current)
+            current = name
+        if (name, labels) in series:
+            problems.append("line %d: duplicate series %s%s"
+                            % (n, name, labels))
+        series.add((name, labels))
+        if declared.get(name) == "counter" and not name.endswith("_total"):
+            problems.append("line %d: counter %s does not end in _total"
+                            % (n, name))
+        try:
+            float(m.group(3))
+        except ValueError:
+            problems.append("line %d: value %r" % (n, m.group(3)))
+    return problems
+
+
+def main():
+    path, cmd = sys.argv[1], sys.argv[2]
+    if cmd == "get":
+        method = sys.argv[4] if len(sys.argv) > 4 else "GET"
+        status, headers, body = request(path, method, sys.argv[3])
+        print(status, headers.get("Allow", ""))
+        sys.stdout.write(body)
+    elif cmd == "check-metrics":
+        status, _, body = request(path, "GET", "/metrics")
+        problems = ([] if status == 200 else ["status %d" % status])
+        problems += check_metrics(body)
+        for p in problems:
+            print(p)
+        sys.exit(1 if problems else 0)
+    elif cmd == "stall":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        s.sendall(b"GET /v1/stats HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(float(sys.argv[3]))
+    elif cmd == "hammer":
+        clients, n = int(sys.argv[3]), int(sys.argv[4])
+        bad = []
+
+        def run():
+            for i in range(n):
+                url = "/metrics" if i % 2 else "/v1/stats"
+                try:
+                    status, _, _ = request(path, "GET", url)
+                    if status != 200:
+                        bad.append(status)
+                except OSError as e:
+                    bad.append(str(e))
+        threads = [threading.Thread(target=run) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if bad:
+            print("failed requests:", bad[:10])
+            sys.exit(1)
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+#!/bin/bash
+# vswitchd's stats endpoint (RUN/stats.sock) with real traffic: the JSON
+# document and one object at a time, counters equal to what `ip -s -j
+# link` reports for the same device, /metrics well formed (HELP and TYPE,
+# one group per family, no duplicate series), a deleted port's series gone
+# at the next scrape, read-only (405), 404 for what does not exist, ten
+# clients at once while ports come and go, and stalled clients that do not
+# delay `vswctl --wait`.
+. "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
+for t in python3 jq; do
+    command -v $t >/dev/null || skip "$t is not installed"
+done
+client="$(dirname "$0")/helpers/stats-client.py"
+
+sw=$(new_netns sw)
+a=$(new_netns a)
+b=$(new_netns b)
+start_vswitchd "$sw"
+ctl() { vswctl_in "$sw" "$@"; }
+sock="$T_DIR/$sw/run/stats.sock"
+get() { python3 "$client" "$sock" get "$@"; }
+body() { get "$@" | tail -n +2; }
+status_of() { get "$@" | head -1 | awk '{print $1}'; }
+
+ctl set root . other_config:stats-update-interval=1000 || die "interval"
+ctl --wait add-switch s0 --type private || die "add-switch"
+ctl --wait add-port s0 pa --kind veth --netns "$a" --mac 02:00:00:00:07:0a \
+    -- set port pa external_ids:vm-id=vm-a || die "add-port pa"
+ctl --wait add-port s0 pb --kind veth --netns "$b" --mac 02:00:00:00:07:0b \
+    || die "add-port pb"
+ip -n "$a" addr add 10.7.0.1/24 dev pa
+ip -n "$b" addr add 10.7.0.2/24 dev pb
+ip -n "$a" link set pa up
+ip -n "$b" link set pb up
+[ -S "$sock" ] || die "no stats socket at $sock"
+
+note "GET /v1/stats: the document"
+doc=$(body /v1/stats)
+assert_eq "schema_version" 1 "$(echo "$doc" | jq .schema_version)"
+assert_eq "switch s0" s0 "$(echo "$doc" | jq -r '.switches[0].name')"
+assert_eq "ports" "pa pb" \
+    "$(echo "$doc" | jq -r '[.ports[].name] | sort | join(" ")')"
+assert_eq "pa's vm" vm-a \
+    "$(echo "$doc" | jq -r '.ports[] | select(.name == "pa") | .vm.vm_id')"
+assert_eq "cur_cfg is a number" number \
+    "$(echo "$doc" | jq -r '.daemon.cur_cfg | type')"
+
+note "counters: those of ip -s -j link for the same device, moving"
+ip netns exec "$a" ping -c 20 -i 0.05 -W 1 10.7.0.2 >/dev/null \
+    || fail "no traffic between the ports"
+same_as_kernel() {
+    local k e
+    k=$(ip -n "$sw" -s -j link show pa \
+        | jq -c '.[0].stats64 | [.rx.packets, .rx.bytes, .tx.packets,
+                                 .tx.bytes]')
+    e=$(body /v1/stats/port/pa \
+        | jq -c '[.rx.packets, .rx.bytes, .tx.packets, .tx.bytes]')
+    [ "$k" = "$e" ] && [ "$(echo "$e" | jq '.[0]')" -ge 20 ]
+}
+wait_for 6 same_as_kernel \
+    || fail "pa's counters $(body /v1/stats/port/pa | jq -c '[.rx, .tx]') \
+are not the kernel's $(ip -n "$sw" -s -j link show pa | jq -c '.[0].stats64')"
+
+note "one object; 404; read-only"
+assert_eq "GET /v1/stats/switch/s0" 200 "$(status_of /v1/stats/switch/s0)"
+assert_eq "its ports" 2 "$(body /v1/stats/switch/s0 | jq .ports)"
+assert_eq "GET /v1/stats/port/nope" 404 "$(status_of /v1/stats/port/nope)"
+assert_contains "a JSON error" "no port named" \
+    "$(body /v1/stats/port/nope | jq -r .error)"
+assert_eq "GET /nope" 404 "$(status_of /nope)"
+for m in POST PUT DELETE PATCH; do
+    assert_eq "$m /v1/stats" "405 GET, HEAD" "$(get /v1/stats $m | head -1)"
+done
+assert_eq "HEAD /metrics" 200 "$(status_of /metrics HEAD)"
+assert_eq "still two ports after the refused methods" 2 \
+    "$(body /v1/stats | jq '.ports | length')"
+
+note "/metrics: well formed, a deleted port's series gone"
+problems=$(python3 "$client" "$sock" check-metrics) \
+    || fail "/metrics: $problems"
+assert_contains "pa's received bytes" \
+    'vsw_port_bytes_total{switch="s0",port="pa",vm="vm-a",direction="rx"}' \
+    "$(body /metrics)"
+ctl --wait del-port pb || fail "del-port pb"
+body /metrics | grep -q 'port="pb"' && fail "pb's series outlived pb"
+
+note "ten clients at once while ports come and go"
+(
+    for i in $(seq 10); do
+        ctl --wait add-port s0 "churn$i" >/dev/null 2>&1
+        ctl --wait del-port "churn$i" >/dev/null 2>&1
+    done
+) &
+churn=$!
+python3 "$client" "$sock" hammer 10 20 || fail "requests failed under churn"
+wait $churn
+python3 "$client" "$sock" check-metrics >/dev/null \
+    || fail "/metrics malformed after the churn"
+
+note "clients that stall do not delay vswctl --wait"
+# median_ms PREFIX: the median of 5 timed `vswctl --wait add-port` calls
+# (ports PREFIX1..PREFIX5), in ms; "failed" if one fails.  (It runs in a
+# command substitution: failures are reported by the caller.)
+median_ms() {
+    local t i out=()
+    for i in 1 2 3 4 5; do
+        t=$(date +%s%N)
+        ctl --wait add-port s0 "$1$i" >/dev/null || { echo failed; return; }
+        out+=($(( ($(date +%s%N) - t) / 1000000 )))
+    done
+    printf '%s\n' "${out[@]}" | sort -n | sed -n 3p
+}
+calm=$(median_ms calm)
+for i in 1 2 3 4 5; do
+    python3 "$client" "$sock" stall 20 &
+done
+sleep 0.5
+stalled=$(median_ms stalled)
+note "vswctl --wait add-port: ${calm} ms calm, ${stalled} ms with 5 stalled clients"
+[ "$calm" != failed ] && [ "$stalled" != failed ] \
+    || fail "add-port failed while timing it"
+[ "$stalled" -le $((calm * 2 + 50)) ] 2>/dev/null \
+    || fail "stalled clients delayed add-port: $stalled ms against $calm ms"
+assert_eq "the endpoint still answers" 200 "$(status_of /v1/stats)"
+kill $(jobs -p) 2>/dev/null
+wait 2>/dev/null
+
+exit $T_FAILED

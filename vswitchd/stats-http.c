@@ -1,0 +1,669 @@
+/* The stats endpoint: read-only HTTP served by vswitchd with libmicrohttpd
+ * on a unix socket in the run directory (RUN/stats.sock); see
+ * stats-http.h.
+ *
+ * It runs inside vswitchd's poll loop, in libmicrohttpd's external-select
+ * mode: its sockets are non-blocking and each response is built whole
+ * before it is queued, so a client that stalls or never reads costs a
+ * buffer and a socket, never a wait.  Answers come from what vswitchd
+ * already holds, its view of the database, where the reconciler writes
+ * each object's status and the statistics collector the kernel's
+ * counters, so no request ever makes a request of the kernel.
+ *
+ *   GET /v1/stats                the whole document (JSON)
+ *   GET /v1/stats/switch/NAME    one switch (404, a JSON error, if none)
+ *   GET /v1/stats/port/NAME      one port
+ *   GET /metrics                 the Prometheus text format
+ *
+ * HEAD as GET without the body; any other method 405; any other path
+ * 404.  Nothing here can change the configuration. */
+#include <config.h>
+
+#include "vswitchd/stats-http.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "datapath/netlink.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "smap.h"
+#include "socket-util.h"
+#include "timeval.h"
+#include "util.h"
+#include "uuid.h"
+#include "vsw-idl.h"
+#include "vswitchd/bridge.h"
+#include "vswitchd/paths.h"
+
+VLOG_DEFINE_THIS_MODULE(stats_http);
+
+/* Bumped when a key changes meaning or goes; new keys do not bump it. */
+#define STATS_SCHEMA_VERSION 1
+
+static struct MHD_Daemon *daemon_;
+static char *socket_path;
+static long long int start_msec;
+
+/* ---- The document. ---- */
+
+static bool
+here(const struct vswrec_switch *sw)
+{
+    return sw && !strcmp(sw->host, vsw_host_id());
+}
+
+static struct json *
+smap_json(const struct smap *m)
+{
+    struct json *o = json_object_create();
+    struct smap_node *n;
+    SMAP_FOR_EACH (n, m) {
+        json_object_put_string(o, n->key, n->value);
+    }
+    return o;
+}
+
+static int64_t
+stat_get(char **keys, const int64_t *values, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(keys[i], key)) {
+            return values[i];
+        }
+    }
+    return 0;
+}
+
+/* "rx" or "tx" of a port's kernel counters, as iproute2's JSON nests
+ * them. */
+static struct json *
+direction_json(const struct vswrec_port *p, const char *dir)
+{
+    static const char *const names[] = { "packets", "bytes", "errors",
+                                         "dropped" };
+    struct json *o = json_object_create();
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s_%s", dir, names[i]);
+        json_object_put(o, names[i], json_integer_create(
+                            stat_get(p->key_statistics, p->value_statistics,
+                                     p->n_statistics, key)));
+    }
+    return o;
+}
+
+static struct json *
+int_or_null(const int64_t *v, size_t n)
+{
+    return n ? json_integer_create(*v) : json_null_create();
+}
+
+static struct json *
+string_or_null(const char *s)
+{
+    return s ? json_string_create(s) : json_null_create();
+}
+
+static struct json *
+port_json(const struct vswrec_port *p)
+{
+    struct json *o = json_object_create();
+    json_object_put_string(o, "name", p->name);
+    json_object_put_string(o, "switch", p->switch_->name);
+    json_object_put(o, "kind_requested", string_or_null(p->kind));
+    json_object_put(o, "kind_in_use",
+                    string_or_null(smap_get(&p->status, "kind")));
+    json_object_put(o, "link", string_or_null(smap_get(&p->status, "link")));
+    json_object_put(o, "mtu", int_or_null(p->mtu, p->n_mtu));
+    json_object_put(o, "mac", string_or_null(p->mac));
+
+    struct json *vlan = json_object_create();
+    json_object_put(vlan, "mode", string_or_null(p->vlan_mode));
+    json_object_put(vlan, "tag", int_or_null(p->tag, p->n_tag));
+    struct json *trunks = json_array_create_empty();
+    for (size_t i = 0; i < p->n_trunks; i++) {
+        json_array_add(trunks, json_integer_create(p->trunks[i]));
+    }
+    json_object_put(vlan, "trunks", trunks);
+    json_object_put(o, "vlan", vlan);
+
+    struct json *vm = json_object_create();
+    static const char *const vm_keys[] = { "vm-id", "vm-uuid", "iface-id" };
+    for (size_t i = 0; i < ARRAY_SIZE(vm_keys); i++) {
+        const char *v = smap_get(&p->external_ids, vm_keys[i]);
+        if (v) {
+            char key[16];
+            ovs_strlcpy(key, vm_keys[i], sizeof key);
+            for (char *c = key; *c; c++) {
+                *c = *c == '-' ? '_' : *c;
+            }
+            json_object_put_string(vm, key, v);
+        }
+    }
+    json_object_put(o, "vm", vm);
+
+    json_object_put(o, "rx", direction_json(p, "rx"));
+    json_object_put(o, "tx", direction_json(p, "tx"));
+
+    struct json *acls = json_array_create_empty();
+    for (size_t i = 0; i < p->n_acls; i++) {
+        const struct vswrec_acl *a = p->acls[i];
+        struct json *ao = json_object_create();
+        char id[9];
+        snprintf(id, sizeof id, "%08"PRIx32, a->header_.uuid.parts[0]);
+        json_object_put_string(ao, "id", id);
+        json_object_put_string(ao, "action", a->action);
+        json_object_put_string(ao, "direction", a->direction);
+        json_object_put(ao, "packets", json_integer_create(
+                            stat_get(a->key_statistics, a->value_statistics,
+                                     a->n_statistics, "packets")));
+        json_object_put(ao, "bytes", json_integer_create(
+                            stat_get(a->key_statistics, a->value_statistics,
+                                     a->n_statistics, "bytes")));
+        json_array_add(acls, ao);
+    }
+    json_object_put(o, "acls", acls);
+    json_object_put(o, "status", smap_json(&p->status));
+    return o;
+}
+
+static struct json *
+offload_json(const struct vswrec_switch *sw)
+{
+    struct json *o = json_object_create();
+    json_object_put(o, "requested", smap_json(&sw->offload_requested));
+    json_object_put(o, "effective", smap_json(&sw->offload_effective));
+    json_object_put(o, "reason", smap_json(&sw->offload_reason));
+    return o;
+}
+
+static struct json *
+switch_json(const struct vswrec_switch *sw, size_t n_ports)
+{
+    struct json *o = json_object_create();
+    json_object_put_string(o, "name", sw->name);
+    json_object_put_string(o, "type", sw->type);
+    json_object_put(o, "uplink", string_or_null(sw->uplink));
+    json_object_put(o, "ports", json_integer_create(n_ports));
+
+    struct json *iov = json_object_create();
+    json_object_put(iov, "requested", json_boolean_create(sw->iov));
+    const char *eff = smap_get(&sw->status, "iov_support");
+    json_object_put(iov, "effective",
+                    json_boolean_create(eff && !strcmp(eff, "true")));
+    json_object_put(iov, "reasons",
+                    string_or_null(smap_get(&sw->status, "iov_reasons")));
+    json_object_put(iov, "vf_capacity", json_integer_create(
+                        smap_get_int(&sw->status, "vf_capacity", 0)));
+    json_object_put(iov, "vfs_in_use", json_integer_create(
+                        smap_get_int(&sw->status, "vfs_in_use", 0)));
+    json_object_put(o, "iov", iov);
+
+    json_object_put(o, "offload", offload_json(sw));
+
+    struct json *flows = json_object_create();
+    static const char *const flow_keys[] = {
+        "flows_in_hw", "flows_in_sw", "flows_refused", "flows_demoted",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(flow_keys); i++) {
+        json_object_put(flows, flow_keys[i] + strlen("flows_"),
+                        json_integer_create(smap_get_int(&sw->status,
+                                                         flow_keys[i], 0)));
+    }
+    json_object_put(o, "flows", flows);
+    json_object_put(o, "status", smap_json(&sw->status));
+    return o;
+}
+
+static struct json *
+daemon_json(const struct ovsdb_idl *idl)
+{
+    struct json *o = json_object_create();
+    const struct vswrec_root *root = vswrec_root_first(idl);
+    struct bridge_pass_stats ps;
+    struct dp_nl_counters c;
+    bridge_get_pass_stats(&ps);
+    dp_nl_get_counters(&c);
+
+    json_object_put_string(o, "version", VSW_VERSION);
+    json_object_put(o, "uptime_s", json_integer_create(
+                        (time_msec() - start_msec) / 1000));
+    json_object_put(o, "cur_cfg",
+                    json_integer_create(root ? root->cur_cfg : 0));
+    json_object_put(o, "next_cfg",
+                    json_integer_create(root ? root->next_cfg : 0));
+    json_object_put(o, "passes", json_integer_create(ps.passes));
+    json_object_put(o, "full_passes", json_integer_create(ps.full_passes));
+    json_object_put(o, "last_pass_us",
+                    json_integer_create(ps.last_pass_usec));
+    json_object_put(o, "modify_requests", json_integer_create(c.modify));
+    json_object_put(o, "modify_failed", json_integer_create(c.modify_failed));
+    json_object_put(o, "dumps", json_integer_create(c.dump));
+    return o;
+}
+
+/* The document, or (with 'kind' "switch" or "port") the one object named
+ * 'name' (NULL if there is none). */
+static struct json *
+stats_json(const char *kind, const char *name)
+{
+    const struct ovsdb_idl *idl = bridge_idl();
+    const struct vswrec_switch *sw;
+    const struct vswrec_port *p;
+
+    struct shash n_ports = SHASH_INITIALIZER(&n_ports);
+    struct json *ports = json_array_create_empty();
+    VSWREC_PORT_FOR_EACH (p, idl) {
+        if (!here(p->switch_)) {
+            continue;
+        }
+        uintptr_t n = (uintptr_t) shash_find_data(&n_ports,
+                                                  p->switch_->name);
+        shash_replace(&n_ports, p->switch_->name, (void *) (n + 1));
+        if (kind && !strcmp(kind, "port") && !strcmp(p->name, name)) {
+            json_destroy(ports);
+            shash_destroy(&n_ports);
+            return port_json(p);
+        }
+        if (!kind) {
+            json_array_add(ports, port_json(p));
+        }
+    }
+    struct json *switches = json_array_create_empty();
+    VSWREC_SWITCH_FOR_EACH (sw, idl) {
+        if (!here(sw)) {
+            continue;
+        }
+        size_t n = (uintptr_t) shash_find_data(&n_ports, sw->name);
+        if (kind && !strcmp(kind, "switch") && !strcmp(sw->name, name)) {
+            json_destroy(ports);
+            json_destroy(switches);
+            shash_destroy(&n_ports);
+            return switch_json(sw, n);
+        }
+        if (!kind) {
+            json_array_add(switches, switch_json(sw, n));
+        }
+    }
+    shash_destroy(&n_ports);
+    if (kind) {
+        json_destroy(ports);
+        json_destroy(switches);
+        return NULL;
+    }
+    struct json *doc = json_object_create();
+    json_object_put(doc, "schema_version",
+                    json_integer_create(STATS_SCHEMA_VERSION));
+    json_object_put(doc, "daemon", daemon_json(idl));
+    json_object_put(doc, "switches", switches);
+    json_object_put(doc, "ports", ports);
+    return doc;
+}
+
+/* ---- /metrics ---- */
+
+/* Appends 's' to 'out' as a label value: \, " and newline escaped. */
+static void
+put_label(struct ds *out, const char *name, const char *s, bool first)
+{
+    ds_put_format(out, "%s%s=\"", first ? "" : ",", name);
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"') {
+            ds_put_char(out, '\\');
+            ds_put_char(out, *s);
+        } else if (*s == '\n') {
+            ds_put_cstr(out, "\\n");
+        } else {
+            ds_put_char(out, *s);
+        }
+    }
+    ds_put_char(out, '"');
+}
+
+static void
+family(struct ds *out, const char *name, const char *type, const char *help)
+{
+    ds_put_format(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+                  type);
+}
+
+/* '{switch="..",port=".."[,vm=".."]' without the closing brace. */
+static void
+port_labels(struct ds *out, const struct vswrec_port *p)
+{
+    ds_put_char(out, '{');
+    put_label(out, "switch", p->switch_->name, true);
+    put_label(out, "port", p->name, false);
+    const char *vm = smap_get(&p->external_ids, "vm-id");
+    if (vm) {
+        put_label(out, "vm", vm, false);
+    }
+}
+
+static char *
+metrics_text(void)
+{
+    const struct ovsdb_idl *idl = bridge_idl();
+    const struct vswrec_switch *sw;
+    const struct vswrec_port *p;
+    struct bridge_pass_stats ps;
+    struct dp_nl_counters c;
+    struct ds out = DS_EMPTY_INITIALIZER;
+
+    bridge_get_pass_stats(&ps);
+    dp_nl_get_counters(&c);
+    family(&out, "vsw_info", "gauge", "vswitchd's version (value 1).");
+    ds_put_format(&out, "vsw_info{version=\"%s\"} 1\n", VSW_VERSION);
+    family(&out, "vsw_uptime_seconds", "gauge",
+           "Seconds since vswitchd started.");
+    ds_put_format(&out, "vsw_uptime_seconds %lld\n",
+                  (time_msec() - start_msec) / 1000);
+    family(&out, "vsw_reconcile_passes_total", "counter",
+           "Reconcile passes run.");
+    ds_put_format(&out, "vsw_reconcile_passes_total %llu\n", ps.passes);
+    family(&out, "vsw_last_pass_seconds", "gauge",
+           "How long the last reconcile pass took.");
+    ds_put_format(&out, "vsw_last_pass_seconds %.6f\n",
+                  ps.last_pass_usec / 1e6);
+    family(&out, "vsw_kernel_modify_requests_total", "counter",
+           "Requests that changed the kernel.");
+    ds_put_format(&out, "vsw_kernel_modify_requests_total %"PRIu64"\n",
+                  c.modify);
+    family(&out, "vsw_kernel_modify_failures_total", "counter",
+           "Requests that tried to change the kernel and failed.");
+    ds_put_format(&out, "vsw_kernel_modify_failures_total %"PRIu64"\n",
+                  c.modify_failed);
+
+    family(&out, "vsw_switch_info", "gauge",
+           "A switch, its type and uplink (value 1).");
+    VSWREC_SWITCH_FOR_EACH (sw, idl) {
+        if (here(sw)) {
+            ds_put_cstr(&out, "vsw_switch_info{");
+            put_label(&out, "switch", sw->name, true);
+            put_label(&out, "type", sw->type, false);
+            put_label(&out, "uplink", sw->uplink ? sw->uplink : "", false);
+            ds_put_cstr(&out, "} 1\n");
+        }
+    }
+
+    family(&out, "vsw_port_info", "gauge",
+           "A port, its kind as asked for and as in use (value 1).");
+    VSWREC_PORT_FOR_EACH (p, idl) {
+        if (here(p->switch_)) {
+            ds_put_cstr(&out, "vsw_port_info");
+            port_labels(&out, p);
+            put_label(&out, "kind", p->kind ? p->kind : "", false);
+            put_label(&out, "kind_in_use",
+                      smap_get_def(&p->status, "kind", ""), false);
+            ds_put_cstr(&out, "} 1\n");
+        }
+    }
+    family(&out, "vsw_port_up", "gauge",
+           "Whether the port's link is up (1) or down (0).");
+    VSWREC_PORT_FOR_EACH (p, idl) {
+        if (here(p->switch_)) {
+            const char *link = smap_get(&p->status, "link");
+            ds_put_cstr(&out, "vsw_port_up");
+            port_labels(&out, p);
+            ds_put_format(&out, "} %d\n", link && !strcmp(link, "up"));
+        }
+    }
+
+    /* The kernel's counters of each port's bridge-side device, as the
+     * statistics collector last read them. */
+    static const struct {
+        const char *metric, *key, *help;
+    } counters[] = {
+        { "vsw_port_bytes_total", "bytes",
+          "Bytes through the port's bridge-side device." },
+        { "vsw_port_packets_total", "packets",
+          "Packets through the port's bridge-side device." },
+        { "vsw_port_errors_total", "errors",
+          "Errors counted by the port's bridge-side device." },
+        { "vsw_port_dropped_total", "dropped",
+          "Packets dropped by the port's bridge-side device." },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(counters); i++) {
+        family(&out, counters[i].metric, "counter", counters[i].help);
+        VSWREC_PORT_FOR_EACH (p, idl) {
+            if (!here(p->switch_)) {
+                continue;
+            }
+            for (int d = 0; d < 2; d++) {
+                char key[32];
+                snprintf(key, sizeof key, "%s_%s", d ? "tx" : "rx",
+                         counters[i].key);
+                ds_put_cstr(&out, counters[i].metric);
+                port_labels(&out, p);
+                put_label(&out, "direction", d ? "tx" : "rx", false);
+                ds_put_format(&out, "} %"PRId64"\n",
+                              stat_get(p->key_statistics,
+                                       p->value_statistics,
+                                       p->n_statistics, key));
+            }
+        }
+    }
+
+    static const struct {
+        const char *metric, *key, *help;
+    } acl_counters[] = {
+        { "vsw_acl_packets_total", "packets", "Packets an ACL matched." },
+        { "vsw_acl_bytes_total", "bytes", "Bytes an ACL matched." },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(acl_counters); i++) {
+        family(&out, acl_counters[i].metric, "counter",
+               acl_counters[i].help);
+        VSWREC_PORT_FOR_EACH (p, idl) {
+            if (!here(p->switch_)) {
+                continue;
+            }
+            for (size_t k = 0; k < p->n_acls; k++) {
+                const struct vswrec_acl *a = p->acls[k];
+                char id[9];
+                snprintf(id, sizeof id, "%08"PRIx32,
+                         a->header_.uuid.parts[0]);
+                ds_put_cstr(&out, acl_counters[i].metric);
+                port_labels(&out, p);
+                put_label(&out, "acl", id, false);
+                put_label(&out, "action", a->action, false);
+                ds_put_format(&out, "} %"PRId64"\n",
+                              stat_get(a->key_statistics,
+                                       a->value_statistics,
+                                       a->n_statistics, acl_counters[i].key));
+            }
+        }
+    }
+    return ds_steal_cstr(&out);
+}
+
+/* ---- HTTP. ---- */
+
+static enum MHD_Result
+respond(struct MHD_Connection *conn, unsigned int code, const char *type,
+        char *body)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (code == MHD_HTTP_METHOD_NOT_ALLOWED) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result
+respond_json(struct MHD_Connection *conn, unsigned int code,
+             struct json *doc)
+{
+    char *s = json_to_string(doc, JSSF_SORT);
+    json_destroy(doc);
+    char *body = xasprintf("%s\n", s);
+    free(s);
+    return respond(conn, code, "application/json", body);
+}
+
+static enum MHD_Result
+respond_error(struct MHD_Connection *conn, unsigned int code,
+              const char *msg)
+{
+    struct json *e = json_object_create();
+    json_object_put_string(e, "error", msg);
+    return respond_json(conn, code, e);
+}
+
+static enum MHD_Result
+handle(void *aux OVS_UNUSED, struct MHD_Connection *conn, const char *url,
+       const char *method, const char *version OVS_UNUSED,
+       const char *upload_data OVS_UNUSED, size_t *upload_size,
+       void **state)
+{
+    if (!*state) {
+        /* The first call is for the headers: answered on the second, so
+         * that a body sent with a refused method is read and dropped. */
+        *state = conn;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0;       /* Read and ignored. */
+        return MHD_YES;
+    }
+    if (strcmp(method, MHD_HTTP_METHOD_GET)
+        && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+        return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                             "read-only: only GET and HEAD");
+    }
+    if (!strcmp(url, "/v1/stats")) {
+        return respond_json(conn, MHD_HTTP_OK, stats_json(NULL, NULL));
+    }
+    static const char *const one[] = { "switch", "port" };
+    for (size_t i = 0; i < ARRAY_SIZE(one); i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "/v1/stats/%s/", one[i]);
+        if (!strncmp(url, prefix, strlen(prefix))) {
+            const char *name = url + strlen(prefix);
+            struct json *o = stats_json(one[i], name);
+            if (!o) {
+                char *msg = xasprintf("no %s named \"%s\"", one[i], name);
+                enum MHD_Result r = respond_error(conn, MHD_HTTP_NOT_FOUND,
+                                                  msg);
+                free(msg);
+                return r;
+            }
+            return respond_json(conn, MHD_HTTP_OK, o);
+        }
+    }
+    if (!strcmp(url, "/metrics")) {
+        return respond(conn, MHD_HTTP_OK,
+                       "text/plain; version=0.0.4; charset=utf-8",
+                       metrics_text());
+    }
+    return respond_error(conn, MHD_HTTP_NOT_FOUND,
+                         "no such path (/v1/stats, /v1/stats/switch/NAME, "
+                         "/v1/stats/port/NAME, /metrics)");
+}
+
+/* A listening unix socket at 'path' (made again if one is left there). */
+static int
+listen_unix(const char *path, gid_t group)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sun.sun_path) {
+        VLOG_ERR("%s: too long for a unix socket", path);
+        return -1;
+    }
+    strcpy(sun.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    unlink(path);
+    if (bind(fd, (struct sockaddr *) &sun, sizeof sun) || listen(fd, 64)) {
+        VLOG_ERR("%s: %s", path, ovs_strerror(errno));
+        close(fd);
+        return -1;
+    }
+    /* Like the control socket: root and the database group. */
+    if (chmod(path, 0660)
+        || (group != (gid_t) -1 && chown(path, -1, group))) {
+        VLOG_WARN("%s: %s", path, ovs_strerror(errno));
+    }
+    return fd;
+}
+
+void
+stats_http_init(gid_t group)
+{
+    start_msec = time_msec();
+    socket_path = xasprintf("%s/stats.sock", vsw_run_dir());
+    int fd = listen_unix(socket_path, group);
+    if (fd < 0) {
+        VLOG_WARN("no stats endpoint: cannot listen on %s", socket_path);
+        return;
+    }
+    /* External epoll mode: one fd for vswitchd's poll loop, however many
+     * clients, and MHD_run() never blocks. */
+    daemon_ = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
+        MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, 64u,
+        MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+        MHD_OPTION_END);
+    if (!daemon_) {
+        VLOG_WARN("no stats endpoint: libmicrohttpd did not start");
+        close(fd);
+        return;
+    }
+    VLOG_INFO("stats endpoint on %s", socket_path);
+}
+
+void
+stats_http_run(void)
+{
+    if (daemon_) {
+        MHD_run(daemon_);
+    }
+}
+
+void
+stats_http_wait(void)
+{
+    if (!daemon_) {
+        return;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(
+        daemon_, MHD_DAEMON_INFO_EPOLL_FD);
+    if (info) {
+        poll_fd_wait(info->epoll_fd, POLLIN);
+    }
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (!info || MHD_get_timeout(daemon_, &ms) == MHD_YES) {
+        poll_timer_wait(info ? MIN(ms, INT_MAX) : 100);
+    }
+}
+
+void
+stats_http_exit(void)
+{
+    if (daemon_) {
+        MHD_stop_daemon(daemon_);
+        daemon_ = NULL;
+    }
+    if (socket_path) {
+        unlink(socket_path);
+        free(socket_path);
+        socket_path = NULL;
+    }
+}
