@@ -10,7 +10,16 @@
 for t in python3 jq; do
     command -v $t >/dev/null || skip "$t is not installed"
 done
+python3 -c 'import jsonschema' 2>/dev/null \
+    || skip "python3-jsonschema is not installed"
 client="$(dirname "$0")/helpers/stats-client.py"
+schema="$(dirname "$0")/../../schema/stats.schema.json"
+# valid PATH [DEFINITION]: the answer to GET PATH fits the schema.
+valid() {
+    local out
+    out=$(python3 "$client" "$sock" validate "$1" "$schema" ${2:-}) \
+        || fail "GET $1 does not fit schema/stats.schema.json: $out"
+}
 
 sw=$(new_netns sw)
 a=$(new_netns a)
@@ -61,7 +70,12 @@ wait_for 6 same_as_kernel \
     || fail "pa's counters $(body /v1/stats/port/pa | jq -c '[.rx, .tx]') \
 are not the kernel's $(ip -n "$sw" -s -j link show pa | jq -c '.[0].stats64')"
 
+valid /v1/stats
+valid /v1/stats/port/pa port
+
 note "one object; 404; read-only"
+valid /v1/stats/switch/s0 switch
+valid /v1/stats/port/nope error
 assert_eq "GET /v1/stats/switch/s0" 200 "$(status_of /v1/stats/switch/s0)"
 assert_eq "its ports" 2 "$(body /v1/stats/switch/s0 | jq .ports)"
 assert_eq "GET /v1/stats/port/nope" 404 "$(status_of /v1/stats/port/nope)"
@@ -96,6 +110,7 @@ python3 "$client" "$sock" hammer 10 20 || fail "requests failed under churn"
 wait $churn
 python3 "$client" "$sock" check-metrics >/dev/null \
     || fail "/metrics malformed after the churn"
+valid /v1/stats
 
 note "clients that stall do not delay vswctl --wait"
 # median_ms PREFIX: the median of 5 timed `vswctl --wait add-port` calls

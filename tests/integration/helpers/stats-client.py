@@ -8,6 +8,10 @@
                                              request, never reads
   stats-client.py SOCKET hammer CLIENTS N    CLIENTS threads, N requests
                                              each; exit 1 on any non-200
+  stats-client.py SOCKET validate PATH SCHEMA [DEFINITION]
+                                             the answer to GET PATH checked
+                                             against JSON Schema file SCHEMA
+                                             (or its #/definitions/...)
 
 check-metrics: every family has HELP and TYPE before its samples, its
 samples are one uninterrupted group, no series (name and labels) appears
@@ -131,6 +135,23 @@ def main():
             t.join()
         if bad:
             print("failed requests:", bad[:10])
+            sys.exit(1)
+    elif cmd == "validate":
+        import json
+        import jsonschema
+        _, _, body = request(path, "GET", sys.argv[3])
+        with open(sys.argv[4]) as f:
+            schema = json.load(f)
+        if len(sys.argv) > 5:
+            schema = dict(schema, **{"$ref": "#/definitions/" + sys.argv[5]})
+            for k in ("required", "properties", "additionalProperties",
+                      "type"):
+                schema.pop(k, None)
+        try:
+            jsonschema.validate(json.loads(body), schema)
+        except jsonschema.ValidationError as e:
+            print("%s: %s at %s" % (sys.argv[3], e.message,
+                                    "/".join(str(p) for p in e.path)))
             sys.exit(1)
     else:
         sys.exit("unknown command " + cmd)
