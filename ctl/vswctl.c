@@ -147,6 +147,7 @@ main(int argc, char *argv[])
     ctl_register_commands(vswctl_offload_commands);
     ctl_register_commands(vswctl_flows_commands);
     ctl_register_commands(vswctl_policy_commands);
+    ctl_register_commands(vswctl_stats_commands);
 
     char *args = process_escape_args(argv);
     argv = hoist_command_options(&argc, argv);
@@ -214,6 +215,7 @@ reads_observations(const struct ctl_command *c)
 {
     static const char *const blind[] = {
         "add-port", "del-port", "add-switch", "del-switch",
+        "stats",                /* Reads the stats endpoint instead. */
     };
     for (size_t i = 0; i < ARRAY_SIZE(blind); i++) {
         if (!strcmp(c->syntax->name, blind[i])) {
@@ -1292,7 +1294,8 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
             if (!format_given && (!strcmp(c->syntax->name, "list-switches")
                                   || !strcmp(c->syntax->name, "list-ports")
                                   || !strcmp(c->syntax->name, "offload")
-                                  || !strcmp(c->syntax->name, "flows"))) {
+                                  || !strcmp(c->syntax->name, "flows")
+                                  || !strcmp(c->syntax->name, "stats"))) {
                 style.format = TF_TABLE;
             }
             table_print(c->table, &style);

@@ -64,6 +64,7 @@ extern const struct ctl_command_syntax vswctl_port_commands[];
 extern const struct ctl_command_syntax vswctl_offload_commands[];
 extern const struct ctl_command_syntax vswctl_flows_commands[];
 extern const struct ctl_command_syntax vswctl_policy_commands[];
+extern const struct ctl_command_syntax vswctl_stats_commands[];
 
 /* NULL if offload 'feature' (and 'policy', if nonnull) are valid for switch
  * 'sw_name', else a malloc()'d error naming the valid choices. */

@@ -37,6 +37,10 @@ ctl --wait add-port s0 pa --kind veth --netns "$a" --mac 02:00:00:00:07:0a \
     -- set port pa external_ids:vm-id=vm-a || die "add-port pa"
 ctl --wait add-port s0 pb --kind veth --netns "$b" --mac 02:00:00:00:07:0b \
     || die "add-port pb"
+# No IPv6 chatter: the counters move only with the test's traffic.
+for ns in "$a" "$b"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+done
 ip -n "$a" addr add 10.7.0.1/24 dev pa
 ip -n "$b" addr add 10.7.0.2/24 dev pb
 ip -n "$a" link set pa up
@@ -72,6 +76,14 @@ are not the kernel's $(ip -n "$sw" -s -j link show pa | jq -c '.[0].stats64')"
 
 valid /v1/stats
 valid /v1/stats/port/pa port
+
+note "vswctl stats: the same numbers, from the endpoint"
+assert_eq "vswctl stats pa: rx packets" \
+    "$(body /v1/stats/port/pa | jq .rx.packets)" \
+    "$(ctl --format=json stats pa | jq -r '.data[0][5]')"
+assert_eq "vswctl stats s0: its ports" 2 \
+    "$(ctl --format=json stats s0 | jq '.data | length')"
+expect_error 1 'no switch or port named "nope"' ctl stats nope
 
 note "one object; 404; read-only"
 valid /v1/stats/switch/s0 switch
