@@ -104,6 +104,12 @@ assert_eq "still two ports after the refused methods" 2 \
 note "/metrics: well formed, a deleted port's series gone"
 problems=$(python3 "$client" "$sock" check-metrics) \
     || fail "/metrics: $problems"
+if command -v promtool >/dev/null; then
+    out=$(body /metrics | promtool check metrics 2>&1) \
+        || fail "promtool check metrics: $out"
+else
+    note "promtool is not installed: its check skipped"
+fi
 assert_contains "pa's received bytes" \
     'vsw_port_bytes_total{switch="s0",port="pa",vm="vm-a",direction="rx"}' \
     "$(body /metrics)"
