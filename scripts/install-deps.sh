@@ -19,9 +19,10 @@ build="build-essential cmake pkg-config python3 autoconf automake libtool
        libmicrohttpd-dev libcmocka-dev linux-libc-dev"
 run="iproute2 nftables ethtool procps kmod"
 # prometheus for its promtool (the stats endpoint's /metrics is checked by
-# it); its service is not started (see below).
+# it; its service is not started, see below); chromium and tesseract-ocr
+# look at the status page as a person would.
 test="iputils-ping iperf3 tcpdump jq curl psmisc strace clang libclang-rt-14-dev
-      python3-jsonschema prometheus"
+      python3-jsonschema prometheus chromium tesseract-ocr"
 # The kernel lab (tests/lab): QEMU, the guest's busybox, initramfs tools.
 # Its kernel packages are fetched by tests/lab/prepare.sh, pinned.
 lab="qemu-system-x86 busybox-static cpio xz-utils gzip patch"

@@ -51,6 +51,7 @@
 #include "vswitchd/offload.h"
 #include "vswitchd/reconcile.h"
 #include "vswitchd/stats.h"
+#include "vswitchd/stats-http.h"
 #include "vswitchd/status.h"
 #include "vswitchd/vhost.h"
 
@@ -1002,6 +1003,10 @@ reconcile_pass(const struct vswrec_root *root, bool full)
     bool wrote = !error && status_write(rcs, rows, n, offs, offload_ran,
                                         &kernel);
     struct smap root_status = SMAP_INITIALIZER(&root_status);
+    const char *listen_error = stats_http_listen(root->stats_listen);
+    if (listen_error) {
+        smap_add(&root_status, "stats_listen", listen_error);
+    }
     if (dbserver_damage()) {
         smap_add(&root_status, "db_damaged", dbserver_damage());
     }

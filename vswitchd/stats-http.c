@@ -14,6 +14,7 @@
  *   GET /v1/stats/switch/NAME    one switch (404, a JSON error, if none)
  *   GET /v1/stats/port/NAME      one port
  *   GET /metrics                 the Prometheus text format
+ *   GET /                        a status page (HTML and a little JS)
  *
  * HEAD as GET without the body; any other method 405; any other path
  * 404.  Nothing here can change the configuration. */
@@ -44,14 +45,25 @@
 #include "vsw-idl.h"
 #include "vswitchd/bridge.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/validate.h"
 
 VLOG_DEFINE_THIS_MODULE(stats_http);
+
+/* The status page (vswitchd/stats-page.html, made into a C array by the
+ * build). */
+extern const char vsw_stats_page[];
 
 /* Bumped when a key changes meaning or goes; new keys do not bump it. */
 #define STATS_SCHEMA_VERSION 1
 
 static struct MHD_Daemon *daemon_;
 static char *socket_path;
+
+/* The TCP listener (Root.stats_listen): its daemon, the address it is on
+ * (or was asked for), and why it is not, if it is not. */
+static struct MHD_Daemon *tcp_daemon;
+static char *tcp_listen;
+static char *tcp_error;
 static long long int start_msec;
 
 /* ---- The document. ---- */
@@ -565,13 +577,17 @@ handle(void *aux OVS_UNUSED, struct MHD_Connection *conn, const char *url,
             return respond_json(conn, MHD_HTTP_OK, o);
         }
     }
+    if (!strcmp(url, "/")) {
+        return respond(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
+                       xstrdup(vsw_stats_page));
+    }
     if (!strcmp(url, "/metrics")) {
         return respond(conn, MHD_HTTP_OK,
                        "text/plain; version=0.0.4; charset=utf-8",
                        metrics_text());
     }
     return respond_error(conn, MHD_HTTP_NOT_FOUND,
-                         "no such path (/v1/stats, /v1/stats/switch/NAME, "
+                         "no such path (/, /v1/stats, /v1/stats/switch/NAME, "
                          "/v1/stats/port/NAME, /metrics)");
 }
 
@@ -603,6 +619,19 @@ listen_unix(const char *path, gid_t group)
     return fd;
 }
 
+static struct MHD_Daemon *
+start_daemon(int fd)
+{
+    /* External epoll mode: one fd for vswitchd's poll loop, however many
+     * clients, and MHD_run() never blocks. */
+    return MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
+        MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, 64u,
+        MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+        MHD_OPTION_END);
+}
+
 void
 stats_http_init(gid_t group)
 {
@@ -613,14 +642,7 @@ stats_http_init(gid_t group)
         VLOG_WARN("no stats endpoint: cannot listen on %s", socket_path);
         return;
     }
-    /* External epoll mode: one fd for vswitchd's poll loop, however many
-     * clients, and MHD_run() never blocks. */
-    daemon_ = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
-        MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_CONNECTION_LIMIT, 64u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-        MHD_OPTION_END);
+    daemon_ = start_daemon(fd);
     if (!daemon_) {
         VLOG_WARN("no stats endpoint: libmicrohttpd did not start");
         close(fd);
@@ -629,34 +651,103 @@ stats_http_init(gid_t group)
     VLOG_INFO("stats endpoint on %s", socket_path);
 }
 
+static void
+tcp_stop(void)
+{
+    if (tcp_daemon) {
+        MHD_stop_daemon(tcp_daemon);
+        tcp_daemon = NULL;
+        VLOG_INFO("stats endpoint no longer on tcp %s", tcp_listen);
+    }
+    free(tcp_listen);
+    tcp_listen = NULL;
+    free(tcp_error);
+    tcp_error = NULL;
+}
+
+const char *
+stats_http_listen(const char *want)
+{
+    if (!want || !want[0]) {
+        tcp_stop();
+        return NULL;
+    }
+    if (tcp_listen && !strcmp(tcp_listen, want)) {
+        return tcp_error;
+    }
+    tcp_stop();
+    tcp_listen = xstrdup(want);
+
+    struct sockaddr_storage ss;
+    const char *why = vsw_check_listen(want, &ss);
+    int fd = -1;
+    if (why) {
+        tcp_error = xasprintf("\"%s\": %s (vswctl set root . "
+                              "stats_listen='\"127.0.0.1:9475\"', or "
+                              "vswctl clear root . stats_listen)",
+                              want, why);
+    } else if ((fd = socket(ss.ss_family,
+                            SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0
+               || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int) { 1 },
+                             sizeof(int))
+               || bind(fd, (struct sockaddr *) &ss, ss_length(&ss))
+               || listen(fd, 64)) {
+        tcp_error = xasprintf("\"%s\": cannot listen there: %s", want,
+                              ovs_strerror(errno));
+    } else if (!(tcp_daemon = start_daemon(fd))) {
+        tcp_error = xasprintf("\"%s\": libmicrohttpd did not start", want);
+    }
+    if (tcp_error) {
+        VLOG_WARN("stats endpoint not on tcp: %s", tcp_error);
+        if (fd >= 0) {
+            close(fd);
+        }
+    } else {
+        VLOG_INFO("stats endpoint also on tcp %s", want);
+    }
+    return tcp_error;
+}
+
 void
 stats_http_run(void)
 {
     if (daemon_) {
         MHD_run(daemon_);
     }
+    if (tcp_daemon) {
+        MHD_run(tcp_daemon);
+    }
+}
+
+static void
+daemon_wait(struct MHD_Daemon *d)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(
+        d, MHD_DAEMON_INFO_EPOLL_FD);
+    if (info) {
+        poll_fd_wait(info->epoll_fd, POLLIN);
+    }
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (!info || MHD_get_timeout(d, &ms) == MHD_YES) {
+        poll_timer_wait(info ? MIN(ms, INT_MAX) : 100);
+    }
 }
 
 void
 stats_http_wait(void)
 {
-    if (!daemon_) {
-        return;
+    if (daemon_) {
+        daemon_wait(daemon_);
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(
-        daemon_, MHD_DAEMON_INFO_EPOLL_FD);
-    if (info) {
-        poll_fd_wait(info->epoll_fd, POLLIN);
-    }
-    MHD_UNSIGNED_LONG_LONG ms;
-    if (!info || MHD_get_timeout(daemon_, &ms) == MHD_YES) {
-        poll_timer_wait(info ? MIN(ms, INT_MAX) : 100);
+    if (tcp_daemon) {
+        daemon_wait(tcp_daemon);
     }
 }
 
 void
 stats_http_exit(void)
 {
+    tcp_stop();
     if (daemon_) {
         MHD_stop_daemon(daemon_);
         daemon_ = NULL;

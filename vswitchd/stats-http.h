@@ -10,6 +10,10 @@
 /* Listens on RUN/stats.sock, for root and group 'group' ((gid_t) -1:
  * none).  Without it vswitchd runs on, and says why. */
 void stats_http_init(gid_t group);
+/* Also listens on TCP address 'listen' (Root.stats_listen; NULL or "":
+ * the unix socket only).  Returns NULL, or why the endpoint is not on
+ * that address (for Root.status). */
+const char *stats_http_listen(const char *listen);
 void stats_http_run(void);
 void stats_http_wait(void);
 void stats_http_exit(void);

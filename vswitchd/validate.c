@@ -15,6 +15,7 @@
 
 #include "datapath/ifname.h"
 #include "openvswitch/uuid.h"
+#include "socket-util.h"
 #include "util.h"
 
 static int
@@ -350,6 +351,22 @@ vsw_check_rate(const char *s, int64_t *value)
                "limit)";
     }
     *value = v * mult;
+    return NULL;
+}
+
+const char *
+vsw_check_listen(const char *s, struct sockaddr_storage *ss)
+{
+    if (!strchr(s, ':') || s[strlen(s) - 1] == ':') {
+        return "it is not IP:PORT (e.g. 127.0.0.1:9475 or [::1]:9475)";
+    }
+    if (!inet_parse_active(s, -1, ss, false, NULL)) {
+        return "it is not IP:PORT with a numeric address (e.g. "
+               "127.0.0.1:9475 or [::1]:9475)";
+    }
+    if (!ss_get_port(ss)) {
+        return "port 0 is not a port to listen on";
+    }
     return NULL;
 }
 

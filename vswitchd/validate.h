@@ -121,6 +121,11 @@ const char *vsw_check_rate(const char *s, int64_t *value);
 const char *vsw_check_max_bandwidth(int64_t bps);
 #define VSW_MIN_BANDWIDTH 8000              /* bit/s: one full frame/s. */
 #define VSW_MAX_BANDWIDTH 100000000000LL    /* 100G bit/s. */
+/* A TCP address to listen on, "IP:PORT" or "[IPv6]:PORT" (no names to
+ * resolve, a port from 1).  Stores it in '*ss'.  Returns NULL or why not. */
+struct sockaddr_storage;
+const char *vsw_check_listen(const char *s, struct sockaddr_storage *ss);
+
 /* What a switch's ports' bandwidth weights share (its
  * other_config:uplink-bandwidth), in bit/s. */
 const char *vsw_check_uplink_bandwidth(int64_t bps);

@@ -4,8 +4,10 @@
 # link` reports for the same device, /metrics well formed (HELP and TYPE,
 # one group per family, no duplicate series), a deleted port's series gone
 # at the next scrape, read-only (405), 404 for what does not exist, ten
-# clients at once while ports come and go, and stalled clients that do not
-# delay `vswctl --wait`.
+# clients at once while ports come and go, the endpoint on TCP and its
+# status page in headless Chromium (the switch and port names read back
+# from the screenshot), and stalled clients that do not delay
+# `vswctl --wait`.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
 for t in python3 jq; do
     command -v $t >/dev/null || skip "$t is not installed"
@@ -129,6 +131,43 @@ wait $churn
 python3 "$client" "$sock" check-metrics >/dev/null \
     || fail "/metrics malformed after the churn"
 valid /v1/stats
+
+note "on TCP too (Root.stats_listen), and the status page in a browser"
+ip -n "$sw" link set lo up
+ctl --wait set root . stats_listen='"127.0.0.1:9475"' || fail "stats_listen"
+tcp_get() {
+    ip netns exec "$sw" python3 -c '
+import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:9475" + sys.argv[1],
+                             timeout=5).read().decode())' "$1"
+}
+assert_eq "/v1/stats over TCP" 1 "$(tcp_get /v1/stats | jq .schema_version)"
+assert_contains "the page over TCP" "<title>vsw</title>" "$(tcp_get /)"
+ctl --wait set root . stats_listen=bogus || fail "stats_listen=bogus"
+assert_contains "a bad stats_listen, in Root's status" "not IP:PORT" \
+    "$(ctl get root . status:stats_listen)"
+assert_eq "the unix socket still answers" 200 "$(status_of /v1/stats)"
+ctl --wait set root . stats_listen='"127.0.0.1:9475"' || fail "stats_listen"
+assert_eq "a good one again: no status" "" \
+    "$(ctl get root . status:stats_listen 2>/dev/null)"
+if command -v chromium >/dev/null && command -v tesseract >/dev/null; then
+    # Names long enough to be read back from the picture.
+    ctl --wait add-switch alphaswitch --type private \
+        -- add-port alphaswitch bravoport || fail "add alphaswitch"
+    mkdir -p "$T_DIR/chrome"
+    ip netns exec "$sw" timeout 60 chromium --headless --no-sandbox \
+        --disable-gpu --user-data-dir="$T_DIR/chrome" \
+        --window-size=1400,900 --virtual-time-budget=5000 \
+        --screenshot="$T_DIR/page.png" http://127.0.0.1:9475/ \
+        >"$T_DIR/chrome.log" 2>&1 || fail "chromium: $(tail -3 "$T_DIR/chrome.log")"
+    seen=$(tesseract "$T_DIR/page.png" - 2>/dev/null)
+    for name in alphaswitch bravoport; do
+        assert_contains "the page shows $name" "$name" "$seen"
+    done
+    ctl --wait del-switch alphaswitch || fail "del alphaswitch"
+else
+    note "chromium or tesseract is not installed: the page's picture unchecked"
+fi
 
 note "clients that stall do not delay vswctl --wait"
 # median_ms PREFIX: the median of 5 timed `vswctl --wait add-port` calls

@@ -3,6 +3,8 @@
  * any database client may write. */
 #include <config.h>
 
+#include <sys/socket.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,6 +161,15 @@ test_policy_values(void **state)
     assert_non_null(vsw_check_rate("-5", &v));
     assert_non_null(vsw_check_rate("", &v));
     assert_non_null(vsw_check_max_bandwidth(7999));
+    struct sockaddr_storage ss;
+    assert_null(vsw_check_listen("127.0.0.1:9475", &ss));
+    assert_null(vsw_check_listen("[::1]:9475", &ss));
+    assert_non_null(vsw_check_listen("127.0.0.1", &ss));
+    assert_non_null(vsw_check_listen("127.0.0.1:", &ss));
+    assert_non_null(vsw_check_listen("127.0.0.1:0", &ss));
+    assert_non_null(vsw_check_listen("localhost:9475", &ss));
+    assert_non_null(vsw_check_listen("bogus", &ss));
+    assert_non_null(vsw_check_listen("1.2.3.4:99999", &ss));
     assert_non_null(vsw_check_uplink_bandwidth(1));
     assert_non_null(vsw_check_uplink_bandwidth(7999));
     assert_null(vsw_check_uplink_bandwidth(8000));
