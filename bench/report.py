@@ -58,6 +58,15 @@ CONTROL = [
      "both ports (N = 2 ports)", "kpps", "vsw-noacl",
      ">= 0.9x vsw without ACLs",
      lambda v, p, n, m: p is not None and v >= 0.9 * p),
+    ("stats-latency-v1-stats", "stats endpoint: GET /v1/stats, median",
+     "ms", None, "<= 20 ms", lambda v, p, n, m: v <= 20),
+    ("stats-latency-metrics", "stats endpoint: GET /metrics, median", "ms",
+     None, "<= 50 ms", lambda v, p, n, m: v <= 50),
+    ("stats-rps", "stats endpoint: GET /v1/stats per second, 10 clients",
+     "req/s", None, "none set", None),
+    ("addport-scraped", "vswctl --wait add-port while /v1/stats is "
+     "scraped every 100 ms, median", "ms", "vsw-unscraped",
+     "<= 1.1x unscraped", lambda v, p, n, m: p is not None and v <= 1.1 * p),
     ("flower-install", "flower rules installed per second, in the lab "
      "(N = rules)", "rules/s", "tc-batch", ">= 0.8x tc -batch",
      lambda v, p, n, m: p is not None and v >= 0.8 * p),
@@ -77,6 +86,7 @@ DATAPLANE = [
 ]
 PEERS = {"ip-batch": "ip -batch", "tc-batch": "tc -batch",
          "nft-f": "nft -f", "vsw-noacl": "vsw without ACLs",
+         "vsw-unscraped": "vsw not scraped",
          "ovs": "Open vSwitch", "vsw": "vsw",
          "veth": "veth pair", "bridge": "Linux bridge"}
 
@@ -180,7 +190,8 @@ def control_table(summ):
             ip = (summ.get((row, "ip-batch", n))
                   or summ.get((row, "tc-batch", n))
                   or summ.get((row, "nft-f", n))
-                  or summ.get((row, "vsw-noacl", n)))
+                  or summ.get((row, "vsw-noacl", n))
+                  or summ.get((row, "vsw-unscraped", n)))
             ovs = summ.get((row, "ovs", n))
             p = summ.get((row, peer, n)) if peer else None
             pm = p["median"] if p else None

@@ -8,6 +8,12 @@
                                              request, never reads
   stats-client.py SOCKET hammer CLIENTS N    CLIENTS threads, N requests
                                              each; exit 1 on any non-200
+  stats-client.py SOCKET time PATH N         N timed GETs of PATH, one line
+                                             each: microseconds
+  stats-client.py SOCKET rate CLIENTS SECS   requests/s that CLIENTS
+                                             threads get from /v1/stats
+  stats-client.py SOCKET scrape MS SECS      GET /v1/stats every MS ms
+                                             (bench/run's scraper)
   stats-client.py SOCKET validate PATH SCHEMA [DEFINITION]
                                              the answer to GET PATH checked
                                              against JSON Schema file SCHEMA
@@ -136,6 +142,36 @@ def main():
         if bad:
             print("failed requests:", bad[:10])
             sys.exit(1)
+    elif cmd == "time":
+        for _ in range(int(sys.argv[4])):
+            t = time.monotonic()
+            status, _, _ = request(path, "GET", sys.argv[3])
+            if status != 200:
+                sys.exit("status %d" % status)
+            print(int((time.monotonic() - t) * 1e6))
+    elif cmd == "rate":
+        clients, secs = int(sys.argv[3]), float(sys.argv[4])
+        done = [0] * clients
+        end = time.monotonic() + secs
+
+        def run(k):
+            while time.monotonic() < end:
+                if request(path, "GET", "/v1/stats")[0] == 200:
+                    done[k] += 1
+        threads = [threading.Thread(target=run, args=(k,))
+                   for k in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(int(sum(done) / secs))
+    elif cmd == "scrape":
+        period, end = float(sys.argv[3]) / 1000, time.monotonic() + float(
+            sys.argv[4])
+        while time.monotonic() < end:
+            t = time.monotonic()
+            request(path, "GET", "/v1/stats")
+            time.sleep(max(0, period - (time.monotonic() - t)))
     elif cmd == "validate":
         import json
         import jsonschema
