@@ -149,7 +149,7 @@ static const struct dp_htb_class *
 find_class(const struct dp_htb_class *cs, size_t n, uint32_t classid)
 {
     struct dp_htb_class key = { .classid = classid };
-    return bsearch(&key, cs, n, sizeof *cs, compare_classes);
+    return n ? bsearch(&key, cs, n, sizeof *cs, compare_classes) : NULL;
 }
 
 /* The classes 'sw' wants on an uplink of 'bps' bit/s (sorted). */
@@ -276,8 +276,10 @@ uplink_read(const struct rc_switch *sw, const struct rc_ops *ops,
             u->classes = root.classes;
             u->n_classes = root.n_classes;
             root.classes = NULL;
-            qsort(u->classes, u->n_classes, sizeof *u->classes,
-                  compare_classes);
+            if (u->n_classes) {
+                qsort(u->classes, u->n_classes, sizeof *u->classes,
+                      compare_classes);
+            }
         }
         hmap_insert(&uplinks, &u->node, uuid_hash(&sw->uuid));
     } else {
