@@ -60,6 +60,9 @@ CONTROL = [
      lambda v, p, n, m: p is not None and v >= 0.9 * p),
     ("stats-latency-v1-stats", "stats endpoint: GET /v1/stats, median",
      "ms", None, "<= 20 ms", lambda v, p, n, m: v <= 20),
+    ("stats-latency-rebuilt", "stats endpoint: GET /v1/stats right after "
+     "a change (the document built again), median", "ms", None, "<= 20 ms",
+     lambda v, p, n, m: v <= 20),
     ("stats-latency-metrics", "stats endpoint: GET /metrics, median", "ms",
      None, "<= 50 ms", lambda v, p, n, m: v <= 50),
     ("stats-rps", "stats endpoint: GET /v1/stats per second, 10 clients",
