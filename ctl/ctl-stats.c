@@ -113,7 +113,20 @@ add_json_cell(struct table *t, const struct json *v)
         snprintf(buf, sizeof buf, "%lld", (long long int) json_integer(v));
         vswctl_add_cell(t, buf);
     } else if (v->type == JSON_STRING) {
-        vswctl_add_cell(t, json_string(v));
+        /* Another program may have written it (a VM's name): no control
+         * character reaches the operator's terminal (JSON escapes its
+         * own). */
+        bool json = vswctl_table_style.format == TF_JSON;
+        struct ds s = DS_EMPTY_INITIALIZER;
+        for (const char *c = json_string(v); *c; c++) {
+            if (!json && ((unsigned char) *c < 0x20 || *c == 0x7f)) {
+                ds_put_format(&s, "\\x%02x", (unsigned char) *c);
+            } else {
+                ds_put_char(&s, *c);
+            }
+        }
+        vswctl_add_cell(t, ds_cstr(&s));
+        ds_destroy(&s);
     } else {
         char *s = json_to_string(v, JSSF_SORT);
         vswctl_add_cell(t, s);

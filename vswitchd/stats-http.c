@@ -65,6 +65,8 @@ static char *socket_path;
 static struct MHD_Daemon *tcp_daemon;
 static char *tcp_listen;
 static char *tcp_error;
+static long long int tcp_retry;     /* When to try a failed one again. */
+#define TCP_RETRY_MS 5000
 static long long int start_msec;
 
 /* ---- The document. ---- */
@@ -75,15 +77,85 @@ here(const struct vswrec_switch *sw)
     return sw && !strcmp(sw->host, vsw_host_id());
 }
 
-static struct json *
-smap_json(const struct smap *m)
+/* The document is written as it is walked, not built as a tree of json
+ * objects: at 1000 ports the tree's allocations were most of its cost. */
+struct jw {
+    struct ds *out;
+    bool comma;                 /* Before the next member or element. */
+};
+
+static void
+jw_sep(struct jw *w, const char *key)
 {
-    struct json *o = json_object_create();
+    if (w->comma) {
+        ds_put_char(w->out, ',');
+    }
+    if (key) {
+        json_string_escape(key, w->out);
+        ds_put_char(w->out, ':');
+    }
+    w->comma = true;
+}
+
+static void
+jw_open(struct jw *w, const char *key, char c)
+{
+    jw_sep(w, key);
+    ds_put_char(w->out, c);
+    w->comma = false;
+}
+
+static void
+jw_close(struct jw *w, char c)
+{
+    ds_put_char(w->out, c);
+    w->comma = true;
+}
+
+static void
+jw_string(struct jw *w, const char *key, const char *v)
+{
+    jw_sep(w, key);
+    if (v) {
+        json_string_escape(v, w->out);
+    } else {
+        ds_put_cstr(w->out, "null");
+    }
+}
+
+static void
+jw_int(struct jw *w, const char *key, long long int v)
+{
+    jw_sep(w, key);
+    ds_put_format(w->out, "%lld", v);
+}
+
+static void
+jw_int_or_null(struct jw *w, const char *key, const int64_t *v, size_t n)
+{
+    if (n) {
+        jw_int(w, key, *v);
+    } else {
+        jw_string(w, key, NULL);
+    }
+}
+
+static void
+jw_bool(struct jw *w, const char *key, bool v)
+{
+    jw_sep(w, key);
+    ds_put_cstr(w->out, v ? "true" : "false");
+}
+
+static void
+jw_smap(struct jw *w, const char *key, const struct smap *m)
+{
+    jw_open(w, key, '{');
     struct smap_node *n;
     SMAP_FOR_EACH (n, m) {
-        json_object_put_string(o, n->key, n->value);
+        jw_string(w, n->key, n->value);
     }
-    return o;
+    jw_close(w, '}');
 }
 
 static int64_t
@@ -99,228 +171,197 @@ stat_get(char **keys, const int64_t *values, size_t n, const char *key)
 
 /* "rx" or "tx" of a port's kernel counters, as iproute2's JSON nests
  * them. */
-static struct json *
-direction_json(const struct vswrec_port *p, const char *dir)
+static void
+write_direction(struct jw *w, const struct vswrec_port *p, const char *dir)
 {
     static const char *const names[] = { "packets", "bytes", "errors",
                                          "dropped" };
-    struct json *o = json_object_create();
+    jw_open(w, dir, '{');
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
         char key[32];
         snprintf(key, sizeof key, "%s_%s", dir, names[i]);
-        json_object_put(o, names[i], json_integer_create(
-                            stat_get(p->key_statistics, p->value_statistics,
-                                     p->n_statistics, key)));
+        jw_int(w, names[i], stat_get(p->key_statistics, p->value_statistics,
+                                     p->n_statistics, key));
     }
-    return o;
+    jw_close(w, '}');
 }
 
-static struct json *
-int_or_null(const int64_t *v, size_t n)
+static void
+write_port(struct jw *w, const char *key, const struct vswrec_port *p)
 {
-    return n ? json_integer_create(*v) : json_null_create();
-}
+    jw_open(w, key, '{');
+    jw_string(w, "name", p->name);
+    jw_string(w, "switch", p->switch_->name);
+    jw_string(w, "kind_requested", p->kind);
+    jw_string(w, "kind_in_use", smap_get(&p->status, "kind"));
+    jw_string(w, "link", smap_get(&p->status, "link"));
+    jw_int_or_null(w, "mtu", p->mtu, p->n_mtu);
+    jw_string(w, "mac", p->mac);
 
-static struct json *
-string_or_null(const char *s)
-{
-    return s ? json_string_create(s) : json_null_create();
-}
-
-static struct json *
-port_json(const struct vswrec_port *p)
-{
-    struct json *o = json_object_create();
-    json_object_put_string(o, "name", p->name);
-    json_object_put_string(o, "switch", p->switch_->name);
-    json_object_put(o, "kind_requested", string_or_null(p->kind));
-    json_object_put(o, "kind_in_use",
-                    string_or_null(smap_get(&p->status, "kind")));
-    json_object_put(o, "link", string_or_null(smap_get(&p->status, "link")));
-    json_object_put(o, "mtu", int_or_null(p->mtu, p->n_mtu));
-    json_object_put(o, "mac", string_or_null(p->mac));
-
-    struct json *vlan = json_object_create();
-    json_object_put(vlan, "mode", string_or_null(p->vlan_mode));
-    json_object_put(vlan, "tag", int_or_null(p->tag, p->n_tag));
-    struct json *trunks = json_array_create_empty();
+    jw_open(w, "vlan", '{');
+    jw_string(w, "mode", p->vlan_mode);
+    jw_int_or_null(w, "tag", p->tag, p->n_tag);
+    jw_open(w, "trunks", '[');
     for (size_t i = 0; i < p->n_trunks; i++) {
-        json_array_add(trunks, json_integer_create(p->trunks[i]));
+        jw_int(w, NULL, p->trunks[i]);
     }
-    json_object_put(vlan, "trunks", trunks);
-    json_object_put(o, "vlan", vlan);
+    jw_close(w, ']');
+    jw_close(w, '}');
 
-    struct json *vm = json_object_create();
-    static const char *const vm_keys[] = { "vm-id", "vm-uuid", "iface-id" };
+    static const char *const vm_keys[][2] = {
+        { "vm-id", "vm_id" }, { "vm-uuid", "vm_uuid" },
+        { "iface-id", "iface_id" },
+    };
+    jw_open(w, "vm", '{');
     for (size_t i = 0; i < ARRAY_SIZE(vm_keys); i++) {
-        const char *v = smap_get(&p->external_ids, vm_keys[i]);
+        const char *v = smap_get(&p->external_ids, vm_keys[i][0]);
         if (v) {
-            char key[16];
-            ovs_strlcpy(key, vm_keys[i], sizeof key);
-            for (char *c = key; *c; c++) {
-                *c = *c == '-' ? '_' : *c;
-            }
-            json_object_put_string(vm, key, v);
+            jw_string(w, vm_keys[i][1], v);
         }
     }
-    json_object_put(o, "vm", vm);
+    jw_close(w, '}');
 
-    json_object_put(o, "rx", direction_json(p, "rx"));
-    json_object_put(o, "tx", direction_json(p, "tx"));
+    write_direction(w, p, "rx");
+    write_direction(w, p, "tx");
 
-    struct json *acls = json_array_create_empty();
+    jw_open(w, "acls", '[');
     for (size_t i = 0; i < p->n_acls; i++) {
         const struct vswrec_acl *a = p->acls[i];
-        struct json *ao = json_object_create();
         char id[9];
         snprintf(id, sizeof id, "%08"PRIx32, a->header_.uuid.parts[0]);
-        json_object_put_string(ao, "id", id);
-        json_object_put_string(ao, "action", a->action);
-        json_object_put_string(ao, "direction", a->direction);
-        json_object_put(ao, "packets", json_integer_create(
-                            stat_get(a->key_statistics, a->value_statistics,
-                                     a->n_statistics, "packets")));
-        json_object_put(ao, "bytes", json_integer_create(
-                            stat_get(a->key_statistics, a->value_statistics,
-                                     a->n_statistics, "bytes")));
-        json_array_add(acls, ao);
+        jw_open(w, NULL, '{');
+        jw_string(w, "id", id);
+        jw_string(w, "action", a->action);
+        jw_string(w, "direction", a->direction);
+        jw_int(w, "packets", stat_get(a->key_statistics, a->value_statistics,
+                                      a->n_statistics, "packets"));
+        jw_int(w, "bytes", stat_get(a->key_statistics, a->value_statistics,
+                                    a->n_statistics, "bytes"));
+        jw_close(w, '}');
     }
-    json_object_put(o, "acls", acls);
-    json_object_put(o, "status", smap_json(&p->status));
-    return o;
+    jw_close(w, ']');
+    jw_smap(w, "status", &p->status);
+    jw_close(w, '}');
 }
 
-static struct json *
-offload_json(const struct vswrec_switch *sw)
+static void
+write_switch(struct jw *w, const char *key, const struct vswrec_switch *sw,
+             size_t n_ports)
 {
-    struct json *o = json_object_create();
-    json_object_put(o, "requested", smap_json(&sw->offload_requested));
-    json_object_put(o, "effective", smap_json(&sw->offload_effective));
-    json_object_put(o, "reason", smap_json(&sw->offload_reason));
-    return o;
-}
+    jw_open(w, key, '{');
+    jw_string(w, "name", sw->name);
+    jw_string(w, "type", sw->type);
+    jw_string(w, "uplink", sw->uplink);
+    jw_int(w, "ports", n_ports);
 
-static struct json *
-switch_json(const struct vswrec_switch *sw, size_t n_ports)
-{
-    struct json *o = json_object_create();
-    json_object_put_string(o, "name", sw->name);
-    json_object_put_string(o, "type", sw->type);
-    json_object_put(o, "uplink", string_or_null(sw->uplink));
-    json_object_put(o, "ports", json_integer_create(n_ports));
-
-    struct json *iov = json_object_create();
-    json_object_put(iov, "requested", json_boolean_create(sw->iov));
+    jw_open(w, "iov", '{');
+    jw_bool(w, "requested", sw->iov);
     const char *eff = smap_get(&sw->status, "iov_support");
-    json_object_put(iov, "effective",
-                    json_boolean_create(eff && !strcmp(eff, "true")));
-    json_object_put(iov, "reasons",
-                    string_or_null(smap_get(&sw->status, "iov_reasons")));
-    json_object_put(iov, "vf_capacity", json_integer_create(
-                        smap_get_int(&sw->status, "vf_capacity", 0)));
-    json_object_put(iov, "vfs_in_use", json_integer_create(
-                        smap_get_int(&sw->status, "vfs_in_use", 0)));
-    json_object_put(o, "iov", iov);
+    jw_bool(w, "effective", eff && !strcmp(eff, "true"));
+    jw_string(w, "reasons", smap_get(&sw->status, "iov_reasons"));
+    jw_int(w, "vf_capacity", smap_get_int(&sw->status, "vf_capacity", 0));
+    jw_int(w, "vfs_in_use", smap_get_int(&sw->status, "vfs_in_use", 0));
+    jw_close(w, '}');
 
-    json_object_put(o, "offload", offload_json(sw));
+    jw_open(w, "offload", '{');
+    jw_smap(w, "requested", &sw->offload_requested);
+    jw_smap(w, "effective", &sw->offload_effective);
+    jw_smap(w, "reason", &sw->offload_reason);
+    jw_close(w, '}');
 
-    struct json *flows = json_object_create();
     static const char *const flow_keys[] = {
         "flows_in_hw", "flows_in_sw", "flows_refused", "flows_demoted",
     };
+    jw_open(w, "flows", '{');
     for (size_t i = 0; i < ARRAY_SIZE(flow_keys); i++) {
-        json_object_put(flows, flow_keys[i] + strlen("flows_"),
-                        json_integer_create(smap_get_int(&sw->status,
-                                                         flow_keys[i], 0)));
+        jw_int(w, flow_keys[i] + strlen("flows_"),
+               smap_get_int(&sw->status, flow_keys[i], 0));
     }
-    json_object_put(o, "flows", flows);
-    json_object_put(o, "status", smap_json(&sw->status));
-    return o;
+    jw_close(w, '}');
+    jw_smap(w, "status", &sw->status);
+    jw_close(w, '}');
 }
 
-static struct json *
-daemon_json(const struct ovsdb_idl *idl)
+static void
+write_daemon(struct jw *w, const struct ovsdb_idl *idl)
 {
-    struct json *o = json_object_create();
     const struct vswrec_root *root = vswrec_root_first(idl);
     struct bridge_pass_stats ps;
     struct dp_nl_counters c;
     bridge_get_pass_stats(&ps);
     dp_nl_get_counters(&c);
 
-    json_object_put_string(o, "version", VSW_VERSION);
-    json_object_put(o, "uptime_s", json_integer_create(
-                        (time_msec() - start_msec) / 1000));
-    json_object_put(o, "cur_cfg",
-                    json_integer_create(root ? root->cur_cfg : 0));
-    json_object_put(o, "next_cfg",
-                    json_integer_create(root ? root->next_cfg : 0));
-    json_object_put(o, "passes", json_integer_create(ps.passes));
-    json_object_put(o, "full_passes", json_integer_create(ps.full_passes));
-    json_object_put(o, "last_pass_us",
-                    json_integer_create(ps.last_pass_usec));
-    json_object_put(o, "modify_requests", json_integer_create(c.modify));
-    json_object_put(o, "modify_failed", json_integer_create(c.modify_failed));
-    json_object_put(o, "dumps", json_integer_create(c.dump));
-    return o;
+    jw_open(w, "daemon", '{');
+    jw_string(w, "version", VSW_VERSION);
+    jw_int(w, "uptime_s", (time_msec() - start_msec) / 1000);
+    jw_int(w, "cur_cfg", root ? root->cur_cfg : 0);
+    jw_int(w, "next_cfg", root ? root->next_cfg : 0);
+    jw_int(w, "passes", ps.passes);
+    jw_int(w, "full_passes", ps.full_passes);
+    jw_int(w, "last_pass_us", ps.last_pass_usec);
+    jw_int(w, "modify_requests", c.modify);
+    jw_int(w, "modify_failed", c.modify_failed);
+    jw_int(w, "dumps", c.dump);
+    jw_close(w, '}');
 }
 
 /* The document, or (with 'kind' "switch" or "port") the one object named
- * 'name' (NULL if there is none). */
-static struct json *
-stats_json(const char *kind, const char *name)
+ * 'name' (NULL if there is none), with a newline.  Caller frees. */
+static char *
+stats_text_of(const char *kind, const char *name)
 {
     const struct ovsdb_idl *idl = bridge_idl();
     const struct vswrec_switch *sw;
     const struct vswrec_port *p;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct jw w = { &out, false };
 
+    /* Ports per switch, by name. */
     struct shash n_ports = SHASH_INITIALIZER(&n_ports);
-    struct json *ports = json_array_create_empty();
     VSWREC_PORT_FOR_EACH (p, idl) {
-        if (!here(p->switch_)) {
-            continue;
-        }
-        uintptr_t n = (uintptr_t) shash_find_data(&n_ports,
-                                                  p->switch_->name);
-        shash_replace(&n_ports, p->switch_->name, (void *) (n + 1));
-        if (kind && !strcmp(kind, "port") && !strcmp(p->name, name)) {
-            json_destroy(ports);
-            shash_destroy(&n_ports);
-            return port_json(p);
-        }
-        if (!kind) {
-            json_array_add(ports, port_json(p));
+        if (here(p->switch_)) {
+            uintptr_t n = (uintptr_t) shash_find_data(&n_ports,
+                                                      p->switch_->name);
+            shash_replace(&n_ports, p->switch_->name, (void *) (n + 1));
         }
     }
-    struct json *switches = json_array_create_empty();
+    bool found = !kind;
+    if (!kind) {
+        jw_open(&w, NULL, '{');
+        jw_int(&w, "schema_version", STATS_SCHEMA_VERSION);
+        write_daemon(&w, idl);
+        jw_open(&w, "switches", '[');
+    }
     VSWREC_SWITCH_FOR_EACH (sw, idl) {
-        if (!here(sw)) {
-            continue;
+        if (here(sw) && (!kind || (!strcmp(kind, "switch")
+                                   && !strcmp(sw->name, name)))) {
+            write_switch(&w, NULL, sw,
+                         (uintptr_t) shash_find_data(&n_ports, sw->name));
+            found = true;
         }
-        size_t n = (uintptr_t) shash_find_data(&n_ports, sw->name);
-        if (kind && !strcmp(kind, "switch") && !strcmp(sw->name, name)) {
-            json_destroy(ports);
-            json_destroy(switches);
-            shash_destroy(&n_ports);
-            return switch_json(sw, n);
+    }
+    if (!kind) {
+        jw_close(&w, ']');
+        jw_open(&w, "ports", '[');
+    }
+    VSWREC_PORT_FOR_EACH (p, idl) {
+        if (here(p->switch_) && (!kind || (!strcmp(kind, "port")
+                                           && !strcmp(p->name, name)))) {
+            write_port(&w, NULL, p);
+            found = true;
         }
-        if (!kind) {
-            json_array_add(switches, switch_json(sw, n));
-        }
+    }
+    if (!kind) {
+        jw_close(&w, ']');
+        jw_close(&w, '}');
     }
     shash_destroy(&n_ports);
-    if (kind) {
-        json_destroy(ports);
-        json_destroy(switches);
+    if (!found) {
+        ds_destroy(&out);
         return NULL;
     }
-    struct json *doc = json_object_create();
-    json_object_put(doc, "schema_version",
-                    json_integer_create(STATS_SCHEMA_VERSION));
-    json_object_put(doc, "daemon", daemon_json(idl));
-    json_object_put(doc, "switches", switches);
-    json_object_put(doc, "ports", ports);
-    return doc;
+    ds_put_char(&out, '\n');
+    return ds_steal_cstr(&out);
 }
 
 /* ---- /metrics ---- */
@@ -538,12 +579,7 @@ cached(struct answer *a, char *(*build)(void))
 static char *
 stats_text(void)
 {
-    struct json *doc = stats_json(NULL, NULL);
-    char *s = json_to_string(doc, 0);
-    json_destroy(doc);
-    char *text = xasprintf("%s\n", s);
-    free(s);
-    return text;
+    return stats_text_of(NULL, NULL);
 }
 
 /* ---- HTTP. ---- */
@@ -556,6 +592,7 @@ respond(struct MHD_Connection *conn, unsigned int code, const char *type,
         strlen(body), body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (code == MHD_HTTP_METHOD_NOT_ALLOWED) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     }
@@ -565,23 +602,16 @@ respond(struct MHD_Connection *conn, unsigned int code, const char *type,
 }
 
 static enum MHD_Result
-respond_json(struct MHD_Connection *conn, unsigned int code,
-             struct json *doc)
-{
-    char *s = json_to_string(doc, 0);
-    json_destroy(doc);
-    char *body = xasprintf("%s\n", s);
-    free(s);
-    return respond(conn, code, "application/json", body);
-}
-
-static enum MHD_Result
 respond_error(struct MHD_Connection *conn, unsigned int code,
               const char *msg)
 {
-    struct json *e = json_object_create();
-    json_object_put_string(e, "error", msg);
-    return respond_json(conn, code, e);
+    struct ds out = DS_EMPTY_INITIALIZER;
+    struct jw w = { &out, false };
+    jw_open(&w, NULL, '{');
+    jw_string(&w, "error", msg);
+    jw_close(&w, '}');
+    ds_put_char(&out, '\n');
+    return respond(conn, code, "application/json", ds_steal_cstr(&out));
 }
 
 static enum MHD_Result
@@ -615,15 +645,23 @@ handle(void *aux OVS_UNUSED, struct MHD_Connection *conn, const char *url,
         snprintf(prefix, sizeof prefix, "/v1/stats/%s/", one[i]);
         if (!strncmp(url, prefix, strlen(prefix))) {
             const char *name = url + strlen(prefix);
-            struct json *o = stats_json(one[i], name);
-            if (!o) {
-                char *msg = xasprintf("no %s named \"%s\"", one[i], name);
+            char *text = stats_text_of(one[i], name);
+            if (!text) {
+                /* The name is the client's: echoed only if it is plain
+                 * printable ASCII (the answer must stay valid JSON). */
+                bool plain = true;
+                for (const char *c = name; *c; c++) {
+                    plain &= *c >= 0x20 && *c < 0x7f;
+                }
+                char *msg = (plain
+                             ? xasprintf("no %s named \"%s\"", one[i], name)
+                             : xasprintf("no %s by that name", one[i]));
                 enum MHD_Result r = respond_error(conn, MHD_HTTP_NOT_FOUND,
                                                   msg);
                 free(msg);
                 return r;
             }
-            return respond_json(conn, MHD_HTTP_OK, o);
+            return respond(conn, MHD_HTTP_OK, "application/json", text);
         }
     }
     if (!strcmp(url, "/")) {
@@ -668,8 +706,21 @@ listen_unix(const char *path, gid_t group)
     return fd;
 }
 
+/* Decodes %HH in a request's URL, except a path with a NUL in it ("%00"),
+ * which is left as it came: no path matches it (decoded, it would end the
+ * string early and "/v1/stats%00junk" would be "/v1/stats"). */
+static size_t
+unescape(void *aux OVS_UNUSED, struct MHD_Connection *conn OVS_UNUSED,
+         char *s)
+{
+    return strstr(s, "%00") ? strlen(s) : MHD_http_unescape(s);
+}
+
+/* 'per_ip' limits one address's connections (TCP: a client cannot take
+ * them all by holding them open; the unix socket is for root and the
+ * database group only). */
 static struct MHD_Daemon *
-start_daemon(int fd)
+start_daemon(int fd, unsigned int per_ip)
 {
     /* External epoll mode: one fd for vswitchd's poll loop, however many
      * clients, and MHD_run() never blocks. */
@@ -677,7 +728,9 @@ start_daemon(int fd)
         MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
         MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, 64u,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_END);
 }
 
@@ -691,7 +744,7 @@ stats_http_init(gid_t group)
         VLOG_WARN("no stats endpoint: cannot listen on %s", socket_path);
         return;
     }
-    daemon_ = start_daemon(fd);
+    daemon_ = start_daemon(fd, 0);
     if (!daemon_) {
         VLOG_WARN("no stats endpoint: libmicrohttpd did not start");
         close(fd);
@@ -721,7 +774,8 @@ stats_http_listen(const char *want)
         tcp_stop();
         return NULL;
     }
-    if (tcp_listen && !strcmp(tcp_listen, want)) {
+    if (tcp_listen && !strcmp(tcp_listen, want)
+        && (!tcp_error || time_msec() < tcp_retry)) {
         return tcp_error;
     }
     tcp_stop();
@@ -741,12 +795,18 @@ stats_http_listen(const char *want)
                              sizeof(int))
                || bind(fd, (struct sockaddr *) &ss, ss_length(&ss))
                || listen(fd, 64)) {
-        tcp_error = xasprintf("\"%s\": cannot listen there: %s", want,
-                              ovs_strerror(errno));
-    } else if (!(tcp_daemon = start_daemon(fd))) {
+        int error = errno;
+        tcp_error = xasprintf("\"%s\": cannot listen there: %s%s (tried "
+                              "again every %d s)", want, ovs_strerror(error),
+                              error == EACCES && ss_get_port(&ss) < 1024
+                              ? ": a port below 1024 needs a capability "
+                                "vswitchd does not keep (use one from 1024)"
+                              : "", TCP_RETRY_MS / 1000);
+    } else if (!(tcp_daemon = start_daemon(fd, 8))) {
         tcp_error = xasprintf("\"%s\": libmicrohttpd did not start", want);
     }
     if (tcp_error) {
+        tcp_retry = time_msec() + TCP_RETRY_MS;
         VLOG_WARN("stats endpoint not on tcp: %s", tcp_error);
         if (fd >= 0) {
             close(fd);
@@ -760,6 +820,18 @@ stats_http_listen(const char *want)
 void
 stats_http_run(void)
 {
+    if (tcp_error && time_msec() >= tcp_retry) {
+        /* The address was busy or missing: tried again; a pass writes
+         * Root's status anew if that changed anything. */
+        char *want = xstrdup(tcp_listen);
+        char *before = xstrdup(tcp_error);
+        const char *after = stats_http_listen(want);
+        if (!after || strcmp(after, before)) {
+            bridge_force_pass();
+        }
+        free(before);
+        free(want);
+    }
     if (daemon_) {
         MHD_run(daemon_);
     }
@@ -785,6 +857,9 @@ daemon_wait(struct MHD_Daemon *d)
 void
 stats_http_wait(void)
 {
+    if (tcp_error) {
+        poll_timer_wait_until(tcp_retry);
+    }
     if (daemon_) {
         daemon_wait(daemon_);
     }

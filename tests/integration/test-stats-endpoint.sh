@@ -96,10 +96,18 @@ assert_eq "GET /v1/stats/port/nope" 404 "$(status_of /v1/stats/port/nope)"
 assert_contains "a JSON error" "no port named" \
     "$(body /v1/stats/port/nope | jq -r .error)"
 assert_eq "GET /nope" 404 "$(status_of /nope)"
+assert_eq "a NUL in the path: no match" 404 "$(status_of '/v1/stats%00junk')"
+assert_eq "a name that is not UTF-8: still JSON" "no port by that name" \
+    "$(body '/v1/stats/port/%ff%fe' | jq -r .error)"
 for m in POST PUT DELETE PATCH; do
     assert_eq "$m /v1/stats" "405 GET, HEAD" "$(get /v1/stats $m | head -1)"
 done
 assert_eq "HEAD /metrics" 200 "$(status_of /metrics HEAD)"
+ctl --wait set port pa 'external_ids:vm-id="vm-\u001b[2Ja"' || fail "vm-id"
+out=$(ctl stats pa)
+[[ $out == *$'\e'* ]] && fail "vswctl stats sent an escape to the terminal"
+assert_contains "vswctl stats: control characters shown" 'vm-\x1b[2Ja' "$out"
+ctl --wait set port pa external_ids:vm-id=vm-a || fail "vm-id back"
 assert_eq "still two ports after the refused methods" 2 \
     "$(body /v1/stats | jq '.ports | length')"
 
@@ -147,9 +155,26 @@ ctl --wait set root . stats_listen=bogus || fail "stats_listen=bogus"
 assert_contains "a bad stats_listen, in Root's status" "not IP:PORT" \
     "$(ctl get root . status:stats_listen)"
 assert_eq "the unix socket still answers" 200 "$(status_of /v1/stats)"
+# A busy address: said, then taken once it is free.
+ctl --wait clear root . stats_listen || fail "clear stats_listen"
+ip netns exec "$sw" python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 9475)); s.listen(1)
+print("holding", flush=True); time.sleep(3)' > "$T_DIR/holder.out" &
+holder=$!
+wait_for 5 grep -q holding "$T_DIR/holder.out" || fail "no one holds 9475"
 ctl --wait set root . stats_listen='"127.0.0.1:9475"' || fail "stats_listen"
-assert_eq "a good one again: no status" "" \
-    "$(ctl get root . status:stats_listen 2>/dev/null)"
+assert_contains "a busy address, in Root's status" "in use" \
+    "$(ctl get root . status:stats_listen)"
+wait $holder
+listening_again() {
+    [ -z "$(ctl get root . status:stats_listen 2>/dev/null)" ] \
+        && tcp_get /v1/stats >/dev/null 2>&1
+}
+wait_for 12 listening_again \
+    || fail "the address freed was not taken: $(ctl get root . status:stats_listen 2>/dev/null)"
 if command -v chromium >/dev/null && command -v tesseract >/dev/null; then
     # Names long enough to be read back from the picture.
     ctl --wait add-switch alphaswitch --type private \
