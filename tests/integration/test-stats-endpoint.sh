@@ -9,7 +9,7 @@
 # from the screenshot), and stalled clients that do not delay
 # `vswctl --wait`.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
-for t in python3 jq; do
+for t in python3 jq promtool chromium tesseract; do
     command -v $t >/dev/null || skip "$t is not installed"
 done
 python3 -c 'import jsonschema' 2>/dev/null \
@@ -114,12 +114,8 @@ assert_eq "still two ports after the refused methods" 2 \
 note "/metrics: well formed, a deleted port's series gone"
 problems=$(python3 "$client" "$sock" check-metrics) \
     || fail "/metrics: $problems"
-if command -v promtool >/dev/null; then
-    out=$(body /metrics | promtool check metrics 2>&1) \
-        || fail "promtool check metrics: $out"
-else
-    note "promtool is not installed: its check skipped"
-fi
+out=$(body /metrics | promtool check metrics 2>&1) \
+    || fail "promtool check metrics: $out"
 assert_contains "pa's received bytes" \
     'vsw_port_bytes_total{switch="s0",port="pa",vm="vm-a",direction="rx"}' \
     "$(body /metrics)"
@@ -175,24 +171,20 @@ listening_again() {
 }
 wait_for 12 listening_again \
     || fail "the address freed was not taken: $(ctl get root . status:stats_listen 2>/dev/null)"
-if command -v chromium >/dev/null && command -v tesseract >/dev/null; then
-    # Names long enough to be read back from the picture.
-    ctl --wait add-switch alphaswitch --type private \
-        -- add-port alphaswitch bravoport || fail "add alphaswitch"
-    mkdir -p "$T_DIR/chrome"
-    ip netns exec "$sw" timeout 60 chromium --headless --no-sandbox \
-        --disable-gpu --user-data-dir="$T_DIR/chrome" \
-        --window-size=1400,900 --virtual-time-budget=5000 \
-        --screenshot="$T_DIR/page.png" http://127.0.0.1:9475/ \
-        >"$T_DIR/chrome.log" 2>&1 || fail "chromium: $(tail -3 "$T_DIR/chrome.log")"
-    seen=$(tesseract "$T_DIR/page.png" - 2>/dev/null)
-    for name in alphaswitch bravoport; do
-        assert_contains "the page shows $name" "$name" "$seen"
-    done
-    ctl --wait del-switch alphaswitch || fail "del alphaswitch"
-else
-    note "chromium or tesseract is not installed: the page's picture unchecked"
-fi
+# Names long enough to be read back from the picture.
+ctl --wait add-switch alphaswitch --type private \
+    -- add-port alphaswitch bravoport || fail "add alphaswitch"
+mkdir -p "$T_DIR/chrome"
+ip netns exec "$sw" timeout 60 chromium --headless --no-sandbox \
+    --disable-gpu --user-data-dir="$T_DIR/chrome" \
+    --window-size=1400,900 --virtual-time-budget=5000 \
+    --screenshot="$T_DIR/page.png" http://127.0.0.1:9475/ \
+    >"$T_DIR/chrome.log" 2>&1 || fail "chromium: $(tail -3 "$T_DIR/chrome.log")"
+seen=$(tesseract "$T_DIR/page.png" - 2>/dev/null)
+for name in alphaswitch bravoport; do
+    assert_contains "the page shows $name" "$name" "$seen"
+done
+ctl --wait del-switch alphaswitch || fail "del alphaswitch"
 
 note "clients that stall do not delay vswctl --wait"
 # median_ms PREFIX: the median of 5 timed `vswctl --wait add-port` calls
