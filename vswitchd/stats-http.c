@@ -22,11 +22,14 @@
 
 #include "vswitchd/stats-http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -66,6 +69,9 @@ static struct MHD_Daemon *tcp_daemon;
 static char *tcp_listen;
 static char *tcp_error;
 static long long int tcp_retry;     /* When to try a failed one again. */
+static bool tcp_loopback;           /* Its address is a loopback one: only
+                                     * a loopback Host is answered (no DNS
+                                     * rebinding from a local browser). */
 #define TCP_RETRY_MS 5000
 static long long int start_msec;
 
@@ -614,8 +620,36 @@ respond_error(struct MHD_Connection *conn, unsigned int code,
     return respond(conn, code, "application/json", ds_steal_cstr(&out));
 }
 
+/* Whether HTTP Host header 'host' names a loopback address or
+ * "localhost" (with or without a port). */
+static bool
+host_is_loopback(const char *host)
+{
+    if (!host) {
+        return false;
+    }
+    char name[64];
+    const char *end = (host[0] == '['
+                       ? strchr(host, ']') : strchr(host, ':'));
+    size_t len = end ? (size_t) (end - host) : strlen(host);
+    const char *start = host[0] == '[' ? host + 1 : host;
+    len -= start - host;
+    if (len >= sizeof name) {
+        return false;
+    }
+    memcpy(name, start, len);
+    name[len] = '\0';
+    struct in_addr a4;
+    struct in6_addr a6;
+    return (!strcasecmp(name, "localhost")
+            || (inet_pton(AF_INET, name, &a4) == 1
+                && (ntohl(a4.s_addr) >> 24) == 127)
+            || (inet_pton(AF_INET6, name, &a6) == 1
+                && IN6_IS_ADDR_LOOPBACK(&a6)));
+}
+
 static enum MHD_Result
-handle(void *aux OVS_UNUSED, struct MHD_Connection *conn, const char *url,
+handle(void *aux, struct MHD_Connection *conn, const char *url,
        const char *method, const char *version OVS_UNUSED,
        const char *upload_data OVS_UNUSED, size_t *upload_size,
        void **state)
@@ -629,6 +663,15 @@ handle(void *aux OVS_UNUSED, struct MHD_Connection *conn, const char *url,
     if (*upload_size) {
         *upload_size = 0;       /* Read and ignored. */
         return MHD_YES;
+    }
+    if (aux == &tcp_loopback && tcp_loopback
+        && !host_is_loopback(MHD_lookup_connection_value(
+                                 conn, MHD_HEADER_KIND,
+                                 MHD_HTTP_HEADER_HOST))) {
+        return respond_error(conn, MHD_HTTP_FORBIDDEN,
+                             "this endpoint listens on a loopback address: "
+                             "it answers Host localhost or a loopback "
+                             "address only");
     }
     if (strcmp(method, MHD_HTTP_METHOD_GET)
         && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
@@ -720,12 +763,12 @@ unescape(void *aux OVS_UNUSED, struct MHD_Connection *conn OVS_UNUSED,
  * them all by holding them open; the unix socket is for root and the
  * database group only). */
 static struct MHD_Daemon *
-start_daemon(int fd, unsigned int per_ip)
+start_daemon(int fd, unsigned int per_ip, void *aux)
 {
     /* External epoll mode: one fd for vswitchd's poll loop, however many
      * clients, and MHD_run() never blocks. */
     return MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, NULL,
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, aux,
         MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, 64u,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
@@ -744,7 +787,7 @@ stats_http_init(gid_t group)
         VLOG_WARN("no stats endpoint: cannot listen on %s", socket_path);
         return;
     }
-    daemon_ = start_daemon(fd, 0);
+    daemon_ = start_daemon(fd, 0, NULL);
     if (!daemon_) {
         VLOG_WARN("no stats endpoint: libmicrohttpd did not start");
         close(fd);
@@ -783,6 +826,11 @@ stats_http_listen(const char *want)
 
     struct sockaddr_storage ss;
     const char *why = vsw_check_listen(want, &ss);
+    tcp_loopback = !why && (ss.ss_family == AF_INET
+                            ? (ntohl(((struct sockaddr_in *) &ss)
+                                     ->sin_addr.s_addr) >> 24) == 127
+                            : IN6_IS_ADDR_LOOPBACK(
+                                  &((struct sockaddr_in6 *) &ss)->sin6_addr));
     int fd = -1;
     if (why) {
         tcp_error = xasprintf("\"%s\": %s (vswctl set root . "
@@ -802,7 +850,7 @@ stats_http_listen(const char *want)
                               ? ": a port below 1024 needs a capability "
                                 "vswitchd does not keep (use one from 1024)"
                               : "", TCP_RETRY_MS / 1000);
-    } else if (!(tcp_daemon = start_daemon(fd, 8))) {
+    } else if (!(tcp_daemon = start_daemon(fd, 8, &tcp_loopback))) {
         tcp_error = xasprintf("\"%s\": libmicrohttpd did not start", want);
     }
     if (tcp_error) {

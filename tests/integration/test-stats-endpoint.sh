@@ -147,6 +147,12 @@ print(urllib.request.urlopen("http://127.0.0.1:9475" + sys.argv[1],
 }
 assert_eq "/v1/stats over TCP" 1 "$(tcp_get /v1/stats | jq .schema_version)"
 assert_contains "the page over TCP" "<title>vsw</title>" "$(tcp_get /)"
+assert_eq "another Host on a loopback address: 403" 403 \
+    "$(ip netns exec "$sw" python3 -c '
+import http.client
+c = http.client.HTTPConnection("127.0.0.1", 9475, timeout=5)
+c.request("GET", "/v1/stats", headers={"Host": "rebound.example"})
+print(c.getresponse().status)')"
 ctl --wait set root . stats_listen=bogus || fail "stats_listen=bogus"
 assert_contains "a bad stats_listen, in Root's status" "not IP:PORT" \
     "$(ctl get root . status:stats_listen)"
