@@ -97,6 +97,14 @@ dp_nft_rule_finish(struct dp_nft_rule *r)
     h = hash_bytes(&r->n_keys, sizeof r->n_keys, h);
     h = hash_bytes(&r->timeout_ms, sizeof r->timeout_ms, h);
     h = hash_int(r->dup_ifindex, h);
+    /* Fields added later count only when set: a rule without them keeps
+     * the digest it had (a restart after an upgrade rewrites nothing). */
+    if (r->key_masked) {
+        h = hash_bytes(r->key_mask, sizeof r->key_mask, h);
+    }
+    if (r->set_priority) {
+        h = hash_int(r->set_priority, h);
+    }
     ovs_assert(len + DIGEST_LEN < sizeof r->comment);
     snprintf(r->comment + len, sizeof r->comment - len, " #%08x", h);
 }
@@ -155,20 +163,27 @@ add_load(struct nftnl_rule *nr, const struct dp_nft_field *f, int reg)
     nftnl_rule_add_expr(nr, e);
 }
 
+/* Register 'reg' ('len' bytes) ANDed with 'mask'. */
+static void
+add_mask(struct nftnl_rule *nr, int reg, size_t len, const uint8_t *mask)
+{
+    static const uint8_t zero[16];
+    struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+    nftnl_rule_add_expr(nr, e);
+}
+
 static void
 add_match(struct nftnl_rule *nr, const struct dp_nft_match *m)
 {
     struct nftnl_expr *e;
     add_load(nr, &m->field, NFT_REG_1);
     if (m->masked) {
-        static const uint8_t zero[16];
-        e = nftnl_expr_alloc("bitwise");
-        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, m->field.len);
-        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, m->mask, m->field.len);
-        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, m->field.len);
-        nftnl_rule_add_expr(nr, e);
+        add_mask(nr, NFT_REG_1, m->field.len, m->mask);
     }
     if (m->op == DP_NFT_RANGE) {
         e = nftnl_expr_alloc("range");
@@ -216,16 +231,7 @@ rule_to_nftnl(int family, const char *table, const char *chain,
         for (size_t i = 0; i < r->n_keys; i++) {
             add_load(nr, &r->keys[i], reg);
             if (!i && r->key_masked) {
-                static const uint8_t zero[16];
-                e = nftnl_expr_alloc("bitwise");
-                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
-                nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, r->keys[0].len);
-                nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, r->key_mask,
-                               r->keys[0].len);
-                nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero,
-                               r->keys[0].len);
-                nftnl_rule_add_expr(nr, e);
+                add_mask(nr, reg, r->keys[0].len, r->key_mask);
             }
             reg += DIV_ROUND_UP(r->keys[i].len, 4);
         }
