@@ -302,10 +302,7 @@ match_addr(struct dp_nft_rule *r, const struct vsw_acl_addr *a, bool local,
         dp_nft_rule_match(r, f, DP_NFT_EQ, a->bytes, NULL, NULL);
     } else {
         uint8_t mask[16] = { 0 };
-        for (int i = 0; i < bits / 8; i++) {
-            int keep = a->plen - 8 * i;
-            mask[i] = keep >= 8 ? 0xff : keep <= 0 ? 0 : 0xff << (8 - keep);
-        }
+        vsw_prefix_mask(a->plen, bits / 8, mask);
         dp_nft_rule_match(r, f, DP_NFT_EQ, a->bytes, NULL, mask);
     }
 }
@@ -486,6 +483,17 @@ struct acl_map {
     char **chains;
 };
 
+static void
+acl_map_destroy(struct acl_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->chains[i]);
+    }
+    free(m->chains);
+    free(m->keys);
+    free(m);
+}
+
 #define NFT_TYPE_IPV4_ADDR 7    /* nft's datatypes, for "nft list". */
 #define NFT_TYPE_IPV6_ADDR 8
 
@@ -594,12 +602,7 @@ add_group(struct rules *rs, struct wanted *w, const struct rc_acl **g,
                                       m->key_len, m->chains, n), name);
     if (shash_find(&w->maps, name)) {
         /* The same group both ways (the same map serves both). */
-        for (size_t i = 0; i < n; i++) {
-            free(m->chains[i]);
-        }
-        free(m->chains);
-        free(m->keys);
-        free(m);
+        acl_map_destroy(m);
     } else {
         shash_add(&w->maps, name, m);
     }
@@ -613,11 +616,7 @@ add_group(struct rules *rs, struct wanted *w, const struct rc_acl **g,
     r->n_keys = 1;
     if (first->plen < bits) {
         r->key_masked = true;
-        for (int i = 0; i < bits / 8; i++) {
-            int keep = first->plen - 8 * i;
-            r->key_mask[i] = (keep >= 8 ? 0xff : keep <= 0 ? 0
-                              : 0xff << (8 - keep));
-        }
+        vsw_prefix_mask(first->plen, bits / 8, r->key_mask);
     }
     ovs_strzcpy(r->set, name, sizeof r->set);
     r->set_op = DP_NFT_SET_VMAP;
@@ -830,13 +829,7 @@ wanted_destroy(struct wanted *w)
     sset_destroy(&w->st_names);
     struct shash_node *node;
     SHASH_FOR_EACH (node, &w->maps) {
-        struct acl_map *m = node->data;
-        for (size_t i = 0; i < m->n; i++) {
-            free(m->chains[i]);
-        }
-        free(m->chains);
-        free(m->keys);
-        free(m);
+        acl_map_destroy(node->data);
     }
     shash_destroy(&w->maps);
 }

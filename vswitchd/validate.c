@@ -458,11 +458,21 @@ vsw_check_acl_addr(const char *s, struct vsw_acl_addr *a)
                : "an IPv6 prefix length must be from 0 to 128";
     }
     a->plen = plen;
+    uint8_t mask[16];
+    vsw_prefix_mask(plen, bits / 8, mask);
     for (int i = 0; i < bits / 8; i++) {
-        int keep = plen - 8 * i;
-        a->bytes[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : 0xff << (8 - keep);
+        a->bytes[i] &= mask[i];
     }
     return NULL;
+}
+
+void
+vsw_prefix_mask(int plen, size_t len, uint8_t *mask)
+{
+    for (size_t i = 0; i < len; i++) {
+        int keep = plen - 8 * (int) i;
+        mask[i] = keep >= 8 ? 0xff : keep <= 0 ? 0 : 0xff << (8 - keep);
+    }
 }
 
 const char *

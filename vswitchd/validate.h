@@ -148,6 +148,8 @@ struct vsw_acl_addr {
     int plen;                   /* Prefix length (48 for a MAC, 0: any). */
 };
 const char *vsw_check_acl_addr(const char *s, struct vsw_acl_addr *);
+/* The netmask of a prefix of 'plen' bits, 'len' bytes, into 'mask'. */
+void vsw_prefix_mask(int plen, size_t len, uint8_t *mask);
 
 /* A port range "N" or "LO-HI", 0..65535, LO <= HI. */
 const char *vsw_check_port_range(const char *s, uint16_t *lo, uint16_t *hi);
