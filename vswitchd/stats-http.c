@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #include "datapath/netlink.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
+#include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
@@ -74,6 +76,22 @@ static bool tcp_loopback;           /* Its address is a loopback one: only
                                      * rebinding from a local browser). */
 #define TCP_RETRY_MS 5000
 static long long int start_msec;
+
+/* Every open connection, with the time by which its current exchange must
+ * be done.  libmicrohttpd's own timeout is for idleness only: a client
+ * that drips a header byte every few seconds would hold its connection
+ * for ever, and 64 such clients the whole endpoint.  So a request must be
+ * whole within REQUEST_MS of the connection opening or the previous
+ * answer being sent, and its answer sent within ANSWER_MS; past that,
+ * stats_http_run() shuts the socket down and libmicrohttpd closes it. */
+struct client {
+    struct ovs_list node;       /* In 'clients'. */
+    int fd;
+    long long int deadline;     /* LLONG_MAX: already shut down. */
+};
+static struct ovs_list clients = OVS_LIST_INITIALIZER(&clients);
+#define REQUEST_MS 10000
+#define ANSWER_MS 30000
 
 /* ---- The document. ---- */
 
@@ -648,6 +666,40 @@ host_is_loopback(const char *host)
                 && IN6_IS_ADDR_LOOPBACK(&a6)));
 }
 
+struct framing {
+    const char *length;         /* The first Content-Length. */
+    bool lengths_differ;        /* Another one said something else. */
+    bool chunked;               /* Transfer-Encoding was given. */
+};
+
+static enum MHD_Result
+note_framing(void *f_, enum MHD_ValueKind kind OVS_UNUSED,
+             const char *key, const char *value)
+{
+    struct framing *f = f_;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        f->chunked = true;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        if (!f->length) {
+            f->length = value;
+        } else if (strcmp(f->length, value ? value : "")) {
+            f->lengths_differ = true;
+        }
+    }
+    return MHD_YES;
+}
+
+/* Whether a request says where its body ends in one way only.  Two
+ * Content-Lengths that disagree, or one beside Transfer-Encoding, are how
+ * requests are smuggled past a proxy; RFC 9112 6.3 makes them an error. */
+static bool
+framing_ok(struct MHD_Connection *conn)
+{
+    struct framing f = { NULL, false, false };
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, note_framing, &f);
+    return !f.lengths_differ && !(f.length && f.chunked);
+}
+
 static enum MHD_Result
 handle(void *aux, struct MHD_Connection *conn, const char *url,
        const char *method, const char *version OVS_UNUSED,
@@ -658,6 +710,19 @@ handle(void *aux, struct MHD_Connection *conn, const char *url,
         /* The first call is for the headers: answered on the second, so
          * that a body sent with a refused method is read and dropped. */
         *state = conn;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+            conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ci && ci->socket_context) {
+            struct client *c = ci->socket_context;
+            c->deadline = time_msec() + ANSWER_MS;
+        }
+        if (!framing_ok(conn)) {
+            /* Answered now: libmicrohttpd closes the connection rather
+             * than guess where a body ends. */
+            return respond_error(conn, MHD_HTTP_BAD_REQUEST,
+                                 "conflicting Content-Length or "
+                                 "Transfer-Encoding headers");
+        }
         return MHD_YES;
     }
     if (*upload_size) {
@@ -759,6 +824,74 @@ unescape(void *aux OVS_UNUSED, struct MHD_Connection *conn OVS_UNUSED,
     return strstr(s, "%00") ? strlen(s) : MHD_http_unescape(s);
 }
 
+static void
+client_notify(void *aux OVS_UNUSED, struct MHD_Connection *conn,
+              void **context, enum MHD_ConnectionNotificationCode what)
+{
+    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+            conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct client *c = xmalloc(sizeof *c);
+        c->fd = ci ? ci->connect_fd : -1;
+        c->deadline = time_msec() + REQUEST_MS;
+        ovs_list_push_back(&clients, &c->node);
+        *context = c;
+    } else if (what == MHD_CONNECTION_NOTIFY_CLOSED && *context) {
+        struct client *c = *context;
+        ovs_list_remove(&c->node);
+        free(c);
+        *context = NULL;
+    }
+}
+
+/* An answer was sent (or the request given up): the next request on the
+ * connection has REQUEST_MS from now. */
+static void
+request_done(void *aux OVS_UNUSED, struct MHD_Connection *conn,
+             void **state OVS_UNUSED, enum MHD_RequestTerminationCode why)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+        conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (why == MHD_REQUEST_TERMINATED_COMPLETED_OK
+        && ci && ci->socket_context) {
+        struct client *c = ci->socket_context;
+        if (c->deadline != LLONG_MAX) {
+            c->deadline = time_msec() + REQUEST_MS;
+        }
+    }
+}
+
+/* Shuts down the sockets of clients past their deadline; libmicrohttpd
+ * then reads the end of the stream and closes them. */
+static void
+expire_clients(void)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    long long int now = time_msec();
+    struct client *c;
+    LIST_FOR_EACH (c, node, &clients) {
+        if (c->deadline <= now) {
+            VLOG_WARN_RL(&rl, "stats endpoint: closed a connection whose "
+                         "request took more than %d s to arrive or whose "
+                         "answer took more than %d s to be read",
+                         REQUEST_MS / 1000, ANSWER_MS / 1000);
+            shutdown(c->fd, SHUT_RDWR);
+            c->deadline = LLONG_MAX;
+        }
+    }
+}
+
+static long long int
+next_client_deadline(void)
+{
+    long long int next = LLONG_MAX;
+    struct client *c;
+    LIST_FOR_EACH (c, node, &clients) {
+        next = MIN(next, c->deadline);
+    }
+    return next;
+}
+
 /* 'per_ip' limits one address's connections (TCP: a client cannot take
  * them all by holding them open; the unix socket is for root and the
  * database group only). */
@@ -774,6 +907,8 @@ start_daemon(int fd, unsigned int per_ip, void *aux)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, 10u,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, client_notify, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
         MHD_OPTION_END);
 }
 
@@ -880,6 +1015,7 @@ stats_http_run(void)
         free(before);
         free(want);
     }
+    expire_clients();
     if (daemon_) {
         MHD_run(daemon_);
     }
@@ -907,6 +1043,10 @@ stats_http_wait(void)
 {
     if (tcp_error) {
         poll_timer_wait_until(tcp_retry);
+    }
+    long long int deadline = next_client_deadline();
+    if (deadline != LLONG_MAX) {
+        poll_timer_wait_until(deadline);
     }
     if (daemon_) {
         daemon_wait(daemon_);

@@ -6,8 +6,9 @@
 # at the next scrape, read-only (405), 404 for what does not exist, ten
 # clients at once while ports come and go, the endpoint on TCP and its
 # status page in headless Chromium (the switch and port names read back
-# from the screenshot), and stalled clients that do not delay
-# `vswctl --wait`.
+# from the screenshot), stalled clients that do not delay `vswctl --wait`,
+# clients dripping a request byte by byte cut off at the request deadline,
+# and requests that frame a body two ways refused.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
 for t in python3 jq promtool chromium tesseract; do
     command -v $t >/dev/null || skip "$t is not installed"
@@ -207,7 +208,13 @@ median_ms() {
 }
 calm=$(median_ms calm)
 for i in 1 2 3 4 5; do
-    python3 "$client" "$sock" stall 20 &
+    python3 "$client" "$sock" stall 20 > "$T_DIR/stall$i" &
+done
+# Timed once all five hold their connections (starting five Pythons on two
+# cores takes a second: timed earlier, that start-up is what is measured).
+for _ in $(seq 100); do
+    [ "$(cat "$T_DIR"/stall? | grep -c stalled)" = 5 ] && break
+    sleep 0.1
 done
 sleep 0.5
 stalled=$(median_ms stalled)
@@ -219,5 +226,30 @@ note "vswctl --wait add-port: ${calm} ms calm, ${stalled} ms with 5 stalled clie
 assert_eq "the endpoint still answers" 200 "$(status_of /v1/stats)"
 kill $(jobs -p) 2>/dev/null
 wait 2>/dev/null
+
+note "clients that drip a request a byte a second are cut off"
+# 64 is the endpoint's connection limit: all of them held, nobody else
+# would be answered, until the request deadline (10 s) closes them.
+drips=()
+for i in $(seq 64); do
+    python3 "$client" "$sock" drip 30 > "$T_DIR/drip$i" &
+    drips+=($!)
+done
+wait "${drips[@]}"
+for i in $(seq 64); do
+    secs=$(cat "$T_DIR/drip$i")
+    [ "$secs" != open ] && [ "$secs" -ge 9 ] && [ "$secs" -le 14 ] \
+        || { fail "dripping client $i: closed after '$secs' s (want 10)"; break; }
+done
+assert_eq "answered again once they are cut off" 200 "$(status_of /v1/stats)"
+
+note "a request that frames its body two ways is refused"
+raw() { python3 "$client" "$sock" raw "$1"; }
+assert_eq "two Content-Lengths that disagree" "HTTP/1.1 400 Bad Request" \
+    "$(raw 'GET /v1/stats HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n')"
+assert_eq "Content-Length beside Transfer-Encoding" "HTTP/1.1 400 Bad Request" \
+    "$(raw 'GET /v1/stats HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')"
+assert_eq "the same Content-Length twice is one" "HTTP/1.1 200 OK" \
+    "$(raw 'GET /v1/stats HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n')"
 
 exit $T_FAILED

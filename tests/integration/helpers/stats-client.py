@@ -5,7 +5,15 @@
   stats-client.py SOCKET check-metrics       checks /metrics (see below);
                                              prints the problems, exit 1
   stats-client.py SOCKET stall SECONDS       connects, sends half a
-                                             request, never reads
+                                             request, prints "stalled",
+                                             never reads
+  stats-client.py SOCKET drip SECONDS        sends a request a byte a
+                                             second; prints the seconds
+                                             until the server closed it,
+                                             or "open"
+  stats-client.py SOCKET raw REQUEST         sends REQUEST (\\r\\n escapes
+                                             decoded); prints the status
+                                             line of the answer
   stats-client.py SOCKET hammer CLIENTS N    CLIENTS threads, N requests
                                              each; exit 1 on any non-200
   stats-client.py SOCKET time PATH N         N timed GETs of PATH, one line
@@ -120,7 +128,33 @@ def main():
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(path)
         s.sendall(b"GET /v1/stats HTTP/1.1\r\nHost: x\r\n")
+        print("stalled", flush=True)
         time.sleep(float(sys.argv[3]))
+    elif cmd == "drip":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        s.settimeout(1)
+        start, end = time.monotonic(), time.monotonic() + float(sys.argv[3])
+        req = b"GET /v1/stats HTTP/1.1\r\nHost: x\r\nX-Drip: " + b"a" * 200
+        for i in range(len(req)):
+            if time.monotonic() >= end:
+                print("open")
+                return
+            try:
+                s.sendall(req[i:i + 1])
+                if s.recv(1) == b"":
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+        print(int(time.monotonic() - start))
+    elif cmd == "raw":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        s.settimeout(5)
+        s.sendall(sys.argv[3].encode().decode("unicode_escape").encode())
+        print(s.recv(4096).decode(errors="replace").split("\r\n")[0])
     elif cmd == "hammer":
         clients, n = int(sys.argv[3]), int(sys.argv[4])
         bad = []
