@@ -6,9 +6,10 @@
 # at the next scrape, read-only (405), 404 for what does not exist, ten
 # clients at once while ports come and go, the endpoint on TCP and its
 # status page in headless Chromium (the switch and port names read back
-# from the screenshot), stalled clients that do not delay `vswctl --wait`,
-# clients dripping a request byte by byte cut off at the request deadline,
-# and requests that frame a body two ways refused.
+# from the screenshot, its live rates read under traffic), stalled clients
+# that do not delay `vswctl --wait`, clients dripping a request byte by
+# byte cut off at the request deadline, and requests that frame a body two
+# ways refused.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
 for t in python3 jq promtool chromium tesseract; do
     command -v $t >/dev/null || skip "$t is not installed"
@@ -192,6 +193,27 @@ for name in alphaswitch bravoport; do
     assert_contains "the page shows $name" "$name" "$seen"
 done
 ctl --wait del-switch alphaswitch || fail "del alphaswitch"
+# Live rates: the page polls /v1/stats every 2 s; with traffic from pa to
+# pb for the page's 5 s (in real time: under --virtual-time-budget no time
+# passes between two answers), pa's receive rate is shown (pb is gone by
+# now: the echo requests go to its MAC, unanswered).
+ip -n "$a" neigh replace 10.7.0.2 lladdr 02:00:00:00:07:0b dev pa
+ip netns exec "$a" ping -q -i 0.01 -s 1200 -w 9 10.7.0.2 >/dev/null 2>&1 &
+pinger=$!
+rates=$(ip netns exec "$sw" timeout 60 python3 \
+    "$(dirname "$0")/helpers/page-eval.py" http://127.0.0.1:9475/ 5 '
+const row = name => [...document.querySelectorAll("#ports tbody tr")]
+    .find(r => r.cells[1].textContent === name);
+const bits = (name, cell) => Number(row(name).cells[cell].textContent
+                                    .replace(/[^0-9]/g, "") || -1);
+bits("pa", 6) + ""' "$T_DIR/chrome2" 2>&1) \
+    || fail "the page in chromium: $rates"
+wait $pinger
+pa_rx=$rates
+# About 100 frames of 1242 bytes a second: ~1 Mbit/s each way.
+[ "$pa_rx" -gt 200000 ] 2>/dev/null \
+    || fail "live rate on the page under traffic: pa rx '$rates' (want ~1,000,000 bit/s)"
+note "the page's live rate under traffic: pa rx $pa_rx bit/s"
 
 note "clients that stall do not delay vswctl --wait"
 # median_ms PREFIX: the median of 5 timed `vswctl --wait add-port` calls
