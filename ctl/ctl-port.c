@@ -26,6 +26,7 @@
 #include "util.h"
 #include "vsw-idl.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/port-row.h"
 #include "vswitchd/validate.h"
 
 /* The port named 'name' on this host's switches, and its switch. */
@@ -108,6 +109,7 @@ cmd_add_port(struct ctl_context *ctx)
     const char *owner = shash_find_data(&ctx->options, "--owner");
     const char *group = shash_find_data(&ctx->options, "--group");
     bool may_exist = shash_find(&ctx->options, "--may-exist") != NULL;
+    bool adopt = shash_find(&ctx->options, "--adopt") != NULL;
     const char *why;
     int64_t mtu = 0, queues = 1, iov_weight = 0;
 
@@ -123,6 +125,13 @@ cmd_add_port(struct ctl_context *ctx)
         return;
     }
 
+    if (adopt && ((kind && strcmp(kind, "tap")) || queues_s || owner
+                  || group || netns)) {
+        ctl_error(ctx, "port \"%s\": --adopt attaches a tap another program "
+                  "made, as it made it: no --kind but tap, no --queues, "
+                  "--owner, --group or --netns", name);
+        return;
+    }
     if (!kind) {
         kind = "tap";
     }
@@ -150,7 +159,7 @@ cmd_add_port(struct ctl_context *ctx)
         }
         return;
     }
-    char *clash = vswctl_check_new_ifname(ctx->idl, name, NULL);
+    char *clash = vswctl_check_new_ifname(ctx->idl, name, NULL, adopt);
     if (clash) {
         ctl_error(ctx, "port \"%s\": %s", name, clash);
         free(clash);
@@ -265,13 +274,10 @@ cmd_add_port(struct ctl_context *ctx)
         }
     }
 
-    struct vswrec_port *p = vswrec_port_insert(ctx->txn);
-    vswrec_port_set_name(p, name);
-    vswrec_port_set_host(p, sw->host);
-    vswrec_port_set_switch_(p, sw);
+    struct vswrec_port *p = vsw_port_row_insert(ctx->txn, name, kind, sw);
     shash_replace(&added, sw_name, (void *) (uintptr_t) (n_added + 1));
-    vswrec_port_set_kind(p, kind);
-    char *gen = mac ? NULL : generate_mac();
+    /* An adopted tap's guest MAC is its maker's to say: none made up. */
+    char *gen = mac || adopt ? NULL : generate_mac();
     vswrec_port_set_mac(p, mac ? mac : gen);
     free(gen);
     if (mtu_s) {
@@ -282,7 +288,7 @@ cmd_add_port(struct ctl_context *ctx)
     vswrec_port_set_owner(p, owner);
     vswrec_port_set_group(p, group);
     vswrec_port_set_iov_weight(p, iov_weight);
-    vswrec_port_set_vmq_weight(p, 100);
+    vswrec_port_set_adopted(p, adopt);
     vswrec_port_set_vlan_mode(p, vlan_mode);
     vswrec_port_set_tag(p, has_tag ? &tag : NULL, has_tag);
     vswrec_port_set_trunks(p, trunks, n_trunks);
@@ -350,7 +356,14 @@ cmd_list_ports(struct ctl_context *ctx)
             table_add_row(t);
             vswctl_add_cell(t, sw->name);
             vswctl_add_cell(t, p->name);
-            vswctl_add_cell(t, p->kind);
+            if (p->adopted) {
+                /* Another program's tap (libvirt, QEMU). */
+                char *kind = xasprintf("%s (adopted)", p->kind);
+                vswctl_add_cell(t, kind);
+                free(kind);
+            } else {
+                vswctl_add_cell(t, p->kind);
+            }
             vswctl_add_cell(t, smap_get(&p->status, "kind"));
             vswctl_add_cell(t, p->mac);
             vswctl_add_cell(t, smap_get_def(&p->status, "state", "pending"));
@@ -369,10 +382,10 @@ const struct ctl_command_syntax vswctl_port_commands[] = {
     {"add-port", 2, 2, "SWITCH PORT [--kind=tap|vhost-net|vf|internal|veth]"
      " [--mac=MAC] [--mtu=N] [--queues=N] [--netns=NAME] [--iov-weight=N]"
      " [--vlan=access:TAG|trunk:LIST[,native:TAG]] [--owner=USER]"
-     " [--group=GROUP]",
+     " [--group=GROUP] [--adopt]",
      NULL, cmd_add_port, NULL,
      "--may-exist,--kind=,--mac=,--mtu=,--queues=,--netns=,--iov-weight=,"
-     "--vlan=,--owner=,--group=", RW},
+     "--vlan=,--owner=,--group=,--adopt", RW},
     {"del-port", 1, 2, "[SWITCH] PORT", NULL, cmd_del_port, NULL,
      "--if-exists", RW},
     {"list-ports", 0, 1, "[SWITCH]", NULL, cmd_list_ports, NULL, "", RO},

@@ -7,6 +7,8 @@
  * were. */
 #include <config.h>
 
+#include <linux/if_tun.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,7 +57,7 @@ has_host_port(const struct vswrec_switch *sw)
 
 char *
 vswctl_check_new_ifname(struct ovsdb_idl *idl, const char *name,
-                        const struct uuid *self)
+                        const struct uuid *self, bool adopt)
 {
     const char *why = vsw_check_ifname(name);
     if (why) {
@@ -95,11 +97,28 @@ vswctl_check_new_ifname(struct ovsdb_idl *idl, const char *name,
 
     struct dp_ifname_info info;
     dp_ifname_lookup(name, &info);
-    if (info.exists && !vsw_is_tag(info.alias)) {
+    long tun_flags;
+    if (adopt) {
+        /* Only a tap that another program made and still holds. */
+        if (!info.exists) {
+            return xasprintf("there is no tap %s to adopt (--adopt attaches "
+                             "a tap that QEMU or libvirt made)", name);
+        }
+        if (!dp_sysfs_read_long(name, "tun_flags", 16, &tun_flags)
+            || !(tun_flags & IFF_TAP)) {
+            return xasprintf("%s is not a tap: only a tap can be adopted",
+                             name);
+        }
+        if (vsw_is_tag(info.alias)) {
+            return xasprintf("%s is vsw's own device (%s)", name,
+                             info.alias);
+        }
+    } else if (info.exists && !vsw_is_tag(info.alias)) {
         return xasprintf("a network device named %s already exists and vsw "
                          "did not create it; vsw never takes over devices it "
-                         "did not create (rename or remove it, or choose "
-                         "another name)", name);
+                         "did not create (rename or remove it, choose "
+                         "another name, or add a tap that QEMU or libvirt "
+                         "made with --adopt)", name);
     }
     return NULL;
 }
@@ -254,7 +273,7 @@ cmd_add_switch(struct ctl_context *ctx)
     }
     /* The bridge's and the host port's names against every other name
      * on this host and in its kernel. */
-    char *error = vswctl_check_new_ifname(ctx->idl, name, NULL);
+    char *error = vswctl_check_new_ifname(ctx->idl, name, NULL, false);
     if (error) {
         ctl_error(ctx, "switch \"%s\": %s", name, error);
         free(error);
@@ -268,7 +287,7 @@ cmd_add_switch(struct ctl_context *ctx)
         if (!host_port && strlen(name) + 3 > 15) {
             hp[0] = '\0';      /* Named after the new row's uuid: free. */
         }
-        error = hp[0] ? vswctl_check_new_ifname(ctx->idl, hp, NULL) : NULL;
+        error = hp[0] ? vswctl_check_new_ifname(ctx->idl, hp, NULL, false) : NULL;
         if (error) {
             ctl_error(ctx, "switch \"%s\": host port %s: %s%s", name, hp,
                       error, host_port ? "" : " (or give --host-port NAME)");

@@ -1037,7 +1037,7 @@ check_generic_rename(const struct ctl_command *c)
             continue;
         }
         char *v = unquote_value(value);
-        char *error = vswctl_check_new_ifname(the_idl, v, self);
+        char *error = vswctl_check_new_ifname(the_idl, v, self, false);
         if (error) {
             char *msg = xasprintf("%s \"%s\": cannot take the name %s: %s",
                                   is_switch ? "switch" : "port", c->argv[2],
@@ -1443,6 +1443,7 @@ Port commands:\n\
            [--mtu=N] [--queues=N] [--netns=NS] [--iov-weight=N]\n\
            [--vlan=access:TAG|trunk:LIST[,native:TAG]] [--owner=USER]\n\
            [--group=GROUP] [--may-exist]     attach a vNIC\n\
+           [--adopt]           a tap QEMU or libvirt made, as it is\n\
   del-port [SWITCH] PORT [--if-exists]       detach it\n\
   list-ports [SWITCH]                        one line per port\n\
 \n\

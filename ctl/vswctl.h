@@ -41,11 +41,12 @@ void vswctl_add_cell(struct table *, const char *text);
  * name, not of the form of vsw's own, not the bridge, host port or port of
  * any object of this host (rows added earlier in this transaction
  * included) other than 'self' (the row being renamed, or NULL), not a
- * device in this kernel that vsw did not create.  Returns NULL or a
- * malloc()'d reason. */
+ * device in this kernel that vsw did not create; with 'adopt', a tap in
+ * this kernel that another program made.  Returns NULL or a malloc()'d
+ * reason. */
 struct uuid;
 char *vswctl_check_new_ifname(struct ovsdb_idl *, const char *name,
-                              const struct uuid *self);
+                              const struct uuid *self, bool adopt);
 
 /* Output style chosen with --format and friends. */
 extern struct table_style vswctl_table_style;

@@ -15,6 +15,7 @@
 #include "vswitchd/bridge.h"
 
 #include <dirent.h>
+#include <linux/if_tun.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdarg.h>
@@ -47,6 +48,7 @@
 #include "vswitchd/dbserver.h"
 #include "vswitchd/desired.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/port-row.h"
 #include "vswitchd/validate.h"
 #include "vswitchd/offload.h"
 #include "vswitchd/reconcile.h"
@@ -124,6 +126,13 @@ static long long int next_resync;
 static struct ovsdb_idl_txn *status_txn;
 static uint64_t n_passes;
 
+/* Adoption: taps another program put in a vsw bridge (libvirt's vnetN,
+ * one hot-plugged with virsh attach-interface), by name, each to get a
+ * Port row with 'adopted' true; and adopted ports whose tap is gone,
+ * whose rows go.  Both are written by adoption_run(). */
+static struct sset strays = SSET_INITIALIZER(&strays);
+static struct uuidset adopted_gone = UUIDSET_INITIALIZER(&adopted_gone);
+
 /* Why passes ran (several reasons may share one pass), for dp/counters. */
 enum { WHY_KERNEL, WHY_DB, WHY_TIMER, N_WHY };
 static bool pass_why[N_WHY];
@@ -144,7 +153,7 @@ static const struct ovsdb_idl_column *const switch_inputs[] = {
 };
 static const struct ovsdb_idl_column *const port_inputs[] = {
     &vswrec_port_col_name, &vswrec_port_col_host, &vswrec_port_col_switch_,
-    &vswrec_port_col_kind,
+    &vswrec_port_col_kind, &vswrec_port_col_adopted,
     &vswrec_port_col_mac, &vswrec_port_col_mtu, &vswrec_port_col_queues,
     &vswrec_port_col_netns, &vswrec_port_col_owner, &vswrec_port_col_group,
     &vswrec_port_col_vlan_mode, &vswrec_port_col_tag,
@@ -364,6 +373,16 @@ retry_failing(void)
     uuidset_clear(&failing);
 }
 
+/* Whether 'link' looks like a tap another program put in a bridge: a tap,
+ * untagged, with a master (which adoption_run() checks is a vsw bridge). */
+static bool
+may_be_stray(const struct dp_link *link)
+{
+    return (link && link->master && !strcmp(link->kind, "tun")
+            && (link->tun_flags & IFF_TAP) && !vsw_is_tag(link->alias)
+            && !vsw_ifname_is_temp(link->name));
+}
+
 /* A link notification: the table of links follows it; what it changed
  * marks objects dirty, a carrier alone goes straight to the status. */
 static void
@@ -418,6 +437,9 @@ on_link_msg(const struct nlmsghdr *h, void *aux OVS_UNUSED)
             mark_tagged(link->alias);
             sset_add(&dirty_names, link->name);
             dirty_iov |= link->phys_switch_id[0] != '\0';
+            if (may_be_stray(link)) {
+                sset_add(&strays, link->name);
+            }
         }
         return;
     }
@@ -768,7 +790,8 @@ static bool
 work_pending(void)
 {
     return (full_needed || !uuidset_is_empty(&dirty)
-            || !sset_is_empty(&dirty_names) || dirty_iov || dirty_uplinks);
+            || !sset_is_empty(&dirty_names) || dirty_iov || dirty_uplinks
+            || !sset_is_empty(&strays) || !uuidset_is_empty(&adopted_gone));
 }
 
 static void
@@ -811,6 +834,12 @@ reconcile_pass(const struct vswrec_root *root, bool full)
     }
     if (full) {
         port_homes_clear();
+        const struct dp_link *link;
+        HMAP_FOR_EACH (link, node, &kernel.by_index) {
+            if (may_be_stray(link)) {
+                sset_add(&strays, link->name);
+            }
+        }
     }
     /* The names of the objects marked dirty join the names the kernel
      * changed: whoever else wants one of them is converged too (it may win
@@ -917,6 +946,9 @@ reconcile_pass(const struct vswrec_root *root, bool full)
                 const struct rc_port *rp = &rcs[i].ports[j];
                 if (rp->created && rc_port_on_tap(rp)) {
                     vsw_offload_vnic_fresh(rp->ifindex);
+                }
+                if (rp->dirty && rp->device_gone) {
+                    uuidset_insert(&adopted_gone, &rp->uuid);
                 }
             }
         }
@@ -1045,6 +1077,101 @@ out:
     last_pass_usec = time_usec() - start;
 }
 
+/* The switch whose bridge stray tap 'link' is in, if that switch is
+ * managed here and adopts taps (other_config:adopt-taps); else NULL. */
+static const struct vswrec_switch *
+stray_switch(const struct dp_link *link)
+{
+    struct uuid uuid;
+    const char *role;
+    const struct dp_link *br = (may_be_stray(link)
+                                ? dp_links_by_index(&kernel, link->master)
+                                : NULL);
+    if (!br || !rc_parse_tag(br->alias, &uuid, &role) || role) {
+        return NULL;
+    }
+    const struct vswrec_switch *sw = vswrec_switch_get_for_uuid(idl, &uuid);
+    return (sw && is_managed_here(sw)
+            && smap_get_bool(&sw->other_config, "adopt-taps", true)
+            ? sw : NULL);
+}
+
+/* The port of host 'host' named 'name', or NULL. */
+static const struct vswrec_port *
+port_named(const char *host, const char *name)
+{
+    struct vswrec_port *key = vswrec_port_index_init_row(ports_by_name);
+    vswrec_port_index_set_name(key, name);
+    const struct vswrec_port *p, *found = NULL;
+    VSWREC_PORT_FOR_EACH_EQUAL (p, key, ports_by_name) {
+        if (!strcmp(p->host, host)) {
+            found = p;
+        }
+    }
+    vswrec_port_index_destroy_row(key);
+    return found;
+}
+
+/* Writes what adoption found (see 'strays'): a Port row for each tap
+ * another program put in a vsw bridge, and none any more for an adopted
+ * port whose tap is gone.  A name that has a row already is that row's
+ * (a VM manager's hook may have added it first, or an operator's port of
+ * that name is in the way and says so).  As a status transaction: the
+ * next run waits for it. */
+static void
+adoption_run(void)
+{
+    if (sset_is_empty(&strays) && uuidset_is_empty(&adopted_gone)) {
+        return;
+    }
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    ovsdb_idl_txn_add_comment(txn, "vswitchd: adopted taps");
+    bool wrote = false;
+
+    /* Names to look at again once this transaction is in. */
+    struct sset next = SSET_INITIALIZER(&next);
+    const struct uuidset_node *un;
+    UUIDSET_FOR_EACH (un, &adopted_gone) {
+        const struct vswrec_port *p = vswrec_port_get_for_uuid(idl,
+                                                               &un->uuid);
+        if (p && p->adopted) {
+            VLOG_INFO("switch %s: tap %s is gone (its VM stopped or let go "
+                      "of it): adopted port %s goes too",
+                      p->switch_->name, p->name, p->name);
+            if (dp_links_by_name(&kernel, p->name)) {
+                sset_add(&next, p->name);       /* A newer tap of that name. */
+            }
+            vswrec_port_delete(p);
+            wrote = true;
+        }
+    }
+    uuidset_clear(&adopted_gone);
+
+    const char *name;
+    SSET_FOR_EACH (name, &strays) {
+        const struct dp_link *link = dp_links_by_name(&kernel, name);
+        const struct vswrec_switch *sw = stray_switch(link);
+        const struct vswrec_port *p = sw ? port_named(sw->host, name) : NULL;
+        if (!sw || p) {
+            continue;
+        }
+        VLOG_INFO("switch %s: adopting tap %s, which another program put "
+                  "in its bridge", sw->name, name);
+        struct vswrec_port *row = vsw_port_row_insert(txn, name, "tap", sw);
+        vswrec_port_set_adopted(row, true);
+        wrote = true;
+    }
+    sset_swap(&strays, &next);
+    sset_destroy(&next);
+
+    if (wrote) {
+        status_txn = txn;
+        status_txn_busy();
+    } else {
+        ovsdb_idl_txn_destroy(txn);
+    }
+}
+
 /* Inserts the Root row into an empty database (as a status transaction,
  * so that the next run waits for it). */
 static void
@@ -1114,6 +1241,10 @@ bridge_run(void)
             create_root();
         }
         return;
+    }
+    adoption_run();
+    if (status_txn) {
+        return;                 /* The pass, if any, after it. */
     }
     if (stats_due(stats_interval_config(&root->other_config))) {
         struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);

@@ -149,6 +149,8 @@ fill_port_identity(struct rc_port *rc, const struct vswrec_port *p)
     rc->uuid = p->header_.uuid;
     rc->name = p->name;
     rc->kind = desired_port_kind(p->kind);
+    rc->adopted = p->adopted;
+    rc->prev_ifindex = atoi(smap_get_def(&p->status, "ifindex", "0"));
     rc->mac = p->mac;
     if (p->vlan_mode) {
         rc->vlan_mode = (!strcmp(p->vlan_mode, "access") ? RC_VLAN_ACCESS
@@ -313,6 +315,10 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
             "MTU mismatch: port %s asks for MTU %"PRId64", switch %s "
             "enforces %"PRId64" (vswctl set port %s mtu=%"PRId64", or clear "
             "it)", p->name, *p->mtu, sw->name, *sw->mtu, p->name, *sw->mtu);
+    } else if (p->adopted && rc->kind != VSW_PORT_TAP) {
+        refuse(strs,
+            "port %s: only a tap can be adopted, not a %s port (vswctl set "
+            "port %s kind=tap, or adopted=false)", p->name, p->kind, p->name);
     } else if (rc->kind == VSW_PORT_VETH && !p->netns) {
         refuse(strs,
             "port %s: a veth port needs a network namespace (vswctl set "
@@ -720,7 +726,7 @@ desired_build(struct desired *d, const struct switch_rows *in, size_t n_in,
             if (!port_strs[j].config_error && rcs[n].ports[j].dirty) {
                 tag = rc_port_name_tag(&sw->header_.uuid, &p->header_.uuid,
                                        desired_port_kind(p->kind)
-                                       == VSW_PORT_INTERNAL);
+                                       == VSW_PORT_INTERNAL, p->adopted);
                 claims[n_claims++] = (struct claim) {
                     p->name, holder_rank(kernel, p->name, tag, 4),
                     seq++, "port", sw->name, &port_strs[j] };

@@ -44,18 +44,24 @@ role_tag(const struct uuid *sw, const char *role, const struct uuid *port)
     return rc_role_tag(sw, role, port);
 }
 
+/* An adopted tap's tag has a role of its own: it says, even once the
+ * port's row is gone, that the device is released and never deleted. */
 static char *
 port_tag(const struct rc_switch *sw, const struct rc_port *port,
          const char *role)
 {
+    if (port->adopted && !strcmp(role, RC_ROLE_PORT)) {
+        role = RC_ROLE_ADOPTED;
+    }
     return role_tag(&sw->uuid, role, &port->uuid);
 }
 
 char *
 rc_port_name_tag(const struct uuid *sw, const struct uuid *port,
-                 bool internal)
+                 bool internal, bool adopted)
 {
-    return role_tag(sw, internal ? RC_ROLE_PORT_HOST : RC_ROLE_PORT, port);
+    return role_tag(sw, (internal ? RC_ROLE_PORT_HOST
+                         : adopted ? RC_ROLE_ADOPTED : RC_ROLE_PORT), port);
 }
 
 struct port_index_node {
@@ -121,7 +127,8 @@ rc_parse_port_role(const char *role, struct uuid *port, bool *bridge_side)
         const char *prefix;
         bool bridge_side;
     } roles[] = {
-        { RC_ROLE_PORT, true }, { RC_ROLE_PORT_HOST, false }, { RC_ROLE_VF, true },
+        { RC_ROLE_PORT, true }, { RC_ROLE_PORT_HOST, false },
+        { RC_ROLE_VF, true }, { RC_ROLE_ADOPTED, true },
     };
     for (size_t i = 0; role && i < ARRAY_SIZE(roles); i++) {
         size_t len = strlen(roles[i].prefix);
@@ -140,7 +147,12 @@ rc_port_wants_role(const struct rc_switch *sw, const char *role)
     const struct rc_port *port;
 
     if (!strncmp(role, RC_ROLE_PORT, strlen(RC_ROLE_PORT))) {
-        return find_port(sw, role + strlen(RC_ROLE_PORT)) != NULL;
+        port = find_port(sw, role + strlen(RC_ROLE_PORT));
+        /* A port refused as adopted (not a tap) keeps the device it had. */
+        return port && (!port->adopted || port->kind != VSW_PORT_TAP);
+    } else if (!strncmp(role, RC_ROLE_ADOPTED, strlen(RC_ROLE_ADOPTED))) {
+        port = find_port(sw, role + strlen(RC_ROLE_ADOPTED));
+        return port && port->adopted;
     } else if (!strncmp(role, RC_ROLE_PORT_HOST, strlen(RC_ROLE_PORT_HOST))) {
         port = find_port(sw, role + strlen(RC_ROLE_PORT_HOST));
         return port && port->kind == VSW_PORT_INTERNAL;
@@ -454,6 +466,86 @@ converge_vf(struct rc_switch *sw, struct rc_port *port,
     port->carrier = rep->flags & 0x10000;
 }
 
+/* Puts 'link' (the port's device, tagged or not) in the bridge with the
+ * switch's MTU, up and without IPv6: what every port's device gets. */
+static void
+attach_device(struct rc_switch *sw, struct rc_port *port,
+              const struct dp_link *link, int ifindex, int br_ifindex,
+              const struct rc_ops *ops, bool *changed)
+{
+    if (link) {
+        /* The port's bridge end: off, turned on behind vsw's back or made
+         * by an older vsw. */
+        *changed |= rc_ensure_no_ipv6(&port->ok, &port->error, link,
+                                      link->name, ops);
+    }
+    /* The MTU is set before the port joins the bridge. */
+    if (port->mtu && (!link || link->mtu != port->mtu)) {
+        *changed = true;
+        if (ops->link->set_mtu(ifindex, port->mtu)) {
+            port_error(port, "cannot set MTU %d on %s: %s", port->mtu,
+                       port->name, ops->error());
+        }
+    }
+    if (!link || link->master != br_ifindex) {
+        *changed = true;
+        if (ops->link->set_master(ifindex, br_ifindex)) {
+            port_error(port, "cannot add %s to bridge %s: %s", port->name,
+                       sw->name, ops->error());
+        }
+    }
+    *changed |= rc_ensure_up(&port->ok, &port->error, link, ifindex,
+                             port->name, ops);
+    port->ifindex = ifindex;
+    port->carrier = link && (link->flags & 0x10000);    /* IFF_LOWER_UP */
+}
+
+/* A tap another program made and holds open (libvirt's vnetN, QEMU's
+ * tapN): tagged as the port's, attached, and otherwise left as its maker
+ * made it (MAC, owner, queues, offloads).  Never made: when it is missing
+ * the port says so, and 'device_gone' tells the caller that the tap the
+ * port had is gone (the row then goes too). */
+static void
+converge_adopted(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
+                 const struct dp_links *links, const struct rc_ops *ops,
+                 const char *tag, const struct dp_link *link, bool *changed)
+{
+    port->kind_in_use = vsw_port_kind_names[VSW_PORT_TAP];
+    if (!link) {
+        link = dp_links_by_name(links, port->name);
+        if (!link || (port->prev_ifindex
+                      && link->ifindex != port->prev_ifindex)) {
+            /* Gone, or the name is a newer tap's (adopted afresh, in a row
+             * of its own, once this one is gone). */
+            port->device_gone = port->prev_ifindex != 0;
+            port_error(port, "tap %s does not exist: an adopted port's tap "
+                       "is made by another program (libvirt, QEMU), and "
+                       "vsw attaches it once it exists", port->name);
+            return;
+        }
+        if (strcmp(link->kind, "tun") || !(link->tun_flags & IFF_TAP)) {
+            port_error(port, "%s is not a tap (it is a %s device): only a "
+                       "tap can be adopted (vswctl del-port %s)", port->name,
+                       link->kind[0] ? link->kind : "physical", port->name);
+            return;
+        }
+        if (vsw_is_tag(link->alias)) {
+            port_error(port, "%s is vsw's device for another object (%s): "
+                       "it cannot be adopted", port->name, link->alias);
+            return;
+        }
+        *changed = true;
+        if (ops->link->set_alias(link->ifindex, tag)) {
+            port_error(port, "cannot tag tap %s as vsw's: %s", port->name,
+                       ops->error());
+            return;
+        }
+        VLOG_INFO("switch %s: adopted tap %s (made by another program)",
+                  sw->name, port->name);
+    }
+    attach_device(sw, port, link, link->ifindex, br_ifindex, ops, changed);
+}
+
 static void
 converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
               const struct dp_links *links, const struct rc_ops *ops,
@@ -472,6 +564,12 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
          * configuration stays as it is. */
         port_error(port, "%s", port->config_error);
         port->ifindex = link ? link->ifindex : 0;
+        free(tag);
+        return;
+    }
+    if (port->adopted) {
+        converge_adopted(sw, port, br_ifindex, links, ops, tag, link,
+                         changed);
         free(tag);
         return;
     }
@@ -612,14 +710,7 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
         }
     }
 
-    if (link) {
-        /* The port's bridge end: off, turned on behind vsw's back or made
-         * by an older vsw. */
-        *changed |= rc_ensure_no_ipv6(&port->ok, &port->error, link,
-                                      link->name, ops);
-    }
-
-    /* MAC and MTU are set before the port joins the bridge. */
+    /* The MAC is set before the port joins the bridge. */
     if (vsw_port_kind_is_tap(port->kind) && port->mac) {
         char mac[18];
         rc_tap_mac(port->mac, mac);
@@ -631,24 +722,7 @@ converge_port(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
             }
         }
     }
-    if (port->mtu && (!link || link->mtu != port->mtu)) {
-        *changed = true;
-        if (ops->link->set_mtu(ifindex, port->mtu)) {
-            port_error(port, "cannot set MTU %d on %s: %s", port->mtu,
-                       port->name, ops->error());
-        }
-    }
-    if (!link || link->master != br_ifindex) {
-        *changed = true;
-        if (ops->link->set_master(ifindex, br_ifindex)) {
-            port_error(port, "cannot add %s to bridge %s: %s", port->name,
-                       sw->name, ops->error());
-        }
-    }
-    *changed |= rc_ensure_up(&port->ok, &port->error, link, ifindex,
-                             port->name, ops);
-    port->ifindex = ifindex;
-    port->carrier = link && (link->flags & 0x10000);    /* IFF_LOWER_UP */
+    attach_device(sw, port, link, ifindex, br_ifindex, ops, changed);
     free(tag);
 }
 

@@ -508,7 +508,7 @@ scope_links(const struct rc_switch *switches, size_t n,
             const struct dp_link **out, size_t *n_out)
 {
     static const char *const port_roles[] = {
-        RC_ROLE_PORT, RC_ROLE_PORT_HOST, RC_ROLE_VF,
+        RC_ROLE_PORT, RC_ROLE_PORT_HOST, RC_ROLE_VF, RC_ROLE_ADOPTED,
     };
     static const char *const sw_roles[] = { NULL, RC_ROLE_HOST,
                                             RC_ROLE_HOST_PEER };
@@ -544,8 +544,10 @@ delete_unwanted(struct rc_switch *switches, size_t n,
     bool changed = false;
 
     /* An incremental pass looks at tagged links only (no lookup of the
-     * untagged), a full one also for leftovers under temporary names. */
-    size_t n_scope = scope ? uuidset_count(scope) * (3 + 3 * n) : 0;
+     * untagged), a full one also for leftovers under temporary names.  A
+     * scope's object may have 3 switch roles and 4 port roles on each
+     * switch (scope_links()). */
+    size_t n_scope = scope ? uuidset_count(scope) * (3 + 4 * n) : 0;
     const struct dp_link **unwanted = xmalloc(
         (scope ? n_scope
          : incremental ? hmap_count(&links->by_alias)
@@ -608,6 +610,15 @@ delete_unwanted(struct rc_switch *switches, size_t n,
         }
         int vf;
         changed = true;
+        if (role && !strncmp(role, RC_ROLE_ADOPTED, strlen(RC_ROLE_ADOPTED))) {
+            /* Another program's tap (a VM's NIC): out of the bridge, and
+             * left to its maker. */
+            ops->link->set_master(link->ifindex, 0);
+            ops->link->set_alias(link->ifindex, "");
+            VLOG_INFO("released tap %s: its port is gone; the tap stays, "
+                      "it belongs to the program that made it", link->name);
+            continue;
+        }
         if (ofl_sriov_parse_rep_name(link->phys_port_name, &vf)) {
             /* A VF's representor cannot be deleted: release it, and leave
              * the VF clean for whoever gets it next. */

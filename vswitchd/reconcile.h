@@ -46,6 +46,10 @@ struct rc_port {
     struct uuid uuid;
     const char *name;
     enum vsw_port_kind kind;
+    bool adopted;               /* A tap another program made (libvirt,
+                                 * QEMU): attached, never made or deleted. */
+    int prev_ifindex;           /* Its device's ifindex last reported
+                                 * (status "ifindex"), or 0. */
     const char *mac;            /* The guest's (or host end's) MAC. */
     int mtu;                    /* MTU to enforce, 0 to leave as is. */
     int queues;                 /* Queue pairs (tap, vhost-net). */
@@ -74,6 +78,7 @@ struct rc_port {
     int host_ifindex;           /* Internal port: the host end. */
     bool carrier;               /* IFF_LOWER_UP on the bridge port. */
     bool created;               /* Its device was made by this pass. */
+    bool device_gone;           /* Adopted, and the tap it had is gone. */
     int vf_index;               /* VF in use, or -1. */
     char representor[16];       /* Its representor's name, or "". */
     char vf_config[40];         /* VF settings applied ("MAC/VLAN"). */
@@ -306,6 +311,8 @@ bool rc_reconcile(struct rc_switch *switches, size_t n,
 #define RC_ROLE_PORT "port:"            /* A port's bridge-side device. */
 #define RC_ROLE_PORT_HOST "port-host:"  /* An internal port's host end. */
 #define RC_ROLE_VF "vf:"                /* A VF port's representor. */
+#define RC_ROLE_ADOPTED "adopted:"      /* A tap another program made:
+                                         * released, never deleted. */
 char *rc_tag(const struct uuid *, const char *role);  /* Caller frees. */
 /* "vsw:<sw>:<role><port>", a port's tag (role "port:", ...).  Caller
  * frees. */
@@ -316,7 +323,7 @@ char *rc_role_tag(const struct uuid *sw, const char *role,
  * an internal port's host end, the bridge end of any other.  Caller
  * frees. */
 char *rc_port_name_tag(const struct uuid *sw, const struct uuid *port,
-                       bool internal);
+                       bool internal, bool adopted);
 bool rc_parse_tag(const char *alias, struct uuid *, const char **role);
 
 /* Name of the bridge end of a switch's host vNIC ("vsp" + 8 hex digits of

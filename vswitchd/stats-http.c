@@ -217,6 +217,7 @@ write_port(struct jw *w, const char *key, const struct vswrec_port *p)
     jw_string(w, "name", p->name);
     jw_string(w, "switch", p->switch_->name);
     jw_string(w, "kind_requested", p->kind);
+    jw_bool(w, "adopted", p->adopted);
     jw_string(w, "kind_in_use", smap_get(&p->status, "kind"));
     jw_string(w, "link", smap_get(&p->status, "link"));
     jw_int_or_null(w, "mtu", p->mtu, p->n_mtu);

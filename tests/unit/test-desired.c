@@ -98,7 +98,7 @@ static void
 kernel_holds(struct fixture *f, int ifindex, const char *name, int i)
 {
     char *tag = rc_port_name_tag(&f->sw.header_.uuid,
-                                 &f->ports[i].header_.uuid, false);
+                                 &f->ports[i].header_.uuid, false, false);
     struct dp_link l = {
         .ifindex = ifindex, .name = CONST_CAST(char *, name), .kind = "tun",
         .alias = tag, .flags = 1, .mtu = 1500, .tun_owner = -1,
