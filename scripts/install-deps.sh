@@ -16,13 +16,15 @@ export DEBIAN_FRONTEND=noninteractive
 build="build-essential cmake pkg-config python3 autoconf automake libtool
        openvswitch-source libssl-dev libcap-ng-dev libunbound-dev
        libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libnftnl-dev libmnl-dev
-       libmicrohttpd-dev libcmocka-dev linux-libc-dev"
+       libmicrohttpd-dev libcmocka-dev libxml2-dev linux-libc-dev"
 run="iproute2 nftables ethtool procps kmod"
 # prometheus for its promtool (the stats endpoint's /metrics is checked by
 # it; its service is not started, see below); chromium and tesseract-ocr
-# look at the status page as a person would.
+# look at the status page as a person would; libvirt's daemon runs a real
+# domain through vsw's hook (the test starts its own libvirtd).
 test="iputils-ping iperf3 tcpdump jq curl psmisc strace clang libclang-rt-14-dev
-      python3-jsonschema prometheus chromium tesseract-ocr"
+      python3-jsonschema prometheus chromium tesseract-ocr
+      libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients"
 # The kernel lab (tests/lab): QEMU, the guest's busybox, initramfs tools.
 # Its kernel packages are fetched by tests/lab/prepare.sh, pinned.
 lab="qemu-system-x86 busybox-static cpio xz-utils gzip patch"

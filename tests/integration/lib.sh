@@ -54,9 +54,16 @@ note() { echo "--- $*"; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
 command -v ip >/dev/null || skip "iproute2 is not installed"
 
+# Commands a test adds to be run first on every exit path (eval'd), e.g.
+# to undo what it put outside its namespaces and T_DIR.
+T_ON_EXIT=()
+
 cleanup() {
     local rc=$?
-    local pf pid
+    local pf pid c
+    for c in "${T_ON_EXIT[@]}"; do
+        eval "$c" >/dev/null 2>&1
+    done
     # Background processes of the test (ping, ip monitor, helpers), the
     # watchdog included: ended on every path.
     # The watchdog (SIGKILL: it must not wake up and fire), then every
