@@ -47,6 +47,7 @@
 #include "offload/sriov.h"
 #include "vswitchd/dbserver.h"
 #include "vswitchd/desired.h"
+#include "vswitchd/events.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/port-row.h"
 #include "vswitchd/validate.h"
@@ -337,6 +338,8 @@ update_carriers(void)
         if (sw) {
             vswrec_switch_set_status(sw, &status);
         } else {
+            events_port_status(p->switch_ ? p->switch_->name : NULL, p, old,
+                               &status);
             vswrec_port_set_status(p, &status);
         }
         smap_destroy(&status);
@@ -576,6 +579,10 @@ mark_db_changes(void)
             uuidset_insert(&dirty, &sw->header_.uuid);
             uuidset_insert(&dirty_all, &sw->header_.uuid);
             switches_gone |= vswrec_switch_is_deleted(sw);
+            if (vswrec_switch_is_deleted(sw) && sw->name && sw->host
+                && is_managed_here(sw) && smap_get(&sw->status, "state")) {
+                vsw_event("switch-deleted", sw->name, NULL, NULL, NULL);
+            }
         }
     }
     const struct vswrec_port *p;
@@ -588,6 +595,16 @@ mark_db_changes(void)
         uuidset_insert(&dirty, &p->header_.uuid);
         struct port_home *ph = port_home_find(&p->header_.uuid);
         if (vswrec_port_is_deleted(p)) {
+            if (p->name && p->host && !strcmp(p->host, vsw_host_id())
+                && smap_get(&p->status, "ifindex")) {
+                const struct vswrec_switch *home = (ph
+                    ? vswrec_switch_get_for_uuid(idl, &ph->sw) : NULL);
+                struct smap d = SMAP_INITIALIZER(&d);
+                smap_add(&d, "why", "port deleted");
+                vsw_event("port-detached", home ? home->name : NULL, p->name,
+                          p, &d);
+                smap_destroy(&d);
+            }
             if (ph) {
                 mark_shared_switch(&ph->sw, ph->switch_wide);
                 port_home_remove(ph);
@@ -1041,6 +1058,12 @@ reconcile_pass(const struct vswrec_root *root, bool full)
     }
     if (dbserver_damage()) {
         smap_add(&root_status, "db_damaged", dbserver_damage());
+        if (!smap_get(&root->status, "db_damaged")) {
+            struct smap d = SMAP_INITIALIZER(&d);
+            smap_add(&d, "db_damaged", dbserver_damage());
+            vsw_event("database-damaged", NULL, NULL, NULL, &d);
+            smap_destroy(&d);
+        }
     }
     if (!smap_equal(&root_status, &root->status)) {
         vswrec_root_set_status(root, &root_status);

@@ -32,6 +32,7 @@
 #include "util.h"
 #include "vswitchd/bridge.h"
 #include "vswitchd/dbserver.h"
+#include "vswitchd/event-hooks.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/stats-http.h"
 #include "vswitchd/vhost.h"
@@ -48,6 +49,8 @@ static void take_run_dir_lock(void);
 static void take_netns_lock(void);
 static void drop_capabilities(void);
 static bool no_drop_caps;       /* --no-drop-capabilities */
+static const char *hooks_dir = "/etc/vsw/hooks.d";  /* --hooks-dir */
+static int hook_timeout = 10;   /* --hook-timeout, seconds */
 static gid_t db_group = (gid_t) -1;     /* --db-group */
 static unixctl_cb_func vswitchd_acknowledge_damage;
 
@@ -86,6 +89,7 @@ main(int argc, char *argv[])
     bridge_init(remote);
     vhost_server_init(bridge_vhost_lookup);
     stats_http_init(dbserver_group());
+    event_hooks_init(hooks_dir, hook_timeout);
     drop_capabilities();
     daemonize_complete();
     VLOG_INFO("vswitchd started: database %s, state %s, run %s%s%s",
@@ -99,6 +103,7 @@ main(int argc, char *argv[])
         bridge_run();
         vhost_server_run();
         stats_http_run();
+        event_hooks_run();
         unixctl_server_run(unixctl);
 
         if (!db_remote) {
@@ -107,6 +112,7 @@ main(int argc, char *argv[])
         bridge_wait();
         vhost_server_wait();
         stats_http_wait();
+        event_hooks_wait();
         unixctl_server_wait(unixctl);
         if (exiting) {
             poll_immediate_wake();
@@ -117,6 +123,7 @@ main(int argc, char *argv[])
     VLOG_INFO("vswitchd exiting; the kernel's switches stay as they are");
     vhost_server_exit();
     stats_http_exit();
+    event_hooks_exit();
     bridge_exit();
     unixctl_server_destroy(unixctl);
     if (!db_remote) {
@@ -246,6 +253,8 @@ parse_options(int argc, char *argv[])
         OPT_TOOL_DIR,
         OPT_DB_GROUP,
         OPT_NO_DROP_CAPS,
+        OPT_HOOKS_DIR,
+        OPT_HOOK_TIMEOUT,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -257,6 +266,8 @@ parse_options(int argc, char *argv[])
         {"ovsdb-tools", required_argument, NULL, OPT_TOOL_DIR},
         {"db-group", required_argument, NULL, OPT_DB_GROUP},
         {"no-drop-capabilities", no_argument, NULL, OPT_NO_DROP_CAPS},
+        {"hooks-dir", required_argument, NULL, OPT_HOOKS_DIR},
+        {"hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -300,6 +311,16 @@ parse_options(int argc, char *argv[])
         }
         case OPT_NO_DROP_CAPS:
             no_drop_caps = true;
+            break;
+        case OPT_HOOKS_DIR:
+            hooks_dir = optarg;
+            break;
+        case OPT_HOOK_TIMEOUT:
+            if (!str_to_int(optarg, 10, &hook_timeout)
+                || hook_timeout < 1 || hook_timeout > 3600) {
+                ovs_fatal(0, "--hook-timeout: \"%s\" is not a number of "
+                          "seconds in 1..3600", optarg);
+            }
             break;
         case 'h':
             usage();
@@ -412,6 +433,14 @@ usage(void)
            "                        (default: beside vswitchd, then PATH)\n"
            "  --db-group=GROUP      members of GROUP may use the embedded\n"
            "                        database and vswctl (socket mode 0770)\n"
+           "Event hooks:\n"
+           "  --hooks-dir=DIR       run the executables in DIR on each event, "
+           "the\n"
+           "                        event's JSON on stdin (default "
+           "/etc/vsw/hooks.d;\n"
+           "                        \"\" for none); root's files only\n"
+           "  --hook-timeout=SECS   kill a hook after SECS (1..3600, default "
+           "10)\n"
            "Privileges:\n"
            "  --no-drop-capabilities  keep every capability (by default only\n"
            "                        CAP_NET_ADMIN is kept once started)\n");

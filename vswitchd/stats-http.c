@@ -13,6 +13,8 @@
  *   GET /v1/stats                the whole document (JSON)
  *   GET /v1/stats/switch/NAME    one switch (404, a JSON error, if none)
  *   GET /v1/stats/port/NAME      one port
+ *   GET /v1/events               events as they happen (server-sent
+ *                                events; see events.c)
  *   GET /metrics                 the Prometheus text format
  *   GET /                        a status page (HTML and a little JS)
  *
@@ -50,6 +52,7 @@
 #include "uuid.h"
 #include "vsw-idl.h"
 #include "vswitchd/bridge.h"
+#include "vswitchd/events.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/validate.h"
 
@@ -87,7 +90,8 @@ static long long int start_msec;
 struct client {
     struct ovs_list node;       /* In 'clients'. */
     int fd;
-    long long int deadline;     /* LLONG_MAX: already shut down. */
+    long long int deadline;     /* LLONG_MAX: already shut down, or a
+                                 * stream of events (no deadline). */
 };
 static struct ovs_list clients = OVS_LIST_INITIALIZER(&clients);
 #define REQUEST_MS 10000
@@ -607,6 +611,133 @@ stats_text(void)
     return stats_text_of(NULL, NULL);
 }
 
+/* ---- GET /v1/events: server-sent events. ----
+ *
+ * Each client's stream starts after the last event made (or after the one
+ * its Last-Event-ID names, if still kept) and sends each event as
+ *     id: SEQ / event: NAME / data: JSON
+ * A client with nothing to read is suspended (no polling) and resumed
+ * when an event comes, or every KEEPALIVE_MS for a comment line that
+ * keeps proxies and libmicrohttpd's idle timeout from closing it; one
+ * that does not read makes no progress and is closed by that timeout.
+ * One that fell behind the events kept is told how many it missed. */
+#define KEEPALIVE_MS 5000
+
+struct stream {
+    struct ovs_list node;       /* In 'streams'. */
+    struct MHD_Connection *conn;
+    uint64_t next;              /* The next event to send. */
+    bool suspended;
+    long long int keepalive;    /* When to send a comment. */
+    struct ds out;              /* Made, not yet sent. */
+    size_t sent;                /* Of 'out'. */
+};
+static struct ovs_list streams = OVS_LIST_INITIALIZER(&streams);
+static uint64_t streams_seen;   /* The last event streams were woken for. */
+
+static ssize_t
+stream_read(void *s_, uint64_t pos OVS_UNUSED, char *buf, size_t max)
+{
+    struct stream *s = s_;
+    if (s->sent == s->out.length) {
+        ds_clear(&s->out);
+        s->sent = 0;
+        uint64_t last = events_last_seq();
+        if (s->next <= last && !events_get(s->next, NULL)) {
+            /* Fell behind the ring: say so, and go on from its start. */
+            uint64_t first = s->next;
+            while (first <= last && !events_get(first, NULL)) {
+                first++;
+            }
+            ds_put_format(&s->out, ": %"PRIu64" events missed\n\n",
+                          first - s->next);
+            s->next = first;
+        }
+        for (int i = 0; i < 16 && s->next <= last; i++, s->next++) {
+            const char *event;
+            const char *json = events_get(s->next, &event);
+            ds_put_format(&s->out, "id: %"PRIu64"\nevent: %s\ndata: %s\n\n",
+                          s->next, event, json);
+        }
+        if (!s->out.length && time_msec() >= s->keepalive) {
+            ds_put_cstr(&s->out, ": keepalive\n\n");
+        }
+        if (!s->out.length) {
+            /* Nothing now: woken by stats_http_run(). */
+            s->suspended = true;
+            MHD_suspend_connection(s->conn);
+            return 0;
+        }
+        s->keepalive = time_msec() + KEEPALIVE_MS;
+    }
+    size_t n = MIN(max, s->out.length - s->sent);
+    memcpy(buf, s->out.string + s->sent, n);
+    s->sent += n;
+    return n;
+}
+
+static void
+stream_free(void *s_)
+{
+    struct stream *s = s_;
+    ovs_list_remove(&s->node);
+    ds_destroy(&s->out);
+    free(s);
+}
+
+/* Resumes the streams that have something to send: all of them after a
+ * new event, each at its keepalive time; or, with 'all', every one (a
+ * daemon stops only once none is suspended). */
+static void
+streams_wake(bool all)
+{
+    uint64_t last = events_last_seq();
+    long long int now = time_msec();
+    struct stream *s;
+    LIST_FOR_EACH (s, node, &streams) {
+        if (s->suspended && (all || last != streams_seen
+                             || now >= s->keepalive)) {
+            s->suspended = false;
+            MHD_resume_connection(s->conn);
+        }
+    }
+    streams_seen = last;
+}
+
+static enum MHD_Result
+respond_events(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+        conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci && ci->socket_context) {
+        struct client *c = ci->socket_context;
+        c->deadline = LLONG_MAX;    /* A stream: no answer deadline. */
+    }
+    struct stream *s = xzalloc(sizeof *s);
+    s->conn = conn;
+    s->next = events_last_seq() + 1;
+    const char *last_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                      "Last-Event-ID");
+    unsigned long long id;
+    if (last_id && str_to_ullong(last_id, 10, &id)
+        && id < events_last_seq()) {
+        s->next = id + 1;       /* Resumed: from there if still kept. */
+    }
+    s->keepalive = time_msec() + KEEPALIVE_MS;
+    ds_init(&s->out);
+    ds_put_cstr(&s->out, ": vsw events\n\n");
+    ovs_list_push_back(&streams, &s->node);
+    struct MHD_Response *r = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* ---- HTTP. ---- */
 
 static enum MHD_Result
@@ -777,6 +908,9 @@ handle(void *aux, struct MHD_Connection *conn, const char *url,
         return respond(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
                        xstrdup(vsw_stats_page));
     }
+    if (!strcmp(url, "/v1/events")) {
+        return respond_events(conn);
+    }
     if (!strcmp(url, "/metrics")) {
         return respond(conn, MHD_HTTP_OK,
                        "text/plain; version=0.0.4; charset=utf-8",
@@ -784,7 +918,7 @@ handle(void *aux, struct MHD_Connection *conn, const char *url,
     }
     return respond_error(conn, MHD_HTTP_NOT_FOUND,
                          "no such path (/, /v1/stats, /v1/stats/switch/NAME, "
-                         "/v1/stats/port/NAME, /metrics)");
+                         "/v1/stats/port/NAME, /v1/events, /metrics)");
 }
 
 /* A listening unix socket at 'path' (made again if one is left there). */
@@ -902,7 +1036,8 @@ start_daemon(int fd, unsigned int per_ip, void *aux)
     /* External epoll mode: one fd for vswitchd's poll loop, however many
      * clients, and MHD_run() never blocks. */
     return MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, aux,
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
+        NULL, NULL, handle, aux,
         MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, 64u,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
@@ -936,6 +1071,7 @@ static void
 tcp_stop(void)
 {
     if (tcp_daemon) {
+        streams_wake(true);
         MHD_stop_daemon(tcp_daemon);
         tcp_daemon = NULL;
         VLOG_INFO("stats endpoint no longer on tcp %s", tcp_listen);
@@ -1017,6 +1153,7 @@ stats_http_run(void)
         free(want);
     }
     expire_clients();
+    streams_wake(false);
     if (daemon_) {
         MHD_run(daemon_);
     }
@@ -1046,6 +1183,15 @@ stats_http_wait(void)
         poll_timer_wait_until(tcp_retry);
     }
     long long int deadline = next_client_deadline();
+    const struct stream *st;
+    LIST_FOR_EACH (st, node, &streams) {
+        if (st->suspended) {
+            if (events_last_seq() != streams_seen) {
+                poll_immediate_wake();
+            }
+            deadline = MIN(deadline, st->keepalive);
+        }
+    }
     if (deadline != LLONG_MAX) {
         poll_timer_wait_until(deadline);
     }
@@ -1065,6 +1211,7 @@ stats_http_exit(void)
     free(metrics_answer.text);
     stats_answer.text = metrics_answer.text = NULL;
     if (daemon_) {
+        streams_wake(true);
         MHD_stop_daemon(daemon_);
         daemon_ = NULL;
     }

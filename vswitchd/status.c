@@ -12,6 +12,7 @@
 #include "util.h"
 #include "vsw-idl.h"
 #include "vswitchd/desired.h"
+#include "vswitchd/events.h"
 #include "vswitchd/offload.h"
 #include "vswitchd/reconcile.h"
 
@@ -192,6 +193,7 @@ status_write(const struct rc_switch *rcs,
                 smap_replace(&status, probe->key, probe->value);
             }
             if (!smap_equal(&status, &sw->status)) {
+                events_switch_status(sw->name, &sw->status, &status);
                 if (rcs[i].error.length) {
                     static struct vlog_rate_limit rl
                         = VLOG_RATE_LIMIT_INIT(5, 5);
@@ -208,6 +210,7 @@ status_write(const struct rc_switch *rcs,
             smap_clone(&status, &sw->status);
             put_flows_status(&rcs[i], &status);
             if (!smap_equal(&status, &sw->status)) {
+                events_switch_status(sw->name, &sw->status, &status);
                 vswrec_switch_set_status(sw, &status);
                 wrote = true;
             }
@@ -219,6 +222,8 @@ status_write(const struct rc_switch *rcs,
                 wrote = true;
             }
             if (!smap_equal(&offs[i].eff, &sw->offload_effective)) {
+                events_offload(sw->name, &sw->offload_effective,
+                               &offs[i].eff);
                 vswrec_switch_set_offload_effective(sw, &offs[i].eff);
                 wrote = true;
             }
@@ -267,6 +272,7 @@ status_write(const struct rc_switch *rcs,
                 }
             }
             if (!smap_equal(&status, &p->status)) {
+                events_port_status(sw->name, p, &p->status, &status);
                 if (rp->dirty && rp->error.length) {
                     static struct vlog_rate_limit rl
                         = VLOG_RATE_LIMIT_INIT(5, 5);
