@@ -534,6 +534,18 @@ converge_adopted(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
                        "it cannot be adopted", port->name, link->alias);
             return;
         }
+        if (link->master && link->master != br_ifindex) {
+            /* Another program's bridge holds it: not taken from there
+             * (a database client could otherwise pull any VM's NIC into
+             * a vsw switch). */
+            const struct dp_link *m = dp_links_by_index(links, link->master);
+            port_error(port, "tap %s is in %s, which is not switch %s's "
+                       "bridge: vsw adopts a tap that is in no bridge or "
+                       "already in the switch's (ip link set %s nomaster, "
+                       "if it should move)", port->name,
+                       m ? m->name : "another bridge", sw->name, port->name);
+            return;
+        }
         *changed = true;
         if (ops->link->set_alias(link->ifindex, tag)) {
             port_error(port, "cannot tag tap %s as vsw's: %s", port->name,

@@ -132,6 +132,19 @@ assert_contains "--adopt of a veth" "not a tap" "$out"
 out=$(ctl add-port s0 tapq0x --adopt --queues 2 2>&1) && fail "--adopt --queues"
 assert_contains "--adopt --queues" "as it made it" "$out"
 ip -n "$sw" link del vdum0
+ip -n "$sw" link add otherbr type bridge
+ip -n "$sw" tuntap add dev tapo0 mode tap
+ip -n "$sw" link set tapo0 master otherbr
+out=$(ctl --wait add-port s0 tapo0 --adopt 2>&1) \
+    && fail "add-port --adopt of a tap in another bridge succeeded"
+assert_contains "a tap in another program's bridge is not taken, and said" \
+    "which is not switch s0's bridge" "$out"
+assert_eq "tapo0 left in its bridge" otherbr "$(master_of "$sw" tapo0)"
+ctl --wait del-port tapo0 || fail "del-port tapo0"
+assert_eq "tapo0 still in its bridge after del-port" otherbr \
+    "$(master_of "$sw" tapo0)"
+ip -n "$sw" link del tapo0
+ip -n "$sw" link del otherbr
 
 note "a row written straight into the database: adopted, but not a tap"
 ctl --wait add-port s0 pv --kind veth --netns "$b" || fail "pv"
