@@ -386,6 +386,42 @@ struct domain {
     char *user;                 /* QEMU's user. */
 };
 
+/* 's' as an OVSDB string (JSON's syntax: quoted, with '"', '\\' and
+ * control characters escaped), so that no domain name or XML value can
+ * end the value early.  Malloc()'d. */
+static char *
+quoted(const char *s)
+{
+    size_t len = strlen(s);
+    char *q = malloc(len * 6 + 3), *p = q;
+    if (!q) {
+        abort();
+    }
+    *p++ = '"';
+    for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            *p++ = '\\';
+            *p++ = *c;
+        } else if (*c < 0x20 || *c == 0x7f) {
+            p += sprintf(p, "\\u%04x", *c);
+        } else {
+            *p++ = *c;
+        }
+    }
+    *p++ = '"';
+    *p = '\0';
+    return q;
+}
+
+/* Appends KEY=VALUE with VALUE quoted(). */
+static void
+add_kv(struct args *a, const char *key, const char *value)
+{
+    char *q = quoted(value);
+    add(a, "%s=%s", key, q);
+    free(q);
+}
+
 /* Appends " -- set port NAME external_ids:..." with the VM's identity. */
 static void
 identity(struct args *a, const struct domain *d, const struct iface *i,
@@ -396,17 +432,18 @@ identity(struct args *a, const struct domain *d, const struct iface *i,
     add(a, "port");
     add(a, "%s", i->target);
     if (d->uuid) {
-        add(a, "external_ids:vm-id=\"%s\"", d->uuid);
-        add(a, "external_ids:vm-uuid=\"%s\"", d->uuid);
+        add_kv(a, "external_ids:vm-id", d->uuid);
+        add_kv(a, "external_ids:vm-uuid", d->uuid);
     }
-    add(a, "external_ids:vm-name=\"%s\"", domain_name);
+    add_kv(a, "external_ids:vm-name", domain_name);
     if (i->mac) {
-        add(a, "external_ids:attached-mac=\"%s\"", i->mac);
-        /* The guest's MAC: the port's guards need it. */
-        add(a, "mac=\"%s\"", i->mac);
+        add_kv(a, "external_ids:attached-mac", i->mac);
+        /* The guest's MAC: the port's guards need it (vswitchd checks
+         * it, as any value from any client). */
+        add_kv(a, "mac", i->mac);
     }
     if (i->interfaceid) {
-        add(a, "external_ids:iface-id=\"%s\"", i->interfaceid);
+        add_kv(a, "external_ids:iface-id", i->interfaceid);
     }
     add(a, "external_ids:iface-status=%s", status);
 }
@@ -454,7 +491,7 @@ plan(struct args *a, const char *op, const struct domain *d,
             add(a, "set");
             add(a, "port");
             add(a, "%s", i->target);
-            add(a, "owner=\"%s\"", d->user);
+            add_kv(a, "owner", d->user);
             identity(a, d, i, "inactive");
             return true;
         } else if (!strcmp(op, "started")) {

@@ -149,6 +149,15 @@ hook prepare begin "$T_DIR/keep.xml" || fail "prepare (keep)"
 hook release end "$T_DIR/keep.xml" || fail "release (keep)"
 has_row vm1-eth0 || fail "release='keep': vm1-eth0 deleted"
 
+note "a domain name with quotes and backslashes stays one value"
+in_ns "$sw" "$VSW_BIN/vsw-libvirt-hook" 'vm"1\x, external_ids:evil=1' \
+    started begin - < "$T_DIR/keep.xml" 2>"$T_DIR/err" \
+    || fail "started with an odd domain name: $(cat "$T_DIR/err")"
+assert_eq "the name, whole" '"vm\"1\\x, external_ids:evil=1"' \
+    "$(ctl get port vm1-eth0 external_ids:vm-name)"
+assert_eq "nothing else set" "" \
+    "$(ctl --if-exists get port vm1-eth0 external_ids:evil 2>/dev/null)"
+
 note "XML that does not parse: nothing done, nothing fails"
 echo '<domain><name>x' > "$T_DIR/bad.xml"
 hook prepare begin "$T_DIR/bad.xml" || fail "bad XML failed prepare"

@@ -150,6 +150,8 @@ assert_eq "the domain still runs" running "$(virt domstate "$dom")"
 assert_eq "the same QEMU" "$qemu_pid" "$(pgrep -f "guest=$dom" | head -1)"
 assert_eq "$vnet still a port with its VM" "$uuid" \
     "$(getv port "$vnet" external_ids:vm-id)"
+assert_eq "the hot-plugged $vnet2 given its VM at reconnect" "$uuid" \
+    "$(getv port "$vnet2" external_ids:vm-id)"
 
 note "virsh destroy: the ports go"
 virt destroy "$dom" >/dev/null || fail "virsh destroy"
