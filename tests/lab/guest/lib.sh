@@ -55,3 +55,14 @@ virtio_nic() {
           = virtio_net ] && basename "$d"
     done | if [ "${1:-first}" = last ]; then tail -1; else head -1; fi
 }
+
+# recording_hooks DIR: makes DIR a hooks directory (vswitchd --hooks-dir)
+# whose one hook appends "EVENT JSON" lines to DIR.events.
+recording_hooks() {
+    mkdir -p "$1"
+    printf '#!/bin/sh\n{ printf "%%s " "$1"; cat; } >> %s.events\n' "$1" \
+        > "$1/record"
+    chmod 755 "$1" "$1/record"
+}
+# has_event FILE EVENT WORD: FILE has an EVENT line with WORD in it.
+has_event() { grep "^$2 " "$1" 2>/dev/null | grep -q "$3"; }

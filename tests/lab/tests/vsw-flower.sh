@@ -14,7 +14,9 @@ sleep 1
 pf=$(ls /sys/bus/netdevsim/devices/netdevsim21/net | head -1)
 ip link set "$pf" up
 export VSW_STATE_DIR=/tmp/vsw/state VSW_RUN_DIR=/tmp/vsw/run
-vswitchd --detach --pidfile --log-file || die "vswitchd did not start"
+recording_hooks /tmp/fhooks
+vswitchd --detach --pidfile --log-file --hooks-dir=/tmp/fhooks \
+    || die "vswitchd did not start"
 counter() { vswctl appctl dp/counters | grep -o "$1=[0-9]*" | head -1 \
             | cut -d= -f2; }
 # vsw's rules on a device: tc prints each action's cookie in hex, and
@@ -54,6 +56,12 @@ assert_contains "the device's refusal, in the kernel's words" \
     "$(vswctl get switch sr0 status:flows_reason)"
 assert_eq "refused in hardware" '"18"' \
     "$(vswctl get switch sr0 status:flows_refused)"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    has_event /tmp/fhooks.events flow-refused '"flows_refused":"18"' && break
+    sleep 0.3
+done
+has_event /tmp/fhooks.events flow-refused '"switch":"sr0"' \
+    || fail "no flow-refused event: $(cat /tmp/fhooks.events)"
 # vm1: its own rules (to the bridge for t1, to the uplink) on rep1, and
 # the uplink's to it; vm2 the same in VLAN 100; no VF-to-VF (VLANs
 # differ).  Three frame types each.

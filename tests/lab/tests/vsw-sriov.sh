@@ -3,7 +3,8 @@
 # representors (found by phys_switch_id + phys_port_name) join the bridge,
 # VF MAC/VLAN/spoof check are set on the PF and cleaned when the port goes,
 # a port with no VF left falls back to a tap and gets a VF once one is
-# free, a restart changes nothing, iov stays immutable, and deleting the
+# free (an event hook hears of it: vf-assigned), a restart changes
+# nothing, iov stays immutable, and deleting the
 # switch puts the PF back as it was found (legacy mode, no VFs).
 . /lab/lib.sh
 load netdevsim bridge tun
@@ -15,7 +16,9 @@ before_mode=$(devlink dev eswitch show $dev)
 echo "as found: $before_mode"
 ip link set "$pf" up
 export VSW_STATE_DIR=/tmp/vsw/state VSW_RUN_DIR=/tmp/vsw/run
-vswitchd --detach --pidfile --log-file || die "vswitchd did not start"
+recording_hooks /tmp/hooks
+vswitchd --detach --pidfile --log-file --hooks-dir=/tmp/hooks \
+    || die "vswitchd did not start"
 
 note "SR-IOV switch: switchdev first, then the VFs"
 vswctl --wait add-switch sr0 --uplink "$pf" --iov --no-management-os \
@@ -60,6 +63,12 @@ vfs=$(ip link show "$pf")
 echo "$vfs"
 case "$vfs" in *02:00:00:00:00:11*) fail "VF $vf1 kept vm1's MAC" ;; esac
 assert_eq "vm3 moved to a VF" vf "$(vswctl get port vm3 status:kind)"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    has_event /tmp/hooks.events vf-assigned '"port":"vm3"' && break
+    sleep 0.3
+done
+has_event /tmp/hooks.events vf-assigned '"port":"vm3"' \
+    || fail "no vf-assigned event for vm3: $(cat /tmp/hooks.events)"
 assert_contains "vm3's MAC on its VF" "02:00:00:00:00:13" "$(ip link show "$pf")"
 [ -e /sys/class/net/vm3 ] && fail "vm3's fallback tap left behind"
 
