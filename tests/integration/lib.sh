@@ -224,6 +224,17 @@ print("ok")
 ' "$name" "$secs" 2>&1
 }
 
+# recording_hooks DIR: makes DIR a hooks directory (vswitchd --hooks-dir)
+# whose one hook appends "EVENT JSON" lines to DIR.events.
+recording_hooks() {
+    mkdir -p "$1"
+    printf '#!/bin/sh\n{ printf "%%s " "$1"; cat; } >> %s.events\n' "$1" \
+        > "$1/record"
+    chmod 755 "$1" "$1/record"
+}
+# has_event DIR EVENT [WORD]: DIR's hook heard EVENT (with WORD in it).
+has_event() { grep "^$2 " "$1.events" 2>/dev/null | grep -q -- "${3:-}"; }
+
 # wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds or
 # SECONDS have passed.  Returns CMD's last status.
 wait_for() {

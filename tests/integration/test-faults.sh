@@ -199,7 +199,8 @@ data = open(sys.argv[1], "rb").read()
 at = data.rfind(b'"t2"')
 open(sys.argv[1], "r+b").truncate(at)
 EOF
-start_vswitchd "$ns"
+recording_hooks "$T_DIR/hooks"
+start_vswitchd "$ns" --hooks-dir="$T_DIR/hooks"
 vswctl_in "$ns" --wait set root . other_config:torn=1 || fail "--wait"
 assert_eq "t2's row is gone with the tear" "" \
     "$(vswctl_in "$ns" --if-exists get switch t2 name 2>/dev/null)"
@@ -207,6 +208,8 @@ assert_eq "t2's bridge is kept" bridge "$(kind_of "$ns" t2)"
 assert_contains "damage in Root.status" "is damaged" \
     "$(vswctl_in "$ns" get root . status:db_damaged)"
 assert_contains "damage in vswctl show" "damaged" "$(vswctl_in "$ns" show)"
+wait_for 3 has_event "$T_DIR/hooks" database-damaged "is damaged" \
+    || fail "no database-damaged event: $(cat "$T_DIR/hooks.events" 2>&1)"
 grep -q "ERR|.*is damaged" "$T_DIR/$ns/state/vswitchd.log" \
     || fail "no ERR line about the damage in vswitchd's log"
 ls "$dbfile".damaged-* >/dev/null 2>&1 || fail "no copy of the damaged file"

@@ -17,7 +17,8 @@ command -v ethtool >/dev/null || skip "ethtool is not installed"
 ns=$(new_netns sw)
 ip -n "$ns" link add u0 numrxqueues 4 numtxqueues 4 type veth \
     peer name u0-peer numrxqueues 4 numtxqueues 4
-start_vswitchd "$ns"
+recording_hooks "$T_DIR/hooks"
+start_vswitchd "$ns" --hooks-dir="$T_DIR/hooks"
 ctl() { vswctl_in "$ns" "$@"; }
 getv() { ctl get "$@" | tr -d '"'; }
 feature() {     # feature NAME: ethtool's on/off for kernel feature NAME
@@ -53,6 +54,8 @@ for bit in tx-tcp-ecn-segmentation tx-tcp-mangleid-segmentation \
 done
 assert_eq "tso=off leaves tso6" on "$(feature tx-tcp6-segmentation)"
 assert_eq "tso effective" off "$(getv switch ext0 offload_effective:tso)"
+wait_for 3 has_event "$T_DIR/hooks" offload-renegotiated '"tso":"on -> off"' \
+    || fail "no offload-renegotiated event: $(cat "$T_DIR/hooks.events")"
 assert_eq "lro requested" on "$(getv switch ext0 offload_requested:lro)"
 assert_eq "lro effective" off "$(getv switch ext0 offload_effective:lro)"
 assert_contains "lro refused with the reason" "not supported by the device" \
