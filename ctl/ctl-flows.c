@@ -27,7 +27,7 @@ add_u64(struct table *t, uint64_t v)
 {
     char buf[24];
     snprintf(buf, sizeof buf, "%"PRIu64, v);
-    vswctl_add_cell(t, buf);
+    vswctl_add_cell_int(t, buf);
 }
 
 static const char *
@@ -70,7 +70,7 @@ add_rules(struct table *t, const struct vswrec_switch *sw,
         vswctl_add_cell(t, sw->name);
         vswctl_add_cell(t, dp_links_name_of(links, dev));
         snprintf(prio, sizeof prio, "%u", r->prio);
-        vswctl_add_cell(t, prio);
+        vswctl_add_cell_int(t, prio);
         vswctl_add_cell(t, r->desc);
         vswctl_add_cell(t, requested);
         vswctl_add_cell(t, effective(r, eff, sizeof eff));

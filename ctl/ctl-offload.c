@@ -132,8 +132,8 @@ add_row(struct table *t, const struct vswrec_switch *sw, const char *key,
     vswctl_add_cell(t, sw->uplink);
     vswctl_add_cell(t, key);
     vswctl_add_cell(t, policy);
-    vswctl_add_cell(t, smap_get_def(&sw->offload_requested, key, "-"));
-    vswctl_add_cell(t, smap_get_def(&sw->offload_effective, key, "-"));
+    vswctl_add_cell_shown(t, smap_get(&sw->offload_requested, key), "-");
+    vswctl_add_cell_shown(t, smap_get(&sw->offload_effective, key), "-");
     vswctl_add_cell(t, smap_get(&sw->offload_reason, key));
 }
 

@@ -328,7 +328,7 @@ add_int_cell(struct table *t, const int64_t *v, size_t n)
 {
     char buf[32];
     snprintf(buf, sizeof buf, "%"PRId64, n ? *v : 0);
-    vswctl_add_cell(t, n ? buf : NULL);
+    vswctl_add_cell_int(t, n ? buf : NULL);
 }
 
 /* Whether ACL 'a' of port 'p' is in force: its own error, else what its
@@ -382,7 +382,7 @@ cmd_acl_list(struct ctl_context *ctx)
             vswctl_add_cell(t, a->local_ports);
             vswctl_add_cell(t, a->remote_ports);
             add_int_cell(t, a->weight, a->n_weight);
-            vswctl_add_cell(t, a->stateful ? "true" : "false");
+            vswctl_add_cell_bool(t, a->stateful ? "true" : "false");
             add_int_cell(t, a->idle_timeout, a->n_idle_timeout);
             const char *pk = NULL, *by = NULL;
             char pkb[32], byb[32];
@@ -397,8 +397,8 @@ cmd_acl_list(struct ctl_context *ctx)
                     by = byb;
                 }
             }
-            vswctl_add_cell(t, pk ? pk : "0");
-            vswctl_add_cell(t, by ? by : "0");
+            vswctl_add_cell_int(t, pk ? pk : "0");
+            vswctl_add_cell_int(t, by ? by : "0");
             vswctl_add_cell(t, acl_state(p, a));
             vswctl_add_cell(t, smap_get(&a->status, "error"));
         }

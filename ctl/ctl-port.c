@@ -367,7 +367,7 @@ cmd_list_ports(struct ctl_context *ctx)
             vswctl_add_cell(t, smap_get(&p->status, "kind"));
             vswctl_add_cell(t, p->mac);
             vswctl_add_cell(t, smap_get_def(&p->status, "state", "pending"));
-            vswctl_add_cell(t, smap_get(&p->status, "ifindex"));
+            vswctl_add_cell_int(t, smap_get(&p->status, "ifindex"));
             vswctl_add_cell(t, smap_get_def(ids, "vm-id",
                                      smap_get(ids, "vm-uuid")));
             vswctl_add_cell(t, smap_get(ids, "iface-id"));

@@ -111,7 +111,7 @@ add_json_cell(struct table *t, const struct json *v)
         vswctl_add_cell(t, NULL);
     } else if (v->type == JSON_INTEGER) {
         snprintf(buf, sizeof buf, "%lld", (long long int) json_integer(v));
-        vswctl_add_cell(t, buf);
+        vswctl_add_cell_int(t, buf);
     } else if (v->type == JSON_STRING) {
         /* Another program may have written it (a VM's name): no control
          * character reaches the operator's terminal (JSON escapes its

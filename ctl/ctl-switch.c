@@ -16,10 +16,12 @@
 #include "ctl/vswctl.h"
 #include "datapath/ifname.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "ovsdb-idl.h"
 #include "smap.h"
 #include "sort.h"
+#include "table.h"
 #include "util.h"
 #include "vsw-idl.h"
 #include "uuid.h"
@@ -366,7 +368,99 @@ sorted_switches(struct ctl_context *ctx, size_t *n)
 void
 vswctl_add_cell(struct table *t, const char *text)
 {
-    table_add_cell(t)->text = xstrdup(text ? text : "");
+    struct cell *c = table_add_cell(t);
+    c->text = xstrdup(text ? text : "");
+    c->json = text ? json_string_create(text) : json_null_create();
+}
+
+void
+vswctl_add_cell_shown(struct table *t, const char *text, const char *shown)
+{
+    struct cell *c = table_add_cell(t);
+    c->text = xstrdup(text ? text : shown);
+    c->json = text ? json_string_create(text) : json_null_create();
+}
+
+void
+vswctl_add_cell_int(struct table *t, const char *text)
+{
+    struct cell *c = table_add_cell(t);
+    long long int v;
+    c->text = xstrdup(text ? text : "");
+    c->json = (text && str_to_llong(text, 10, &v) ? json_integer_create(v)
+               : json_null_create());
+}
+
+void
+vswctl_add_cell_bool(struct table *t, const char *text)
+{
+    struct cell *c = table_add_cell(t);
+    c->text = xstrdup(text ? text : "");
+    c->json = (!text ? json_null_create()
+               : (!strcmp(text, "true") || !strcmp(text, "yes")
+                  || !strcmp(text, "on"))
+               ? json_boolean_create(true)
+               : (!strcmp(text, "false") || !strcmp(text, "no")
+                  || !strcmp(text, "off"))
+               ? json_boolean_create(false) : json_null_create());
+}
+
+bool
+vswctl_is_listing(const char *name)
+{
+    static const char *const listings[] = {
+        "list-switches", "show", "list-ports", "offload", "flows",
+        "acl-list", "stats",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(listings); i++) {
+        if (!strcmp(name, listings[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void
+vswctl_print_objects(const struct table *t, bool pretty)
+{
+    /* The headings, through the table's own JSON form (its columns are
+     * private to OVS's table.c). */
+    struct table_style style = TABLE_STYLE_DEFAULT;
+    style.format = TF_JSON;
+    struct ds form = DS_EMPTY_INITIALIZER;
+    table_format(t, &style, &form);
+    struct json *whole = json_from_string(ds_cstr(&form));
+    ds_destroy(&form);
+    const struct json *headings = (whole->type == JSON_OBJECT
+                                   ? shash_find_data(json_object(whole),
+                                                     "headings") : NULL);
+
+    struct json *list = json_array_create_empty();
+    for (size_t y = 0; headings && y < t->n_rows; y++) {
+        struct json *o = json_object_create();
+        for (size_t x = 0; x < t->n_columns; x++) {
+            const struct cell *c = &t->cells[y * t->n_columns + x];
+            const struct json_array *ha = json_array(headings);
+            const struct json *h = x < ha->n ? ha->elems[x] : NULL;
+            char *key = xstrdup(h && h->type == JSON_STRING
+                                ? json_string(h) : "?");
+            for (char *k = key; *k; k++) {
+                *k = *k == '-' ? '_' : *k;
+            }
+            json_object_put_nocopy(o, key,
+                                   c->json ? json_clone(c->json)
+                                   : c->text && c->text[0]
+                                   ? json_string_create(c->text)
+                                   : json_null_create());
+        }
+        json_array_add(list, o);
+    }
+    struct ds out = DS_EMPTY_INITIALIZER;
+    json_to_ds(list, JSSF_SORT | (pretty ? JSSF_PRETTY : 0), &out);
+    puts(ds_cstr(&out));
+    ds_destroy(&out);
+    json_destroy(list);
+    json_destroy(whole);
 }
 
 static const char *
@@ -401,10 +495,10 @@ switch_table(struct ctl_context *ctx, bool detailed)
         vswctl_add_cell(t, sw->name);
         vswctl_add_cell(t, sw->type);
         vswctl_add_cell(t, sw->uplink);
-        vswctl_add_cell(t, sw->iov ? "on" : "off");
+        vswctl_add_cell_bool(t, sw->iov ? "on" : "off");
         vswctl_add_cell(t, switch_state(sw));
         if (detailed) {
-            vswctl_add_cell(t, smap_get(&sw->status, "bridge_ifindex"));
+            vswctl_add_cell_int(t, smap_get(&sw->status, "bridge_ifindex"));
             vswctl_add_cell(t, smap_get(&sw->status, "host_port"));
             vswctl_add_cell(t, smap_get(&sw->status, "error"));
         }

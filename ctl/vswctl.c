@@ -1291,14 +1291,17 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
             /* Our own listings read best as 2-d tables; the generic
              * commands keep OVS's list format unless told otherwise. */
             struct table_style style = vswctl_table_style;
-            if (!format_given && (!strcmp(c->syntax->name, "list-switches")
-                                  || !strcmp(c->syntax->name, "list-ports")
-                                  || !strcmp(c->syntax->name, "offload")
-                                  || !strcmp(c->syntax->name, "flows")
-                                  || !strcmp(c->syntax->name, "stats"))) {
-                style.format = TF_TABLE;
+            bool listing = vswctl_is_listing(c->syntax->name);
+            if (listing && style.format == TF_JSON) {
+                /* For programs: a list of typed objects. */
+                vswctl_print_objects(c->table,
+                                     style.json_flags & JSSF_PRETTY);
+            } else {
+                if (!format_given && listing) {
+                    style.format = TF_TABLE;
+                }
+                table_print(c->table, &style);
             }
-            table_print(c->table, &style);
         } else {
             fputs(ds_cstr(&c->output), stdout);
         }

@@ -33,9 +33,23 @@ const struct vswrec_port *vswctl_find_port(struct ctl_context *,
                                            const char *name,
                                            const struct vswrec_switch **swp);
 
-/* Adds a text cell ('text' or "" if NULL) to the current row of 't', for
- * the tables that serve both people and --format=json. */
+/* vsw's own listings serve people (a table) and programs (--format=json:
+ * a list of objects, one per row, keyed by the column headings with '-'
+ * as '_', values typed as ip -j does).  Each cell has its text ("" if
+ * NULL) and its JSON value: a string, or null for NULL; the _int and
+ * _bool forms make it a number or a boolean (null if 'text' is NULL or
+ * not one). */
 void vswctl_add_cell(struct table *, const char *text);
+void vswctl_add_cell_int(struct table *, const char *text);
+void vswctl_add_cell_bool(struct table *, const char *text);
+/* A cell that shows 'shown' to people when 'text' is NULL ("-", say) and
+ * is null for programs. */
+void vswctl_add_cell_shown(struct table *, const char *text,
+                           const char *shown);
+/* Whether the listing command 'name' prints objects with --format=json. */
+bool vswctl_is_listing(const char *name);
+/* Prints 't' as a JSON list of objects (see above). */
+void vswctl_print_objects(const struct table *, bool pretty);
 
 /* Checks 'name' for a new switch, host port or port: a valid interface
  * name, not of the form of vsw's own, not the bridge, host port or port of

@@ -62,7 +62,7 @@ assert_contains "lro refused with the reason" "not supported by the device" \
     "$(getv switch ext0 offload_reason:lro)"
 out=$(ctl --format=json offload show ext0)
 assert_eq "JSON: tso policy, requested, effective" "off off off" \
-    "$(echo "$out" | jq -r '.data[] | select(.[2]=="tso") | "\(.[3]) \(.[4]) \(.[5])"')"
+    "$(echo "$out" | jq -r '.[] | select(.feature=="tso") | "\(.policy) \(.requested) \(.effective)"')"
 assert_contains "table" "not supported by the device" "$(ctl offload show)"
 
 note "bad input is refused with the valid choices, nothing half-applied"
@@ -120,7 +120,7 @@ assert_contains "VMQ: why this vNIC has no queue" "no ntuple filters" \
 assert_contains "offload show PORT" "no ntuple filters" \
     "$(ctl offload show vm0)"
 assert_contains "offload show PORT, JSON" "no ntuple filters" \
-    "$(ctl --format=json offload show vm0 | jq -r '.data[] | select(.[1]=="vmq_reason") | .[2]')"
+    "$(ctl --format=json offload show vm0 | jq -r '.[] | select(.key=="vmq_reason") | .value')"
 expect_error 1 "rss queues 8 is above uplink u0's maximum of 4 receive queues (choose 1-4)" \
     ctl offload set ext0 rss-queues=8
 expect_error 1 "above uplink u0's maximum of 4" \

@@ -37,7 +37,7 @@ pa=$(ctl get port pa _uuid)
 # acl_packets ID: the packets column of acl-list for ACL ID.
 acl_packets() {
     ctl --format=json acl-list pa \
-        | jq -r --arg id "$1" '.data[] | select(.[1] == $id) | .[12]'
+        | jq -r --arg id "$1" '.[] | select(.id == $id) | .packets'
 }
 reaches() { ip netns exec "$a" ping -c 1 -W 1 "$1" >/dev/null 2>&1; }
 flush_neigh() { ip -n "$a" neigh flush all; ip -n "$b" neigh flush all; }
@@ -169,7 +169,7 @@ wait_for 5 grouped_deny_counted \
     || fail "the grouped deny's packets did not reach acl-list"
 assert_eq "acl-list state of a grouped entry" enforced \
     "$(ctl --format=json acl-list pa | jq -r --arg id "$deny3" \
-       '.data[] | select(.[1] == $id) | .[14]')"
+       '.[] | select(.id == $id) | .state')"
 # An element deleted from the map behind vsw's back is put back.
 map=$(ip netns exec "$sw" nft list table bridge vsw \
       | sed -n "s/.*map \(m-$pa-[0-9a-f]*\) .*/\1/p")
@@ -306,7 +306,7 @@ in_ns "$sw" ovsdb-client transact "unix:$T_DIR/$sw/run/db.sock" \
     >/dev/null || fail "raw ACL write"
 wait_for 5 policy_is error || fail "a malformed ACL is not a port error"
 bad_acl_state() {
-    ctl --format=json acl-list pa | jq -r '.data[] | .[14] + " " + .[15]'
+    ctl --format=json acl-list pa | jq -r '.[] | .state + " " + (.error // "")'
 }
 assert_contains "the bad entry's state and error" "error " "$(bad_acl_state)"
 assert_contains "its error names the value" "10.9.0.300" "$(bad_acl_state)"
@@ -330,8 +330,8 @@ in_ns "$sw" ovsdb-client transact "unix:$T_DIR/$sw/run/db.sock" \
 wait_for 5 policy_is error || fail "a weight used twice is not a port error"
 assert_eq "both entries name the clash" 2 \
     "$(ctl --format=json acl-list pa \
-       | jq '[.data[] | select(.[14] == "error"
-                               and (.[15] | test("weight 12 is also")))]
+       | jq '[.[] | select(.state == "error"
+                           and (.error | test("weight 12 is also")))]
              | length')"
 ctl --wait acl-del pa --all || fail "acl-del --all after duplicate weights"
 wait_for 5 policy_is enforced \

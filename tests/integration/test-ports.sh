@@ -156,9 +156,9 @@ ctl set port tap0 external_ids:vm-id=vm-1 external_ids:iface-id=if-1 \
     external_ids:attached-mac=52:54:00:12:34:56 || fail "external_ids"
 out=$(ctl --format=json list-ports sw0)
 assert_eq "vm-id shown" vm-1 \
-    "$(echo "$out" | jq -r '.data[] | select(.[1]=="tap0") | .[7]')"
+    "$(echo "$out" | jq -r '.[] | select(.port=="tap0") | .vm_id')"
 assert_eq "iface-id shown" if-1 \
-    "$(echo "$out" | jq -r '.data[] | select(.[1]=="tap0") | .[8]')"
+    "$(echo "$out" | jq -r '.[] | select(.port=="tap0") | .iface_id')"
 
 note "MTU: the switch's MTU is enforced, a mismatch names both values"
 ctl --wait set switch sw0 mtu=9000 || fail "switch mtu"

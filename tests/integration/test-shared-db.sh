@@ -36,7 +36,7 @@ assert_eq "h1 lacks sw2" "" "$(ifindex "$h1" sw2)"
 assert_eq "h2 has sw2" bridge "$(kind_of "$h2" sw2)"
 assert_eq "h2 has its own sw1" bridge "$(kind_of "$h2" sw1)"
 assert_eq "h1 lists only its switches" "sw1" \
-    "$(ctl --host=h1 --format=json list-switches | jq -r '.data[][0]')"
+    "$(ctl --host=h1 --format=json list-switches | jq -r '.[].name')"
 
 ctl --host=h2 del-switch sw1 || fail "del sw1 on h2"
 for i in $(seq 50); do

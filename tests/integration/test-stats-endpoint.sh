@@ -84,9 +84,9 @@ valid /v1/stats/port/pa port
 note "vswctl stats: the same numbers, from the endpoint"
 assert_eq "vswctl stats pa: rx packets" \
     "$(body /v1/stats/port/pa | jq .rx.packets)" \
-    "$(ctl --format=json stats pa | jq -r '.data[0][5]')"
+    "$(ctl --format=json stats pa | jq -r '.[0].rx_packets')"
 assert_eq "vswctl stats s0: its ports" 2 \
-    "$(ctl --format=json stats s0 | jq '.data | length')"
+    "$(ctl --format=json stats s0 | jq 'length')"
 expect_error 1 'no switch or port named "nope"' ctl stats nope
 
 note "one object; 404; read-only"

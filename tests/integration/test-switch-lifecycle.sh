@@ -58,9 +58,9 @@ for s in ext0 ext1 int0 int1 priv0; do
     assert_contains "list-switches" "$s" "$out"
 done
 json=$(vswctl_in "$ns" --format=json list-switches)
-assert_eq "JSON rows" 5 "$(echo "$json" | jq '.data | length')"
+assert_eq "JSON rows" 5 "$(echo "$json" | jq 'length')"
 assert_eq "JSON ext0 uplink" u0 \
-    "$(echo "$json" | jq -r '.data[] | select(.[0]=="ext0") | .[2]')"
+    "$(echo "$json" | jq -r '.[] | select(.name=="ext0") | .uplink')"
 assert_contains "show" 'Switch "ext0"' "$(vswctl_in "$ns" show)"
 
 note "type change: internal -> private drops the host port"
