@@ -133,6 +133,8 @@ static uint64_t n_passes;
  * whose rows go.  Both are written by adoption_run(). */
 static struct sset strays = SSET_INITIALIZER(&strays);
 static struct uuidset adopted_gone = UUIDSET_INITIALIZER(&adopted_gone);
+static struct shash adopted_renamed         /* Port uuid -> its tap's name. */
+    = SHASH_INITIALIZER(&adopted_renamed);
 
 /* Why passes ran (several reasons may share one pass), for dp/counters. */
 enum { WHY_KERNEL, WHY_DB, WHY_TIMER, N_WHY };
@@ -808,7 +810,8 @@ work_pending(void)
 {
     return (full_needed || !uuidset_is_empty(&dirty)
             || !sset_is_empty(&dirty_names) || dirty_iov || dirty_uplinks
-            || !sset_is_empty(&strays) || !uuidset_is_empty(&adopted_gone));
+            || !sset_is_empty(&strays) || !uuidset_is_empty(&adopted_gone)
+            || !shash_is_empty(&adopted_renamed));
 }
 
 static void
@@ -966,6 +969,13 @@ reconcile_pass(const struct vswrec_root *root, bool full)
                 }
                 if (rp->dirty && rp->device_gone) {
                     uuidset_insert(&adopted_gone, &rp->uuid);
+                }
+                if (rp->dirty && rp->renamed_to[0]) {
+                    char key[UUID_LEN + 1];
+                    snprintf(key, sizeof key, UUID_FMT,
+                             UUID_ARGS(&rp->uuid));
+                    free(shash_replace(&adopted_renamed, key,
+                                       xstrdup(rp->renamed_to)));
                 }
             }
         }
@@ -1144,7 +1154,8 @@ port_named(const char *host, const char *name)
 static void
 adoption_run(void)
 {
-    if (sset_is_empty(&strays) && uuidset_is_empty(&adopted_gone)) {
+    if (sset_is_empty(&strays) && uuidset_is_empty(&adopted_gone)
+        && shash_is_empty(&adopted_renamed)) {
         return;
     }
     struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
@@ -1169,6 +1180,23 @@ adoption_run(void)
         }
     }
     uuidset_clear(&adopted_gone);
+
+    struct shash_node *rn;
+    SHASH_FOR_EACH (rn, &adopted_renamed) {
+        struct uuid u;
+        const struct vswrec_port *p = (uuid_from_string(&u, rn->name)
+                                       ? vswrec_port_get_for_uuid(idl, &u)
+                                       : NULL);
+        const char *to = rn->data;
+        if (p && p->adopted && strcmp(p->name, to)
+            && !port_named(p->host, to)) {
+            VLOG_INFO("port %s: its tap was renamed %s by another program: "
+                      "the adopted port follows", p->name, to);
+            vswrec_port_set_name(p, to);
+            wrote = true;
+        }
+    }
+    shash_clear_free_data(&adopted_renamed);
 
     const char *name;
     SSET_FOR_EACH (name, &strays) {

@@ -18,8 +18,11 @@
  * OUTPUT_MAX bytes) is logged with its exit status.
  *
  * Only root may put hooks there: a directory or file that another user
- * owns, or that a group or others may write, is refused (logged), as cron
- * and sudo refuse theirs.  The directory is never taken from the database,
+ * owns, or that a group or others may write, or a symbolic link, is
+ * refused (logged), as cron and sudo refuse theirs; checked again before
+ * each run.  A hook gets no file descriptor of vswitchd's but 0, 1 and 2,
+ * and its event is written as it reads it: one that never reads costs
+ * vswitchd nothing.  The directory is never taken from the database,
  * which other users' clients may write. */
 #include <config.h>
 
@@ -65,6 +68,10 @@ struct hook {
 
     /* The run in progress, if 'pid'. */
     pid_t pid;
+    int in_fd;                  /* Its stdin while the event is being
+                                 * written, else -1. */
+    char *in_buf;               /* The event, and how much is written. */
+    size_t in_len, in_off;
     int out_fd;                 /* Its stdout and stderr, or -1 at EOF. */
     struct ds output;
     long long int started, deadline;
@@ -113,6 +120,36 @@ hook_find(const char *path)
     return NULL;
 }
 
+/* Why the file at 'path' may not be run as a hook, or NULL: it must be a
+ * regular, executable file (not a symbolic link: where it points could be
+ * another user's) that root owns and only root may write, in a directory
+ * of the same kind.  Checked when the directory is read and again before
+ * each run (a chmod or chown does not change the directory). */
+static const char *
+refusal(const char *path)
+{
+    static char why[128];
+    struct stat st;
+    if (!hooks_dir || stat(hooks_dir, &st) || !root_only(&st)) {
+        return "its directory is not root's alone";
+    }
+    if (lstat(path, &st)) {
+        return "gone";
+    }
+    if (S_ISLNK(st.st_mode)) {
+        return "a symbolic link (copy the program there instead)";
+    }
+    if (!S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR)) {
+        return "not an executable file";
+    }
+    if (!root_only(&st)) {
+        snprintf(why, sizeof why, "not root's alone (owner uid %u, mode %o)",
+                 (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+        return why;
+    }
+    return NULL;
+}
+
 /* Reads the directory again if it changed since the last look. */
 static void
 scan(void)
@@ -154,15 +191,14 @@ scan(void)
         }
         char *path = xasprintf("%s/%s", hooks_dir, de->d_name);
         struct stat fst;
-        if (stat(path, &fst) || !S_ISREG(fst.st_mode)
-            || !(fst.st_mode & S_IXUSR)) {
+        if (lstat(path, &fst) || !(S_ISREG(fst.st_mode)
+                                   || S_ISLNK(fst.st_mode))) {
             free(path);
             continue;
         }
-        if (!root_only(&fst)) {
-            VLOG_WARN("event hook %s is not root's alone (owner uid %u, "
-                      "mode %o): not run", path, (unsigned) fst.st_uid,
-                      (unsigned) (fst.st_mode & 07777));
+        const char *why = refusal(path);
+        if (why) {
+            VLOG_WARN("event hook %s: %s: not run", path, why);
             free(path);
             continue;
         }
@@ -174,6 +210,7 @@ scan(void)
             ovs_list_init(&h->queue);
             ds_init(&h->output);
             h->out_fd = -1;
+            h->in_fd = -1;
             VLOG_INFO("event hook %s", path);
         } else {
             free(path);
@@ -225,6 +262,14 @@ start(struct hook *h)
         h->n_dropped = 0;
     }
 
+    const char *why = refusal(h->path);
+    if (why) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 10);
+        VLOG_WARN_RL(&rl, "event hook %s (%s): %s: not run", h->path,
+                     q->event, why);
+        goto done;
+    }
+
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC)) {
         VLOG_WARN("event hook %s: pipe: %s", h->path, ovs_strerror(errno));
@@ -254,6 +299,8 @@ start(struct hook *h)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        /* Nothing of vswitchd's: its log, pidfile, sockets. */
+        close_range(3, ~0U, 0);
         execve(h->path, argv, envp);
         _exit(126);
     }
@@ -266,12 +313,13 @@ start(struct hook *h)
         close(out[0]);
         goto done;
     }
-    /* An event is far smaller than a pipe's buffer: written whole at once
-     * (a hook that does not read it still gets EOF after it). */
-    size_t len = strlen(q->json);
-    ignore(write(in[1], q->json, len));
-    ignore(write(in[1], "\n", 1));
-    close(in[1]);
+    /* The event is written as the hook reads it (write_input()): one that
+     * never reads never blocks vswitchd. */
+    set_nonblocking(in[1]);
+    h->in_fd = in[1];
+    h->in_buf = xasprintf("%s\n", q->json);
+    h->in_len = strlen(h->in_buf);
+    h->in_off = 0;
     set_nonblocking(out[0]);
     h->pid = pid;
     h->out_fd = out[0];
@@ -289,14 +337,52 @@ done:
 }
 
 static void
+close_input(struct hook *h)
+{
+    if (h->in_fd >= 0) {
+        close(h->in_fd);
+        h->in_fd = -1;
+    }
+    free(h->in_buf);
+    h->in_buf = NULL;
+}
+
+static void
+write_input(struct hook *h)
+{
+    while (h->in_fd >= 0 && h->in_off < h->in_len) {
+        ssize_t n = write(h->in_fd, h->in_buf + h->in_off,
+                          h->in_len - h->in_off);
+        if (n > 0) {
+            h->in_off += n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            return;
+        } else {
+            break;              /* EPIPE: it closed its stdin. */
+        }
+    }
+    close_input(h);             /* All of it: the hook sees EOF. */
+}
+
+static void
 read_output(struct hook *h)
 {
     char buf[4096];
     while (h->out_fd >= 0) {
         ssize_t n = read(h->out_fd, buf, sizeof buf);
         if (n > 0) {
-            size_t room = OUTPUT_MAX - MIN(h->output.length, OUTPUT_MAX);
-            ds_put_buffer(&h->output, buf, MIN((size_t) n, room));
+            /* Kept up to OUTPUT_MAX, its control characters as \xNN: one
+             * log line, whatever it printed. */
+            for (ssize_t i = 0; i < n && h->output.length < OUTPUT_MAX; i++) {
+                unsigned char c = buf[i];
+                if (c < 0x20 || c == 0x7f) {
+                    ds_put_format(&h->output, "\\x%02x", c);
+                } else {
+                    ds_put_char(&h->output, c);
+                }
+            }
         } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             return;
         } else {
@@ -315,11 +401,16 @@ reap(struct hook *h)
         return;
     }
     read_output(h);
+    close_input(h);
     if (h->out_fd >= 0) {
         close(h->out_fd);
         h->out_fd = -1;
     }
-    ds_chomp(&h->output, '\n');
+    if (h->output.length >= 4
+        && !strcmp(ds_cstr(&h->output) + h->output.length - 4, "\\x0a")) {
+        h->output.length -= 4;  /* Its last newline. */
+        h->output.string[h->output.length] = '\0';
+    }
     long long int ms = time_msec() - h->started;
     const char *out = ds_cstr(&h->output);
     if (h->killed) {
@@ -350,6 +441,7 @@ event_hooks_run(void)
     for (size_t i = 0; i < n_hooks; i++) {
         struct hook *h = hooks[i];
         if (h->pid) {
+            write_input(h);
             read_output(h);
             if (!h->killed && time_msec() >= h->deadline) {
                 kill(-h->pid, SIGKILL);     /* Its whole session. */
@@ -381,6 +473,9 @@ event_hooks_wait(void)
     for (size_t i = 0; i < n_hooks; i++) {
         const struct hook *h = hooks[i];
         if (h->pid) {
+            if (h->in_fd >= 0) {
+                poll_fd_wait(h->in_fd, POLLOUT);
+            }
             if (h->out_fd >= 0) {
                 poll_fd_wait(h->out_fd, POLLIN);
             }
@@ -398,6 +493,7 @@ event_hooks_exit(void)
         struct hook *h = hooks[i];
         if (h->pid) {
             /* A hook still running is left to finish on its own. */
+            close_input(h);
             if (h->out_fd >= 0) {
                 close(h->out_fd);
             }

@@ -57,11 +57,23 @@ events_get(uint64_t seq, const char **event)
     return ring[seq % EVENTS_KEPT].json;
 }
 
+/* Values come from any database client (a VM's name): each is cut at
+ * VALUE_MAX bytes, so that an event stays small. */
+#define VALUE_MAX 1024
+
 static void
 put_string(struct json *o, const char *key, const char *value)
 {
-    json_object_put(o, key, value ? json_string_create(value)
-                                  : json_null_create());
+    size_t len = value ? strlen(value) : 0;
+    if (len > VALUE_MAX) {
+        len = VALUE_MAX;
+        while (len && ((unsigned char) value[len] & 0xc0) == 0x80) {
+            len--;              /* Not inside a UTF-8 sequence. */
+        }
+    }
+    json_object_put(o, key, (value
+                             ? json_string_create_nocopy(xmemdup0(value, len))
+                             : json_null_create()));
 }
 
 void

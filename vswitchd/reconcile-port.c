@@ -147,9 +147,9 @@ rc_port_wants_role(const struct rc_switch *sw, const char *role)
     const struct rc_port *port;
 
     if (!strncmp(role, RC_ROLE_PORT, strlen(RC_ROLE_PORT))) {
-        port = find_port(sw, role + strlen(RC_ROLE_PORT));
-        /* A port refused as adopted (not a tap) keeps the device it had. */
-        return port && (!port->adopted || port->kind != VSW_PORT_TAP);
+        /* Also a port since marked adopted: the device vsw made for it
+         * stays (the port says why it is not adopted). */
+        return find_port(sw, role + strlen(RC_ROLE_PORT)) != NULL;
     } else if (!strncmp(role, RC_ROLE_ADOPTED, strlen(RC_ROLE_ADOPTED))) {
         port = find_port(sw, role + strlen(RC_ROLE_ADOPTED));
         return port && port->adopted;
@@ -511,6 +511,24 @@ converge_adopted(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
                  const char *tag, const struct dp_link *link, bool *changed)
 {
     port->kind_in_use = vsw_port_kind_names[VSW_PORT_TAP];
+    if (link && link->master && link->master != br_ifindex) {
+        /* Its maker moved it to another bridge (libvirt's update-device,
+         * another vsw switch): no longer this port's.  Let go of it; the
+         * row goes, and a tap in a vsw bridge is adopted afresh there. */
+        VLOG_INFO("switch %s: tap %s, adopted as port %s, was moved to "
+                  "another bridge by another program: let go", sw->name,
+                  link->name, port->name);
+        *changed = true;
+        ops->link->set_alias(link->ifindex, "");
+        port->device_gone = true;
+        port_error(port, "its tap was moved to another bridge by another "
+                   "program");
+        return;
+    }
+    if (link && strcmp(link->name, port->name)) {
+        /* Renamed by its maker: the port follows (its row is renamed). */
+        ovs_strlcpy(port->renamed_to, link->name, sizeof port->renamed_to);
+    }
     if (!link) {
         link = dp_links_by_name(links, port->name);
         if (!link || (port->prev_ifindex
@@ -530,8 +548,10 @@ converge_adopted(struct rc_switch *sw, struct rc_port *port, int br_ifindex,
             return;
         }
         if (vsw_is_tag(link->alias)) {
-            port_error(port, "%s is vsw's device for another object (%s): "
-                       "it cannot be adopted", port->name, link->alias);
+            port_error(port, "%s is a device vsw made (%s): only a tap "
+                       "another program made can be adopted (vswctl set "
+                       "port %s adopted=false)", port->name, link->alias,
+                       port->name);
             return;
         }
         if (link->master && link->master != br_ifindex) {

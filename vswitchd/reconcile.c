@@ -611,9 +611,15 @@ delete_unwanted(struct rc_switch *switches, size_t n,
         int vf;
         changed = true;
         if (role && !strncmp(role, RC_ROLE_ADOPTED, strlen(RC_ROLE_ADOPTED))) {
-            /* Another program's tap (a VM's NIC): out of the bridge, and
-             * left to its maker. */
-            ops->link->set_master(link->ifindex, 0);
+            /* Another program's tap (a VM's NIC): out of its switch's
+             * bridge, and left to its maker; never taken out of a bridge
+             * that is not that switch's (its maker moved it there). */
+            char *br_tag = rc_tag(&uuid, NULL);
+            const struct dp_link *br = dp_links_by_alias(links, br_tag);
+            free(br_tag);
+            if (br && link->master == br->ifindex) {
+                ops->link->set_master(link->ifindex, 0);
+            }
             ops->link->set_alias(link->ifindex, "");
             VLOG_INFO("released tap %s: its port is gone; the tap stays, "
                       "it belongs to the program that made it", link->name);

@@ -79,6 +79,8 @@ struct rc_port {
     bool carrier;               /* IFF_LOWER_UP on the bridge port. */
     bool created;               /* Its device was made by this pass. */
     bool device_gone;           /* Adopted, and the tap it had is gone. */
+    char renamed_to[16];        /* Adopted, and its tap now has this name
+                                 * (its maker renamed it), or "". */
     int vf_index;               /* VF in use, or -1. */
     char representor[16];       /* Its representor's name, or "". */
     char vf_config[40];         /* VF settings applied ("MAC/VLAN"). */

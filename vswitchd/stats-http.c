@@ -622,6 +622,8 @@ stats_text(void)
  * that does not read makes no progress and is closed by that timeout.
  * One that fell behind the events kept is told how many it missed. */
 #define KEEPALIVE_MS 5000
+#define MAX_STREAMS 16          /* Of the 64 connections: the other
+                                 * requests keep room. */
 
 struct stream {
     struct ovs_list node;       /* In 'streams'. */
@@ -704,9 +706,17 @@ streams_wake(bool all)
     streams_seen = last;
 }
 
+static enum MHD_Result respond_error(struct MHD_Connection *,
+                                     unsigned int code, const char *msg);
+
 static enum MHD_Result
 respond_events(struct MHD_Connection *conn)
 {
+    if (ovs_list_size(&streams) >= MAX_STREAMS) {
+        return respond_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                             "too many event streams open (16): close one, "
+                             "or use an event hook");
+    }
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
         conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     if (ci && ci->socket_context) {

@@ -112,6 +112,8 @@ struct iface {
     char *mac, *target, *bridge, *interfaceid;
     bool managed_no;            /* <target managed='no'/>. */
     char *meta_switch;          /* The metadata's switch for it, or NULL. */
+    bool row;                   /* The database has a port of its target's
+                                 * name (asked for managed='no' ones). */
     char *release;              /* The metadata's release policy, or NULL. */
 };
 
@@ -344,27 +346,46 @@ args_free(struct args *a)
     memset(a, 0, sizeof *a);
 }
 
-/* At release: deletes port 'name' if this hook made it at prepare
- * (external_ids:vsw-made-by) or the metadata said release='delete'; a
- * port that existed before the VM is kept. */
-static void
-release_port(const char *name, const char *release)
+/* Column 'column' of port 'name' as vswctl prints it, without quotes and
+ * the newline: malloc()'d, "" if the port or the key does not exist, NULL
+ * if vswctl failed. */
+static char *
+port_get(const char *name, const char *column)
 {
     struct args a = { NULL, 0, 0 };
-    char *ids = NULL;
-    bool made_here = false;
+    char *out = NULL;
     add(&a, "vswctl");
     add(&a, "--timeout=%d", HOOK_TIMEOUT);
     add(&a, "--if-exists");
     add(&a, "get");
     add(&a, "port");
     add(&a, "%s", name);
-    add(&a, "external_ids");
-    if (!run_vswctl(&a, &ids)) {
-        made_here = strstr(ids, "vsw-made-by=libvirt-hook") != NULL;
+    add(&a, "%s", column);
+    if (run_vswctl(&a, &out)) {
+        free(out);
+        out = NULL;
+    } else {
+        out[strcspn(out, "\n")] = '\0';
+        size_t len = strlen(out);
+        if (len >= 2 && out[0] == '"' && out[len - 1] == '"') {
+            memmove(out, out + 1, len - 2);
+            out[len - 2] = '\0';
+        }
     }
-    free(ids);
     args_free(&a);
+    return out;
+}
+
+/* At release: deletes port 'name' if this hook made it at prepare
+ * (external_ids:vsw-made-by is exactly "libvirt-hook") or the metadata
+ * said release='delete'; a port that existed before the VM is kept. */
+static void
+release_port(const char *name, const char *release)
+{
+    struct args a = { NULL, 0, 0 };
+    char *made = port_get(name, "external_ids:vsw-made-by");
+    bool made_here = made && !strcmp(made, "libvirt-hook");
+    free(made);
     if (!made_here && !(release && !strcmp(release, "delete"))) {
         return;
     }
@@ -462,13 +483,14 @@ plan(struct args *a, const char *op, const struct domain *d,
         return false;
     }
     if (!strcmp(i->type, "ethernet") && i->managed_no) {
-        /* A tap QEMU opens and vsw makes. */
-        bool exists = is_vsw_device(i->target, false);
+        /* A tap QEMU opens and vsw makes: a port in the database already,
+         * or one the metadata asks for. */
+        bool exists = i->row;
         if (!exists && !i->meta_switch) {
             return false;
         }
         if (begin) {
-            if (i->meta_switch) {
+            if (!exists) {
                 add(a, "--");
                 add(a, "--may-exist");
                 add(a, "add-port");
@@ -479,7 +501,7 @@ plan(struct args *a, const char *op, const struct domain *d,
                     add(a, "--mac=%s", i->mac);
                 }
             }
-            if (i->meta_switch && !exists) {
+            if (!exists) {
                 /* Made here: deleted at release (release_port()). */
                 add(a, "--");
                 add(a, "set");
@@ -539,6 +561,8 @@ iface_free(struct iface *i)
     xmlFree(i->release);
 }
 
+static bool xml_too_big;
+
 static char *
 read_stdin(size_t *n)
 {
@@ -548,6 +572,11 @@ read_stdin(size_t *n)
     for (;;) {
         if (*n == allocated) {
             if (allocated >= MAX_XML) {
+                xml_too_big = true;
+                char sink[4096];    /* The rest is read and dropped. */
+                while (read(STDIN_FILENO, sink, sizeof sink) > 0) {
+                    continue;
+                }
                 break;
             }
             allocated *= 2;
@@ -581,6 +610,12 @@ main(int argc, char *argv[])
     if (!known) {
         /* migrate, restore (nothing printed: the XML stays as it is),
          * start, and operations of later libvirt versions. */
+        free(xml);
+        return 0;
+    }
+    if (xml_too_big) {
+        say("%s: the domain XML is larger than %d MiB; nothing done", op,
+            MAX_XML >> 20);
         free(xml);
         return 0;
     }
@@ -627,9 +662,22 @@ main(int argc, char *argv[])
         i.meta_switch = attr(meta, "switch");
         i.release = attr(meta, "release");
 
+        bool ours = (!strcmp(i.type, "ethernet") && i.managed_no && i.target
+                     && plain_ifname(i.target));
+        if (ours && strcmp(op, "release")) {
+            /* Whether the port exists is the database's to say, not the
+             * kernel's (a port whose device is missing is still one). */
+            char *uuid = port_get(i.target, "_uuid");
+            i.row = uuid && uuid[0];
+            if (!uuid) {
+                /* The database did not answer: add-port --may-exist
+                 * below is right either way, but not the made-by mark. */
+                i.row = !i.meta_switch;
+            }
+            free(uuid);
+        }
         plan(&a, op, &d, &i);
-        if (!strcmp(op, "release") && i.managed_no && i.target
-            && plain_ifname(i.target) && is_vsw_device(i.target, false)
+        if (!strcmp(op, "release") && ours
             && (!i.release || strcmp(i.release, "keep"))) {
             release_port(i.target, i.release);
         }

@@ -2,7 +2,8 @@
 # Taps that another program made (libvirt's vnetN, QEMU's tapN) and vsw's
 # adopted ports: a tap put in a vsw bridge behind vsw's back becomes a port
 # (adopted=true) with its traffic counted and its guards applied; the port
-# goes when the tap goes, a reused name gets a row of its own, deleting the
+# goes when the tap goes, a reused name gets a row of its own, a tap moved
+# to another bridge is let go and one renamed is followed, deleting the
 # port releases the tap without deleting it, `add-port --adopt` attaches a
 # tap QEMU made, a switch with adopt-taps=false leaves foreign taps alone,
 # and a restart (kill -9) forgets a tap that went meanwhile and adopts one
@@ -162,6 +163,41 @@ assert_eq "pv's device untouched, still in the bridge" s0 \
     "$(ip -n "$sw" -j link show | jq -r ".[] | select(.ifindex == $pv_if) | .master")"
 db_set_adopted false
 ctl --wait del-port pv || fail "del-port pv"
+
+note "a tap its maker moves to another bridge is let go; one it renames is followed"
+ctl --wait add-switch s1 --type private || fail "add-switch s1"
+libvirt_tap mv0 0e || die "mv0"
+wait_for 5 port_up mv0 || fail "mv0 not adopted"
+ip -n "$sw" link add obr type bridge
+ip -n "$sw" link set mv0 master obr
+wait_for 5 no_row mv0 || fail "mv0 moved to another bridge: its port stays"
+sleep 0.5
+assert_eq "mv0 not pulled back" obr "$(master_of "$sw" mv0)"
+assert_eq "mv0 untagged" "" "$(alias_of "$sw" mv0)"
+ip -n "$sw" link set mv0 master s1
+in_s1() { [ "$(getv port mv0 switch)" = "$(ctl get switch s1 _uuid)" ]; }
+wait_for 5 in_s1 || fail "mv0 moved to vsw switch s1: not adopted there"
+assert_eq "mv0 in s1" s1 "$(master_of "$sw" mv0)"
+mv_uuid=$(ctl get port mv0 _uuid)
+ip -n "$sw" link set mv0 down
+ip -n "$sw" link set mv0 name mv9
+wait_for 5 port_up mv9 || fail "mv0 renamed mv9: its port did not follow"
+assert_eq "the same port, renamed" "$mv_uuid" "$(ctl get port mv9 _uuid)"
+no_row mv0 || fail "a port mv0 is left after the rename"
+ip -n "$sw" link del mv9
+ip -n "$sw" link del obr
+ctl --wait del-switch s1
+
+note "a tap vsw made cannot be marked adopted: it is kept, and says why"
+ctl --wait add-port s0 mk0 || fail "add-port mk0"
+mk0_if=$(ifindex "$sw" mk0)
+in_ns "$sw" ovsdb-client transact "unix:$T_DIR/$sw/run/db.sock" \
+    '["VSwitch",{"op":"update","table":"Port","where":[["name","==","mk0"]],"row":{"adopted":true}}]' \
+    >/dev/null || fail "ovsdb-client transact"
+said() { [[ $(getv port mk0 status:error) == *"a device vsw made"* ]]; }
+wait_for 5 said || fail "mk0 marked adopted: $(getv port mk0 status:error)"
+assert_eq "mk0's tap kept" "$mk0_if" "$(ifindex "$sw" mk0)"
+ctl --wait del-port mk0
 
 note "adopt-taps=false leaves a foreign tap alone"
 ctl --wait set switch s0 other_config:adopt-taps=false || fail "adopt-taps"

@@ -19,12 +19,19 @@ chmod 755 "$hooks"
 cat > "$hooks/10-record" <<EOF
 #!/bin/sh
 env | sort > "$T_DIR/env.\$1"
+ls -l /proc/\$\$/fd > "$T_DIR/fds.\$1"
 { printf '%s ' "\$1"; cat; } >> "$T_DIR/events"
 EOF
 cat > "$hooks/20-hang" <<EOF
 #!/bin/sh
 [ "\$1" = port-attached ] && [ ! -e "$T_DIR/hung" ] \\
     && touch "$T_DIR/hung" && exec sleep 1000
+exit 0
+EOF
+cat > "$hooks/25-sleepy" <<'EOF'
+#!/bin/sh
+# Never reads its stdin.
+[ "$1" = port-attached ] && exec sleep 3
 exit 0
 EOF
 cat > "$hooks/30-fail" <<'EOF'
@@ -37,8 +44,17 @@ cat > "$hooks/40-writable" <<EOF
 touch "$T_DIR/writable-ran"
 EOF
 cp "$hooks/40-writable" "$hooks/.hidden"
-chmod 755 "$hooks"/*
+cat > "$hooks/50-late" <<EOF
+#!/bin/sh
+touch "$T_DIR/late-ran.\$1"
+EOF
+cat > "$T_DIR/elsewhere" <<EOF
+#!/bin/sh
+touch "$T_DIR/symlink-ran"
+EOF
+chmod 755 "$hooks"/* "$T_DIR/elsewhere"
 chmod 775 "$hooks/40-writable"
+ln -s "$T_DIR/elsewhere" "$hooks/60-symlink"
 
 sw=$(new_netns sw)
 start_vswitchd "$sw" --hooks-dir="$hooks" --hook-timeout=2
@@ -70,9 +86,19 @@ assert_contains "VSW_EVENT" "VSW_EVENT=switch-created" "$env_seen"
 failed() { grep -q "30-fail (switch-created): exit status 3" "$log"; }
 wait_for 5 failed || fail "the failing hook's exit is not in the log"
 assert_contains "its output logged" "boom on switch-created" "$(cat "$log")"
-assert_contains "a hook others may write: refused" "40-writable is not root's alone" \
+assert_contains "a hook others may write: refused" "40-writable: not root's alone" \
     "$(cat "$log")"
 [ -e "$T_DIR/writable-ran" ] && fail "a group-writable hook ran"
+[ -e "$T_DIR/symlink-ran" ] && fail "a symbolic link ran as a hook"
+assert_contains "a symbolic link: refused" "60-symlink: a symbolic link" \
+    "$(cat "$log")"
+fds=$(cat "$T_DIR/fds.switch-created")
+case $fds in
+    *vswitchd*|*socket:*|*conf.db*) fail "vswitchd's files leaked into a hook: $fds" ;;
+esac
+wait_for 3 test -e "$T_DIR/late-ran.switch-created" || fail "50-late did not run"
+# Made another user's after the directory was read: refused at its next run.
+chown 65534 "$hooks/50-late"
 
 note "port-attached, while a hook hangs on it: vswctl --wait stays fast"
 t=$(date +%s%N)
@@ -95,6 +121,24 @@ killed() { grep -q "20-hang (port-attached): killed after 2 s" "$log"; }
 wait_for 5 killed || fail "the hanging hook was not killed at its timeout"
 pgrep -f "sleep 1000" >/dev/null && fail "the hung hook's process survived"
 
+[ -e "$T_DIR/late-ran.port-attached" ] \
+    && fail "a hook that became another user's still ran"
+
+note "a hook that never reads its stdin, and a 100 kB event: vswitchd goes on"
+big=$(head -c 100000 /dev/zero | tr '\0' v)
+t=$(date +%s%N)
+ctl --wait add-port s0 big0 -- set port big0 "external_ids:vm-id=$big" \
+    || fail "add-port big0"
+ctl --wait add-port s0 big1 || fail "add-port big1"
+ms=$(( ($(date +%s%N) - t) / 1000000 ))
+note "two add-ports with a 100 kB event pending: $ms ms"
+[ "$ms" -lt 1500 ] || fail "a big event for a hook that does not read held vswitchd: $ms ms"
+wait_for 5 test "$(events_of port-attached | grep -c big0)" -ge 1 \
+    || fail "the big event did not reach the recording hook"
+assert_eq "its vm-id cut at 1024 bytes" 1024 \
+    "$(events_of port-attached | grep big0 | head -1 | jq -r '.vm.vm_id | length')"
+ctl --wait del-port big0 -- del-port big1
+
 note "link-up and link-down: a VM opens its tap, then closes it"
 open_tap "$sw" vm0 2 >/dev/null &
 vm=$!
@@ -106,7 +150,8 @@ assert_eq "link-up's port" vm0 "$(events_of link-up | head -1 | jq -r .port)"
 note "port-detached, switch-deleted"
 ctl --wait del-port vm0 || fail "del-port"
 wait_for 5 has_event port-detached || fail "no port-detached event"
-assert_eq "detached port" vm0 "$(events_of port-detached | head -1 | jq -r .port)"
+assert_eq "detached port" vm0 \
+    "$(events_of port-detached | jq -r 'select(.port == "vm0") | .port')"
 ctl --wait del-switch s0 || fail "del-switch"
 wait_for 5 has_event switch-deleted || fail "no switch-deleted event"
 
@@ -128,5 +173,20 @@ again=$(timeout 2 curl --silent -N --unix-socket "$sock" \
             -H "Last-Event-ID: $id" http://localhost/v1/events)
 assert_contains "resumed after Last-Event-ID $id" "id: $((id + 1))" "$again"
 case $again in *"id: $id"$'\n'*) fail "resumed stream repeats event $id" ;; esac
+streams=()
+for i in $(seq 15); do
+    curl --silent -N --unix-socket "$sock" http://localhost/v1/events \
+        > /dev/null 2>&1 &
+    streams+=($!)
+done
+sleep 0.5
+assert_contains "a 17th stream is refused, the endpoint keeps room" "503" \
+    "$(curl --silent -o /dev/null -w '%{http_code}' --max-time 3 \
+        --unix-socket "$sock" http://localhost/v1/events)"
+assert_eq "/v1/stats still answers" 200 \
+    "$(curl --silent -o /dev/null -w '%{http_code}' --max-time 3 \
+        --unix-socket "$sock" http://localhost/v1/stats)"
+kill "${streams[@]}" 2>/dev/null
+wait "${streams[@]}" 2>/dev/null
 
 exit $T_FAILED

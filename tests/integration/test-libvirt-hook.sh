@@ -158,12 +158,21 @@ assert_eq "the name, whole" '"vm\"1\\x, external_ids:evil=1"' \
 assert_eq "nothing else set" "" \
     "$(ctl --if-exists get port vm1-eth0 external_ids:evil 2>/dev/null)"
 
+note "release deletes only what the hook made, by the exact mark"
+for name in 'vsw-made-by=libvirt-hook' x; do
+    in_ns "$sw" "$VSW_BIN/vsw-libvirt-hook" "$name" prepare begin - \
+        < "$dom" >/dev/null 2>&1
+    in_ns "$sw" "$VSW_BIN/vsw-libvirt-hook" "$name" release end - \
+        < "$dom" >/dev/null 2>&1
+done
+has_row keep0 || fail "keep0 deleted: the mark was read out of a domain name"
+
 note "XML that does not parse: nothing done, nothing fails"
 echo '<domain><name>x' > "$T_DIR/bad.xml"
 hook prepare begin "$T_DIR/bad.xml" || fail "bad XML failed prepare"
 
 note "bounded: vswitchd stopped (SIGSTOP): prepare fails in time, reconnect exits 0"
-ctl --wait del-port vm1-eth0 || fail "del-port vm1-eth0"
+ctl --wait --if-exists del-port vm1-eth0 || fail "del-port vm1-eth0"
 pid=$(vswitchd_pid "$sw")
 kill -STOP "$pid"
 # prepare makes vm1-eth0 again and waits for vswitchd: bounded, and says
@@ -175,6 +184,9 @@ assert_contains "says why" "timed out" "$(cat "$T_DIR/err")"
 hook reconnect begin || fail "reconnect failed: a running VM would be killed"
 note "reconnect with vswitchd stopped: $ms ms"
 kill -CONT "$pid"
+# The port that prepare made before it gave up is the hook's: released.
+hook release end || fail "release after a failed prepare"
+has_row vm1-eth0 && fail "a port made by a failed prepare was never released"
 
 note "bounded: reconnect exits 0 with the database gone too"
 stop_vswitchd "$sw"

@@ -66,6 +66,11 @@ wait_for 5 gone || fail "vmq0's port outlived QEMU"
 [ -e "/sys/class/net/vmq0" ] && fail "vmq0 left in the host's namespace"
 ip -n "$sw" link show vmq0 >/dev/null 2>&1 && fail "QEMU's tap outlived QEMU"
 
+note "vsw-ifdown leaves a port vsw made alone"
+ctl --wait add-port s0 made0 || fail "add-port made0"
+in_ns "$sw" "$VSW_BIN/vsw-ifdown" made0 || fail "vsw-ifdown made0"
+assert_eq "made0 kept" made0 "$(getv port made0 name)"
+
 note "a script with no switch fails QEMU's start, with a message"
 out=$(in_ns "$sw" env -u VSW_SWITCH VSW_QEMU_CONF=/nonexistent \
           "$VSW_BIN/vsw-ifup" vmq9 2>&1) && fail "vsw-ifup without a switch"
