@@ -34,6 +34,7 @@
 #include "vswitchd/dbserver.h"
 #include "vswitchd/event-hooks.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/sd-notify.h"
 #include "vswitchd/stats-http.h"
 #include "vswitchd/vhost.h"
 
@@ -96,11 +97,21 @@ main(int argc, char *argv[])
               remote, vsw_state_dir(), vsw_run_dir(),
               vsw_host_id()[0] ? ", host " : "", vsw_host_id());
 
+    bool ready = false;         /* Told the service manager. */
     while (!exiting) {
         if (!db_remote) {
             dbserver_run();
         }
         bridge_run();
+        if (!ready) {
+            /* The first pass done: the switches exist. */
+            struct bridge_pass_stats ps;
+            bridge_get_pass_stats(&ps);
+            if (ps.passes) {
+                ready = true;
+                vsw_sd_notify("READY=1\nSTATUS=switches converged");
+            }
+        }
         vhost_server_run();
         stats_http_run();
         event_hooks_run();
@@ -120,6 +131,7 @@ main(int argc, char *argv[])
         poll_block();
     }
 
+    vsw_sd_notify("STOPPING=1");
     VLOG_INFO("vswitchd exiting; the kernel's switches stay as they are");
     vhost_server_exit();
     stats_http_exit();
