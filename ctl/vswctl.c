@@ -78,6 +78,8 @@ enum {
     OPT_STATE_DIR,
     OPT_RUN_DIR,
     OPT_COMMANDS,
+    OPT_OPTIONS,
+    OPT_TABLES,
     OPT_LOCAL,
     VLOG_OPTION_ENUMS,
     TABLE_OPTION_ENUMS,
@@ -91,6 +93,8 @@ static const struct option global_long_options[] = {
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"run-dir", required_argument, NULL, OPT_RUN_DIR},
     {"commands", no_argument, NULL, OPT_COMMANDS},
+    {"options", no_argument, NULL, OPT_OPTIONS},
+    {"tables", no_argument, NULL, OPT_TABLES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     VLOG_LONG_OPTIONS,
@@ -731,6 +735,22 @@ parse_options(int argc, char *argv[], struct shash *local_options)
             break;
         case OPT_COMMANDS:
             ctl_print_commands();
+            exit(EXIT_SUCCESS);
+        case OPT_OPTIONS:
+            ctl_print_options(global_long_options);
+            exit(EXIT_SUCCESS);
+        case OPT_TABLES:
+            /* For shell completion: each table and its columns, from the
+             * schema vswctl was built with. */
+            for (size_t i = 0; i < vswrec_idl_class.n_tables; i++) {
+                const struct ovsdb_idl_table_class *tc
+                    = &vswrec_idl_class.tables[i];
+                printf("%s", tc->name);
+                for (size_t j = 0; j < tc->n_columns; j++) {
+                    printf(" %s", tc->columns[j].name);
+                }
+                putchar('\n');
+            }
             exit(EXIT_SUCCESS);
         case 'h':
             usage();
