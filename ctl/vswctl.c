@@ -1470,6 +1470,17 @@ Port commands:\n\
   del-port [SWITCH] PORT [--if-exists]       detach it\n\
   list-ports [SWITCH]                        one line per port\n\
 \n\
+Port policy:\n\
+  set-port PORT KEY=VALUE...  mac-spoofing, dhcp-guard, router-guard\n\
+                              (on|off), max-bandwidth, min-bandwidth-\n\
+                              weight, storm-limit, mirror\n\
+  acl-add PORT allow|deny|meter inbound|outbound|both [local=ADDR]\n\
+          [remote=ADDR] [protocol=P] [local-ports=N[-M]]\n\
+          [remote-ports=N[-M]] [weight=N] [stateful=on] [idle-timeout=S]\n\
+  acl-del PORT ID...|--all    delete ACL entries\n\
+  acl-list [PORT]             the entries, counted, in force or not\n\
+  stats [SWITCH|PORT]         counters and states (the stats endpoint)\n\
+\n\
 Offloads (the uplink of an external switch):\n\
   offload show [SWITCH]       policy, requested, effective and why\n\
   offload set SWITCH FEATURE=auto|on|off...   features: tx-checksum,\n\
@@ -1501,6 +1512,8 @@ Options:\n\
   -t, --timeout=SECS  give up after SECS seconds\n\
   -f, --format=FORMAT table (default), json, csv, html or list\n\
   --commands          list every command\n\
+  --options           list every global option\n\
+  --tables            list each table and its columns\n\
   -h, --help          this help\n\
 \n\
 Exit status: 0 success, 1 the operation failed, 2 usage error.\n",
