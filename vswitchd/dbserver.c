@@ -51,9 +51,19 @@ tool_path(const char *name)
         }
         free(path);
     }
+#ifdef VSW_TOOLS_DIR
+    /* Where an installed vsw keeps its own copies (not in PATH: they
+     * would clash with Open vSwitch's). */
+    char *own = xasprintf("%s/%s", VSW_TOOLS_DIR, name);
+    if (!access(own, X_OK)) {
+        return own;
+    }
+    free(own);
+#endif
     char *path = process_search_path(name);
     if (!path) {
-        VLOG_FATAL("%s not found next to vswitchd or in PATH", name);
+        VLOG_FATAL("%s not found next to vswitchd, in vsw's own directory "
+                   "or in PATH (--ovsdb-tools=DIR says where)", name);
     }
     return path;
 }
