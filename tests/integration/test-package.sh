@@ -9,10 +9,15 @@
 # maintainer scripts (stop on remove, the database kept; purge removes
 # it).  The extracted programs run, the extracted man pages render.
 #
-# What this cannot prove here: an install into a running Debian with
-# systemd (this machine's PID 1 is not systemd, and debootstrap would
-# fetch a whole system); the maintainer scripts are checked for syntax and
-# for what they do, not run.
+# Then a real `dpkg -i`, `dpkg -r` and `dpkg -P` in a throw-away root: this
+# machine's / seen through an overlay whose writes land in the test's
+# directory, in a mount namespace of its own, chrooted into; there the
+# installed vswitchd runs (in a network namespace of its own, with the
+# OVSDB tools the package put in /usr/libexec/vsw) and vswctl drives it.
+#
+# What this cannot prove here: systemd starting the unit (this machine's
+# PID 1 is not systemd: the unit is checked with systemd-analyze by
+# test-systemd.sh, and the package's postinst only enables it here).
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
 for t in dpkg-buildpackage dh lintian dpkg-deb; do
     command -v $t >/dev/null || skip "$t is not installed (dpkg-dev, debhelper, lintian)"
@@ -96,5 +101,65 @@ assert_contains "before libvirtd" "libvirtd.service" "$(grep ^Before= "$unit")"
 out=$(MANWIDTH=80 man -l "$root/usr/share/man/man8/vswctl.8.gz" 2>&1 | head -3)
 assert_contains "man vswctl" "VSWCTL(8)" "$out"
 assert_contains "tmpfiles: /run/vsw" "/run/vsw" "$(cat "$root/usr/lib/tmpfiles.d/vsw.conf")"
+
+note "dpkg -i, -r and -P in a throw-away root"
+command -v unshare >/dev/null || { fail "unshare is missing"; exit 1; }
+grep -qw overlay /proc/filesystems || { fail "no overlayfs"; exit 1; }
+mkdir -p "$T_DIR/ovl/upper" "$T_DIR/ovl/work" "$T_DIR/ovl/root"
+cp "$deb" "$T_DIR/ovl/vsw.deb"
+cat > "$T_DIR/ovl/inside.sh" <<'EOF'
+#!/bin/sh
+# Run chrooted in the throw-away root; prints what it finds.
+set -u
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+dpkg -i /tmp/vsw.deb >/tmp/dpkg-i.log 2>&1 && echo "installed" \
+    || { echo "dpkg -i failed:"; tail -5 /tmp/dpkg-i.log; }
+dpkg -s vsw | grep -q "Status: install ok installed" && echo "status ok"
+vswctl --version
+[ -L /etc/systemd/system/multi-user.target.wants/vswitchd.service ] \
+    && echo "unit enabled"
+[ -x "$(readlink -f /etc/libvirt/hooks/qemu.d/vsw)" ] && echo "libvirt hook linked"
+stat -c 'var-lib-vsw %a' /var/lib/vsw
+stat -c 'run-vsw %a' /run/vsw
+MANWIDTH=80 man vswctl 2>/dev/null | head -1
+bash -c '. /usr/share/bash-completion/completions/vswctl; complete -p vswctl'
+# The installed daemon, in a network namespace of its own.
+unshare --net sh -c '
+    ip link set lo up
+    vswitchd --state-dir /tmp/st --run-dir /tmp/rn --detach --pidfile \
+        --log-file -vconsole:off || exit 1
+    vswctl --run-dir /tmp/rn --state-dir /tmp/st --timeout 20 --wait \
+        add-switch pkg0 --type private && echo "switch made by the installed daemon"
+    vswctl --run-dir /tmp/rn --state-dir /tmp/st --format=json list-switches
+    vswctl --run-dir /tmp/rn --state-dir /tmp/st appctl exit >/dev/null
+    sleep 0.5'
+echo db > /var/lib/vsw/conf.db
+dpkg -r vsw >/tmp/dpkg-r.log 2>&1 && echo "removed"
+[ -e /usr/sbin/vswitchd ] || echo "vswitchd gone"
+[ -e /var/lib/vsw/conf.db ] && echo "database kept"
+dpkg -P vsw >/tmp/dpkg-p.log 2>&1 && echo "purged"
+[ -e /var/lib/vsw ] || echo "database purged"
+EOF
+chmod 755 "$T_DIR/ovl/inside.sh"
+seen=$(unshare --mount --propagation private sh -c '
+    o=$1
+    mount -t overlay overlay \
+        -o lowerdir=/,upperdir=$o/upper,workdir=$o/work $o/root || exit 1
+    mount -t proc proc $o/root/proc
+    mount --rbind /dev $o/root/dev
+    mount --rbind /sys $o/root/sys
+    mount -t tmpfs tmpfs $o/root/tmp
+    mount -t tmpfs tmpfs $o/root/run
+    cp $o/vsw.deb $o/inside.sh $o/root/tmp/
+    chroot $o/root /tmp/inside.sh' - "$T_DIR/ovl" 2>&1)
+note "inside: $(echo "$seen" | tr '\n' ';' | cut -c1-400)"
+for want in installed "status ok" "vswctl (vsw)" "unit enabled" \
+            "libvirt hook linked" "var-lib-vsw 750" "run-vsw 755" "VSWCTL(8)" \
+            "complete -F _vswctl vswctl" "switch made by the installed daemon" \
+            '"name":"pkg0"' removed "vswitchd gone" "database kept" purged \
+            "database purged"; do
+    assert_contains "throw-away root: $want" "$want" "$seen"
+done
+[ -e /usr/sbin/vswitchd ] && fail "the package reached the real root"
 
 exit $T_FAILED
