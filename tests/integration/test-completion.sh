@@ -2,7 +2,8 @@
 # vswctl's bash completion (ctl/vswctl.bash-completion), run as bash runs
 # it (COMP_WORDS, COMP_CWORD, then the completion function): commands,
 # global and command options, switch and port names from the running
-# database, and table and column names for the generic commands.
+# database, and table and column names for the generic commands; and TAB
+# in an interactive bash in tmux.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
 script="$(dirname "$0")/../../ctl/vswctl.bash-completion"
 
@@ -41,5 +42,23 @@ assert_contains "columns of a table" "adopted" \
     "$(complete_ vswctl get port port1 ad)"
 assert_eq "after --, a new command" "show" \
     "$(complete_ vswctl list-ports -- sho)"
+
+note "in an interactive bash (tmux): a TAB completes"
+command -v tmux >/dev/null || { fail "tmux is not installed"; exit 1; }
+sess="vswcomp$$"
+T_ON_EXIT+=("tmux kill-session -t $sess")
+tmux new-session -d -s "$sess" -x 160 -y 40 \
+    "ip netns exec $sw env PATH=$PATH VSW_STATE_DIR=$T_DIR/$sw/state \
+     VSW_RUN_DIR=$T_DIR/$sw/run bash --norc --noprofile -i" \
+    || die "tmux did not start"
+sleep 0.5
+tmux send-keys -t "$sess" ". $script" Enter
+tmux send-keys -t "$sess" "vswctl del-sw" Tab
+sleep 0.5
+tmux send-keys -t "$sess" "be" Tab
+completed() { tmux capture-pane -p -t "$sess" | grep -q "vswctl del-switch beta"; }
+wait_for 5 completed \
+    || fail "TAB did not complete: $(tmux capture-pane -p -t "$sess" | grep vswctl | tail -2)"
+tmux kill-session -t "$sess"
 
 exit $T_FAILED
