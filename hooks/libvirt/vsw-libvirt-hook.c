@@ -647,7 +647,8 @@ main(int argc, char *argv[])
         (const xmlChar *) "/domain/devices/interface", xp);
     for (int k = 0; r && r->nodesetval && k < r->nodesetval->nodeNr; k++) {
         xmlNodePtr node = r->nodesetval->nodeTab[k];
-        struct iface i = { NULL };
+        struct iface i;
+        memset(&i, 0, sizeof i);
         char *type = attr(node, "type");
         i.type = type ? type : "";
         i.mac = attr(child(node, "mac"), "address");
