@@ -23,11 +23,12 @@ run="iproute2 nftables ethtool procps kmod"
 # look at the status page as a person would; libvirt's daemon runs a real
 # domain through vsw's hook (the test starts its own libvirtd); groff and
 # man render the man pages; dpkg-dev, debhelper and lintian build and
-# check the Debian package; tmux types TAB into an interactive bash.
+# check the Debian package; tmux types TAB into an interactive bash;
+# systemd's systemd-analyze checks the unit.
 test="iputils-ping iperf3 tcpdump jq curl psmisc strace clang libclang-rt-14-dev
       python3-jsonschema prometheus chromium tesseract-ocr
       libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
-      groff-base man-db dpkg-dev debhelper fakeroot lintian tmux"
+      groff-base man-db dpkg-dev debhelper fakeroot lintian tmux systemd"
 # The kernel lab (tests/lab): QEMU, the guest's busybox, initramfs tools.
 # Its kernel packages are fetched by tests/lab/prepare.sh, pinned.
 lab="qemu-system-x86 busybox-static cpio xz-utils gzip patch"
