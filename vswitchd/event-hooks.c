@@ -79,6 +79,25 @@ struct hook {
     bool killed;
 };
 
+static void
+queued_free(struct queued *q)
+{
+    free(q->event);
+    free(q->json);
+    free(q);
+}
+
+/* Drops every event waiting for 'h'. */
+static void
+queue_clear(struct hook *h)
+{
+    struct queued *q;
+    LIST_FOR_EACH_POP (q, node, &h->queue) {
+        queued_free(q);
+    }
+    h->n_queued = 0;
+}
+
 static char *hooks_dir;
 static int timeout_ms = 10000;
 static struct hook **hooks;     /* Pointers: a hook's list head stays put. */
@@ -234,9 +253,7 @@ event_hooks_submit(const char *event, const char *json)
         if (h->n_queued >= QUEUE_MAX) {
             struct queued *old = CONTAINER_OF(ovs_list_pop_front(&h->queue),
                                               struct queued, node);
-            free(old->event);
-            free(old->json);
-            free(old);
+            queued_free(old);
             h->n_queued--;
             h->n_dropped++;
         }
@@ -331,9 +348,7 @@ start(struct hook *h)
     ds_clear(&h->output);
 
 done:
-    free(q->event);
-    free(q->json);
-    free(q);
+    queued_free(q);
 }
 
 static void
@@ -454,14 +469,7 @@ event_hooks_run(void)
             if (h->present) {
                 start(h);
             } else {
-                /* Gone from the directory: its events with it. */
-                struct queued *q;
-                LIST_FOR_EACH_POP (q, node, &h->queue) {
-                    free(q->event);
-                    free(q->json);
-                    free(q);
-                }
-                h->n_queued = 0;
+                queue_clear(h);     /* Gone from the directory. */
             }
         }
     }
@@ -498,12 +506,7 @@ event_hooks_exit(void)
                 close(h->out_fd);
             }
         }
-        struct queued *q;
-        LIST_FOR_EACH_POP (q, node, &h->queue) {
-            free(q->event);
-            free(q->json);
-            free(q);
-        }
+        queue_clear(h);
         ds_destroy(&h->output);
         free(h->event);
         free(h->path);

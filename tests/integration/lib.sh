@@ -224,6 +224,21 @@ print("ok")
 ' "$name" "$secs" 2>&1
 }
 
+# tiny_guest: builds a tiny VM (tests/lab/tiny-guest.sh: the lab's kernel
+# and a busybox initramfs with virtio-net) into $T_DIR/guest and sets
+# $guest to that directory; skips the test when the lab's kernel cannot be
+# had.  (Not in a command substitution: skip and die end the test.)
+tiny_guest() {
+    local top
+    top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    "$top/tests/lab/tiny-guest.sh" "$T_DIR/guest" >"$T_DIR/guest.log" 2>&1
+    case $? in
+        0) guest="$T_DIR/guest" ;;
+        77) skip "the lab's kernel cannot be had (tests/lab/prepare.sh)" ;;
+        *) die "building the guest failed: $(tail -3 "$T_DIR/guest.log")" ;;
+    esac
+}
+
 # recording_hooks DIR: makes DIR a hooks directory (vswitchd --hooks-dir)
 # whose one hook appends "EVENT JSON" lines to DIR.events.
 recording_hooks() {

@@ -17,15 +17,7 @@ done
 if [ -S /run/libvirt/libvirt-sock ] && pgrep -x libvirtd >/dev/null; then
     skip "a libvirtd of someone else's runs here: this test starts its own"
 fi
-top=$(cd "$(dirname "$0")/../.." && pwd)
-
-guest="$T_DIR/guest"
-"$top/tests/lab/tiny-guest.sh" "$guest" >"$T_DIR/guest.log" 2>&1
-case $? in
-    0) ;;
-    77) skip "the lab's kernel cannot be had (tests/lab/prepare.sh)" ;;
-    *) die "building the guest failed: $(tail -3 "$T_DIR/guest.log")" ;;
-esac
+tiny_guest
 chmod 755 "$T_DIR"          # QEMU reads the guest's files.
 
 sw=$(new_netns sw)

@@ -9,15 +9,7 @@
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
 qemu=$(command -v qemu-system-x86_64) \
     || skip "qemu-system-x86_64 is not installed"
-top=$(cd "$(dirname "$0")/../.." && pwd)
-
-guest="$T_DIR/guest"
-"$top/tests/lab/tiny-guest.sh" "$guest" >"$T_DIR/guest.log" 2>&1
-case $? in
-    0) ;;
-    77) skip "the lab's kernel cannot be had (tests/lab/prepare.sh)" ;;
-    *) die "building the guest failed: $(tail -3 "$T_DIR/guest.log")" ;;
-esac
+tiny_guest
 
 sw=$(new_netns sw)
 h=$(new_netns h)

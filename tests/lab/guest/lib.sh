@@ -66,3 +66,11 @@ recording_hooks() {
 }
 # has_event FILE EVENT WORD: FILE has an EVENT line with WORD in it.
 has_event() { grep "^$2 " "$1" 2>/dev/null | grep -q "$3"; }
+# wait_event FILE EVENT WORD: has_event, waited for up to 3 s.
+wait_event() {
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        has_event "$@" && return 0
+        sleep 0.3
+    done
+    has_event "$@"
+}

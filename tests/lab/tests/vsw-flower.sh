@@ -56,11 +56,8 @@ assert_contains "the device's refusal, in the kernel's words" \
     "$(vswctl get switch sr0 status:flows_reason)"
 assert_eq "refused in hardware" '"18"' \
     "$(vswctl get switch sr0 status:flows_refused)"
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    has_event /tmp/fhooks.events flow-refused '"flows_refused":"18"' && break
-    sleep 0.3
-done
-has_event /tmp/fhooks.events flow-refused '"switch":"sr0"' \
+wait_event /tmp/fhooks.events flow-refused '"flows_refused":"18"' \
+    && has_event /tmp/fhooks.events flow-refused '"switch":"sr0"' \
     || fail "no flow-refused event: $(cat /tmp/fhooks.events)"
 # vm1: its own rules (to the bridge for t1, to the uplink) on rep1, and
 # the uplink's to it; vm2 the same in VLAN 100; no VF-to-VF (VLANs

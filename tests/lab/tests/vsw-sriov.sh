@@ -63,11 +63,7 @@ vfs=$(ip link show "$pf")
 echo "$vfs"
 case "$vfs" in *02:00:00:00:00:11*) fail "VF $vf1 kept vm1's MAC" ;; esac
 assert_eq "vm3 moved to a VF" vf "$(vswctl get port vm3 status:kind)"
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    has_event /tmp/hooks.events vf-assigned '"port":"vm3"' && break
-    sleep 0.3
-done
-has_event /tmp/hooks.events vf-assigned '"port":"vm3"' \
+wait_event /tmp/hooks.events vf-assigned '"port":"vm3"' \
     || fail "no vf-assigned event for vm3: $(cat /tmp/hooks.events)"
 assert_contains "vm3's MAC on its VF" "02:00:00:00:00:13" "$(ip link show "$pf")"
 [ -e /sys/class/net/vm3 ] && fail "vm3's fallback tap left behind"
