@@ -101,7 +101,7 @@ cmd_flows(struct ctl_context *ctx)
     }
     struct dp_links links;
     dp_links_init(&links);
-    if (dp_links_dump(&links, false)) {
+    if (dp_links_dump(&links)) {
         ctl_error(ctx, "cannot read the kernel's links");
         dp_links_destroy(&links);
         return;

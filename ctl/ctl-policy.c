@@ -21,6 +21,7 @@
 #include "util.h"
 #include "uuid.h"
 #include "vsw-idl.h"
+#include "vswitchd/port-row.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/validate.h"
 
@@ -219,7 +220,7 @@ cmd_acl_add(struct ctl_context *ctx)
             return;
         }
     }
-    struct vswrec_acl *a = vswrec_acl_insert(ctx->txn);
+    struct vswrec_acl *a = VSW_ROW_INSERT(ctx->txn, acl);
     vswrec_acl_set_direction(a, s.direction);
     vswrec_acl_set_action(a, s.action);
     /* Only what was given: a column left out is its default, and 10,000

@@ -24,6 +24,7 @@
 #include "table.h"
 #include "util.h"
 #include "vsw-idl.h"
+#include "vswitchd/port-row.h"
 #include "uuid.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/validate.h"
@@ -300,7 +301,7 @@ cmd_add_switch(struct ctl_context *ctx)
         free(hp);
     }
 
-    sw = vswrec_switch_insert(ctx->txn);
+    sw = VSW_ROW_INSERT(ctx->txn, switch);
     vswrec_switch_set_name(sw, name);
     vswrec_switch_set_host(sw, vsw_host_id());
     vswrec_switch_set_type(sw, type);

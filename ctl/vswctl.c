@@ -40,6 +40,7 @@
 #include "unixctl.h"
 #include "util.h"
 #include "vsw-idl.h"
+#include "vswitchd/port-row.h"
 #include "uuid.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/validate.h"
@@ -289,16 +290,29 @@ command_port(const struct ctl_command *c, bool *policy)
 static void
 monitor_named_ports(const struct ctl_command *commands, size_t n)
 {
+    /* Commands that read no port at all. */
+    static const char *const portless[] = { "list-switches" };
     bool policy = false;
+    size_t n_portless = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!command_port(&commands[i], &policy)) {
+        bool none = false;
+        for (size_t k = 0; k < ARRAY_SIZE(portless); k++) {
+            none |= !strcmp(commands[i].syntax->name, portless[k]);
+        }
+        n_portless += none;
+        if (!none && !command_port(&commands[i], &policy)) {
             return;
         }
     }
     struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
     for (size_t i = 0; i < n; i++) {
-        vswrec_port_add_clause_name(&cond, OVSDB_F_EQ,
-                                    command_port(&commands[i], &policy));
+        const char *name = command_port(&commands[i], &policy);
+        if (name) {
+            vswrec_port_add_clause_name(&cond, OVSDB_F_EQ, name);
+        }
+    }
+    if (n_portless == n) {
+        policy = false;         /* No port, and no ACL, at all. */
     }
     vswrec_port_set_condition(the_idl, &cond);
     ovsdb_idl_condition_destroy(&cond);
@@ -1210,7 +1224,7 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
 
     const struct vswrec_root *root = vswrec_root_first(idl);
     if (!root) {
-        root = vswrec_root_insert(txn);
+        root = VSW_ROW_INSERT(txn, root);
     }
     if (wait_for_reload) {
         ovsdb_idl_txn_increment(txn, &root->header_,

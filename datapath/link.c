@@ -352,23 +352,6 @@ parse_link(const struct nlmsghdr *h, struct dp_link *link)
         case IFLA_AF_SPEC:
             parse_af_spec(rta, link);
             break;
-        case IFLA_STATS64:
-            if (size >= sizeof(struct rtnl_link_stats64)) {
-                struct rtnl_link_stats64 st;
-                memcpy(&st, b, sizeof st);
-                link->has_stats = true;
-                link->stats = (struct dp_link_stats) {
-                    .rx_packets = st.rx_packets,
-                    .tx_packets = st.tx_packets,
-                    .rx_bytes = st.rx_bytes,
-                    .tx_bytes = st.tx_bytes,
-                    .rx_errors = st.rx_errors,
-                    .tx_errors = st.tx_errors,
-                    .rx_dropped = st.rx_dropped,
-                    .tx_dropped = st.tx_dropped,
-                };
-            }
-            break;
         }
     }
     return link->name != NULL;
@@ -447,12 +430,6 @@ dp_links_update(struct dp_links *links, const struct nlmsghdr *h,
                      != (link.flags & (IFF_LOWER_UP | IFF_DORMANT))
                      || old->operstate != link.operstate)
                   ? DP_LINK_CARRIER : DP_LINK_SAME);
-    if (old && !link.has_stats && old->has_stats) {
-        link.has_stats = true;      /* Notifications carry counters too,
-                                     * but a dump without them must not
-                                     * lose the last ones. */
-        link.stats = old->stats;
-    }
     dp_links_add(links, &link);
 }
 
@@ -464,7 +441,7 @@ dump_cb(struct nl_msg *msg, void *links)
 }
 
 int
-dp_links_dump(struct dp_links *links, bool stats)
+dp_links_dump(struct dp_links *links)
 {
     dp_links_clear(links);
     dp_nl_count_dump();
@@ -473,13 +450,90 @@ dp_links_dump(struct dp_links *links, bool stats)
                                             NLM_F_REQUEST | NLM_F_DUMP);
     struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
     if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0
-        || nla_put_u32(msg, IFLA_EXT_MASK,
-                       stats ? 0 : RTEXT_FILTER_SKIP_STATS) < 0) {
+        || nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
         out_of_memory();
     }
     int error = dp_nl_transact(dp_nl_sock(), msg, false, dump_cb, links);
     if (error) {
         dp_links_clear(links);
+    }
+    return error;
+}
+
+void
+dp_link_counters_clear(struct hmap *table)
+{
+    struct dp_link_counters *c;
+    HMAP_FOR_EACH_POP (c, node, table) {
+        free(c);
+    }
+}
+
+const struct dp_link_stats *
+dp_link_counters_find(const struct hmap *table, int ifindex)
+{
+    const struct dp_link_counters *c;
+    HMAP_FOR_EACH_WITH_HASH (c, node, hash_int(ifindex, 0), table) {
+        if (c->ifindex == ifindex) {
+            return &c->stats;
+        }
+    }
+    return NULL;
+}
+
+static int
+counters_cb(struct nl_msg *msg, void *table_)
+{
+    struct hmap *table = table_;
+    const struct nlmsghdr *h = nlmsg_hdr(msg);
+    if (h->nlmsg_type != RTM_NEWSTATS
+        || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct if_stats_msg))) {
+        return NL_OK;
+    }
+    const struct if_stats_msg *ifsm = NLMSG_DATA(h);
+    const struct nlattr *a = nlmsg_find_attr(CONST_CAST(struct nlmsghdr *, h),
+                                             sizeof *ifsm,
+                                             IFLA_STATS_LINK_64);
+    if (!a || nla_len(a) < (int) sizeof(struct rtnl_link_stats64)
+        || dp_link_counters_find(table, ifsm->ifindex)) {
+        return NL_OK;
+    }
+    struct rtnl_link_stats64 st;
+    memcpy(&st, nla_data(a), sizeof st);
+    struct dp_link_counters *c = xmalloc(sizeof *c);
+    c->ifindex = ifsm->ifindex;
+    c->stats = (struct dp_link_stats) {
+        .rx_packets = st.rx_packets,
+        .tx_packets = st.tx_packets,
+        .rx_bytes = st.rx_bytes,
+        .tx_bytes = st.tx_bytes,
+        .rx_errors = st.rx_errors,
+        .tx_errors = st.tx_errors,
+        .rx_dropped = st.rx_dropped,
+        .tx_dropped = st.tx_dropped,
+    };
+    hmap_insert(table, &c->node, hash_int(c->ifindex, 0));
+    return NL_OK;
+}
+
+int
+dp_link_counters_dump(struct hmap *table)
+{
+    dp_link_counters_clear(table);
+    dp_nl_count_dump();
+
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETSTATS,
+                                            NLM_F_REQUEST | NLM_F_DUMP);
+    struct if_stats_msg ifsm = {
+        .family = AF_UNSPEC,
+        .filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64),
+    };
+    if (!msg || nlmsg_append(msg, &ifsm, sizeof ifsm, NLMSG_ALIGNTO) < 0) {
+        out_of_memory();
+    }
+    int error = dp_nl_transact(dp_nl_sock(), msg, false, counters_cb, table);
+    if (error) {
+        dp_link_counters_clear(table);
     }
     return error;
 }
@@ -708,7 +762,7 @@ dp_link_delete_many(const int *ifindexes, size_t n)
     int error;
 
     dp_links_init(&now);
-    error = dp_links_dump(&now, false);
+    error = dp_links_dump(&now);
     /* A group no device has, away from the small numbers people use.  Tests
      * choose it (VSW_TEST_DELETE_GROUP) to put a foreign device in it. */
     const char *test_group = getenv("VSW_TEST_DELETE_GROUP");
@@ -732,7 +786,7 @@ dp_link_delete_many(const int *ifindexes, size_t n)
         error = dp_nl_modify(msg);
     }
     if (!error) {
-        error = dp_links_dump(&now, false);
+        error = dp_links_dump(&now);
     }
     if (!error) {
         /* Exactly our devices: none missing (a set that failed), none

@@ -770,6 +770,12 @@ dp_nft_batch_size(const struct dp_nft_batch *b)
     return b->n;
 }
 
+const struct svec *
+dp_nft_batch_ops(const struct dp_nft_batch *b)
+{
+    return &b->what;
+}
+
 static struct nlmsghdr *
 batch_msg(struct dp_nft_batch *b, int type, uint16_t flags, char *what)
 {

@@ -153,6 +153,10 @@ struct dp_nft_batch;
 struct dp_nft_batch *dp_nft_batch_create(int family, const char *table);
 void dp_nft_batch_destroy(struct dp_nft_batch *);
 size_t dp_nft_batch_size(const struct dp_nft_batch *);   /* Operations. */
+/* Each operation of the batch described ("add rule chain from-...": what
+ * messages name and tests count). */
+struct svec;
+const struct svec *dp_nft_batch_ops(const struct dp_nft_batch *);
 
 /* Creates the table (with 'userdata') unless it exists. */
 void dp_nft_add_table(struct dp_nft_batch *, const char *userdata);

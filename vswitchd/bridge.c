@@ -848,7 +848,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
 
     int error = 0;
     if (full || !kernel_dumped) {
-        error = dp_links_dump(&kernel, false);
+        error = dp_links_dump(&kernel);
         kernel_dumped = !error;
         full = true;
     }
@@ -1230,7 +1230,7 @@ create_root(void)
 {
     struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
     ovsdb_idl_txn_add_comment(txn, "vswitchd: create the Root row");
-    vswrec_root_insert(txn);
+    VSW_ROW_INSERT(txn, root);
     VLOG_INFO("empty database: created its Root row");
     status_txn = txn;
     status_txn_busy();

@@ -731,6 +731,50 @@ port_device(const struct rc_port *p, char name[IFNAMSIZ])
     }
 }
 
+/* A digest of everything wanted_build() and port_device() read from
+ * 'port' (keep it in step with them): equal digests build the same rules
+ * and status.  Two 32-bit hashes, so that a change is not mistaken for
+ * none. */
+static uint64_t
+wanted_inputs(const struct rc_port *port)
+{
+    const struct rc_policy *p = port->policy;
+    uint32_t h[2] = { 0, 0x9e3779b9 };
+    for (int i = 0; i < 2; i++) {
+        uint32_t x = h[i];
+        x = hash_bytes(&port->uuid, sizeof port->uuid, x);
+        x = hash_string(port->name, x);
+        x = hash_string(port->representor, x);
+        x = hash_int(port->kind, x);
+        x = hash_string(port->mac ? port->mac : "", x);
+        x = hash_int(port->bw_class, x);
+        x = hash_string(ds_cstr_ro(&port->bw_status), x);
+        x = hash_int(p->mac_spoofing | p->dhcp_guard << 1
+                     | p->router_guard << 2, x);
+        x = hash_uint64_basis(p->max_bandwidth, x);
+        x = hash_uint64_basis(p->storm_limit, x);
+        x = hash_int(p->n_acls, x);
+        for (size_t j = 0; j < p->n_acls; j++) {
+            const struct vsw_acl *a = &p->acls[j].acl;
+            x = hash_bytes(&p->acls[j].uuid, sizeof p->acls[j].uuid, x);
+            x = hash_int(a->dir | a->action << 4 | a->stateful << 8, x);
+            const struct vsw_acl_addr *ad[2] = { &a->local, &a->remote };
+            for (int k = 0; k < 2; k++) {
+                x = hash_int(ad[k]->kind, x);
+                x = hash_bytes(ad[k]->bytes, sizeof ad[k]->bytes, x);
+                x = hash_int(ad[k]->plen, x);
+            }
+            x = hash_int(a->proto, x);
+            x = hash_int(a->lport_lo | (uint32_t) a->lport_hi << 16, x);
+            x = hash_int(a->rport_lo | (uint32_t) a->rport_hi << 16, x);
+            x = hash_int(a->weight, x);
+            x = hash_int(a->idle_timeout, x);
+        }
+        h[i] = x;
+    }
+    return (uint64_t) h[0] << 32 | h[1];
+}
+
 static void
 wanted_build(struct rc_port *port, struct wanted *w)
 {
@@ -846,6 +890,12 @@ struct installed {
     uint32_t from_digest, to_digest;
     struct sset objs;           /* Its maps, ACL chains (by name: see
                                  * "Grouped ACLs") and stateful sets. */
+    /* The port's policy as last put in force: wanted_inputs() of what it
+     * was built from, and the status it was given.  A pass finding the
+     * same inputs reuses them instead of building 1000 ports' rules again
+     * (NULL 'status': not known, built). */
+    uint64_t inputs;
+    struct smap *status;
 };
 
 static struct hmap installed = HMAP_INITIALIZER(&installed);
@@ -877,12 +927,22 @@ installed_find(const struct uuid *port, bool create)
 }
 
 static void
+installed_free(struct installed *in)
+{
+    sset_destroy(&in->objs);
+    if (in->status) {
+        smap_destroy(in->status);
+        free(in->status);
+    }
+    free(in);
+}
+
+static void
 installed_clear(void)
 {
     struct installed *in;
     HMAP_FOR_EACH_POP (in, node, &installed) {
-        sset_destroy(&in->objs);
-        free(in);
+        installed_free(in);
     }
 }
 
@@ -1288,8 +1348,7 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
         free(taken);
         for (size_t g = 0; g < n_gone; g++) {
             hmap_remove(&installed, &gone[g]->node);
-            sset_destroy(&gone[g]->objs);
-            free(gone[g]);
+            installed_free(gone[g]);
         }
         for (size_t i = lo; i < hi; i++) {
             sset_destroy(&pend[i].before.objs);
@@ -1375,6 +1434,15 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
                 port_policy_error(port, "%s", port->policy->error);
                 continue;
             }
+            if (in && in->status && in->inputs == wanted_inputs(port)) {
+                /* In force as it would be built again (the table is
+                 * trusted: what vsw made and heard). */
+                struct smap_node *sn;
+                SMAP_FOR_EACH (sn, in->status) {
+                    smap_add(&port->policy_status, sn->key, sn->value);
+                }
+                continue;
+            }
             if (n_pend >= allocated) {
                 pend = x2nrealloc(pend, &allocated, sizeof *pend);
             }
@@ -1394,17 +1462,35 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
 
     /* The ports that went: in the scope and gone, or (a switch went) on
      * a switch that is no more; a full pass knows every port. */
-    struct installed *in;
     struct installed **gone = NULL;
     size_t n_gone = 0;
-    HMAP_FOR_EACH (in, node, &installed) {
+    /* A pass over a few ports looks at those only, not at every port's. */
+    struct installed **cand;
+    size_t n_cand = 0;
+    if ((flags & RC_INCREMENTAL) && scope) {
+        cand = xmalloc((uuidset_count(scope) + 1) * sizeof *cand);
+        const struct uuidset_node *un;
+        UUIDSET_FOR_EACH (un, scope) {
+            struct installed *x = installed_find(&un->uuid, false);
+            if (x) {
+                cand[n_cand++] = x;
+            }
+        }
+    } else {
+        cand = xmalloc((hmap_count(&installed) + 1) * sizeof *cand);
+        struct installed *x;
+        HMAP_FOR_EACH (x, node, &installed) {
+            cand[n_cand++] = x;
+        }
+    }
+    for (size_t c = 0; c < n_cand; c++) {
+        struct installed *in = cand[c];
         if (uuidset_contains(&present, &in->port)) {
             continue;
         }
-        if (!(flags & RC_INCREMENTAL)
-            || (scope ? uuidset_contains(scope, &in->port)
-                : !uuid_is_zero(&in->sw)
-                  && !uuidset_contains(&present_sw, &in->sw))) {
+        if (!(flags & RC_INCREMENTAL) || scope
+            || (!uuid_is_zero(&in->sw)
+                && !uuidset_contains(&present_sw, &in->sw))) {
             if (!(flags & RC_MAY_DELETE)) {
                 /* A damaged database may have lost the row that wants
                  * it: kept, as the devices are. */
@@ -1419,6 +1505,7 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
             gone[n_gone++] = in;
         }
     }
+    free(cand);
 
     /* One batch for all; if the kernel refuses it, one per port, so that
      * a port the kernel refuses keeps what it had and the others go on. */
@@ -1447,8 +1534,20 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
         table_known = false;
     }
     for (size_t i = 0; i < n_pend; i++) {
-        if (!smap_get(&pend[i].port->policy_status, "policy")) {
-            smap_add(&pend[i].port->policy_status, "policy", "enforced");
+        struct rc_port *port = pend[i].port;
+        if (smap_get(&port->policy_status, "policy")) {
+            continue;           /* Not in force as built. */
+        }
+        smap_add(&port->policy_status, "policy", "enforced");
+        struct installed *pin = installed_find(&port->uuid, false);
+        if (pin) {
+            if (pin->status) {
+                smap_destroy(pin->status);
+            } else {
+                pin->status = xmalloc(sizeof *pin->status);
+            }
+            smap_clone(pin->status, &port->policy_status);
+            pin->inputs = wanted_inputs(port);
         }
     }
     free(gone);

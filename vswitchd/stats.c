@@ -28,16 +28,13 @@ VLOG_DEFINE_THIS_MODULE(stats);
 
 static void written_clear(void);
 
-static struct dp_links snapshot;
-static bool have_snapshot;
-static long long int snapshot_time;
+static struct hmap snapshot = HMAP_INITIALIZER(&snapshot);
 static long long int last_collect;      /* Or start. */
 static long long int next_collect;      /* As of the last stats_due(). */
 
 void
 stats_init(void)
 {
-    dp_links_init(&snapshot);
     last_collect = time_msec();
     next_collect = last_collect + DEFAULT_INTERVAL;
 }
@@ -46,8 +43,7 @@ void
 stats_exit(void)
 {
     written_clear();
-    dp_links_destroy(&snapshot);
-    have_snapshot = false;
+    dp_link_counters_clear(&snapshot);
 }
 
 /* The interval in ms for 'ms' as configured (-1 if it is not), within
@@ -119,17 +115,17 @@ update_row(const struct vswrec_switch *sw, const struct vswrec_port *p,
            int ifindex)
 {
     const struct uuid *row = sw ? &sw->header_.uuid : &p->header_.uuid;
-    const struct dp_link *link = (ifindex
-                                  ? dp_links_by_index(&snapshot, ifindex)
-                                  : NULL);
+    const struct dp_link_stats *st = (ifindex
+                                      ? dp_link_counters_find(&snapshot,
+                                                              ifindex)
+                                      : NULL);
     struct written *w = written_find(row);
     if (w) {
         w->seen = collection;
     }
-    if (!link || !link->has_stats) {
+    if (!st) {
         return false;           /* Kept as it was. */
     }
-    const struct dp_link_stats *st = &link->stats;
     if (w ? !memcmp(&w->stats, st, sizeof *st)
           : !(st->rx_packets | st->tx_packets | st->rx_errors
               | st->tx_errors | st->rx_dropped | st->tx_dropped)) {
@@ -235,14 +231,11 @@ stats_collect(struct ovsdb_idl *idl, const char *host)
 {
     last_collect = time_msec();
 
-    if (dp_links_dump(&snapshot, true)) {
+    if (dp_link_counters_dump(&snapshot)) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
         VLOG_WARN_RL(&rl, "cannot read the links' counters");
-        have_snapshot = false;
         return false;
     }
-    have_snapshot = true;
-    snapshot_time = time_msec();
 
     bool wrote = false;
     collection++;
@@ -278,13 +271,4 @@ stats_wait(void)
     if (next_collect != LLONG_MAX) {
         poll_timer_wait_until(next_collect);
     }
-}
-
-const struct dp_links *
-stats_snapshot(long long int *when)
-{
-    if (when) {
-        *when = snapshot_time;
-    }
-    return have_snapshot ? &snapshot : NULL;
 }

@@ -3,14 +3,14 @@
  *
  * Every stats-update-interval (Root other_config, ms, default 5000, at
  * least 1000, as Open vSwitch's run_stats_update(); 0 turns collection
- * off), one dump of the
- * kernel's links with their 64-bit counters (IFLA_STATS64): each port's
+ * off), one RTM_GETSTATS dump of the
+ * links' 64-bit counters alone (dp_link_counters_dump()): each port's
  * `statistics` gets its bridge port's counters, each switch's the bridge
  * device's, and only rows whose counters moved are written (a device
- * that has counted nothing yet leaves the column empty).  The dump
- * stays as the snapshot that readers (the stats endpoint) serve, so no
- * reader ever makes vswitchd read the kernel.  A dump is a read: it never
- * counts as a modifying request. */
+ * that has counted nothing yet leaves the column empty).  Readers (the
+ * stats endpoint) serve those columns, so no reader ever makes vswitchd
+ * read the kernel.  A dump is a read: it never counts as a modifying
+ * request. */
 #ifndef VSWITCHD_STATS_H
 #define VSWITCHD_STATS_H 1
 
@@ -40,9 +40,5 @@ long long int stats_interval_config(const struct smap *other_config);
 bool stats_collect(struct ovsdb_idl *, const char *host);
 
 void stats_wait(void);
-
-/* The last collection's links (NULL before the first) and when it was
- * made (time_msec()). */
-const struct dp_links *stats_snapshot(long long int *when);
 
 #endif /* vswitchd/stats.h */

@@ -1,0 +1,269 @@
+/* Unit tests for vswitchd/reconcile-policy.c: the port policy converged
+ * against a fake nftables (a table read back empty, batches recorded
+ * instead of sent).  The properties of an incremental reconciler: a
+ * converged state makes no modifying call, a pass that finds every port's
+ * policy as it would build it again (a safety resync) sends nothing, and
+ * a change to one port's policy touches only that port's objects. */
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "datapath/nft.h"
+#include "openvswitch/shash.h"
+#include "smap.h"
+#include "svec.h"
+#include "util.h"
+#include "uuid.h"
+#include "uuidset.h"
+#include "vswitchd/reconcile.h"
+
+/* ---- a fake nftables ------------------------------------------------ */
+
+static int n_commits;           /* Batches sent. */
+static struct svec last_ops;    /* The operations of the last batch. */
+
+static int
+fake_dump(bool rules OVS_UNUSED, struct dp_nft_table *t)
+{
+    t->exists = false;          /* No table yet: vsw makes it. */
+    return 0;
+}
+
+static int
+fake_dump_map(const char *map OVS_UNUSED, struct shash *elems OVS_UNUSED)
+{
+    return 0;
+}
+
+static int
+fake_vmap_digest(const char *map OVS_UNUSED, uint32_t *digest)
+{
+    *digest = 0;
+    return 0;
+}
+
+static int
+fake_commit(struct dp_nft_batch *b)
+{
+    n_commits++;
+    svec_destroy(&last_ops);
+    svec_clone(&last_ops, dp_nft_batch_ops(b));
+    return 0;
+}
+
+static int
+fake_dump_mirrors(struct dp_nft_table *t)
+{
+    t->exists = false;
+    return 0;
+}
+
+static const char *
+fake_error(void)
+{
+    return "no error";
+}
+
+static const struct rc_policy_ops fake_policy_ops = {
+    .dump = fake_dump,
+    .dump_map = fake_dump_map,
+    .vmap_digest = fake_vmap_digest,
+    .commit = fake_commit,
+    .dump_mirrors = fake_dump_mirrors,
+};
+static const struct rc_ops fake_ops = {
+    .policy = &fake_policy_ops,
+    .error = fake_error,
+};
+
+/* ---- a switch of N ports, each guarded against MAC spoofing ----------- */
+
+#define N_PORTS 50
+
+static struct rc_switch sw;
+static struct rc_port ports[N_PORTS];
+static struct rc_policy policies[N_PORTS];
+static char names[N_PORTS][16];
+static char macs[N_PORTS][18];
+
+static void
+switch_build(void)
+{
+    rc_switch_init(&sw);
+    uuid_from_string(&sw.uuid, "00000000-0000-0000-0000-0000000000aa");
+    sw.name = "sw";
+    for (size_t i = 0; i < N_PORTS; i++) {
+        rc_port_init(&ports[i]);
+        ports[i].uuid = (struct uuid) { .parts = { 1, 2, 3, i + 1 } };
+        snprintf(names[i], sizeof names[i], "p%"PRIuSIZE, i);
+        snprintf(macs[i], sizeof macs[i], "52:54:00:00:00:%02x",
+                 (unsigned int) i + 1);
+        ports[i].name = names[i];
+        ports[i].mac = macs[i];
+        ports[i].kind = VSW_PORT_TAP;
+        memset(&policies[i], 0, sizeof policies[i]);
+        ports[i].policy = &policies[i];
+    }
+    sw.ports = ports;
+    sw.n_ports = N_PORTS;
+}
+
+static void
+switch_destroy(void)
+{
+    for (size_t i = 0; i < N_PORTS; i++) {
+        rc_port_destroy(&ports[i]);
+    }
+    sw.ports = NULL;
+    sw.n_ports = 0;
+    rc_switch_destroy(&sw);
+}
+
+/* A pass: every port dirty and its status cleared, as the desired-state
+ * builder leaves them. */
+static void
+pass(unsigned int flags, const struct uuidset *scope)
+{
+    for (size_t i = 0; i < N_PORTS; i++) {
+        smap_clear(&ports[i].policy_status);
+    }
+    bool changed = false;
+    rc_converge_policy(&sw, 1, &fake_ops, flags, scope, &changed);
+    assert_int_equal(changed, n_commits > 0);
+}
+
+/* How many of the last batch's operations name 'u'. */
+static size_t
+ops_naming(const struct uuid *u)
+{
+    char s[UUID_LEN + 1];
+    snprintf(s, sizeof s, UUID_FMT, UUID_ARGS(u));
+    size_t n = 0;
+    const char *op;
+    size_t i;
+    SVEC_FOR_EACH (i, op, &last_ops) {
+        n += strstr(op, s) != NULL;
+    }
+    return n;
+}
+
+static void
+assert_enforced(void)
+{
+    for (size_t i = 0; i < N_PORTS; i++) {
+        assert_string_equal(smap_get_def(&ports[i].policy_status, "policy",
+                                         ""), "enforced");
+        assert_string_equal(smap_get_def(&ports[i].policy_status, "guards",
+                                         ""), "mac-spoofing");
+    }
+}
+
+static void
+test_converged_makes_no_call(void **state OVS_UNUSED)
+{
+    switch_build();
+
+    /* The first pass reads the table (none) and makes everything, once. */
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_DISTRUST, NULL);
+    assert_int_equal(n_commits, 1);
+    assert_enforced();
+    for (size_t i = 0; i < N_PORTS; i++) {
+        assert_true(ops_naming(&ports[i].uuid) > 0);
+    }
+
+    /* A safety resync (a full pass, the table trusted): nothing to send,
+     * and every port keeps its status. */
+    n_commits = 0;
+    pass(RC_MAY_DELETE, NULL);
+    assert_int_equal(n_commits, 0);
+    assert_enforced();
+
+    /* An incremental pass over one unchanged port: nothing either. */
+    struct uuidset scope = UUIDSET_INITIALIZER(&scope);
+    uuidset_insert(&scope, &ports[7].uuid);
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_INCREMENTAL, &scope);
+    assert_int_equal(n_commits, 0);
+    uuidset_destroy(&scope);
+
+    switch_destroy();
+}
+
+static void
+test_one_change_touches_one_port(void **state OVS_UNUSED)
+{
+    switch_build();
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_DISTRUST, NULL);
+    assert_int_equal(n_commits, 1);
+
+    /* Port 7's MAC changes: one batch, about port 7 alone, even in a full
+     * pass (every port dirty). */
+    ports[7].mac = "52:54:00:00:01:07";
+    n_commits = 0;
+    pass(RC_MAY_DELETE, NULL);
+    assert_int_equal(n_commits, 1);
+    assert_true(ops_naming(&ports[7].uuid) > 0);
+    for (size_t i = 0; i < N_PORTS; i++) {
+        if (i != 7) {
+            assert_int_equal(ops_naming(&ports[i].uuid), 0);
+        }
+    }
+    assert_enforced();
+
+    /* Port 9's DHCP guard turned on, in an incremental pass. */
+    policies[9].dhcp_guard = true;
+    struct uuidset scope = UUIDSET_INITIALIZER(&scope);
+    uuidset_insert(&scope, &ports[9].uuid);
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_INCREMENTAL, &scope);
+    assert_int_equal(n_commits, 1);
+    assert_true(ops_naming(&ports[9].uuid) > 0);
+    for (size_t i = 0; i < N_PORTS; i++) {
+        if (i != 9) {
+            assert_int_equal(ops_naming(&ports[i].uuid), 0);
+        }
+    }
+    assert_string_equal(smap_get_def(&ports[9].policy_status, "guards", ""),
+                        "mac-spoofing,dhcp");
+
+    /* Port 3 goes (a pass over it alone): only its objects are deleted. */
+    struct rc_port gone = ports[3];
+    memmove(&ports[3], &ports[4], (N_PORTS - 4) * sizeof *ports);
+    sw.n_ports--;
+    uuidset_clear(&scope);
+    uuidset_insert(&scope, &gone.uuid);
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_INCREMENTAL, &scope);
+    assert_int_equal(n_commits, 1);
+    assert_true(ops_naming(&gone.uuid) > 0);
+    for (size_t i = 0; i < sw.n_ports; i++) {
+        assert_int_equal(ops_naming(&ports[i].uuid), 0);
+    }
+    uuidset_destroy(&scope);
+    memmove(&ports[4], &ports[3], (N_PORTS - 4) * sizeof *ports);
+    ports[3] = gone;
+    sw.n_ports++;
+
+    switch_destroy();
+}
+
+int
+main(void)
+{
+    svec_init(&last_ops);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_converged_makes_no_call),
+        cmocka_unit_test(test_one_change_touches_one_port),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    svec_destroy(&last_ops);
+    return failed;
+}
