@@ -32,7 +32,7 @@
 VLOG_DEFINE_THIS_MODULE(dbserver);
 
 static char *tool_dir;
-static struct process *server;  /* Our child, or NULL if adopted. */
+static pid_t server_pid;        /* Our child, or 0 (none, or adopted). */
 static pid_t adopted_pid;       /* An ovsdb-server we found running. */
 static long long int next_check;
 static long long int next_log_check;
@@ -85,8 +85,7 @@ run_tool(char *argv[], struct ds *out, struct ds *err)
     } else if (!pid) {
         dup2(outp[1], STDOUT_FILENO);
         dup2(errp[1], STDERR_FILENO);
-        close(outp[0]);
-        close(errp[0]);
+        close_range(3, ~0U, 0);     /* The pipes' ends and vswitchd's. */
         execv(argv[0], argv);
         _exit(127);
     }
@@ -648,32 +647,33 @@ pidfile_path(void)
     return xasprintf("%s/ovsdb-server.pid", vsw_run_dir());
 }
 
-/* Points this process's standard streams at /dev/null, or back at the
- * copies in 'saved' (when 'saved[0]' >= 0).  ovsdb-server inherits them
- * from us: it must not keep the terminal or pipe of whoever started
- * vswitchd (a "vswitchd --detach | tail" would never see end-of-file). */
-static void
-swap_std_streams(int saved[3], bool to_null)
+/* Starts 'argv' as a child of vswitchd's, with /dev/null as its standard
+ * streams (ovsdb-server must not keep the terminal or pipe of whoever
+ * started vswitchd: a "vswitchd --detach | tail" would never see
+ * end-of-file) and no other fd of vswitchd's.  One close_range() closes
+ * them: OVS's process_start() closes each possible fd in turn, 20,000
+ * system calls at every start with a limit of 20,000 files.  Returns the
+ * child's pid, or -1 with errno set. */
+static pid_t
+spawn(char *argv[])
 {
-    if (to_null) {
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        for (int i = 0; i < 3; i++) {
-            saved[i] = null >= 0 ? fcntl(i, F_DUPFD_CLOEXEC, 10) : -1;
-            if (saved[i] >= 0) {
-                dup2(null, i);
-            }
-        }
-        if (null >= 0) {
-            close(null);
-        }
-    } else {
-        for (int i = 0; i < 3; i++) {
-            if (saved[i] >= 0) {
-                dup2(saved[i], i);
-                close(saved[i]);
-            }
-        }
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) {
+        return -1;
     }
+    pid_t pid = fork();
+    if (!pid) {
+        for (int i = 0; i < 3; i++) {
+            dup2(null, i);
+        }
+        close_range(3, ~0U, 0);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int error = errno;
+    close(null);
+    errno = error;
+    return pid;
 }
 
 static void
@@ -694,16 +694,13 @@ spawn_server(void)
         NULL
     };
 
-    int saved[3];
-    swap_std_streams(saved, true);
-    int error = process_start(argv, &server);
-    swap_std_streams(saved, false);
-    if (error) {
-        VLOG_ERR("cannot start %s: %s", exe, ovs_strerror(error));
-        server = NULL;
+    pid_t pid = spawn(argv);
+    if (pid < 0) {
+        VLOG_ERR("cannot start %s: %s", exe, ovs_strerror(errno));
+        server_pid = 0;
     } else {
-        VLOG_INFO("started ovsdb-server (pid %ld) for %s",
-                  (long) process_pid(server), db);
+        server_pid = pid;
+        VLOG_INFO("started ovsdb-server (pid %ld) for %s", (long) pid, db);
     }
     for (size_t i = 3; i < 7; i++) {
         free(argv[i]);
@@ -787,14 +784,14 @@ dbserver_run(void)
         relay_server_errors();
         share_socket();         /* A restarted server made a new one. */
     }
-    if (server) {
-        process_run();
-        if (process_exited(server)) {
-            char *msg = process_status_msg(process_status(server));
+    int status;
+    if (server_pid) {
+        /* Checked on the one-second timer (dbserver_wait()). */
+        if (waitpid(server_pid, &status, WNOHANG) == server_pid) {
+            char *msg = process_status_msg(status);
             VLOG_ERR("ovsdb-server %s; restarting it", msg);
             free(msg);
-            process_destroy(server);
-            server = NULL;
+            server_pid = 0;
             restart_after = time_msec() + 1000;
         }
     } else if (adopted_pid && time_msec() >= next_check) {
@@ -806,11 +803,11 @@ dbserver_run(void)
             restart_after = time_msec();
         }
     }
-    if (!server && !adopted_pid && restart_after
+    if (!server_pid && !adopted_pid && restart_after
         && time_msec() >= restart_after) {
         restart_after = 0;
         spawn_server();
-        if (!server) {
+        if (!server_pid) {
             restart_after = time_msec() + 5000;
         }
     }
@@ -820,9 +817,7 @@ void
 dbserver_wait(void)
 {
     poll_timer_wait_until(next_log_check);
-    if (server) {
-        process_wait(server);
-    } else if (adopted_pid) {
+    if (adopted_pid) {
         poll_timer_wait_until(next_check);
     }
     if (restart_after) {
@@ -833,10 +828,9 @@ dbserver_wait(void)
 void
 dbserver_stop(void)
 {
-    if (server) {
-        process_kill(server, SIGTERM);
-        process_destroy(server);
-        server = NULL;
+    if (server_pid) {
+        kill(server_pid, SIGTERM);
+        server_pid = 0;
     } else if (adopted_pid) {
         kill(adopted_pid, SIGTERM);
         adopted_pid = 0;
