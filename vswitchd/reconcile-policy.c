@@ -138,6 +138,11 @@ rules_finish(struct rules *rs)
     for (size_t i = 0; i < rs->n; i++) {
         dp_nft_rule_finish(&rs->r[i]);
     }
+    if (rs->n && rs->n < rs->allocated) {
+        /* Built: no more room needed (shrinking does not move them). */
+        rs->r = xrealloc(rs->r, rs->n * sizeof *rs->r);
+        rs->allocated = rs->n;
+    }
 }
 
 /* The mac-spoofing guard: frames, ARP senders and IPv6 neighbor discovery
