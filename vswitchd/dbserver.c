@@ -657,7 +657,7 @@ pidfile_path(void)
 static pid_t
 spawn(char *argv[])
 {
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int null = open("/dev/null", O_RDWR);   /* Maybe 0, 1 or 2 itself. */
     if (null < 0) {
         return -1;
     }
@@ -666,7 +666,7 @@ spawn(char *argv[])
         for (int i = 0; i < 3; i++) {
             dup2(null, i);
         }
-        close_range(3, ~0U, 0);
+        close_range(3, ~0U, 0);     /* 'null' too, if above 2. */
         execvp(argv[0], argv);
         _exit(127);
     }
@@ -787,8 +787,10 @@ dbserver_run(void)
     int status;
     if (server_pid) {
         /* Checked on the one-second timer (dbserver_wait()). */
-        if (waitpid(server_pid, &status, WNOHANG) == server_pid) {
-            char *msg = process_status_msg(status);
+        pid_t r = waitpid(server_pid, &status, WNOHANG);
+        if (r == server_pid || (r < 0 && errno == ECHILD)) {
+            char *msg = (r == server_pid ? process_status_msg(status)
+                         : xstrdup("is gone"));
             VLOG_ERR("ovsdb-server %s; restarting it", msg);
             free(msg);
             server_pid = 0;

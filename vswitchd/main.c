@@ -6,6 +6,8 @@
  * so a restarted or killed daemon loses nothing. */
 #include <config.h>
 
+#include <signal.h>
+
 #include <cap-ng.h>
 #include <errno.h>
 #include <grp.h>
@@ -62,6 +64,10 @@ main(int argc, char *argv[])
 
     set_program_name(argv[0]);
     fatal_ignore_sigpipe();
+    /* Whoever started vswitchd may have left SIGCHLD ignored, which exec
+     * keeps: its children (ovsdb-server, event hooks) would then be reaped
+     * by the kernel and never seen to exit. */
+    signal(SIGCHLD, SIG_DFL);
     vlog_set_levels_from_string_assert("reconnect:warn");
     parse_options(argc, argv);
 

@@ -1279,26 +1279,45 @@ port_policy_error(struct rc_port *port, const char *fmt, ...)
 /* Commits, in one batch, the changes of ports 'pend[lo..hi)', with the
  * removal of 'gone' if 'n_gone', and with the table itself if it is not
  * there.  Returns 0 or an errno; on failure 'installed' is as before. */
+/* Who holds each map element, by device name, while a batch is built
+ * ('holders[1]' the from-map's, 'holders[0]' the to-map's): made once per
+ * batch that moves an element (not a walk of every port for each new
+ * port), and kept current as the batch's ports change theirs. */
+static void
+holders_build(struct shash holders[2])
+{
+    for (int from = 0; from < 2; from++) {
+        shash_init(&holders[from]);
+    }
+    struct installed *in;
+    HMAP_FOR_EACH (in, node, &installed) {
+        for (int from = 0; from < 2; from++) {
+            const char *key = from ? in->from_key : in->to_key;
+            if (key[0]) {
+                shash_replace(&holders[from], key, in);
+            }
+        }
+    }
+}
+
 /* Another port's map element on device name 'dev' (a port deleted and
  * made again, two ports that swapped names): the entry holding it in map
  * 'from' or to-map, other than 'self' and those in 'gone', or NULL. */
 static struct installed *
-key_holder(const char *dev, bool from, const struct installed *self,
-           struct installed **gone, size_t n_gone)
+key_holder(const struct shash holders[2], const char *dev, bool from,
+           const struct installed *self, struct installed **gone,
+           size_t n_gone)
 {
-    struct installed *in;
-    HMAP_FOR_EACH (in, node, &installed) {
-        if (in == self || strcmp(from ? in->from_key : in->to_key, dev)) {
-            continue;
-        }
-        for (size_t g = 0; g < n_gone; g++) {
-            if (gone[g] == in) {
-                return NULL;        /* Its element goes first. */
-            }
-        }
-        return in;
+    struct installed *in = shash_find_data(&holders[from], dev);
+    if (!in || in == self) {
+        return NULL;
     }
-    return NULL;
+    for (size_t g = 0; g < n_gone; g++) {
+        if (gone[g] == in) {
+            return NULL;        /* Its element goes first. */
+        }
+    }
+    return in;
 }
 
 /* Commits, in one batch, the removal of 'gone' (first: a new port may take
@@ -1318,28 +1337,66 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
     for (size_t g = 0; g < n_gone; g++) {
         port_removal(b, gone[g]);
     }
-    struct { struct installed *in; bool from; } *taken = NULL;
+    /* Elements taken from another port: its key is cleared at once, so
+     * that its own changes later in this batch do not delete the element
+     * just added on that name (a port renamed while a new one takes its
+     * old name); put back if the batch fails. */
+    struct taken {
+        struct installed *in;
+        bool from;
+        char key[IFNAMSIZ];
+    } *taken = NULL;
     size_t n_taken = 0;
+    struct shash holders[2];
+    bool have_holders = false;
     for (size_t i = lo; i < hi; i++) {
         struct pending *pp = &pend[i];
         struct installed *pin = installed_find(&pp->port->uuid, true);
         pp->before = *pin;
         sset_clone(&pp->before.objs, &pin->objs);   /* Its own copy. */
         pin->sw = pp->sw;
+        char old[2][IFNAMSIZ];
         for (int from = 0; from < 2; from++) {
-            if (!strcmp(from ? pin->from_key : pin->to_key, pp->dev)) {
+            char *key = from ? pin->from_key : pin->to_key;
+            ovs_strzcpy(old[from], key, IFNAMSIZ);
+            if (!strcmp(key, pp->dev)) {
                 continue;
             }
-            struct installed *h = key_holder(pp->dev, from, pin, gone,
-                                             n_gone);
+            if (!have_holders) {
+                holders_build(holders);
+                have_holders = true;
+            }
+            struct installed *h = key_holder(holders, pp->dev, from, pin,
+                                             gone, n_gone);
             if (h) {
                 dp_nft_map_del(b, from ? FROM_MAP : TO_MAP, pp->dev);
                 taken = xrealloc(taken, (n_taken + 1) * sizeof *taken);
-                taken[n_taken].in = h;
-                taken[n_taken++].from = from;
+                struct taken *t = &taken[n_taken++];
+                t->in = h;
+                t->from = from;
+                char *hkey = from ? h->from_key : h->to_key;
+                ovs_strzcpy(t->key, hkey, IFNAMSIZ);
+                hkey[0] = '\0';
+                shash_find_and_delete(&holders[from], pp->dev);
             }
         }
         port_changes(b, pin, &pp->w, &pp->port->uuid, pp->dev);
+        for (int from = 0; have_holders && from < 2; from++) {
+            const char *key = from ? pin->from_key : pin->to_key;
+            if (strcmp(old[from], key)) {
+                if (old[from][0]
+                    && shash_find_data(&holders[from], old[from]) == pin) {
+                    shash_find_and_delete(&holders[from], old[from]);
+                }
+                if (key[0]) {
+                    shash_replace(&holders[from], key, pin);
+                }
+            }
+        }
+    }
+    if (have_holders) {
+        shash_destroy(&holders[0]);
+        shash_destroy(&holders[1]);
     }
     int error = dp_nft_batch_size(b) ? po->commit(b) : 0;
     *changed |= dp_nft_batch_size(b) > 0;
@@ -1347,8 +1404,14 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
     if (!error) {
         table_ok = true;
         for (size_t k = 0; k < n_taken; k++) {
-            (taken[k].from ? taken[k].in->from_key : taken[k].in->to_key)[0]
-                = '\0';
+            /* Its element went: what it has in force is no longer what
+             * its memo says, so its next pass builds it again. */
+            struct installed *h = taken[k].in;
+            if (h->status) {
+                smap_destroy(h->status);
+                free(h->status);
+                h->status = NULL;
+            }
         }
         free(taken);
         for (size_t g = 0; g < n_gone; g++) {
@@ -1367,7 +1430,6 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
         }
         return 0;
     }
-    free(taken);
     for (size_t i = lo; i < hi; i++) {
         struct installed *pin = installed_find(&pend[i].port->uuid, true);
         struct hmap_node node = pin->node;
@@ -1376,6 +1438,11 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
         pin->node = node;
         sset_moved(&pin->objs);
     }
+    for (size_t k = n_taken; k-- > 0;) {
+        ovs_strzcpy(taken[k].from ? taken[k].in->from_key
+                    : taken[k].in->to_key, taken[k].key, IFNAMSIZ);
+    }
+    free(taken);
     return error;
 }
 
