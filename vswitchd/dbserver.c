@@ -68,6 +68,32 @@ tool_path(const char *name)
     return path;
 }
 
+/* Starts 'argv' as a child of vswitchd's whose standard streams are 'fds'
+ * and that has no other fd of vswitchd's.  One close_range() closes them:
+ * OVS's process_start() closes each possible fd in turn, 20,000 system
+ * calls at every start with a limit of 20,000 files.  Returns the child's
+ * pid, or -1 with errno set. */
+static pid_t
+spawn(char *argv[], const int fds[3])
+{
+    pid_t pid = fork();
+    if (!pid) {
+        /* Moved above 2 first: one of 'fds' may itself be 0, 1 or 2 (when
+         * vswitchd was started with one of them closed). */
+        int high[3];
+        for (int i = 0; i < 3; i++) {
+            high[i] = fcntl(fds[i], F_DUPFD, 3);
+        }
+        for (int i = 0; i < 3; i++) {
+            dup2(high[i], i);
+        }
+        close_range(3, ~0U, 0);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
 /* Runs 'argv' to completion.  Returns its exit status (or -1 if it could
  * not run) and, if 'out' is nonnull, what it printed on stdout.  Start-up
  * only: it blocks. */
@@ -79,15 +105,9 @@ run_tool(char *argv[], struct ds *out, struct ds *err)
     if (pipe(outp) || pipe(errp)) {
         return -1;
     }
-    pid_t pid = fork();
+    pid_t pid = spawn(argv, (int[3]) { STDIN_FILENO, outp[1], errp[1] });
     if (pid < 0) {
         return -1;
-    } else if (!pid) {
-        dup2(outp[1], STDOUT_FILENO);
-        dup2(errp[1], STDERR_FILENO);
-        close_range(3, ~0U, 0);     /* The pipes' ends and vswitchd's. */
-        execv(argv[0], argv);
-        _exit(127);
     }
     close(outp[1]);
     close(errp[1]);
@@ -647,35 +667,6 @@ pidfile_path(void)
     return xasprintf("%s/ovsdb-server.pid", vsw_run_dir());
 }
 
-/* Starts 'argv' as a child of vswitchd's, with /dev/null as its standard
- * streams (ovsdb-server must not keep the terminal or pipe of whoever
- * started vswitchd: a "vswitchd --detach | tail" would never see
- * end-of-file) and no other fd of vswitchd's.  One close_range() closes
- * them: OVS's process_start() closes each possible fd in turn, 20,000
- * system calls at every start with a limit of 20,000 files.  Returns the
- * child's pid, or -1 with errno set. */
-static pid_t
-spawn(char *argv[])
-{
-    int null = open("/dev/null", O_RDWR);   /* Maybe 0, 1 or 2 itself. */
-    if (null < 0) {
-        return -1;
-    }
-    pid_t pid = fork();
-    if (!pid) {
-        for (int i = 0; i < 3; i++) {
-            dup2(null, i);
-        }
-        close_range(3, ~0U, 0);     /* 'null' too, if above 2. */
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int error = errno;
-    close(null);
-    errno = error;
-    return pid;
-}
-
 static void
 spawn_server(void)
 {
@@ -694,9 +685,17 @@ spawn_server(void)
         NULL
     };
 
-    pid_t pid = spawn(argv);
+    /* ovsdb-server must not keep the terminal or pipe of whoever started
+     * vswitchd: a "vswitchd --detach | tail" would never see end-of-file. */
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    pid_t pid = (null < 0 ? -1
+                 : spawn(argv, (int[3]) { null, null, null }));
+    int error = errno;
+    if (null >= 0) {
+        close(null);
+    }
     if (pid < 0) {
-        VLOG_ERR("cannot start %s: %s", exe, ovs_strerror(errno));
+        VLOG_ERR("cannot start %s: %s", exe, ovs_strerror(error));
         server_pid = 0;
     } else {
         server_pid = pid;
@@ -784,9 +783,9 @@ dbserver_run(void)
         relay_server_errors();
         share_socket();         /* A restarted server made a new one. */
     }
-    int status;
     if (server_pid) {
         /* Checked on the one-second timer (dbserver_wait()). */
+        int status;
         pid_t r = waitpid(server_pid, &status, WNOHANG);
         if (r == server_pid || (r < 0 && errno == ECHILD)) {
             char *msg = (r == server_pid ? process_status_msg(status)

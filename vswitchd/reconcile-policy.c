@@ -931,14 +931,23 @@ installed_find(const struct uuid *port, bool create)
     return in;
 }
 
+/* Forgets what 'in''s port was last put in force with: its next pass
+ * builds its policy again. */
+static void
+memo_forget(struct installed *in)
+{
+    if (in->status) {
+        smap_destroy(in->status);
+        free(in->status);
+        in->status = NULL;
+    }
+}
+
 static void
 installed_free(struct installed *in)
 {
     sset_destroy(&in->objs);
-    if (in->status) {
-        smap_destroy(in->status);
-        free(in->status);
-    }
+    memo_forget(in);
     free(in);
 }
 
@@ -1254,6 +1263,7 @@ port_removal(struct dp_nft_batch *b, const struct installed *in)
 
 struct pending {
     struct rc_port *port;
+    uint64_t inputs;            /* wanted_inputs() of 'port'. */
     struct uuid sw;             /* Its switch. */
     struct installed before;    /* To put back if its batch fails. */
     struct wanted w;
@@ -1276,9 +1286,6 @@ port_policy_error(struct rc_port *port, const char *fmt, ...)
     ds_destroy(&s);
 }
 
-/* Commits, in one batch, the changes of ports 'pend[lo..hi)', with the
- * removal of 'gone' if 'n_gone', and with the table itself if it is not
- * there.  Returns 0 or an errno; on failure 'installed' is as before. */
 /* Who holds each map element, by device name, while a batch is built
  * ('holders[1]' the from-map's, 'holders[0]' the to-map's): made once per
  * batch that moves an element (not a walk of every port for each new
@@ -1405,13 +1412,8 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
         table_ok = true;
         for (size_t k = 0; k < n_taken; k++) {
             /* Its element went: what it has in force is no longer what
-             * its memo says, so its next pass builds it again. */
-            struct installed *h = taken[k].in;
-            if (h->status) {
-                smap_destroy(h->status);
-                free(h->status);
-                h->status = NULL;
-            }
+             * its memo says. */
+            memo_forget(taken[k].in);
         }
         free(taken);
         for (size_t g = 0; g < n_gone; g++) {
@@ -1506,7 +1508,8 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
                 port_policy_error(port, "%s", port->policy->error);
                 continue;
             }
-            if (in && in->status && in->inputs == wanted_inputs(port)) {
+            uint64_t inputs = wanted_inputs(port);
+            if (in && in->status && in->inputs == inputs) {
                 /* In force as it would be built again (the table is
                  * trusted: what vsw made and heard). */
                 struct smap_node *sn;
@@ -1520,6 +1523,7 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
             }
             struct pending *pp = &pend[n_pend++];
             pp->port = port;
+            pp->inputs = inputs;
             pp->sw = switches[i].uuid;
         }
     }
@@ -1613,13 +1617,10 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
         smap_add(&port->policy_status, "policy", "enforced");
         struct installed *pin = installed_find(&port->uuid, false);
         if (pin) {
-            if (pin->status) {
-                smap_destroy(pin->status);
-            } else {
-                pin->status = xmalloc(sizeof *pin->status);
-            }
+            memo_forget(pin);
+            pin->status = xmalloc(sizeof *pin->status);
             smap_clone(pin->status, &port->policy_status);
-            pin->inputs = wanted_inputs(port);
+            pin->inputs = pend[i].inputs;
         }
     }
     free(gone);
