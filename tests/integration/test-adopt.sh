@@ -68,10 +68,13 @@ before=$(modify_count "$sw")
 sleep 2
 assert_eq "no change repeated after adopting" "$before" "$(modify_count "$sw")"
 
+# pb has received at least N frames since rx0 was read.
+pb_got() { [ $(( $(pb_rx) - rx0 )) -ge "$1" ]; }
+
 note "its traffic goes through the switch and is counted"
 rx0=$(pb_rx)
 guest vnet0 52:54:00:00:08:0a 20
-wait_for 3 test $(( $(pb_rx) - rx0 )) -ge 20 \
+wait_for 3 pb_got 20 \
     || fail "frames from the adopted tap did not reach pb: $(( $(pb_rx) - rx0 ))"
 ctl set root . other_config:stats-update-interval=1000
 doc=""
@@ -92,7 +95,7 @@ sleep 0.3
 assert_eq "spoofed frames dropped" 0 "$(( $(pb_rx) - rx0 ))"
 rx0=$(pb_rx)
 guest vnet0 52:54:00:00:08:0a 20
-wait_for 3 test $(( $(pb_rx) - rx0 )) -ge 20 \
+wait_for 3 pb_got 20 \
     || fail "the VM's own frames: $(( $(pb_rx) - rx0 )) of 20 arrived"
 assert_eq "its maker's tap MAC still kept" fe:54:00:00:08:0a \
     "$(ip -n "$sw" -j link show vnet0 | jq -r '.[0].address')"
