@@ -105,6 +105,9 @@ dp_nft_rule_finish(struct dp_nft_rule *r)
     if (r->set_priority) {
         h = hash_int(r->set_priority, h);
     }
+    if (r->jump[0]) {
+        h = hash_string(r->jump, h);
+    }
     ovs_assert(len + DIGEST_LEN < sizeof r->comment);
     snprintf(r->comment + len, sizeof r->comment - len, " #%08x", h);
 }
@@ -242,6 +245,9 @@ rule_to_nftnl(int family, const char *table, const char *chain,
             if (r->set_op == DP_NFT_SET_VMAP) {
                 nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG,
                                    NFT_REG_VERDICT);
+            } else if (r->set_op == DP_NFT_SET_MISSING) {
+                nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
+                                   NFT_LOOKUP_F_INV);
             }
             nftnl_rule_add_expr(nr, e);
         }
@@ -251,7 +257,10 @@ rule_to_nftnl(int family, const char *table, const char *chain,
             nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
             nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
             nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, r->set);
-            nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, r->timeout_ms);
+            if (r->timeout_ms) {
+                nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT,
+                                   r->timeout_ms);
+            }
             nftnl_rule_add_expr(nr, e);
         }
     }
@@ -286,7 +295,11 @@ rule_to_nftnl(int family, const char *table, const char *chain,
         nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
                            r->verdict == DP_NFT_ACCEPT ? NF_ACCEPT
                            : r->verdict == DP_NFT_DROP ? NF_DROP
+                           : r->verdict == DP_NFT_JUMP ? (uint32_t) NFT_JUMP
                            : (uint32_t) NFT_RETURN);
+        if (r->verdict == DP_NFT_JUMP) {
+            nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, r->jump);
+        }
         nftnl_rule_add_expr(nr, e);
     }
 
@@ -504,7 +517,10 @@ set_cb(const struct nlmsghdr *nlh, void *aux)
     return MNL_CB_OK;
 }
 
-/* The comment, copied: another program's need not end in a NUL. */
+/* The comment, copied: another program's need not end in a NUL.  For a
+ * rule's userdata and a set element's, whose comments have one type. */
+BUILD_ASSERT_DECL((int) NFTNL_UDATA_RULE_COMMENT
+                  == (int) NFTNL_UDATA_SET_ELEM_COMMENT);
 static int
 comment_cb(const struct nftnl_udata *attr, void *data)
 {
@@ -623,7 +639,28 @@ struct vmap_walk {
     void (*each)(const void *key, size_t key_len, const char *chain,
                  void *aux);
     void *aux;
+    /* Or, for any set: each element whole. */
+    void (*each_elem)(const struct dp_nft_elem *, void *aux);
 };
+
+static void
+elem_parse(struct nftnl_set_elem *e, const void *key, size_t klen,
+           struct dp_nft_elem *out)
+{
+    memset(out, 0, sizeof *out);
+    out->key_len = MIN(klen, sizeof out->key);
+    memcpy(out->key, key, out->key_len);
+    char *comment = NULL;
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) {
+        uint32_t len = 0;
+        const void *ud = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
+        nftnl_udata_parse(ud, len, comment_cb, &comment);
+    }
+    out->comment = comment ? comment : xstrdup("");
+    uint64_t pb[2] = { 0, 0 };
+    nftnl_set_elem_expr_foreach(e, counter_cb, pb);
+    out->packets = pb[0];
+}
 
 static int
 vmap_walk_cb(const struct nlmsghdr *nlh, void *walk_)
@@ -637,6 +674,12 @@ vmap_walk_cb(const struct nlmsghdr *nlh, void *walk_)
             uint32_t klen = 0;
             const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY,
                                                  &klen);
+            if (walk->each_elem) {
+                struct dp_nft_elem elem;
+                elem_parse(e, key, klen, &elem);
+                walk->each_elem(&elem, walk->aux);
+                continue;
+            }
             const char *chain = (nftnl_set_elem_is_set(e,
                                                        NFTNL_SET_ELEM_CHAIN)
                                  ? nftnl_set_elem_get_str(
@@ -674,11 +717,48 @@ map_elem_to_shash(const void *key, size_t key_len, const char *chain,
     free(k);
 }
 
+struct elems_ctx {
+    struct dp_nft_elem *elems;
+    size_t n, allocated;
+};
+
+static void
+elem_to_array(const struct dp_nft_elem *e, void *ctx_)
+{
+    struct elems_ctx *ctx = ctx_;
+    if (ctx->n >= ctx->allocated) {
+        ctx->elems = x2nrealloc(ctx->elems, &ctx->allocated,
+                                sizeof *ctx->elems);
+    }
+    ctx->elems[ctx->n++] = *e;     /* Takes its comment. */
+}
+
+int
+dp_nft_dump_elems(int family, const char *table, const char *set,
+                  struct dp_nft_elem **elems, size_t *n)
+{
+    struct elems_ctx ctx = { NULL, 0, 0 };
+    struct vmap_walk walk = { NULL, &ctx, elem_to_array };
+    int error = vmap_walk(family, table, set, &walk);
+    *elems = ctx.elems;
+    *n = ctx.n;
+    return error == ENOENT ? 0 : error;
+}
+
+void
+dp_nft_elems_free(struct dp_nft_elem *elems, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(elems[i].comment);
+    }
+    free(elems);
+}
+
 int
 dp_nft_dump_map(int family, const char *table, const char *map,
                 struct shash *elems)
 {
-    struct vmap_walk walk = { map_elem_to_shash, elems };
+    struct vmap_walk walk = { map_elem_to_shash, elems, NULL };
     int error = vmap_walk(family, table, map, &walk);
     return error == ENOENT ? 0 : error;
 }
@@ -720,7 +800,7 @@ dp_nft_dump_vmap_digest(int family, const char *table, const char *map,
                         uint32_t *digest)
 {
     struct vmap_digest_ctx ctx = { 0, 0, 0 };
-    struct vmap_walk walk = { vmap_elem_to_digest, &ctx };
+    struct vmap_walk walk = { vmap_elem_to_digest, &ctx, NULL };
     int error = vmap_walk(family, table, map, &walk);
     *digest = hash_int(ctx.n, ctx.key_len) ^ ctx.xor;
     return error;
@@ -728,7 +808,15 @@ dp_nft_dump_vmap_digest(int family, const char *table, const char *map,
 
 /* ---- Batches. ---- */
 
-#define BATCH_PAGE_SIZE (256 * 1024)
+/* Pages of 256 kB for a large batch: 1000 ports' rules fill 26 of them,
+ * sent as they are (8 kB pages, each allocated twice as big for a message
+ * that overruns it, took 13.6 MB for 6.4 MB of messages, and more pages
+ * than sendmsg() takes, so a copy of it all too).  32 kB for the others:
+ * one port's change fits, and a buffer that small is taken from and given
+ * back to malloc's heap cheaply (freeing 264 kB made malloc consolidate
+ * its whole heap, a tenth of a port's change at 1000 ports). */
+#define BATCH_PAGE_LARGE (256 * 1024)
+#define BATCH_PAGE_SMALL (32 * 1024)
 
 struct dp_nft_batch {
     int family;
@@ -741,17 +829,14 @@ struct dp_nft_batch {
 };
 
 struct dp_nft_batch *
-dp_nft_batch_create(int family, const char *table)
+dp_nft_batch_create(int family, const char *table, bool large)
 {
     struct dp_nft_batch *b = xzalloc(sizeof *b);
     request_socket();
     b->family = family;
     b->table = xstrdup(table);
-    /* Pages of 256 kB: 1000 ports' rules fill 26 of them, sent as they
-     * are (8 kB pages, each allocated twice as big for a message that
-     * overruns it, took 13.6 MB for 6.4 MB of messages, and more pages
-     * than sendmsg() takes, so a copy of it all too). */
-    b->b = nftnl_batch_alloc(BATCH_PAGE_SIZE, MNL_SOCKET_BUFFER_SIZE);
+    b->b = nftnl_batch_alloc(large ? BATCH_PAGE_LARGE : BATCH_PAGE_SMALL,
+                             MNL_SOCKET_BUFFER_SIZE);
     svec_init(&b->what);
     nftnl_batch_begin(nftnl_batch_buffer(b->b), seq++);
     nftnl_batch_update(b->b);
@@ -903,6 +988,18 @@ set_new(struct dp_nft_batch *b, const char *name)
     return s;
 }
 
+/* Set 's' (taken) added to 'b', a 'kind' ("set", "map") named 'name'. */
+static void
+set_add_msg(struct dp_nft_batch *b, struct nftnl_set *s, const char *kind,
+            const char *name)
+{
+    nftnl_set_nlmsg_build_payload(
+        batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE,
+                  xasprintf("adding %s %s", kind, name)), s);
+    nftnl_set_free(s);
+    batch_next(b);
+}
+
 void
 dp_nft_add_timeout_set(struct dp_nft_batch *b, const char *name,
                        size_t key_len)
@@ -913,16 +1010,8 @@ dp_nft_add_timeout_set(struct dp_nft_batch *b, const char *name,
     nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 0);
     nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
     nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, DP_NFT_TIMEOUT_SET_SIZE);
-    nftnl_set_nlmsg_build_payload(
-        batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE,
-                  xasprintf("adding set %s", name)), s);
-    nftnl_set_free(s);
-    batch_next(b);
+    set_add_msg(b, s, "set", name);
 }
-
-/* nft's datatype number for interface names (TYPE_IFNAME), so that
- * "nft list" shows the keys as names. */
-#define NFT_TYPE_IFNAME 41
 
 /* A verdict map of keys of 'key_len' bytes of nft's datatype 'key_type',
  * into 'b' ('ud' its userdata, if nonnull). */
@@ -941,11 +1030,82 @@ vmap_new(struct dp_nft_batch *b, const char *name, uint32_t key_type,
         nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
                            nftnl_udata_buf_len(ud));
     }
-    nftnl_set_nlmsg_build_payload(
-        batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE,
-                  xasprintf("adding map %s", name)), s);
+    set_add_msg(b, s, "map", name);
+}
+
+void
+dp_nft_add_set(struct dp_nft_batch *b, const char *name, uint32_t key_type,
+               size_t key_len, bool counted)
+{
+    struct nftnl_set *s = set_new(b, name);
+    nftnl_set_set_u32(s, NFTNL_SET_ID, ++b->set_id);
+    nftnl_set_set_u32(s, NFTNL_SET_FLAGS, counted ? NFT_SET_EVAL : 0);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+    if (counted) {
+        nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, DP_NFT_TIMEOUT_SET_SIZE);
+        nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
+    }
+    /* Interface names are strings, in host order for "nft list". */
+    struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+    nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* host */);
+    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+                       nftnl_udata_buf_len(ud));
+    nftnl_udata_buf_free(ud);
+    set_add_msg(b, s, "set", name);
+}
+
+/* One element 'key' of set 'set' added (with 'comment', if nonnull) or
+ * deleted, described by 'desc' (taken). */
+static void
+set_elem(struct dp_nft_batch *b, const char *set, const void *key,
+         size_t key_len, bool add, const char *comment, char *desc)
+{
+    struct nftnl_set *s = set_new(b, set);
+    struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, key_len);
+    if (comment) {
+        struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(
+            NFT_USERDATA_MAXLEN);
+        nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, comment);
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA,
+                           nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+        nftnl_udata_buf_free(ud);
+    }
+    nftnl_set_elem_add(s, e);
+    nftnl_set_elems_nlmsg_build_payload(
+        batch_msg(b, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+                  add ? NLM_F_CREATE : 0, desc), s);
     nftnl_set_free(s);
     batch_next(b);
+}
+
+void
+dp_nft_elem_add(struct dp_nft_batch *b, const char *set, const void *key,
+                size_t key_len, const char *comment, const char *what)
+{
+    set_elem(b, set, key, key_len, true, comment,
+             xasprintf("adding %s to set %s", what, set));
+}
+
+void
+dp_nft_elem_del(struct dp_nft_batch *b, const char *set, const void *key,
+                size_t key_len, const char *what)
+{
+    set_elem(b, set, key, key_len, false, NULL,
+             xasprintf("deleting %s from set %s", what, set));
+}
+
+void
+dp_nft_elem_reset(struct dp_nft_batch *b, const char *set, const void *key,
+                  size_t key_len, const char *what)
+{
+    /* Added first (an element that is there stays as it is): the deletion
+     * then cannot fail. */
+    set_elem(b, set, key, key_len, true, NULL,
+             xasprintf("adding %s to set %s, to delete it", what, set));
+    set_elem(b, set, key, key_len, false, NULL,
+             xasprintf("deleting %s from set %s", what, set));
 }
 
 void
@@ -954,7 +1114,7 @@ dp_nft_add_ifname_vmap(struct dp_nft_batch *b, const char *name)
     /* Keys are strings: "nft list" shows them as such when told. */
     struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
     nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* host */);
-    vmap_new(b, name, NFT_TYPE_IFNAME, IFNAMSIZ, ud);
+    vmap_new(b, name, DP_NFT_TYPE_IFNAME, IFNAMSIZ, ud);
     nftnl_udata_buf_free(ud);
 }
 

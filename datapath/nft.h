@@ -55,6 +55,7 @@ enum dp_nft_verdict {
     DP_NFT_ACCEPT,
     DP_NFT_DROP,
     DP_NFT_RETURN,
+    DP_NFT_JUMP,                /* To chain 'jump' of the table. */
 };
 enum dp_nft_set_op {
     DP_NFT_SET_NONE,
@@ -63,6 +64,7 @@ enum dp_nft_set_op {
     DP_NFT_SET_REFRESH,         /* Matches if the key is in the set, and
                                  * refreshes its timer. */
     DP_NFT_SET_VMAP,            /* The verdict the map gives the key. */
+    DP_NFT_SET_MISSING,         /* Matches if the key is not in the set. */
 };
 
 #define DP_NFT_MAX_MATCHES 8
@@ -93,6 +95,7 @@ struct dp_nft_rule {
     uint32_t set_priority;      /* Nonzero: the packet's priority becomes
                                  * this (a qdisc class, datapath/qdisc.h). */
     uint8_t verdict;            /* enum dp_nft_verdict; all rules count. */
+    char jump[32];              /* For DP_NFT_JUMP. */
 };
 
 /* Starts rule 'r': all zero (so that unused bytes are the same for equal
@@ -150,7 +153,10 @@ int dp_nft_dump_map(int family, const char *table, const char *map,
 /* ---- Changes. ---- */
 
 struct dp_nft_batch;
-struct dp_nft_batch *dp_nft_batch_create(int family, const char *table);
+/* 'large': the batch may hold many objects' changes (a full pass), and is
+ * built on pages sized for that; else for one object's. */
+struct dp_nft_batch *dp_nft_batch_create(int family, const char *table,
+                                         bool large);
 void dp_nft_batch_destroy(struct dp_nft_batch *);
 size_t dp_nft_batch_size(const struct dp_nft_batch *);   /* Operations. */
 /* Each operation of the batch described ("add rule chain from-...": what
@@ -175,6 +181,41 @@ void dp_nft_add_rule(struct dp_nft_batch *, const char *chain,
 #define DP_NFT_TIMEOUT_SET_SIZE 65536
 void dp_nft_add_timeout_set(struct dp_nft_batch *, const char *name,
                             size_t key_len);
+/* nft's datatype numbers, so that "nft list" shows keys as what they are:
+ * interface names, MACs, and a concatenation of two types. */
+#define DP_NFT_TYPE_ETHER 9
+#define DP_NFT_TYPE_IFNAME 41
+#define DP_NFT_TYPE_CONCAT(A, B) ((A) << 6 | (B))
+/* A set of keys of 'key_len' bytes of nft's datatype 'key_type', whose
+ * elements are added and deleted by vsw; 'counted': a dynamic set, whose
+ * elements are added by rules ("update @set") and each count the packets
+ * that added or updated them. */
+void dp_nft_add_set(struct dp_nft_batch *, const char *name,
+                    uint32_t key_type, size_t key_len, bool counted);
+/* Element 'key' of set 'name', with comment 'comment' (nullable: a
+ * string "nft list" shows and dp_nft_dump_elems() returns); 'what' says
+ * which it is, for messages. */
+void dp_nft_elem_add(struct dp_nft_batch *, const char *set,
+                     const void *key, size_t key_len, const char *comment,
+                     const char *what);
+void dp_nft_elem_del(struct dp_nft_batch *, const char *set,
+                     const void *key, size_t key_len, const char *what);
+/* Deletes element 'key' of a counted set if it is there (its count starts
+ * again from zero), without failing the batch if it is not. */
+void dp_nft_elem_reset(struct dp_nft_batch *, const char *set,
+                       const void *key, size_t key_len, const char *what);
+struct dp_nft_elem {
+    uint8_t key[32];
+    size_t key_len;
+    char *comment;              /* "" if none. */
+    uint64_t packets;           /* Of a counted set. */
+};
+/* The elements of set 'set' into '*elems' and '*n' (free with
+ * dp_nft_elems_free()).  Returns 0 (no elements if the set does not
+ * exist) or a positive errno. */
+int dp_nft_dump_elems(int family, const char *table, const char *set,
+                      struct dp_nft_elem **elems, size_t *n);
+void dp_nft_elems_free(struct dp_nft_elem *, size_t n);
 /* A map of interface names to verdicts. */
 void dp_nft_add_ifname_vmap(struct dp_nft_batch *, const char *name);
 /* A map of 'key_len'-byte keys (nft's datatype 'key_type', for "nft

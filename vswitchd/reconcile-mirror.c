@@ -156,7 +156,7 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
     }
 
     struct dp_nft_batch *b = dp_nft_batch_create(NFPROTO_NETDEV,
-                                                 RC_NFT_TABLE);
+                                                 RC_NFT_TABLE, false);
     struct sset wanted = SSET_INITIALIZER(&wanted);
     struct uuidset present = UUIDSET_INITIALIZER(&present);
     struct uuidset settled = UUIDSET_INITIALIZER(&settled);

@@ -9,7 +9,14 @@
  * direction serves every port through a map of device names, so a port's
  * change is its own chain and one map element, whatever the number of
  * ports, and a port's device made again under the same name is covered at
- * once.  The netdev family would need a base chain per device, deleted by
+ * once.  The MAC spoofing guard, on for every port by default, is shared
+ * rules that look the port's device and MAC up in sets: a port guarded
+ * and nothing else has no chain, and its change is set elements.  That
+ * matters for the cost of a change: a rule with a verdict, or a map
+ * element that jumps, makes the kernel validate every chain reachable
+ * from the base chains, once per element (O(ports) per change, 2 ms at
+ * 1000 ports of 10 rules), and a set element without a verdict makes it
+ * validate nothing.  The netdev family would need a base chain per device, deleted by
  * the kernel with the device.  Traffic that never crosses the bridge is
  * not seen: a VF port's frames switched by the NIC itself (flow rules in
  * hardware, reconcile-flower.c) and whatever the host sends on an
@@ -19,10 +26,19 @@
  * protocol, whose elements expire after the ACL's idle timeout.
  *
  *   table bridge vsw
- *     chain from-ports  (prerouting)  iifname vmap @from-port
+ *     chain from-ports  (prerouting)  iifname @mac-guarded jump guard-mac
+ *                                     iifname vmap @from-port
  *     chain to-ports    (postrouting) oifname vmap @to-port
- *     chain from-<port uuid>   guards, storm limit, rate limit, ACLs out
- *     chain to-<port uuid>     rate limit, ACLs in
+ *     set mac-guarded   devices of the ports with the MAC spoofing guard
+ *     set port-mac      device . MAC of each (commented "port <uuid>")
+ *     chain guard-mac   source MAC, ARP sender, neighbor discovery options
+ *                       not the port's (iifname . field not in @port-mac):
+ *                       jump mac-spoofed
+ *     chain mac-spoofed update @mac-spoofing-drops { iifname } drop
+ *     set mac-spoofing-drops   each device's count of spoofed frames
+ *     chain from-<port uuid>   bandwidth class, other guards, storm limit,
+ *                              rate limit, ACLs out (none: no chain)
+ *     chain to-<port uuid>     rate limit, ACLs in (none: no chain)
  *     set st4-<port uuid>-<s>, st6-...   stateful ACLs' connections, one
  *                                        set per idle timeout <s>
  *     map m-<port uuid>-<digest>   grouped ACLs: address -> ACL chain
@@ -76,6 +92,11 @@ VLOG_DEFINE_THIS_MODULE(reconcile_policy);
 #define TO_BASE "to-ports"
 #define FROM_MAP "from-port"
 #define TO_MAP "to-port"
+#define GUARDED_SET "mac-guarded"
+#define PORT_MAC_SET "port-mac"
+#define DROPS_SET "mac-spoofing-drops"
+#define GUARD_CHAIN "guard-mac"
+#define SPOOFED_CHAIN "mac-spoofed"
 
 /* ---- Fields. ---- */
 
@@ -145,19 +166,46 @@ rules_finish(struct rules *rs)
     }
 }
 
-/* The mac-spoofing guard: frames, ARP senders and IPv6 neighbor discovery
- * link-layer options with another MAC than the port's. */
+/* The MAC spoofing guard's shared rules (chain guard-mac, for the ports in
+ * set mac-guarded): frames, ARP senders and IPv6 neighbor discovery
+ * link-layer options with another MAC than the port's, which is the one
+ * its device has in set port-mac, go to chain mac-spoofed. */
+static const struct dp_nft_field f_iifname = {
+    DP_NFT_META, IFNAMSIZ, 0, NFT_META_IIFNAME };
+
+/* 'r' looks the input device up in set 'set' ('op'). */
 static void
-add_spoof_guard(struct rules *rs, const uint8_t mac[6])
+rule_iifname_in(struct dp_nft_rule *r, enum dp_nft_set_op op,
+                const char *set)
+{
+    r->keys[0] = f_iifname;
+    r->n_keys = 1;
+    r->set_op = op;
+    ovs_strzcpy(r->set, set, sizeof r->set);
+}
+
+static void
+spoofed_if_not_port_mac(struct dp_nft_rule *r, const struct dp_nft_field *f)
+{
+    r->keys[0] = f_iifname;
+    r->keys[1] = *f;
+    r->n_keys = 2;
+    r->set_op = DP_NFT_SET_MISSING;
+    ovs_strzcpy(r->set, PORT_MAC_SET, sizeof r->set);
+    ovs_strzcpy(r->jump, SPOOFED_CHAIN, sizeof r->jump);
+}
+
+static void
+spoof_guard_rules(struct rules *rs)
 {
     struct dp_nft_rule *r = rules_add(rs);
-    dp_nft_rule_init(r, DP_NFT_DROP, "guard mac-spoofing source");
-    dp_nft_rule_match(r, &f_eth_src, DP_NFT_NEQ, mac, NULL, NULL);
+    dp_nft_rule_init(r, DP_NFT_JUMP, "guard mac-spoofing source");
+    spoofed_if_not_port_mac(r, &f_eth_src);
 
     r = rules_add(rs);
-    dp_nft_rule_init(r, DP_NFT_DROP, "guard mac-spoofing arp");
+    dp_nft_rule_init(r, DP_NFT_JUMP, "guard mac-spoofing arp");
     match_ethertype(r, ETH_P_ARP);
-    dp_nft_rule_match(r, &f_arp_sha, DP_NFT_NEQ, mac, NULL, NULL);
+    spoofed_if_not_port_mac(r, &f_arp_sha);
 
     /* The first option of a router solicitation (type 133, options at 8),
      * advertisement (134, at 16), neighbor solicitation (135, at 24) and
@@ -177,7 +225,7 @@ add_spoof_guard(struct rules *rs, const uint8_t mac[6])
         struct dp_nft_field opt_type = { DP_NFT_TH, 1, nd[i].at, 0 };
         uint8_t lo[2] = { 0, nd[i].at + 1 }, hi[2] = { 0xff, 0xff };
         r = rules_add(rs);
-        dp_nft_rule_init(r, DP_NFT_DROP,
+        dp_nft_rule_init(r, DP_NFT_JUMP,
                          "guard mac-spoofing nd %d options", nd[i].type);
         match_ethertype(r, ETH_P_IPV6);
         match_u8(r, &f_l4proto, IPPROTO_ICMPV6);
@@ -188,19 +236,20 @@ add_spoof_guard(struct rules *rs, const uint8_t mac[6])
         }
         dp_nft_rule_match(r, &f_ip6_plen, DP_NFT_RANGE, lo, hi, NULL);
         dp_nft_rule_match(r, &opt_type, DP_NFT_NEQ, &nd[i].opt, NULL, NULL);
+        ovs_strzcpy(r->jump, SPOOFED_CHAIN, sizeof r->jump);
     }
     for (size_t i = 0; i < ARRAY_SIZE(nd); i++) {
         struct dp_nft_field opt = { DP_NFT_TH, 2, nd[i].at, 0 };
         struct dp_nft_field lla = { DP_NFT_TH, 6, nd[i].at + 2, 0 };
         uint8_t opt_hdr[2] = { nd[i].opt, 1 };
         r = rules_add(rs);
-        dp_nft_rule_init(r, DP_NFT_DROP, "guard mac-spoofing nd %d",
+        dp_nft_rule_init(r, DP_NFT_JUMP, "guard mac-spoofing nd %d",
                          nd[i].type);
         match_ethertype(r, ETH_P_IPV6);
         match_u8(r, &f_l4proto, IPPROTO_ICMPV6);
         match_u8(r, &f_icmp_type, nd[i].type);
         dp_nft_rule_match(r, &opt, DP_NFT_EQ, opt_hdr, NULL, NULL);
-        dp_nft_rule_match(r, &lla, DP_NFT_NEQ, mac, NULL, NULL);
+        spoofed_if_not_port_mac(r, &lla);
     }
 }
 
@@ -456,7 +505,9 @@ compare_acls(const void *a_, const void *b_)
 /* What a port wants: its two chains, and the maps and ACL chains its
  * grouped ACLs use (below). */
 struct wanted {
-    struct rules from, to;
+    bool guard;                 /* The MAC spoofing guard, for 'mac'. */
+    uint8_t mac[6];
+    struct rules from, to;      /* The port's chains' (none: no chain). */
     struct stateful_set {       /* Its stateful ACLs' sets: of one */
         bool v6;                /* family, */
         int timeout;            /* one idle timeout (seconds). */
@@ -785,7 +836,6 @@ wanted_build(struct rc_port *port, struct wanted *w)
 {
     const struct rc_policy *p = port->policy;
     struct smap *st = &port->policy_status;
-    uint8_t mac[6];
 
     memset(w, 0, sizeof *w);
     shash_init(&w->acl_chains);
@@ -804,8 +854,8 @@ wanted_build(struct rc_port *port, struct wanted *w)
     /* Guards. */
     struct ds guards = DS_EMPTY_INITIALIZER;
     if (!p->mac_spoofing) {
-        if (port->mac && !vsw_check_mac(port->mac, mac)) {
-            add_spoof_guard(&w->from, mac);
+        if (port->mac && !vsw_check_mac(port->mac, w->mac)) {
+            w->guard = true;
             ds_put_cstr(&guards, "mac-spoofing,");
         } else {
             smap_add(st, "guard_mac_spoofing", "not enforced: the port has "
@@ -883,14 +933,130 @@ wanted_destroy(struct wanted *w)
     shash_destroy(&w->maps);
 }
 
+/* ---- The table's own objects, which every port shares. ---- */
+
+/* Port-mac's keys: a device name, then a MAC in a register and a half. */
+#define PORT_MAC_KEY_LEN (IFNAMSIZ + 8)
+
+static void
+port_mac_key(const char *dev, const uint8_t mac[6],
+             uint8_t key[PORT_MAC_KEY_LEN])
+{
+    memset(key, 0, PORT_MAC_KEY_LEN);
+    ovs_strzcpy((char *) key, dev, IFNAMSIZ);
+    memcpy(key + IFNAMSIZ, mac, 6);
+}
+
+static void
+ifname_key(const char *dev, char key[IFNAMSIZ])
+{
+    memset(key, 0, IFNAMSIZ);
+    ovs_strzcpy(key, dev, IFNAMSIZ);
+}
+
+/* Vsw's own chains: the two base chains, then those they jump to. */
+enum { STATIC_FROM, STATIC_TO, STATIC_GUARD, STATIC_SPOOFED, N_STATIC };
+static const char *const static_names[N_STATIC] = {
+    FROM_BASE, TO_BASE, GUARD_CHAIN, SPOOFED_CHAIN,
+};
+
+/* "iifname vmap @from-port" / "oifname vmap @to-port". */
+static void
+rule_dispatch(struct dp_nft_rule *r, const char *map, bool in)
+{
+    dp_nft_rule_init(r, DP_NFT_CONTINUE, "dispatch %s", map);
+    rule_iifname_in(r, DP_NFT_SET_VMAP, map);
+    if (!in) {
+        static const struct dp_nft_field oif = {
+            DP_NFT_META, IFNAMSIZ, 0, NFT_META_OIFNAME };
+        r->keys[0] = oif;
+    }
+}
+
+/* The rules of vsw's chain 'which', made once. */
+static const struct rules *
+static_rules(int which)
+{
+    static struct rules rules[N_STATIC];
+    struct rules *rs = &rules[which];
+    if (rs->n) {
+        return rs;
+    }
+    struct dp_nft_rule *r;
+    switch (which) {
+    case STATIC_FROM:
+        /* "iifname @mac-guarded jump guard-mac", then the dispatch. */
+        r = rules_add(rs);
+        dp_nft_rule_init(r, DP_NFT_JUMP, "guard mac-spoofing ports");
+        rule_iifname_in(r, DP_NFT_SET_LOOKUP, GUARDED_SET);
+        ovs_strzcpy(r->jump, GUARD_CHAIN, sizeof r->jump);
+        rule_dispatch(rules_add(rs), FROM_MAP, true);
+        break;
+    case STATIC_TO:
+        rule_dispatch(rules_add(rs), TO_MAP, false);
+        break;
+    case STATIC_GUARD:
+        spoof_guard_rules(rs);
+        break;
+    case STATIC_SPOOFED:
+        /* "update @mac-spoofing-drops { iifname } drop": each device's
+         * spoofed frames counted in its element. */
+        r = rules_add(rs);
+        dp_nft_rule_init(r, DP_NFT_DROP, "guard mac-spoofing drop");
+        rule_iifname_in(r, DP_NFT_SET_UPDATE, DROPS_SET);
+        break;
+    default:
+        OVS_NOT_REACHED();
+    }
+    rules_finish(rs);
+    return rs;
+}
+
+/* Makes the table, its maps, sets and chains, and their rules (after a
+ * flush of the ruleset, on the first start, or when someone changed
+ * them). */
+static void
+build_table(struct dp_nft_batch *b)
+{
+    dp_nft_add_table(b, TABLE_USERDATA);
+    dp_nft_add_ifname_vmap(b, FROM_MAP);
+    dp_nft_add_ifname_vmap(b, TO_MAP);
+    dp_nft_add_set(b, GUARDED_SET, DP_NFT_TYPE_IFNAME, IFNAMSIZ, false);
+    dp_nft_add_set(b, PORT_MAC_SET,
+                   DP_NFT_TYPE_CONCAT(DP_NFT_TYPE_IFNAME, DP_NFT_TYPE_ETHER),
+                   PORT_MAC_KEY_LEN, false);
+    dp_nft_add_set(b, DROPS_SET, DP_NFT_TYPE_IFNAME, IFNAMSIZ, true);
+    /* Those jumped to before those that jump. */
+    for (int i = N_STATIC; i-- > 0;) {
+        if (i == STATIC_FROM || i == STATIC_TO) {
+            dp_nft_add_base_chain(b, static_names[i],
+                                  i == STATIC_FROM ? NF_BR_PRE_ROUTING
+                                                   : NF_BR_POST_ROUTING,
+                                  i == STATIC_FROM ? -200 : 200, NULL);
+        } else {
+            dp_nft_add_chain(b, static_names[i]);
+        }
+        dp_nft_flush_chain(b, static_names[i]);
+        const struct rules *rs = static_rules(i);
+        for (size_t k = 0; k < rs->n; k++) {
+            dp_nft_add_rule(b, static_names[i], &rs->r[k]);
+        }
+    }
+}
+
 /* ---- What vsw believes the table holds. ---- */
+
+/* A port's elements, by where they are: in map from-port, in map to-port
+ * (as ELEM_FROM is 1 and ELEM_TO 0, a 'from' flag picks one of them), in
+ * set mac-guarded (and, with its MAC, in set port-mac). */
+enum elem { ELEM_TO, ELEM_FROM, ELEM_GUARD, N_ELEMS };
 
 struct installed {
     struct hmap_node node;
     struct uuid port;
     struct uuid sw;             /* Its switch, when known. */
-    char from_key[IFNAMSIZ];    /* Its map elements ("" if none). */
-    char to_key[IFNAMSIZ];
+    char key[N_ELEMS][IFNAMSIZ];    /* Its elements ("" if none). */
+    uint8_t guard_mac[6];           /* With key[ELEM_GUARD]. */
     bool from_chain, to_chain;  /* Chains that exist. */
     uint32_t from_digest, to_digest;
     struct sset objs;           /* Its maps, ACL chains (by name: see
@@ -911,6 +1077,59 @@ static struct sset stale = SSET_INITIALIZER(&stale);
                                 /* Maps and ACL chains whose contents are
                                  * not what their names say (changed by
                                  * someone else). */
+/* Elements of mac-guarded and port-mac that no port of vsw's has (made
+ * by someone else): deleted by the next pass. */
+struct stray {
+    const char *set;
+    struct dp_nft_elem elem;
+};
+static struct stray *strays;
+static size_t n_strays;
+
+static void
+strays_clear(void)
+{
+    for (size_t i = 0; i < n_strays; i++) {
+        free(strays[i].elem.comment);
+    }
+    free(strays);
+    strays = NULL;
+    n_strays = 0;
+}
+
+static void
+stray_add(const char *set, const struct dp_nft_elem *e)
+{
+    strays = xrealloc(strays, (n_strays + 1) * sizeof *strays);
+    strays[n_strays].set = set;
+    strays[n_strays].elem = *e;
+    strays[n_strays].elem.comment = xstrdup(e->comment);
+    n_strays++;
+}
+
+/* Who holds each element, by device name, in each of enum elem's places,
+ * as the kernel's maps and sets have one element per name: kept by
+ * key_set(), so that finding whether a new port's name is another's costs
+ * no walk of every port. */
+static struct shash holders[N_ELEMS] = {
+    SHASH_INITIALIZER(&holders[0]), SHASH_INITIALIZER(&holders[1]),
+    SHASH_INITIALIZER(&holders[2]),
+};
+
+/* Sets 'in''s element in place 'e' to 'dev' ("" for none), in 'holders'
+ * too. */
+static void
+key_set(struct installed *in, enum elem e, const char *dev)
+{
+    char *key = in->key[e];
+    if (key[0] && shash_find_data(&holders[e], key) == in) {
+        shash_find_and_delete(&holders[e], key);
+    }
+    ovs_strzcpy(key, dev, IFNAMSIZ);
+    if (key[0]) {
+        shash_replace(&holders[e], key, in);
+    }
+}
 
 static struct installed *
 installed_find(const struct uuid *port, bool create)
@@ -946,6 +1165,9 @@ memo_forget(struct installed *in)
 static void
 installed_free(struct installed *in)
 {
+    for (int e = 0; e < N_ELEMS; e++) {
+        key_set(in, e, "");
+    }
     sset_destroy(&in->objs);
     memo_forget(in);
     free(in);
@@ -976,6 +1198,73 @@ obj_port(const char *name, const char *prefix, struct uuid *port)
     return uuid_from_string(port, id);
 }
 
+/* Reads the MAC spoofing guard's elements back: each port's, by the port
+ * named in its port-mac element's comment, and strays.  Returns 0 or an
+ * errno. */
+static int
+read_guards(const struct rc_policy_ops *po)
+{
+    struct dp_nft_elem *g, *pm;
+    size_t n_g, n_pm;
+    int error = po->dump_elems(GUARDED_SET, &g, &n_g);
+    if (error) {
+        return error;
+    }
+    error = po->dump_elems(PORT_MAC_SET, &pm, &n_pm);
+    if (error) {
+        dp_nft_elems_free(g, n_g);
+        return error;
+    }
+    struct sset guarded = SSET_INITIALIZER(&guarded);
+    for (size_t i = 0; i < n_g; i++) {
+        char dev[IFNAMSIZ];
+        ovs_strzcpy(dev, (const char *) g[i].key,
+                    MIN(sizeof dev, g[i].key_len + 1));
+        if (g[i].key_len != IFNAMSIZ || !sset_add(&guarded, dev)) {
+            stray_add(GUARDED_SET, &g[i]);
+        }
+    }
+    for (size_t i = 0; i < n_pm; i++) {
+        const struct dp_nft_elem *e = &pm[i];
+        char dev[IFNAMSIZ];
+        struct uuid u;
+        ovs_strzcpy(dev, (const char *) e->key, sizeof dev);
+        struct installed *in = NULL;
+        if (e->key_len == PORT_MAC_KEY_LEN
+            && !strncmp(e->comment, "port ", 5)
+            && uuid_from_string(&u, e->comment + 5)
+            && sset_contains(&guarded, dev)
+            && !shash_find(&holders[ELEM_GUARD], dev)) {
+            in = installed_find(&u, true);
+        }
+        if (in && !in->key[ELEM_GUARD][0]) {
+            key_set(in, ELEM_GUARD, dev);
+            memcpy(in->guard_mac, e->key + IFNAMSIZ, 6);
+        } else {
+            stray_add(PORT_MAC_SET, e);
+        }
+    }
+    for (size_t i = 0; i < n_g; i++) {
+        char dev[IFNAMSIZ];
+        ovs_strzcpy(dev, (const char *) g[i].key,
+                    MIN(sizeof dev, g[i].key_len + 1));
+        if (g[i].key_len == IFNAMSIZ
+            && !shash_find(&holders[ELEM_GUARD], dev)
+            && sset_find_and_delete(&guarded, dev)) {
+            stray_add(GUARDED_SET, &g[i]);      /* No port-mac element. */
+        }
+    }
+    if (n_strays) {
+        VLOG_INFO("%"PRIuSIZE" elements of sets %s and %s were not made by "
+                  "vsw; deleting them", n_strays,
+                  GUARDED_SET, PORT_MAC_SET);
+    }
+    sset_destroy(&guarded);
+    dp_nft_elems_free(g, n_g);
+    dp_nft_elems_free(pm, n_pm);
+    return 0;
+}
+
 /* Reads the table back into 'installed'.  Returns 0 or an errno. */
 static int
 read_table(const struct rc_policy_ops *po, bool distrust)
@@ -985,6 +1274,7 @@ read_table(const struct rc_policy_ops *po, bool distrust)
     int error = po->dump(true, &t);
     installed_clear();
     sset_clear(&stale);
+    strays_clear();
     table_ok = table_foreign = false;
     if (error) {
         dp_nft_table_destroy(&t);
@@ -1045,14 +1335,21 @@ read_table(const struct rc_policy_ops *po, bool distrust)
             sset_add(&installed_find(&u, true)->objs, set);
         }
     }
-    bool bases = false;
-    if (t.exists) {
-        const struct dp_nft_chain *fb = shash_find_data(&t.chains, FROM_BASE);
-        const struct dp_nft_chain *tb = shash_find_data(&t.chains, TO_BASE);
-        bases = (fb && tb && fb->base && tb->base && fb->n_rules == 1
-                 && tb->n_rules == 1
-                 && sset_contains(&t.sets, FROM_MAP)
-                 && sset_contains(&t.sets, TO_MAP));
+    /* Vsw's own objects as they should be, or all made again. */
+    bool bases = t.exists;
+    for (int i = 0; bases && i < N_STATIC; i++) {
+        const struct dp_nft_chain *c = shash_find_data(&t.chains,
+                                                       static_names[i]);
+        const struct rules *rs = static_rules(i);
+        bases = (c && c->base == (i == STATIC_FROM || i == STATIC_TO)
+                 && dp_nft_chain_digest(c) == dp_nft_rules_digest(rs->r,
+                                                                  rs->n));
+    }
+    static const char *const shared_sets[] = {
+        FROM_MAP, TO_MAP, GUARDED_SET, PORT_MAC_SET, DROPS_SET,
+    };
+    for (size_t i = 0; bases && i < ARRAY_SIZE(shared_sets); i++) {
+        bases = sset_contains(&t.sets, shared_sets[i]);
     }
     for (int m = 0; bases && m < 2; m++) {
         struct shash elems = SHASH_INITIALIZER(&elems);
@@ -1064,11 +1361,13 @@ read_table(const struct rc_policy_ops *po, bool distrust)
             if (!strncmp(chain, prefix, strlen(prefix))
                 && uuid_from_string(&u, chain + strlen(prefix))) {
                 struct installed *in = installed_find(&u, true);
-                ovs_strzcpy(m ? in->to_key : in->from_key, sn->name,
-                            IFNAMSIZ);
+                key_set(in, !m, sn->name);
             }
         }
         shash_destroy_free_data(&elems);
+    }
+    if (bases && !error) {
+        error = read_guards(po);
     }
     table_ok = bases && !error;
     table_known = !error;
@@ -1082,41 +1381,6 @@ static char *
 chain_name(bool from, const struct uuid *port)
 {
     return xasprintf("%s-"UUID_FMT, from ? "from" : "to", UUID_ARGS(port));
-}
-
-static void
-rules_base(struct dp_nft_rule *r, const char *map, bool in)
-{
-    /* "iifname vmap @from-port" / "oifname vmap @to-port". */
-    dp_nft_rule_init(r, DP_NFT_CONTINUE, "dispatch %s", map);
-    static const struct dp_nft_field iif = {
-        DP_NFT_META, IFNAMSIZ, 0, NFT_META_IIFNAME };
-    static const struct dp_nft_field oif = {
-        DP_NFT_META, IFNAMSIZ, 0, NFT_META_OIFNAME };
-    r->keys[0] = in ? iif : oif;
-    r->n_keys = 1;
-    ovs_strzcpy(r->set, map, sizeof r->set);
-    r->set_op = DP_NFT_SET_VMAP;
-    dp_nft_rule_finish(r);
-}
-
-/* Makes the table, its maps and base chains (after a flush of the
- * ruleset, or on the first start). */
-static void
-build_table(struct dp_nft_batch *b)
-{
-    dp_nft_add_table(b, TABLE_USERDATA);
-    dp_nft_add_ifname_vmap(b, FROM_MAP);
-    dp_nft_add_ifname_vmap(b, TO_MAP);
-    dp_nft_add_base_chain(b, FROM_BASE, NF_BR_PRE_ROUTING, -200, NULL);
-    dp_nft_add_base_chain(b, TO_BASE, NF_BR_POST_ROUTING, 200, NULL);
-    struct dp_nft_rule r;
-    rules_base(&r, FROM_MAP, true);
-    dp_nft_flush_chain(b, FROM_BASE);
-    dp_nft_add_rule(b, FROM_BASE, &r);
-    rules_base(&r, TO_MAP, false);
-    dp_nft_flush_chain(b, TO_BASE);
-    dp_nft_add_rule(b, TO_BASE, &r);
 }
 
 /* Adds to 'b' the deletion of the maps and sets, then of the ACL chains,
@@ -1147,6 +1411,41 @@ objs_removal(struct dp_nft_batch *b, const struct sset *objs,
         }
     }
     return any;
+}
+
+/* The MAC spoofing guard's elements for 'in''s port on device 'dev' with
+ * MAC 'mac', added to 'b'. */
+static void
+guard_add(struct dp_nft_batch *b, const struct installed *in,
+          const char *dev, const uint8_t mac[6])
+{
+    char ifkey[IFNAMSIZ];
+    uint8_t pmkey[PORT_MAC_KEY_LEN];
+    ifname_key(dev, ifkey);
+    port_mac_key(dev, mac, pmkey);
+    char *comment = xasprintf("port "UUID_FMT, UUID_ARGS(&in->port));
+    char *what = xasprintf("%s (%s)", dev, comment);
+    dp_nft_elem_add(b, GUARDED_SET, ifkey, sizeof ifkey, comment, what);
+    dp_nft_elem_add(b, PORT_MAC_SET, pmkey, sizeof pmkey, comment, what);
+    free(what);
+    free(comment);
+}
+
+/* The deletion of 'in''s MAC spoofing guard elements, added to 'b'; the
+ * count of its device's spoofed frames starts again. */
+static void
+guard_removal(struct dp_nft_batch *b, const struct installed *in)
+{
+    const char *dev = in->key[ELEM_GUARD];
+    char ifkey[IFNAMSIZ];
+    uint8_t pmkey[PORT_MAC_KEY_LEN];
+    ifname_key(dev, ifkey);
+    port_mac_key(dev, in->guard_mac, pmkey);
+    char *what = xasprintf("%s (port "UUID_FMT")", dev, UUID_ARGS(&in->port));
+    dp_nft_elem_del(b, GUARDED_SET, ifkey, sizeof ifkey, what);
+    dp_nft_elem_del(b, PORT_MAC_SET, pmkey, sizeof pmkey, what);
+    dp_nft_elem_reset(b, DROPS_SET, ifkey, sizeof ifkey, what);
+    free(what);
 }
 
 /* Adds to 'b' what turns 'in' into 'w' for port 'port' on device 'dev';
@@ -1195,14 +1494,42 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
             any = true;
         }
     }
+    bool same_guard = (w->guard && !strcmp(in->key[ELEM_GUARD], dev)
+                       && !memcmp(in->guard_mac, w->mac, 6));
+    if (in->key[ELEM_GUARD][0] && !same_guard) {
+        guard_removal(b, in);
+        key_set(in, ELEM_GUARD, "");
+        any = true;
+    }
+    if (w->guard && !same_guard) {
+        guard_add(b, in, dev, w->mac);
+        key_set(in, ELEM_GUARD, dev);
+        memcpy(in->guard_mac, w->mac, 6);
+        any = true;
+    }
     for (int from = 0; from < 2; from++) {
         const struct rules *rs = from ? &w->from : &w->to;
         uint32_t digest = dp_nft_rules_digest(rs->r, rs->n);
         bool *exists = from ? &in->from_chain : &in->to_chain;
         uint32_t *have = from ? &in->from_digest : &in->to_digest;
-        char *key = from ? in->from_key : in->to_key;
+        const char *key = in->key[from];
         const char *map = from ? FROM_MAP : TO_MAP;
         char *chain = chain_name(from, port);
+        if (!rs->n) {
+            /* Nothing to do in that direction: no chain, no element. */
+            if (key[0]) {
+                dp_nft_map_del(b, map, key);
+                key_set(in, from, "");
+                any = true;
+            }
+            if (*exists) {
+                dp_nft_del_chain(b, chain);
+                *exists = false;
+                any = true;
+            }
+            free(chain);
+            continue;
+        }
         if (!*exists || *have != digest) {
             if (*exists) {
                 dp_nft_flush_chain(b, chain);
@@ -1221,7 +1548,7 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
                 dp_nft_map_del(b, map, key);
             }
             dp_nft_map_add(b, map, dev, chain);
-            ovs_strzcpy(key, dev, IFNAMSIZ);
+            key_set(in, from, dev);
             any = true;
         }
         free(chain);
@@ -1246,10 +1573,13 @@ static void
 port_removal(struct dp_nft_batch *b, const struct installed *in)
 {
     for (int from = 0; from < 2; from++) {
-        const char *key = from ? in->from_key : in->to_key;
+        const char *key = in->key[from];
         if (key[0]) {
             dp_nft_map_del(b, from ? FROM_MAP : TO_MAP, key);
         }
+    }
+    if (in->key[ELEM_GUARD][0]) {
+        guard_removal(b, in);
     }
     for (int from = 0; from < 2; from++) {
         if (from ? in->from_chain : in->to_chain) {
@@ -1286,36 +1616,14 @@ port_policy_error(struct rc_port *port, const char *fmt, ...)
     ds_destroy(&s);
 }
 
-/* Who holds each map element, by device name, while a batch is built
- * ('holders[1]' the from-map's, 'holders[0]' the to-map's): made once per
- * batch that moves an element (not a walk of every port for each new
- * port), and kept current as the batch's ports change theirs. */
-static void
-holders_build(struct shash holders[2])
-{
-    for (int from = 0; from < 2; from++) {
-        shash_init(&holders[from]);
-    }
-    struct installed *in;
-    HMAP_FOR_EACH (in, node, &installed) {
-        for (int from = 0; from < 2; from++) {
-            const char *key = from ? in->from_key : in->to_key;
-            if (key[0]) {
-                shash_replace(&holders[from], key, in);
-            }
-        }
-    }
-}
-
-/* Another port's map element on device name 'dev' (a port deleted and
- * made again, two ports that swapped names): the entry holding it in map
- * 'from' or to-map, other than 'self' and those in 'gone', or NULL. */
+/* Another port's element on device name 'dev' (a port deleted and made
+ * again, two ports that swapped names): the entry holding it in place
+ * 'e', other than 'self' and those in 'gone', or NULL. */
 static struct installed *
-key_holder(const struct shash holders[2], const char *dev, bool from,
-           const struct installed *self, struct installed **gone,
-           size_t n_gone)
+key_holder(const char *dev, enum elem e, const struct installed *self,
+           struct installed **gone, size_t n_gone)
 {
-    struct installed *in = shash_find_data(&holders[from], dev);
+    struct installed *in = shash_find_data(&holders[e], dev);
     if (!in || in == self) {
         return NULL;
     }
@@ -1336,8 +1644,8 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
             size_t lo, size_t hi, struct installed **gone, size_t n_gone,
             bool *changed)
 {
-    struct dp_nft_batch *b = dp_nft_batch_create(NFPROTO_BRIDGE,
-                                                 RC_NFT_TABLE);
+    struct dp_nft_batch *b = dp_nft_batch_create(
+        NFPROTO_BRIDGE, RC_NFT_TABLE, !table_ok || hi - lo + n_gone > 4);
     if (!table_ok) {
         build_table(b);
     }
@@ -1350,60 +1658,40 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
      * old name); put back if the batch fails. */
     struct taken {
         struct installed *in;
-        bool from;
+        enum elem e;
         char key[IFNAMSIZ];
     } *taken = NULL;
     size_t n_taken = 0;
-    struct shash holders[2];
-    bool have_holders = false;
     for (size_t i = lo; i < hi; i++) {
         struct pending *pp = &pend[i];
         struct installed *pin = installed_find(&pp->port->uuid, true);
         pp->before = *pin;
         sset_clone(&pp->before.objs, &pin->objs);   /* Its own copy. */
         pin->sw = pp->sw;
-        char old[2][IFNAMSIZ];
-        for (int from = 0; from < 2; from++) {
-            char *key = from ? pin->from_key : pin->to_key;
-            ovs_strzcpy(old[from], key, IFNAMSIZ);
-            if (!strcmp(key, pp->dev)) {
+        for (int e = 0; e < N_ELEMS; e++) {
+            bool wants = (e == ELEM_GUARD ? pp->w.guard
+                          : e == ELEM_FROM ? pp->w.from.n > 0
+                          : pp->w.to.n > 0);
+            if (!wants || !strcmp(pin->key[e], pp->dev)) {
                 continue;
             }
-            if (!have_holders) {
-                holders_build(holders);
-                have_holders = true;
-            }
-            struct installed *h = key_holder(holders, pp->dev, from, pin,
-                                             gone, n_gone);
+            struct installed *h = key_holder(pp->dev, e, pin, gone, n_gone);
             if (h) {
-                dp_nft_map_del(b, from ? FROM_MAP : TO_MAP, pp->dev);
+                if (e == ELEM_GUARD) {
+                    guard_removal(b, h);
+                } else {
+                    dp_nft_map_del(b, e == ELEM_FROM ? FROM_MAP : TO_MAP,
+                                   pp->dev);
+                }
                 taken = xrealloc(taken, (n_taken + 1) * sizeof *taken);
                 struct taken *t = &taken[n_taken++];
                 t->in = h;
-                t->from = from;
-                char *hkey = from ? h->from_key : h->to_key;
-                ovs_strzcpy(t->key, hkey, IFNAMSIZ);
-                hkey[0] = '\0';
-                shash_find_and_delete(&holders[from], pp->dev);
+                t->e = e;
+                ovs_strzcpy(t->key, h->key[e], IFNAMSIZ);
+                key_set(h, e, "");
             }
         }
         port_changes(b, pin, &pp->w, &pp->port->uuid, pp->dev);
-        for (int from = 0; have_holders && from < 2; from++) {
-            const char *key = from ? pin->from_key : pin->to_key;
-            if (strcmp(old[from], key)) {
-                if (old[from][0]
-                    && shash_find_data(&holders[from], old[from]) == pin) {
-                    shash_find_and_delete(&holders[from], old[from]);
-                }
-                if (key[0]) {
-                    shash_replace(&holders[from], key, pin);
-                }
-            }
-        }
-    }
-    if (have_holders) {
-        shash_destroy(&holders[0]);
-        shash_destroy(&holders[1]);
     }
     int error = dp_nft_batch_size(b) ? po->commit(b) : 0;
     *changed |= dp_nft_batch_size(b) > 0;
@@ -1436,13 +1724,20 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
         struct installed *pin = installed_find(&pend[i].port->uuid, true);
         struct hmap_node node = pin->node;
         sset_destroy(&pin->objs);         /* What the batch would have. */
+        for (int e = 0; e < N_ELEMS; e++) {
+            key_set(pin, e, "");
+        }
         *pin = pend[i].before;
         pin->node = node;
         sset_moved(&pin->objs);
+        for (int e = 0; e < N_ELEMS; e++) {
+            char key[IFNAMSIZ];
+            ovs_strzcpy(key, pin->key[e], IFNAMSIZ);
+            key_set(pin, e, key);
+        }
     }
     for (size_t k = n_taken; k-- > 0;) {
-        ovs_strzcpy(taken[k].from ? taken[k].in->from_key
-                    : taken[k].in->to_key, taken[k].key, IFNAMSIZ);
+        key_set(taken[k].in, taken[k].e, taken[k].key);
     }
     free(taken);
     return error;
@@ -1582,6 +1877,23 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
         }
     }
     free(cand);
+
+    if (n_strays) {
+        /* Their own batch: it fails only if someone deleted them since
+         * (the table is then read again). */
+        struct dp_nft_batch *b = dp_nft_batch_create(
+            NFPROTO_BRIDGE, RC_NFT_TABLE, n_strays > 32);
+        for (size_t i = 0; i < n_strays; i++) {
+            dp_nft_elem_del(b, strays[i].set, strays[i].elem.key,
+                            strays[i].elem.key_len, "an element not vsw's");
+        }
+        if (po->commit(b)) {
+            table_known = false;
+        }
+        *changed = true;
+        dp_nft_batch_destroy(b);
+        strays_clear();
+    }
 
     /* One batch for all; if the kernel refuses it, one per port, so that
      * a port the kernel refuses keeps what it had and the others go on. */

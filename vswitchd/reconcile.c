@@ -283,6 +283,12 @@ policy_dump_map(const char *map, struct shash *elems)
 }
 
 static int
+policy_dump_elems(const char *set, struct dp_nft_elem **elems, size_t *n)
+{
+    return dp_nft_dump_elems(NFPROTO_BRIDGE, RC_NFT_TABLE, set, elems, n);
+}
+
+static int
 mirror_dump(struct dp_nft_table *t)
 {
     return dp_nft_dump(NFPROTO_NETDEV, RC_NFT_TABLE, true, t);
@@ -306,6 +312,7 @@ static const struct rc_qdisc_ops kernel_qdisc_ops = {
 static const struct rc_policy_ops kernel_policy_ops = {
     .dump = policy_dump,
     .dump_map = policy_dump_map,
+    .dump_elems = policy_dump_elems,
     .vmap_digest = policy_vmap_digest,
     .commit = dp_nft_batch_commit,
     .dump_mirrors = mirror_dump,

@@ -223,12 +223,15 @@ struct rc_flower_ops {
 
 /* nftables (datapath/nft.h): the port policy table. */
 struct dp_nft_batch;
+struct dp_nft_elem;
 struct dp_nft_table;
 struct shash;
 struct rc_policy_ops {
     /* Reads vsw's table, with its rules ('rules') or without. */
     int (*dump)(bool rules, struct dp_nft_table *);
     int (*dump_map)(const char *map, struct shash *elems);
+    /* The elements of set 'set' (dp_nft_dump_elems()). */
+    int (*dump_elems)(const char *set, struct dp_nft_elem **, size_t *n);
     /* The digest of verdict map 'map''s elements (dp_nft_vmap_digest()). */
     int (*vmap_digest)(const char *map, uint32_t *digest);
     int (*commit)(struct dp_nft_batch *);

@@ -53,12 +53,26 @@ wait_for 10 reaches 10.9.0.2 || die "no traffic between the ports"
 assert_eq "policy of pa" enforced "$(ctl get port pa status:policy)"
 assert_eq "guards of pa" mac-spoofing "$(ctl get port pa status:guards)"
 
+# spoof_drops DEV: the frames the MAC spoofing guard dropped from DEV
+# (its element of set mac-spoofing-drops; 0 if none).
+spoof_drops() {
+    ip netns exec "$sw" nft list set bridge vsw mac-spoofing-drops \
+        | grep -o "\"$1\" counter packets [0-9]*" | grep -o '[0-9]*$' \
+        | grep . || echo 0
+}
 note "MAC spoofing guard (on by default): a spoofed source is dropped"
 ip -n "$a" link set pa address 02:00:00:00:00:99
 flush_neigh
 reaches 10.9.0.2 && fail "a spoofed source MAC got through"
-n=$(counter "from-$pa" "guard mac-spoofing source")
+n=$(counter guard-mac "guard mac-spoofing source")
 [ "${n:-0}" -gt 0 ] || fail "the spoof guard's counter did not move ($n)"
+n=$(spoof_drops pa)
+[ "$n" -gt 0 ] || fail "pa's count of spoofed frames did not move ($n)"
+assert_eq "pb's count of spoofed frames" 0 "$(spoof_drops pb)"
+nft_rules_of_pa=$(ip netns exec "$sw" nft list chain bridge vsw "from-$pa" \
+                  2>&1)
+assert_contains "guarded, and nothing else: no chain of its own" \
+    "No such file or directory" "$nft_rules_of_pa"
 ctl --wait set-port pa mac-spoofing=on || fail "set-port mac-spoofing=on"
 wait_for 5 reaches 10.9.0.2 || fail "spoofing allowed, still dropped"
 ctl --wait set-port pa mac-spoofing=off || fail "set-port mac-spoofing=off"
@@ -67,6 +81,7 @@ flush_neigh
 wait_for 5 reaches 10.9.0.2 || fail "the port's own MAC is dropped"
 
 note "ARP with another sender MAC is dropped"
+before=$(spoof_drops pa)
 ip netns exec "$a" python3 - <<'EOF'
 import socket
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -76,8 +91,9 @@ arp = (bytes.fromhex("0001080006040001") + other + bytes([10, 9, 0, 1])
        + bytes(6) + bytes([10, 9, 0, 2]))
 s.send(b"\xff" * 6 + own + b"\x08\x06" + arp)
 EOF
-n=$(counter "from-$pa" "guard mac-spoofing arp")
+n=$(counter guard-mac "guard mac-spoofing arp")
 assert_eq "ARP spoof counter" 1 "$n"
+assert_eq "counted as pa's" 1 "$(( $(spoof_drops pa) - before ))"
 
 # send_udp NS SPORT DPORT DEST: one datagram from SPORT.
 send_udp() {
