@@ -419,7 +419,7 @@ void
 dp_nft_table_init(struct dp_nft_table *t)
 {
     t->exists = false;
-    t->userdata = NULL;
+    t->comment = NULL;
     shash_init(&t->chains);
     sset_init(&t->sets);
 }
@@ -440,7 +440,7 @@ chain_free(void *c_)
 void
 dp_nft_table_destroy(struct dp_nft_table *t)
 {
-    free(t->userdata);
+    free(t->comment);
     struct shash_node *node;
     SHASH_FOR_EACH (node, &t->chains) {
         chain_free(node->data);
@@ -469,6 +469,27 @@ chain_get(struct dp_nft_table *t, const char *name)
     return c;
 }
 
+/* The comment, copied: another program's need not end in a NUL.  For a
+ * rule's userdata, a set element's and a table's, whose comments have one
+ * type. */
+BUILD_ASSERT_DECL((int) NFTNL_UDATA_RULE_COMMENT
+                  == (int) NFTNL_UDATA_SET_ELEM_COMMENT);
+BUILD_ASSERT_DECL((int) NFTNL_UDATA_RULE_COMMENT
+                  == (int) NFTNL_UDATA_TABLE_COMMENT);
+static int
+comment_cb(const struct nftnl_udata *attr, void *data)
+{
+    if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT) {
+        char **comment = data;
+        free(*comment);
+        *comment = xmemdup0(nftnl_udata_get(attr), nftnl_udata_len(attr));
+    }
+    return MNL_CB_OK;
+}
+
+/* A table's comment: its userdata's comment attribute, or the userdata
+ * itself (tables made by vsw before 2026-12, whose userdata was a plain
+ * string, which "nft list" does not show). */
 static int
 table_cb(const struct nlmsghdr *nlh, void *aux)
 {
@@ -477,13 +498,19 @@ table_cb(const struct nlmsghdr *nlh, void *aux)
     if (!nftnl_table_nlmsg_parse(nlh, t)
         && !strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), ctx->table)) {
         ctx->t->exists = true;
+        free(ctx->t->comment);
+        ctx->t->comment = NULL;
         uint32_t len = 0;
-        const char *ud = (nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)
+        const void *ud = (nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)
                           ? nftnl_table_get_data(t, NFTNL_TABLE_USERDATA,
                                                  &len)
                           : NULL);
-        free(ctx->t->userdata);
-        ctx->t->userdata = ud ? xmemdup0(ud, len) : NULL;
+        if (ud && (nftnl_udata_parse(ud, len, comment_cb,
+                                     &ctx->t->comment) < 0
+                   || !ctx->t->comment)) {
+            free(ctx->t->comment);
+            ctx->t->comment = xmemdup0(ud, len);
+        }
     }
     nftnl_table_free(t);
     return MNL_CB_OK;
@@ -514,21 +541,6 @@ set_cb(const struct nlmsghdr *nlh, void *aux)
         sset_add(&ctx->t->sets, nftnl_set_get_str(s, NFTNL_SET_NAME));
     }
     nftnl_set_free(s);
-    return MNL_CB_OK;
-}
-
-/* The comment, copied: another program's need not end in a NUL.  For a
- * rule's userdata and a set element's, whose comments have one type. */
-BUILD_ASSERT_DECL((int) NFTNL_UDATA_RULE_COMMENT
-                  == (int) NFTNL_UDATA_SET_ELEM_COMMENT);
-static int
-comment_cb(const struct nftnl_udata *attr, void *data)
-{
-    if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT) {
-        char **comment = data;
-        free(*comment);
-        *comment = xmemdup0(nftnl_udata_get(attr), nftnl_udata_len(attr));
-    }
     return MNL_CB_OK;
 }
 
@@ -883,14 +895,19 @@ batch_next(struct dp_nft_batch *b)
 }
 
 void
-dp_nft_add_table(struct dp_nft_batch *b, const char *userdata)
+dp_nft_add_table(struct dp_nft_batch *b, const char *comment)
 {
     struct nftnl_table *t = nftnl_table_alloc();
     nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, b->family);
     nftnl_table_set_str(t, NFTNL_TABLE_NAME, b->table);
-    if (userdata) {
-        nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, userdata,
-                             strlen(userdata));
+    if (comment) {
+        struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(
+            NFT_USERDATA_MAXLEN);
+        nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT, comment);
+        nftnl_table_set_data(t, NFTNL_TABLE_USERDATA,
+                             nftnl_udata_buf_data(ud),
+                             nftnl_udata_buf_len(ud));
+        nftnl_udata_buf_free(ud);
     }
     nftnl_table_nlmsg_build_payload(
         batch_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE,
@@ -1049,6 +1066,80 @@ dp_nft_add_set(struct dp_nft_batch *b, const char *name, uint32_t key_type,
     /* Interface names are strings, in host order for "nft list". */
     struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
     nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* host */);
+    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+                       nftnl_udata_buf_len(ud));
+    nftnl_udata_buf_free(ud);
+    set_add_msg(b, s, "set", name);
+}
+
+/* nft's numbers for describing a "typeof" set's key: its expression types
+ * (concatenation, meta, payload) and, for a payload, protocol bases. */
+enum { TYPEOF_PAYLOAD = 7, TYPEOF_META = 9, TYPEOF_CONCAT = 13 };
+enum { TYPEOF_META_KEY = 0 };
+enum { TYPEOF_PAYLOAD_BASE = 2, TYPEOF_PAYLOAD_OFFSET = 3,
+       TYPEOF_PAYLOAD_LEN = 4 };
+
+/* Field 'f' as nft describes it in a "typeof" set: its expression type
+ * and data, nested in 'ud'. */
+static void
+typeof_field(struct nftnl_udata_buf *ud, const struct dp_nft_field *f)
+{
+    struct nftnl_udata *data;
+    if (f->src == DP_NFT_META) {
+        nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, TYPEOF_META);
+        data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+        nftnl_udata_put_u32(ud, TYPEOF_META_KEY, f->key);
+    } else {
+        nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, TYPEOF_PAYLOAD);
+        data = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+        nftnl_udata_put_u32(ud, 0, 0);      /* No protocol: raw. */
+        nftnl_udata_put_u32(ud, 1, 0);
+        nftnl_udata_put_u32(ud, TYPEOF_PAYLOAD_BASE,
+                            f->src == DP_NFT_LL ? 1 : f->src == DP_NFT_NH
+                            ? 2 : 3);
+        nftnl_udata_put_u32(ud, TYPEOF_PAYLOAD_OFFSET, f->offset * 8);
+        nftnl_udata_put_u32(ud, TYPEOF_PAYLOAD_LEN, f->len * 8);
+    }
+    nftnl_udata_nest_end(ud, data);
+}
+
+void
+dp_nft_add_typeof_set(struct dp_nft_batch *b, const char *name,
+                      const struct dp_nft_field *keys, size_t n_keys)
+{
+    uint32_t key_type = 0;
+    for (size_t i = 0; i < n_keys; i++) {
+        const struct dp_nft_field *f = &keys[i];
+        bool ifname = (f->src == DP_NFT_META
+                       && (f->key == NFT_META_IIFNAME
+                           || f->key == NFT_META_OIFNAME));
+        key_type = key_type << 6 | (ifname ? DP_NFT_TYPE_IFNAME
+                                           : DP_NFT_TYPE_INTEGER);
+    }
+    struct nftnl_set *s = set_new(b, name);
+    nftnl_set_set_u32(s, NFTNL_SET_ID, ++b->set_id);
+    nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, dp_nft_key_len(keys, n_keys));
+
+    struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+    nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 0);
+    struct nftnl_udata *top = nftnl_udata_nest_start(
+        ud, NFTNL_UDATA_SET_KEY_TYPEOF);
+    if (n_keys == 1) {
+        typeof_field(ud, &keys[0]);
+    } else {
+        nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, TYPEOF_CONCAT);
+        struct nftnl_udata *list = nftnl_udata_nest_start(
+            ud, NFTNL_UDATA_SET_TYPEOF_DATA);
+        for (size_t i = 0; i < n_keys; i++) {
+            struct nftnl_udata *one = nftnl_udata_nest_start(ud, i);
+            typeof_field(ud, &keys[i]);
+            nftnl_udata_nest_end(ud, one);
+        }
+        nftnl_udata_nest_end(ud, list);
+    }
+    nftnl_udata_nest_end(ud, top);
     nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
                        nftnl_udata_buf_len(ud));
     nftnl_udata_buf_free(ud);

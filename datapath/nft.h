@@ -133,7 +133,7 @@ struct dp_nft_chain {
 };
 struct dp_nft_table {
     bool exists;
-    char *userdata;             /* The table's userdata, as a string. */
+    char *comment;              /* The table's comment (NULL if none). */
     struct shash chains;        /* Name -> struct dp_nft_chain. */
     struct sset sets;           /* Names of its sets and maps. */
 };
@@ -164,8 +164,9 @@ size_t dp_nft_batch_size(const struct dp_nft_batch *);   /* Operations. */
 struct svec;
 const struct svec *dp_nft_batch_ops(const struct dp_nft_batch *);
 
-/* Creates the table (with 'userdata') unless it exists. */
-void dp_nft_add_table(struct dp_nft_batch *, const char *userdata);
+/* Creates the table (with 'comment', which "nft list" shows and "nft -f"
+ * makes again) unless it exists. */
+void dp_nft_add_table(struct dp_nft_batch *, const char *comment);
 /* A base chain on 'hook' (NF_*), priority 'prio', policy accept; 'dev'
  * for the netdev family. */
 void dp_nft_add_base_chain(struct dp_nft_batch *, const char *name,
@@ -182,7 +183,8 @@ void dp_nft_add_rule(struct dp_nft_batch *, const char *chain,
 void dp_nft_add_timeout_set(struct dp_nft_batch *, const char *name,
                             size_t key_len);
 /* nft's datatype numbers, so that "nft list" shows keys as what they are:
- * interface names, MACs, and a concatenation of two types. */
+ * integers, interface names, MACs, and a concatenation of two types. */
+#define DP_NFT_TYPE_INTEGER 4
 #define DP_NFT_TYPE_ETHER 9
 #define DP_NFT_TYPE_IFNAME 41
 #define DP_NFT_TYPE_CONCAT(A, B) ((A) << 6 | (B))
@@ -192,6 +194,13 @@ void dp_nft_add_timeout_set(struct dp_nft_batch *, const char *name,
  * that added or updated them. */
 void dp_nft_add_set(struct dp_nft_batch *, const char *name,
                     uint32_t key_type, size_t key_len, bool counted);
+/* A set keyed by the concatenation of meta interface names and raw
+ * payload fields 'keys' (integers to nft), described as nft describes
+ * "typeof" sets, so that "nft list" shows a set and lookups that "nft -f"
+ * reads back (a raw field has no type of its own to match a typed
+ * set's). */
+void dp_nft_add_typeof_set(struct dp_nft_batch *, const char *name,
+                           const struct dp_nft_field *keys, size_t n_keys);
 /* Element 'key' of set 'name', with comment 'comment' (nullable: a
  * string "nft list" shows and dp_nft_dump_elems() returns); 'what' says
  * which it is, for messages. */

@@ -42,7 +42,7 @@
 
 VLOG_DEFINE_THIS_MODULE(reconcile_mirror);
 
-#define TABLE_USERDATA "vsw: port mirrors of vswitchd; changes are undone"
+#define TABLE_COMMENT "vsw: port mirrors of vswitchd; changes are undone"
 
 /* A chain of the table, as vsw believes it is. */
 struct mirror_chain {
@@ -65,7 +65,7 @@ read_table(const struct rc_policy_ops *po)
     table_foreign = table_exists = false;
     if (!error && t.exists) {
         table_exists = true;
-        table_foreign = !t.userdata || strcmp(t.userdata, TABLE_USERDATA);
+        table_foreign = !t.comment || strcmp(t.comment, TABLE_COMMENT);
         struct shash_node *sn;
         SHASH_FOR_EACH (sn, &t.chains) {
             const struct dp_nft_chain *c = sn->data;
@@ -203,7 +203,7 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
                         free(shash_find_and_delete(&installed, name));
                     } else {
                         if (!table_exists) {
-                            dp_nft_add_table(b, TABLE_USERDATA);
+                            dp_nft_add_table(b, TABLE_COMMENT);
                             table_exists = true;
                         }
                         if (mc) {

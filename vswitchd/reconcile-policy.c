@@ -16,8 +16,8 @@
  * element that jumps, makes the kernel validate every chain reachable
  * from the base chains, once per element (O(ports) per change, 2 ms at
  * 1000 ports of 10 rules), and a set element without a verdict makes it
- * validate nothing.  The netdev family would need a base chain per device, deleted by
- * the kernel with the device.  Traffic that never crosses the bridge is
+ * validate nothing.  The netdev family would need a base chain per
+ * device, deleted by the kernel with the device.  Traffic that never crosses the bridge is
  * not seen: a VF port's frames switched by the NIC itself (flow rules in
  * hardware, reconcile-flower.c) and whatever the host sends on an
  * internal port's host end to itself.  This kernel's bridge family has no
@@ -31,10 +31,13 @@
  *     chain to-ports    (postrouting) oifname vmap @to-port
  *     set mac-guarded   devices of the ports with the MAC spoofing guard
  *     set port-mac      device . MAC of each (commented "port <uuid>")
+ *     set port-mac-nd   the same, typed as raw fields for the lookups of
+ *                       neighbor discovery options (so that "nft list"
+ *                       prints what "nft -f" reads back)
  *     chain guard-mac   source MAC, ARP sender, neighbor discovery options
  *                       not the port's (iifname . field not in @port-mac):
  *                       jump mac-spoofed
- *     chain mac-spoofed update @mac-spoofing-drops { iifname } drop
+ *     chain mac-spoofed update @mac-spoofing-drops { iifname }; drop
  *     set mac-spoofing-drops   each device's count of spoofed frames
  *     chain from-<port uuid>   bandwidth class, other guards, storm limit,
  *                              rate limit, ACLs out (none: no chain)
@@ -87,13 +90,14 @@
 
 VLOG_DEFINE_THIS_MODULE(reconcile_policy);
 
-#define TABLE_USERDATA "vsw: port policy of vswitchd; changes are undone"
+#define TABLE_COMMENT "vsw: port policy of vswitchd; changes are undone"
 #define FROM_BASE "from-ports"
 #define TO_BASE "to-ports"
 #define FROM_MAP "from-port"
 #define TO_MAP "to-port"
 #define GUARDED_SET "mac-guarded"
 #define PORT_MAC_SET "port-mac"
+#define PORT_MAC_ND_SET "port-mac-nd"
 #define DROPS_SET "mac-spoofing-drops"
 #define GUARD_CHAIN "guard-mac"
 #define SPOOFED_CHAIN "mac-spoofed"
@@ -172,6 +176,11 @@ rules_finish(struct rules *rs)
  * its device has in set port-mac, go to chain mac-spoofed. */
 static const struct dp_nft_field f_iifname = {
     DP_NFT_META, IFNAMSIZ, 0, NFT_META_IIFNAME };
+/* The MAC of a neighbor discovery link-layer address option: set
+ * port-mac-nd's key is described to nft with a router solicitation's
+ * (other messages have theirs further in: any raw field of 6 bytes is
+ * looked up alike). */
+static const struct dp_nft_field f_nd_lla = { DP_NFT_TH, 6, 10, 0 };
 
 /* 'r' looks the input device up in set 'set' ('op'). */
 static void
@@ -184,14 +193,19 @@ rule_iifname_in(struct dp_nft_rule *r, enum dp_nft_set_op op,
     ovs_strzcpy(r->set, set, sizeof r->set);
 }
 
+/* 'r' jumps to chain mac-spoofed if the input device and field 'f' are
+ * not in set 'set': port-mac for typed fields (the source MAC, ARP's
+ * sender), port-mac-nd (the same elements) for neighbor discovery's raw
+ * ones, which nft reads back only against a set of that type. */
 static void
-spoofed_if_not_port_mac(struct dp_nft_rule *r, const struct dp_nft_field *f)
+spoofed_if_not_in(struct dp_nft_rule *r, const struct dp_nft_field *f,
+                  const char *set)
 {
     r->keys[0] = f_iifname;
     r->keys[1] = *f;
     r->n_keys = 2;
     r->set_op = DP_NFT_SET_MISSING;
-    ovs_strzcpy(r->set, PORT_MAC_SET, sizeof r->set);
+    ovs_strzcpy(r->set, set, sizeof r->set);
     ovs_strzcpy(r->jump, SPOOFED_CHAIN, sizeof r->jump);
 }
 
@@ -200,12 +214,12 @@ spoof_guard_rules(struct rules *rs)
 {
     struct dp_nft_rule *r = rules_add(rs);
     dp_nft_rule_init(r, DP_NFT_JUMP, "guard mac-spoofing source");
-    spoofed_if_not_port_mac(r, &f_eth_src);
+    spoofed_if_not_in(r, &f_eth_src, PORT_MAC_SET);
 
     r = rules_add(rs);
     dp_nft_rule_init(r, DP_NFT_JUMP, "guard mac-spoofing arp");
     match_ethertype(r, ETH_P_ARP);
-    spoofed_if_not_port_mac(r, &f_arp_sha);
+    spoofed_if_not_in(r, &f_arp_sha, PORT_MAC_SET);
 
     /* The first option of a router solicitation (type 133, options at 8),
      * advertisement (134, at 16), neighbor solicitation (135, at 24) and
@@ -249,7 +263,7 @@ spoof_guard_rules(struct rules *rs)
         match_u8(r, &f_l4proto, IPPROTO_ICMPV6);
         match_u8(r, &f_icmp_type, nd[i].type);
         dp_nft_rule_match(r, &opt, DP_NFT_EQ, opt_hdr, NULL, NULL);
-        spoofed_if_not_port_mac(r, &lla);
+        spoofed_if_not_in(r, &lla, PORT_MAC_ND_SET);
     }
 }
 
@@ -999,11 +1013,14 @@ static_rules(int which)
         spoof_guard_rules(rs);
         break;
     case STATIC_SPOOFED:
-        /* "update @mac-spoofing-drops { iifname } drop": each device's
-         * spoofed frames counted in its element. */
+        /* "update @mac-spoofing-drops { iifname }": each device's spoofed
+         * frames counted in its element; then "drop", in a rule of its
+         * own, as an update that fails (the set full) ends its rule. */
         r = rules_add(rs);
-        dp_nft_rule_init(r, DP_NFT_DROP, "guard mac-spoofing drop");
+        dp_nft_rule_init(r, DP_NFT_CONTINUE, "guard mac-spoofing count");
         rule_iifname_in(r, DP_NFT_SET_UPDATE, DROPS_SET);
+        dp_nft_rule_init(rules_add(rs), DP_NFT_DROP,
+                         "guard mac-spoofing drop");
         break;
     default:
         OVS_NOT_REACHED();
@@ -1018,13 +1035,15 @@ static_rules(int which)
 static void
 build_table(struct dp_nft_batch *b)
 {
-    dp_nft_add_table(b, TABLE_USERDATA);
+    dp_nft_add_table(b, TABLE_COMMENT);
     dp_nft_add_ifname_vmap(b, FROM_MAP);
     dp_nft_add_ifname_vmap(b, TO_MAP);
     dp_nft_add_set(b, GUARDED_SET, DP_NFT_TYPE_IFNAME, IFNAMSIZ, false);
     dp_nft_add_set(b, PORT_MAC_SET,
                    DP_NFT_TYPE_CONCAT(DP_NFT_TYPE_IFNAME, DP_NFT_TYPE_ETHER),
                    PORT_MAC_KEY_LEN, false);
+    const struct dp_nft_field nd_key[2] = { f_iifname, f_nd_lla };
+    dp_nft_add_typeof_set(b, PORT_MAC_ND_SET, nd_key, 2);
     dp_nft_add_set(b, DROPS_SET, DP_NFT_TYPE_IFNAME, IFNAMSIZ, true);
     /* Those jumped to before those that jump. */
     for (int i = N_STATIC; i-- > 0;) {
@@ -1198,71 +1217,144 @@ obj_port(const char *name, const char *prefix, struct uuid *port)
     return uuid_from_string(port, id);
 }
 
-/* Reads the MAC spoofing guard's elements back: each port's, by the port
- * named in its port-mac element's comment, and strays.  Returns 0 or an
- * errno. */
-static int
-read_guards(const struct rc_policy_ops *po)
+/* The device named by element 'e' of set mac-guarded into 'dev', if 'e'
+ * is one vsw makes (its key exactly ifname_key()'s: no bytes after the
+ * name's NUL), else "". */
+static void
+guarded_dev(const struct dp_nft_elem *e, char dev[IFNAMSIZ])
 {
-    struct dp_nft_elem *g, *pm;
-    size_t n_g, n_pm;
-    int error = po->dump_elems(GUARDED_SET, &g, &n_g);
-    if (error) {
-        return error;
+    char key[IFNAMSIZ];
+    ovs_strzcpy(dev, (const char *) e->key, MIN(IFNAMSIZ, e->key_len + 1));
+    ifname_key(dev, key);
+    if (e->key_len != IFNAMSIZ || memcmp(e->key, key, IFNAMSIZ)) {
+        dev[0] = '\0';
     }
-    error = po->dump_elems(PORT_MAC_SET, &pm, &n_pm);
-    if (error) {
-        dp_nft_elems_free(g, n_g);
-        return error;
+}
+
+/* Whether element 'e' of set port-mac or port-mac-nd is one vsw makes for
+ * a port (its key exactly port_mac_key()'s for a device and a MAC, its
+ * comment "port <uuid>"); if so, that port's uuid into 'port', the device
+ * into 'dev'. */
+static bool
+port_mac_elem(const struct dp_nft_elem *e, struct uuid *port,
+              char dev[IFNAMSIZ])
+{
+    uint8_t key[PORT_MAC_KEY_LEN];
+    if (e->key_len != PORT_MAC_KEY_LEN) {
+        return false;
     }
-    struct sset guarded = SSET_INITIALIZER(&guarded);
-    for (size_t i = 0; i < n_g; i++) {
-        char dev[IFNAMSIZ];
-        ovs_strzcpy(dev, (const char *) g[i].key,
-                    MIN(sizeof dev, g[i].key_len + 1));
-        if (g[i].key_len != IFNAMSIZ || !sset_add(&guarded, dev)) {
-            stray_add(GUARDED_SET, &g[i]);
+    ovs_strzcpy(dev, (const char *) e->key, IFNAMSIZ);
+    port_mac_key(dev, e->key + IFNAMSIZ, key);
+    return (dev[0] && !memcmp(e->key, key, sizeof key)
+            && !strncmp(e->comment, "port ", 5)
+            && uuid_from_string(port, e->comment + 5));
+}
+
+/* What identifies port-mac (or port-mac-nd) element 'e' of device 'dev':
+ * the device, the MAC and the comment.  The caller frees it. */
+static char *
+port_mac_id(const struct dp_nft_elem *e, const char *dev)
+{
+    const uint8_t *m = e->key + IFNAMSIZ;
+    return xasprintf("%s %02x:%02x:%02x:%02x:%02x:%02x %s", dev,
+                     m[0], m[1], m[2], m[3], m[4], m[5], e->comment);
+}
+
+/* Reads the MAC spoofing guard's elements back from those of its sets
+ * that exist ('sets'): a port's, by the port named in its elements'
+ * comments, when it has all three (mac-guarded, port-mac and port-mac-nd,
+ * the last two of one device and MAC); anything else is a stray.
+ * Returns 0 or an errno. */
+static int
+read_guards(const struct rc_policy_ops *po, const struct sset *sets)
+{
+    static const char *const names[3] = {
+        GUARDED_SET, PORT_MAC_SET, PORT_MAC_ND_SET,
+    };
+    struct dp_nft_elem *el[3] = { NULL, NULL, NULL };
+    size_t n_el[3] = { 0, 0, 0 };
+    int error = 0;
+    for (int k = 0; k < 3 && !error; k++) {
+        if (sset_contains(sets, names[k])) {
+            error = po->dump_elems(names[k], &el[k], &n_el[k]);
         }
     }
-    for (size_t i = 0; i < n_pm; i++) {
-        const struct dp_nft_elem *e = &pm[i];
+    if (error) {
+        goto out;
+    }
+
+    /* Devices in mac-guarded; port-mac-nd's elements by key. */
+    struct sset guarded = SSET_INITIALIZER(&guarded);
+    for (size_t i = 0; i < n_el[0]; i++) {
+        char dev[IFNAMSIZ];
+        guarded_dev(&el[0][i], dev);
+        if (!dev[0]) {
+            stray_add(GUARDED_SET, &el[0][i]);
+        } else {
+            sset_add(&guarded, dev);
+        }
+    }
+    struct shash nd = SHASH_INITIALIZER(&nd);
+    for (size_t i = 0; i < n_el[2]; i++) {
+        const struct dp_nft_elem *e = &el[2][i];
         char dev[IFNAMSIZ];
         struct uuid u;
-        ovs_strzcpy(dev, (const char *) e->key, sizeof dev);
+        if (port_mac_elem(e, &u, dev)) {
+            char *key = port_mac_id(e, dev);
+            shash_add_nocopy(&nd, key, CONST_CAST(struct dp_nft_elem *, e));
+        } else {
+            stray_add(PORT_MAC_ND_SET, e);
+        }
+    }
+    for (size_t i = 0; i < n_el[1]; i++) {
+        const struct dp_nft_elem *e = &el[1][i];
+        char dev[IFNAMSIZ];
+        struct uuid u;
         struct installed *in = NULL;
-        if (e->key_len == PORT_MAC_KEY_LEN
-            && !strncmp(e->comment, "port ", 5)
-            && uuid_from_string(&u, e->comment + 5)
-            && sset_contains(&guarded, dev)
+        if (port_mac_elem(e, &u, dev) && sset_contains(&guarded, dev)
             && !shash_find(&holders[ELEM_GUARD], dev)) {
-            in = installed_find(&u, true);
+            char *key = port_mac_id(e, dev);
+            if (shash_find_and_delete(&nd, key)) {
+                in = installed_find(&u, true);
+            }
+            free(key);
         }
         if (in && !in->key[ELEM_GUARD][0]) {
             key_set(in, ELEM_GUARD, dev);
             memcpy(in->guard_mac, e->key + IFNAMSIZ, 6);
         } else {
             stray_add(PORT_MAC_SET, e);
+            if (in) {
+                /* Its port-mac-nd element, taken from 'nd' above. */
+                struct dp_nft_elem nde = *e;
+                stray_add(PORT_MAC_ND_SET, &nde);
+            }
         }
     }
-    for (size_t i = 0; i < n_g; i++) {
+    struct shash_node *sn;
+    SHASH_FOR_EACH (sn, &nd) {
+        stray_add(PORT_MAC_ND_SET, sn->data);   /* No port-mac element. */
+    }
+    shash_destroy(&nd);
+    for (size_t i = 0; i < n_el[0]; i++) {
         char dev[IFNAMSIZ];
-        ovs_strzcpy(dev, (const char *) g[i].key,
-                    MIN(sizeof dev, g[i].key_len + 1));
-        if (g[i].key_len == IFNAMSIZ
-            && !shash_find(&holders[ELEM_GUARD], dev)
-            && sset_find_and_delete(&guarded, dev)) {
-            stray_add(GUARDED_SET, &g[i]);      /* No port-mac element. */
+        guarded_dev(&el[0][i], dev);
+        if (dev[0] && !shash_find(&holders[ELEM_GUARD], dev)) {
+            stray_add(GUARDED_SET, &el[0][i]);  /* No port-mac element. */
         }
-    }
-    if (n_strays) {
-        VLOG_INFO("%"PRIuSIZE" elements of sets %s and %s were not made by "
-                  "vsw; deleting them", n_strays,
-                  GUARDED_SET, PORT_MAC_SET);
     }
     sset_destroy(&guarded);
-    dp_nft_elems_free(g, n_g);
-    dp_nft_elems_free(pm, n_pm);
-    return 0;
+    if (n_strays) {
+        VLOG_INFO("%"PRIuSIZE" elements of sets %s, %s and %s were not made "
+                  "by vsw (or are incomplete); deleting them", n_strays,
+                  GUARDED_SET, PORT_MAC_SET, PORT_MAC_ND_SET);
+    }
+
+out:
+    for (int k = 0; k < 3; k++) {
+        dp_nft_elems_free(el[k], n_el[k]);
+    }
+    return error;
 }
 
 /* Reads the table back into 'installed'.  Returns 0 or an errno. */
@@ -1280,7 +1372,7 @@ read_table(const struct rc_policy_ops *po, bool distrust)
         dp_nft_table_destroy(&t);
         return error;
     }
-    if (t.exists && (!t.userdata || strcmp(t.userdata, TABLE_USERDATA))) {
+    if (t.exists && (!t.comment || strcmp(t.comment, TABLE_COMMENT))) {
         table_foreign = true;
         dp_nft_table_destroy(&t);
         table_known = true;
@@ -1346,14 +1438,22 @@ read_table(const struct rc_policy_ops *po, bool distrust)
                                                                   rs->n));
     }
     static const char *const shared_sets[] = {
-        FROM_MAP, TO_MAP, GUARDED_SET, PORT_MAC_SET, DROPS_SET,
+        FROM_MAP, TO_MAP, GUARDED_SET, PORT_MAC_SET, PORT_MAC_ND_SET,
+        DROPS_SET,
     };
     for (size_t i = 0; bases && i < ARRAY_SIZE(shared_sets); i++) {
         bases = sset_contains(&t.sets, shared_sets[i]);
     }
-    for (int m = 0; bases && m < 2; m++) {
+    /* The elements, whatever the state of the chains (made again if they
+     * are not as they should be, by a table of an older vsw or by someone
+     * else): a port's chain goes only once its element is gone. */
+    for (int m = 0; !error && m < 2; m++) {
+        const char *map = m ? TO_MAP : FROM_MAP;
+        if (!sset_contains(&t.sets, map)) {
+            continue;
+        }
         struct shash elems = SHASH_INITIALIZER(&elems);
-        error = po->dump_map(m ? TO_MAP : FROM_MAP, &elems);
+        error = po->dump_map(map, &elems);
         SHASH_FOR_EACH (sn, &elems) {
             const char *chain = sn->data;
             struct uuid u;
@@ -1366,8 +1466,8 @@ read_table(const struct rc_policy_ops *po, bool distrust)
         }
         shash_destroy_free_data(&elems);
     }
-    if (bases && !error) {
-        error = read_guards(po);
+    if (!error) {
+        error = read_guards(po, &t.sets);
     }
     table_ok = bases && !error;
     table_known = !error;
@@ -1427,6 +1527,7 @@ guard_add(struct dp_nft_batch *b, const struct installed *in,
     char *what = xasprintf("%s (%s)", dev, comment);
     dp_nft_elem_add(b, GUARDED_SET, ifkey, sizeof ifkey, comment, what);
     dp_nft_elem_add(b, PORT_MAC_SET, pmkey, sizeof pmkey, comment, what);
+    dp_nft_elem_add(b, PORT_MAC_ND_SET, pmkey, sizeof pmkey, comment, what);
     free(what);
     free(comment);
 }
@@ -1444,6 +1545,7 @@ guard_removal(struct dp_nft_batch *b, const struct installed *in)
     char *what = xasprintf("%s (port "UUID_FMT")", dev, UUID_ARGS(&in->port));
     dp_nft_elem_del(b, GUARDED_SET, ifkey, sizeof ifkey, what);
     dp_nft_elem_del(b, PORT_MAC_SET, pmkey, sizeof pmkey, what);
+    dp_nft_elem_del(b, PORT_MAC_ND_SET, pmkey, sizeof pmkey, what);
     dp_nft_elem_reset(b, DROPS_SET, ifkey, sizeof ifkey, what);
     free(what);
 }
@@ -1591,6 +1693,15 @@ port_removal(struct dp_nft_batch *b, const struct installed *in)
     objs_removal(b, &in->objs, NULL);
 }
 
+/* Whether a port that wants 'w' wants an element in place 'e'. */
+static bool
+wants_elem(const struct wanted *w, enum elem e)
+{
+    return (e == ELEM_GUARD ? w->guard
+            : e == ELEM_FROM ? w->from.n > 0
+            : w->to.n > 0);
+}
+
 struct pending {
     struct rc_port *port;
     uint64_t inputs;            /* wanted_inputs() of 'port'. */
@@ -1669,10 +1780,7 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
         sset_clone(&pp->before.objs, &pin->objs);   /* Its own copy. */
         pin->sw = pp->sw;
         for (int e = 0; e < N_ELEMS; e++) {
-            bool wants = (e == ELEM_GUARD ? pp->w.guard
-                          : e == ELEM_FROM ? pp->w.from.n > 0
-                          : pp->w.to.n > 0);
-            if (!wants || !strcmp(pin->key[e], pp->dev)) {
+            if (!wants_elem(&pp->w, e) || !strcmp(pin->key[e], pp->dev)) {
                 continue;
             }
             struct installed *h = key_holder(pp->dev, e, pin, gone, n_gone);
@@ -1734,6 +1842,15 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
             char key[IFNAMSIZ];
             ovs_strzcpy(key, pin->key[e], IFNAMSIZ);
             key_set(pin, e, key);
+        }
+    }
+    /* The ports that were to go still hold their elements (a pending port
+     * that took one of their names in 'holders' gave it back above). */
+    for (size_t g = 0; g < n_gone; g++) {
+        for (int e = 0; e < N_ELEMS; e++) {
+            char key[IFNAMSIZ];
+            ovs_strzcpy(key, gone[g]->key[e], IFNAMSIZ);
+            key_set(gone[g], e, key);
         }
     }
     for (size_t k = n_taken; k-- > 0;) {
@@ -1928,7 +2045,16 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
         }
         smap_add(&port->policy_status, "policy", "enforced");
         struct installed *pin = installed_find(&port->uuid, false);
-        if (pin) {
+        bool whole = pin != NULL;
+        for (int e = 0; whole && e < N_ELEMS; e++) {
+            /* An element it wants that a port later in the pass took
+             * (two ports on one device): its next pass builds it again. */
+            whole = !wants_elem(&pend[i].w, e)
+                    || !strcmp(pin->key[e], pend[i].dev);
+        }
+        if (pin && !whole) {
+            memo_forget(pin);
+        } else if (pin) {
             memo_forget(pin);
             pin->status = xmalloc(sizeof *pin->status);
             smap_clone(pin->status, &port->policy_status);

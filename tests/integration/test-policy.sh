@@ -3,9 +3,9 @@
 # ports of a private switch): the MAC-spoofing, DHCP and router guards,
 # ACLs (longest prefix, weight order, stateful return traffic, counters),
 # bad input from vswctl and from another database client, rebuild after
-# "nft flush ruleset", a foreign table left alone, zero modifying requests
-# on restart, mirroring seen with tcpdump, and a rate limit measured with
-# iperf3.
+# "nft flush ruleset", a foreign table left alone, the table saved and
+# restored with nft, zero modifying requests on restart, mirroring seen
+# with tcpdump, and a rate limit measured with iperf3.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
 for t in nft iperf3 python3 tcpdump jq; do
     command -v $t >/dev/null || skip "$t is not installed"
@@ -395,8 +395,14 @@ foreign=$(ip netns exec "$sw" nft list table bridge mine)
 
 note "restart: the rules are adopted with no modifying request"
 ctl --wait acl-add pa deny outbound remote=10.9.0.3/32 >/dev/null
+ip netns exec "$sw" nft list table bridge vsw > "$T_DIR/saved.nft"
 stop_vswitchd "$sw"
 reaches 10.9.0.3 && fail "the rules went with vswitchd"
+note "the table as nft lists it reads back (a ruleset saved and restored)"
+ip netns exec "$sw" nft delete table bridge vsw
+ip netns exec "$sw" nft -f "$T_DIR/saved.nft" \
+    || fail "nft -f cannot read back the table vsw made"
+reaches 10.9.0.3 && fail "the restored rules are not in force"
 start_vswitchd "$sw"
 ctl --wait list-switches >/dev/null
 m1=$(modify_count "$sw")

@@ -5,9 +5,13 @@
  * policy as it would build it again (a safety resync) sends nothing, and
  * a change to one port's policy touches only that port's objects, and
  * a port renamed while a new one takes its old name keeps both elements,
- * and a port whose element another port took gets it back. */
+ * and a port whose element another port took gets it back.  What the
+ * table is read back as can be set ('kernel'): a table of an older vsw is
+ * taken over, elements vsw would not make are deleted, and a batch the
+ * kernel refuses leaves vsw believing what the kernel still has. */
 #include <config.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,27 +34,97 @@
 
 static int n_commits;           /* Batches sent. */
 static struct svec last_ops;    /* The operations of the last batch. */
+static struct svec all_ops;     /* Those of every batch since cleared. */
+static int n_refused;           /* Batches still to be refused. */
+
+/* What the next read of the table finds: nothing unless 'exists'. */
+static struct {
+    bool exists;
+    const char *comment;
+    struct svec chains, sets;   /* Names. */
+    struct smap map[2];         /* from-port, to-port: device -> chain. */
+    struct dp_nft_elem elems[3][8];     /* mac-guarded, port-mac, and
+                                         * port-mac-nd's. */
+    size_t n_elems[3];
+} kernel;
+
+static void
+kernel_clear(void)
+{
+    static bool inited;
+    if (inited) {
+        svec_destroy(&kernel.chains);
+        svec_destroy(&kernel.sets);
+        smap_destroy(&kernel.map[0]);
+        smap_destroy(&kernel.map[1]);
+    }
+    inited = true;
+    memset(&kernel, 0, sizeof kernel);
+    svec_init(&kernel.chains);
+    svec_init(&kernel.sets);
+    smap_init(&kernel.map[0]);
+    smap_init(&kernel.map[1]);
+}
 
 static int
 fake_dump(bool rules OVS_UNUSED, struct dp_nft_table *t)
 {
-    t->exists = false;          /* No table yet: vsw makes it. */
+    t->exists = kernel.exists;
+    t->comment = nullable_xstrdup(kernel.comment);
+    const char *name;
+    size_t i;
+    SVEC_FOR_EACH (i, name, &kernel.chains) {
+        struct dp_nft_chain *c = xzalloc(sizeof *c);
+        c->comments = xzalloc(sizeof *c->comments);
+        svec_init(c->comments);
+        svec_add(c->comments, "an older vsw's rule");
+        c->n_rules = 1;
+        c->base = !strcmp(name, "from-ports") || !strcmp(name, "to-ports");
+        shash_add(&t->chains, name, c);
+    }
+    SVEC_FOR_EACH (i, name, &kernel.sets) {
+        sset_add(&t->sets, name);
+    }
     return 0;
 }
 
 static int
-fake_dump_map(const char *map OVS_UNUSED, struct shash *elems OVS_UNUSED)
+fake_dump_map(const char *map, struct shash *elems)
 {
+    const struct smap *m = &kernel.map[!strcmp(map, "to-port")];
+    struct smap_node *node;
+    SMAP_FOR_EACH (node, m) {
+        shash_add(elems, node->key, xstrdup(node->value));
+    }
     return 0;
 }
 
 static int
-fake_dump_elems(const char *set OVS_UNUSED, struct dp_nft_elem **elems,
-                size_t *n)
+fake_dump_elems(const char *set, struct dp_nft_elem **elems, size_t *n)
 {
-    *elems = NULL;
-    *n = 0;
+    int k = (!strcmp(set, "mac-guarded") ? 0
+             : !strcmp(set, "port-mac") ? 1
+             : !strcmp(set, "port-mac-nd") ? 2 : -1);
+    *n = k < 0 ? 0 : kernel.n_elems[k];
+    *elems = xcalloc(*n + 1, sizeof **elems);
+    for (size_t i = 0; i < *n; i++) {
+        (*elems)[i] = kernel.elems[k][i];
+        (*elems)[i].comment = xstrdup(kernel.elems[k][i].comment
+                                      ? kernel.elems[k][i].comment : "");
+    }
     return 0;
+}
+
+/* Element 'key' of 'key_len' bytes, commented 'comment', in set 'k' (0
+ * mac-guarded, 1 port-mac, 2 port-mac-nd) of the table read back. */
+static void
+kernel_elem(int k, const void *key, size_t key_len, const char *comment)
+{
+    struct dp_nft_elem *e = &kernel.elems[k][kernel.n_elems[k]++];
+    memset(e, 0, sizeof *e);
+    memcpy(e->key, key, key_len);
+    e->key_len = key_len;
+    e->comment = CONST_CAST(char *, comment);
 }
 
 static int
@@ -66,6 +140,11 @@ fake_commit(struct dp_nft_batch *b)
     n_commits++;
     svec_destroy(&last_ops);
     svec_clone(&last_ops, dp_nft_batch_ops(b));
+    svec_append(&all_ops, &last_ops);
+    if (n_refused > 0) {
+        n_refused--;
+        return EINVAL;
+    }
     return 0;
 }
 
@@ -125,6 +204,18 @@ switch_build(void)
     }
     sw.ports = ports;
     sw.n_ports = N_PORTS;
+}
+
+/* The switch, its ports guarded against DHCP servers too: each port has
+ * chains and map elements as well as the MAC spoofing guard's set
+ * elements. */
+static void
+switch_build_dhcp_guarded(void)
+{
+    switch_build();
+    for (size_t i = 0; i < N_PORTS; i++) {
+        policies[i].dhcp_guard = true;
+    }
 }
 
 static void
@@ -199,14 +290,20 @@ any_op(const char *what)
 }
 
 static void
-assert_enforced(void)
+assert_enforced_n(size_t n)
 {
-    for (size_t i = 0; i < N_PORTS; i++) {
+    for (size_t i = 0; i < n; i++) {
         assert_string_equal(smap_get_def(&ports[i].policy_status, "policy",
                                          ""), "enforced");
         assert_true(!strncmp(smap_get_def(&ports[i].policy_status,
                                           "guards", ""), "mac-spoofing", 12));
     }
+}
+
+static void
+assert_enforced(void)
+{
+    assert_enforced_n(N_PORTS);
 }
 
 static void
@@ -318,12 +415,7 @@ test_one_change_touches_one_port(void **state OVS_UNUSED)
 static void
 test_rename_and_reuse_in_one_pass(void **state OVS_UNUSED)
 {
-    switch_build();
-    /* Guarded against DHCP servers too: each port has a chain, and map
-     * elements as well as the MAC spoofing guard's set elements. */
-    for (size_t i = 0; i < N_PORTS; i++) {
-        policies[i].dhcp_guard = true;
-    }
+    switch_build_dhcp_guarded();
     sw.n_ports = N_PORTS - 1;       /* The last is a spare. */
     n_commits = 0;
     pass(RC_MAY_DELETE | RC_DISTRUST, NULL);
@@ -381,8 +473,10 @@ test_element_taken_and_given_back(void **state OVS_UNUSED)
     pass(RC_MAY_DELETE | RC_DISTRUST, NULL);
     assert_true(last_op("adding rep5 ", "set mac-guarded") >= 0);
 
-    /* A tap port named rep5 takes the element; then it goes. */
+    /* A tap port named rep5 takes the element, in a pass where port 5
+     * changes too (and comes first); then the tap port goes. */
     ports[N_PORTS - 1].name = "rep5";
+    ports[5].mac = "52:54:00:00:03:05";
     sw.n_ports = N_PORTS;
     pass(RC_MAY_DELETE, NULL);
     assert_true(last_op("deleting rep5 ", "set mac-guarded") >= 0);
@@ -406,17 +500,170 @@ test_element_taken_and_given_back(void **state OVS_UNUSED)
     switch_destroy();
 }
 
+
+/* 'dst' = "<prefix><port i's uuid>". */
+static void
+port_obj(char *dst, size_t size, const char *prefix, size_t i)
+{
+    snprintf(dst, size, "%s"UUID_FMT, prefix, UUID_ARGS(&ports[i].uuid));
+}
+
+static void
+test_older_table_taken_over(void **state OVS_UNUSED)
+{
+    /* A table of an older vsw: its own chains with other rules, port 0's
+     * chain (its guard was in it) and map element. */
+    switch_build();
+    kernel_clear();
+    kernel.exists = true;
+    kernel.comment = "vsw: port policy of vswitchd; changes are undone";
+    char chain[64];
+    port_obj(chain, sizeof chain, "from-", 0);
+    svec_add(&kernel.chains, "from-ports");
+    svec_add(&kernel.chains, "to-ports");
+    svec_add(&kernel.chains, chain);
+    svec_add(&kernel.sets, "from-port");
+    svec_add(&kernel.sets, "to-port");
+    smap_add(&kernel.map[0], "p0", chain);
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_DISTRUST, NULL);
+    assert_int_equal(n_commits, 1);
+    /* Its chains made again; port 0's element deleted before its chain,
+     * which is in use until then (the kernel refuses otherwise). */
+    assert_true(any_op("flushing chain from-ports"));
+    int elem = last_op("deleting p0 ", "map from-port");
+    assert_true(elem >= 0);
+    char del[80];
+    snprintf(del, sizeof del, "deleting chain %s", chain);
+    assert_true(last_op(del, "") > elem);
+    assert_enforced();
+    n_commits = 0;
+    pass(RC_MAY_DELETE, NULL);
+    assert_int_equal(n_commits, 0);
+    kernel_clear();
+    switch_destroy();
+}
+
+static void
+test_strays_deleted(void **state OVS_UNUSED)
+{
+    /* The table as vsw leaves it but for port 1's mac-guarded element,
+     * whose key has bytes after the name's NUL: the kernel looks "p1" up
+     * by its whole key, so that element guards nothing. */
+    switch_build();
+    sw.n_ports = 2;
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_DISTRUST, NULL);
+    kernel_clear();
+    kernel.exists = true;
+    kernel.comment = "vsw: port policy of vswitchd; changes are undone";
+    static const char *const sets[] = {
+        "from-port", "to-port", "mac-guarded", "port-mac", "port-mac-nd",
+        "mac-spoofing-drops",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+        svec_add(&kernel.sets, sets[i]);
+    }
+    static char comments[2][64];
+    for (size_t i = 0; i < 2; i++) {
+        char name[16] = "";
+        uint8_t key[24] = { 0 };
+        port_obj(comments[i], sizeof comments[i], "port ", i);
+        snprintf(name, sizeof name, "p%"PRIuSIZE, i);
+        if (i == 1) {
+            memcpy(name + 3, "junk", 4);
+        }
+        kernel_elem(0, name, 16, "");
+        memcpy(key, name, 3);
+        const uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, i + 1 };
+        memcpy(key + 16, mac, 6);
+        kernel_elem(1, key, 24, comments[i]);
+        kernel_elem(2, key, 24, comments[i]);
+    }
+    n_commits = 0;
+    svec_clear(&all_ops);
+    pass(RC_MAY_DELETE | RC_DISTRUST, NULL);
+    /* The stray deleted, port 1's elements made again; port 0's kept. */
+    int stray = -1, added = -1;
+    const char *op;
+    size_t i;
+    SVEC_FOR_EACH (i, op, &all_ops) {
+        if (strstr(op, "not vsw's from set mac-guarded")) {
+            stray = i;
+        }
+        if (strstr(op, "adding p1 ") && strstr(op, "set mac-guarded")) {
+            added = i;
+        }
+        assert_null(strstr(op, "adding p0 "));
+    }
+    assert_true(stray >= 0);
+    assert_true(added > stray);
+    assert_enforced_n(2);
+    kernel_clear();
+    switch_destroy();
+}
+
+static void
+test_refused_batch_keeps_holders(void **state OVS_UNUSED)
+{
+    switch_build_dhcp_guarded();
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_DISTRUST, NULL);
+
+    /* Port 3 goes and port 4 is renamed p3, in one pass whose batch the
+     * kernel refuses: port 4 alone then takes p3's elements from port 3,
+     * whose deletion (the last batch) no longer deletes them. */
+    struct rc_port gone = ports[3];
+    port_moved(&gone);
+    ports[3] = ports[N_PORTS - 1];
+    port_moved(&ports[3]);
+    ports[4].name = names[3];
+    sw.n_ports = N_PORTS - 1;
+    n_refused = 1;
+    n_commits = 0;
+    svec_clear(&all_ops);
+    pass(RC_MAY_DELETE, NULL);
+    assert_true(n_commits >= 3);
+    assert_int_equal(last_op("deleting p3 ", "map from-port"), -1);
+    assert_int_equal(last_op("deleting p3 ", "set mac-guarded"), -1);
+    assert_true(last_op("deleting p4 ", "map from-port") >= 0
+                || any_op("deleting chain from-"));
+    size_t dels = 0, adds = 0;
+    const char *op;
+    size_t i;
+    SVEC_FOR_EACH (i, op, &all_ops) {
+        dels += strstr(op, "deleting p3 from map from-port") != NULL;
+        adds += strstr(op, "adding p3 to map from-port") != NULL;
+    }
+    /* Once in the refused batch, once in port 4's own; added likewise. */
+    assert_int_equal(dels, 2);
+    assert_int_equal(adds, 2);
+    ports[N_PORTS - 1] = ports[3];
+    port_moved(&ports[N_PORTS - 1]);
+    ports[3] = gone;
+    port_moved(&ports[3]);
+    sw.n_ports = N_PORTS;
+    switch_destroy();
+}
+
 int
 main(void)
 {
     svec_init(&last_ops);
+    svec_init(&all_ops);
+    kernel_clear();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_converged_makes_no_call),
         cmocka_unit_test(test_one_change_touches_one_port),
         cmocka_unit_test(test_rename_and_reuse_in_one_pass),
         cmocka_unit_test(test_element_taken_and_given_back),
+        cmocka_unit_test(test_older_table_taken_over),
+        cmocka_unit_test(test_strays_deleted),
+        cmocka_unit_test(test_refused_batch_keeps_holders),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     svec_destroy(&last_ops);
+    svec_destroy(&all_ops);
+    kernel_clear();
     return failed;
 }
