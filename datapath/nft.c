@@ -1019,12 +1019,12 @@ set_add_msg(struct dp_nft_batch *b, struct nftnl_set *s, const char *kind,
 
 void
 dp_nft_add_timeout_set(struct dp_nft_batch *b, const char *name,
-                       size_t key_len)
+                       uint32_t key_type, size_t key_len)
 {
     struct nftnl_set *s = set_new(b, name);
     nftnl_set_set_u32(s, NFTNL_SET_ID, ++b->set_id);
     nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
-    nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 0);
+    nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
     nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
     nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, DP_NFT_TIMEOUT_SET_SIZE);
     set_add_msg(b, s, "set", name);

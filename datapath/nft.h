@@ -176,18 +176,23 @@ void dp_nft_flush_chain(struct dp_nft_batch *, const char *name);
 void dp_nft_del_chain(struct dp_nft_batch *, const char *name);
 void dp_nft_add_rule(struct dp_nft_batch *, const char *chain,
                      const struct dp_nft_rule *);
-/* A set of keys of 'key_len' bytes whose elements time out (dynamic),
- * holding at most DP_NFT_TIMEOUT_SET_SIZE of them (once full, an update
- * fails: the rule does not match). */
-#define DP_NFT_TIMEOUT_SET_SIZE 65536
-void dp_nft_add_timeout_set(struct dp_nft_batch *, const char *name,
-                            size_t key_len);
-/* nft's datatype numbers, so that "nft list" shows keys as what they are:
- * integers, interface names, MACs, and a concatenation of two types. */
+/* nft's datatype numbers, so that "nft list" shows keys as what they are
+ * and "nft -f" reads them back: integers, addresses, protocols, ports,
+ * interface names, and a concatenation of types (A first). */
 #define DP_NFT_TYPE_INTEGER 4
+#define DP_NFT_TYPE_IPV4_ADDR 7
+#define DP_NFT_TYPE_IPV6_ADDR 8
 #define DP_NFT_TYPE_ETHER 9
+#define DP_NFT_TYPE_INET_PROTO 12
+#define DP_NFT_TYPE_INET_SERVICE 13
 #define DP_NFT_TYPE_IFNAME 41
 #define DP_NFT_TYPE_CONCAT(A, B) ((A) << 6 | (B))
+/* A set of keys of 'key_len' bytes of nft's datatype 'key_type', whose
+ * elements time out (dynamic), holding at most DP_NFT_TIMEOUT_SET_SIZE of
+ * them (once full, an update fails: the rule does not match). */
+#define DP_NFT_TIMEOUT_SET_SIZE 65536
+void dp_nft_add_timeout_set(struct dp_nft_batch *, const char *name,
+                            uint32_t key_type, size_t key_len);
 /* A set of keys of 'key_len' bytes of nft's datatype 'key_type', whose
  * elements are added and deleted by vsw; 'counted': a dynamic set, whose
  * elements are added by rules ("update @set") and each count the packets

@@ -420,6 +420,20 @@ stateful_key(struct dp_nft_rule *r, bool v6, enum vsw_acl_dir d,
     r->timeout_ms = timeout * 1000ULL;
 }
 
+/* nft's datatype of stateful_key()'s key: what "nft list" shows and
+ * "nft -f" reads back. */
+static uint32_t
+stateful_key_type(bool v6)
+{
+    uint32_t addr = v6 ? DP_NFT_TYPE_IPV6_ADDR : DP_NFT_TYPE_IPV4_ADDR;
+    return DP_NFT_TYPE_CONCAT(
+        DP_NFT_TYPE_CONCAT(
+            DP_NFT_TYPE_CONCAT(DP_NFT_TYPE_CONCAT(addr, addr),
+                               DP_NFT_TYPE_INET_SERVICE),
+            DP_NFT_TYPE_INET_SERVICE),
+        DP_NFT_TYPE_INET_PROTO);
+}
+
 static const char *const action_names[] = { "allow", "deny", "meter" };
 
 static enum dp_nft_verdict
@@ -564,8 +578,6 @@ acl_map_destroy(struct acl_map *m)
     free(m);
 }
 
-#define NFT_TYPE_IPV4_ADDR 7    /* nft's datatypes, for "nft list". */
-#define NFT_TYPE_IPV6_ADDR 8
 
 /* If ACL 'a' can join a group in direction 'd': its address (the end
  * that is not "any"), the field that holds it, and its bit length. */
@@ -650,7 +662,7 @@ add_group(struct rules *rs, struct wanted *w, const struct rc_acl **g,
     const struct vsw_acl_addr *first = groupable(&g[0]->acl, d, &field,
                                                  &bits);
     struct acl_map *m = xzalloc(sizeof *m);
-    m->key_type = bits == 32 ? NFT_TYPE_IPV4_ADDR : NFT_TYPE_IPV6_ADDR;
+    m->key_type = bits == 32 ? DP_NFT_TYPE_IPV4_ADDR : DP_NFT_TYPE_IPV6_ADDR;
     m->key_len = bits / 8;
     m->keys = xcalloc(n, sizeof *m->keys);
     m->chains = xcalloc(n, sizeof *m->chains);
@@ -1563,7 +1575,7 @@ port_changes(struct dp_nft_batch *b, struct installed *in,
         struct dp_nft_rule key;
         stateful_key(&key, w->st[i].v6, VSW_ACL_OUT, port, w->st[i].timeout);
         if (!sset_contains(&in->objs, key.set)) {
-            dp_nft_add_timeout_set(b, key.set,
+            dp_nft_add_timeout_set(b, key.set, stateful_key_type(w->st[i].v6),
                                    dp_nft_key_len(key.keys, key.n_keys));
             any = true;
         }

@@ -159,6 +159,14 @@ reaches 10.9.0.3 && fail "denied /24 got through"
 ctl --wait acl-del pa --all || fail "acl-del --all"
 wait_for 5 reaches 10.9.0.3 || fail "traffic still dropped without ACLs"
 
+# Whether "nft -f" reads back the table as "nft list" shows it (checked,
+# not applied): a ruleset saved and restored must keep vsw's objects.
+reads_back() {
+    ip netns exec "$sw" nft list table bridge vsw > "$T_DIR/listed.nft"
+    ip netns exec "$sw" nft -c -f "$T_DIR/listed.nft" \
+        || fail "nft -f cannot read back $1"
+}
+
 note "grouped ACLs: a run of same-length prefixes is one map lookup"
 # Six /32 entries (one lookup), under a /24 deny: the /32 allows win, the
 # /32 deny drops, each entry counts its own packets.
@@ -173,6 +181,7 @@ ctl --wait acl-add pa deny outbound remote=10.9.0.0/24 >/dev/null \
     || fail "acl-add deny /24"
 maps=$(ip netns exec "$sw" nft list table bridge vsw | grep -c "map m-$pa-")
 assert_eq "maps of pa's grouped ACLs" 1 "$maps"
+reads_back "the grouped ACLs' maps"
 ip netns exec "$sw" nft list chain bridge vsw "from-$pa" \
     | grep -q "vmap @m-$pa-" || fail "the /32 entries are not one lookup"
 reaches 10.9.0.2 || fail "grouped allow /32 dropped"
@@ -279,6 +288,7 @@ left=$(ip netns exec "$sw" nft list set bridge vsw "st4-$pa-30" \
        | grep -o 'expires [0-9]*s' | head -1 | grep -o '[0-9]*')
 [ -n "$left" ] && [ "$left" -le 30 ] \
     || fail "the 30 s ACL's connection expires in '${left}' s"
+reads_back "the stateful ACLs' sets"
 ctl --wait acl-del pa --all
 assert_eq "stateful sets gone with their ACLs" 0 \
     "$(ip netns exec "$sw" nft list table bridge vsw | grep -c "set st4-$pa-")"
