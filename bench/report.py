@@ -211,18 +211,24 @@ def control_table(summ):
 
 
 def dataplane_table(summ):
-    lines = ["| measure | veth pair | Linux bridge | vsw | Open vSwitch | "
-             "vsw / bridge |", "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| measure | veth pair | Linux bridge | vsw | vsw, MAC "
+             "spoofing guard off | Open vSwitch | vsw / bridge | vsw "
+             "unguarded / bridge |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def ratio(v, b):
+        return ("%.2f×" % (v["median"] / b["median"])
+                if v and b and b["median"] and v["median"] is not None
+                else "—")
     for row, title, unit in DATAPLANE:
         b = summ.get((row, "bridge", 2))
         v = summ.get((row, "vsw", 2))
+        u = summ.get((row, "vsw-unguarded", 2))
         if not v:
             continue
-        ratio = ("%.2f×" % (v["median"] / b["median"])
-                 if b and b["median"] and v["median"] is not None else "—")
-        lines.append("| %s (%s) | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s (%s) | %s | %s | %s | %s | %s | %s | %s |" % (
             title, unit, cell(summ.get((row, "veth", 2))), cell(b), cell(v),
-            cell(summ.get((row, "ovs", 2))), ratio))
+            cell(u), cell(summ.get((row, "ovs", 2))), ratio(v, b),
+            ratio(u, b)))
     return lines
 
 

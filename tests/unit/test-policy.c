@@ -8,7 +8,8 @@
  * and a port whose element another port took gets it back.  What the
  * table is read back as can be set ('kernel'): a table of an older vsw is
  * taken over, elements vsw would not make are deleted, and a batch the
- * kernel refuses leaves vsw believing what the kernel still has. */
+ * kernel refuses leaves vsw believing what the kernel still has.  The
+ * base chains look up only the sets and maps that have elements. */
 #include <config.h>
 
 #include <errno.h>
@@ -508,6 +509,78 @@ port_obj(char *dst, size_t size, const char *prefix, size_t i)
     snprintf(dst, size, "%s"UUID_FMT, prefix, UUID_ARGS(&ports[i].uuid));
 }
 
+/* Whether the last batch adds a rule whose comment starts 'comment' to
+ * chain 'chain'. */
+static bool
+adds_rule(const char *comment, const char *chain)
+{
+    char what[128];
+    snprintf(what, sizeof what, "adding rule \"%s", comment);
+    char where[64];
+    snprintf(where, sizeof where, "to chain %s", chain);
+    return last_op(what, where) >= 0;
+}
+
+static void
+test_base_chains_look_up_only_what_has_elements(void **state OVS_UNUSED)
+{
+    /* No port guarded, none with other policy: the base chains look
+     * nothing up (each lookup costs every bridged frame). */
+    switch_build();
+    for (size_t i = 0; i < N_PORTS; i++) {
+        policies[i].mac_spoofing = true;
+    }
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_DISTRUST, NULL);
+    assert_int_equal(n_commits, 1);
+    assert_true(any_op("flushing chain from-ports"));
+    assert_false(any_op("to chain from-ports"));
+    assert_false(any_op("to chain to-ports"));
+
+    /* The first guarded port: the guard's rule in the same batch as its
+     * elements; nothing more once converged. */
+    policies[3].mac_spoofing = false;
+    n_commits = 0;
+    struct uuidset one = UUIDSET_INITIALIZER(&one);
+    uuidset_insert(&one, &ports[3].uuid);
+    pass(RC_MAY_DELETE | RC_INCREMENTAL, &one);
+    assert_int_equal(n_commits, 1);
+    assert_true(last_op("adding p3 ", "set mac-guarded") >= 0);
+    assert_true(adds_rule("guard mac-spoofing ports", "from-ports"));
+    assert_false(adds_rule("dispatch from-port", "from-ports"));
+    n_commits = 0;
+    pass(RC_MAY_DELETE, NULL);
+    assert_int_equal(n_commits, 0);
+
+    /* A port with a DHCP guard (a chain of its own): both dispatches. */
+    policies[5].dhcp_guard = true;
+    uuidset_clear(&one);
+    uuidset_insert(&one, &ports[5].uuid);
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_INCREMENTAL, &one);
+    assert_int_equal(n_commits, 1);
+    assert_true(adds_rule("guard mac-spoofing ports", "from-ports"));
+    assert_true(adds_rule("dispatch from-port", "from-ports"));
+    assert_true(adds_rule("dispatch to-port", "to-ports")
+                || !any_op("map to-port"));
+
+    /* Both gone again: the base chains back to no lookups. */
+    policies[3].mac_spoofing = true;
+    policies[5].dhcp_guard = false;
+    uuidset_insert(&one, &ports[3].uuid);
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_INCREMENTAL, &one);
+    assert_int_equal(n_commits, 1);
+    assert_true(any_op("flushing chain from-ports"));
+    assert_false(any_op("to chain from-ports"));
+    assert_false(any_op("to chain to-ports"));
+    n_commits = 0;
+    pass(RC_MAY_DELETE, NULL);
+    assert_int_equal(n_commits, 0);
+    uuidset_destroy(&one);
+    switch_destroy();
+}
+
 static void
 test_older_table_taken_over(void **state OVS_UNUSED)
 {
@@ -657,6 +730,7 @@ main(void)
         cmocka_unit_test(test_one_change_touches_one_port),
         cmocka_unit_test(test_rename_and_reuse_in_one_pass),
         cmocka_unit_test(test_element_taken_and_given_back),
+        cmocka_unit_test(test_base_chains_look_up_only_what_has_elements),
         cmocka_unit_test(test_older_table_taken_over),
         cmocka_unit_test(test_strays_deleted),
         cmocka_unit_test(test_refused_batch_keeps_holders),
