@@ -526,6 +526,13 @@ chain_cb(const struct nlmsghdr *nlh, void *aux)
         struct dp_nft_chain *dc
             = chain_get(ctx->t, nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
         dc->base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+        if (dc->base) {
+            dc->hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
+            dc->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
+            dc->policy = (nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
+                          ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
+                          : NF_ACCEPT);
+        }
     }
     nftnl_chain_free(c);
     return MNL_CB_OK;

@@ -129,7 +129,9 @@ struct dp_nft_chain {
     struct svec *comments;      /* Of its rules, in order. */
     uint64_t *packets, *bytes;  /* Their counters. */
     size_t n_rules;
-    bool base;                  /* A base chain (with a hook). */
+    bool base;                  /* A base chain (with a hook): */
+    int hook, prio;             /* its hook (NF_*) and priority, */
+    uint32_t policy;            /* and its policy (NF_ACCEPT, NF_DROP). */
 };
 struct dp_nft_table {
     bool exists;

@@ -125,6 +125,8 @@ static struct ovsdb_idl_index *ports_by_switch;     /* Port.switch. */
 static struct ovsdb_idl_index *ports_by_name;       /* Port.name. */
 static long long int next_resync;
 static struct ovsdb_idl_txn *status_txn;
+static bool compact_db;         /* A big pass wants conf.db compacted (once
+                                 * its status is written). */
 static uint64_t n_passes;
 
 /* Adoption: taps another program put in a vsw bridge (libvirt's vnetN,
@@ -1099,8 +1101,10 @@ out:
     free_switches(in, n_in);
     if (n_converged > BULK_OBJECTS) {
         /* What a big pass allocated goes back to the system, not only to
-         * malloc's free lists: resident memory is what people read. */
+         * malloc's free lists: resident memory is what people read.  The
+         * database server's too, once the status is written. */
         malloc_trim(0);
+        compact_db = true;
     }
     uuidset_destroy(&cur);
     uuidset_destroy(&cur_all);
@@ -1296,6 +1300,10 @@ bridge_run(void)
     adoption_run();
     if (status_txn) {
         return;                 /* The pass, if any, after it. */
+    }
+    if (compact_db) {
+        compact_db = false;
+        dbserver_compact();
     }
     if (stats_due(stats_interval_config(&root->other_config))) {
         struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);

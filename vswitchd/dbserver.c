@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "dirs.h"
 #include "fatal-signal.h"
+#include "jsonrpc.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/dynamic-string.h"
@@ -26,6 +27,7 @@
 #include "svec.h"
 #include "stream.h"
 #include "timeval.h"
+#include "unixctl.h"
 #include "util.h"
 #include "vswitchd/paths.h"
 
@@ -824,6 +826,41 @@ dbserver_wait(void)
     if (restart_after) {
         poll_timer_wait_until(restart_after);
     }
+}
+
+void
+dbserver_compact(void)
+{
+    if (!server_pid && !adopted_pid) {
+        return;                 /* Not ours, or not running. */
+    }
+    char *path = xasprintf("%s/ovsdb-server.ctl", vsw_run_dir());
+    struct jsonrpc *rpc;
+    int error = unixctl_client_create(path, &rpc);
+    if (error) {
+        VLOG_WARN("cannot ask ovsdb-server to compact conf.db: %s: %s",
+                  path, ovs_strerror(error));
+        free(path);
+        return;
+    }
+    /* The trim first, its reply awaited (the server drops a connection
+     * whose reply it cannot send, with what else it had on it); then the
+     * compaction, whose reply is not awaited. */
+    struct json *on = json_array_create_1(json_string_create("on"));
+    struct jsonrpc_msg *reply = NULL;
+    error = jsonrpc_transact_block(rpc, jsonrpc_create_request(
+        "ovsdb-server/memory-trim-on-compaction", on, NULL), &reply);
+    jsonrpc_msg_destroy(reply);
+    if (!error) {
+        error = jsonrpc_send_block(rpc, jsonrpc_create_request(
+            "ovsdb-server/compact", json_array_create_empty(), NULL));
+    }
+    if (error) {
+        VLOG_WARN("cannot ask ovsdb-server to compact conf.db: %s",
+                  ovs_strerror(error));
+    }
+    jsonrpc_close(rpc);
+    free(path);
 }
 
 void

@@ -37,6 +37,12 @@ const char *dbserver_damage(void);
 /* The operator has checked the configuration: forget the damage. */
 void dbserver_acknowledge_damage(void);
 
+/* After a big change: asks the embedded server (if it runs) to compact
+ * conf.db and to give back to the system the memory that frees, without
+ * waiting for it.  A 1000-port transaction left ~1.7 MB of ovsdb-server's
+ * heap in malloc's free lists, which only a compaction trims. */
+void dbserver_compact(void);
+
 /* Stops the server (on vswitchd's clean exit). */
 void dbserver_stop(void);
 

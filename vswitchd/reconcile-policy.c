@@ -988,6 +988,20 @@ static const char *const static_names[N_STATIC] = {
     FROM_BASE, TO_BASE, GUARD_CHAIN, SPOOFED_CHAIN,
 };
 
+/* The hook and priority of base chain 'which' (STATIC_FROM, STATIC_TO);
+ * its policy is accept. */
+static void
+base_hook(int which, int *hook, int *prio)
+{
+    *hook = which == STATIC_FROM ? NF_BR_PRE_ROUTING : NF_BR_POST_ROUTING;
+    *prio = which == STATIC_FROM ? -200 : 200;
+}
+
+/* Base chains read back that exist with another hook, priority or policy,
+ * or as ordinary chains: build_table() deletes them before making them
+ * again (the kernel changes neither in place). */
+static bool base_remake[N_STATIC];
+
 /* "iifname vmap @from-port" / "oifname vmap @to-port". */
 static void
 rule_dispatch(struct dp_nft_rule *r, const char *map, bool in)
@@ -1063,10 +1077,13 @@ build_table(struct dp_nft_batch *b)
     /* Those jumped to before those that jump. */
     for (int i = N_STATIC; i-- > 0;) {
         if (i == STATIC_FROM || i == STATIC_TO) {
-            dp_nft_add_base_chain(b, static_names[i],
-                                  i == STATIC_FROM ? NF_BR_PRE_ROUTING
-                                                   : NF_BR_POST_ROUTING,
-                                  i == STATIC_FROM ? -200 : 200, NULL);
+            if (base_remake[i]) {
+                dp_nft_flush_chain(b, static_names[i]);
+                dp_nft_del_chain(b, static_names[i]);
+            }
+            int hook, prio;
+            base_hook(i, &hook, &prio);
+            dp_nft_add_base_chain(b, static_names[i], hook, prio, NULL);
         } else {
             dp_nft_add_chain(b, static_names[i]);
         }
@@ -1432,7 +1449,17 @@ base_rewrite(struct dp_nft_batch *b, int which, const bool form[N_ELEMS])
 static bool
 base_read(int which, const struct dp_nft_chain *c)
 {
-    if (!c || !c->base) {
+    int hook, prio;
+    base_hook(which, &hook, &prio);
+    if (c && (!c->base || c->hook != hook || c->prio != prio
+              || c->policy != NF_ACCEPT)) {
+        VLOG_INFO("chain %s of table bridge %s is not the base chain vsw "
+                  "makes (hook, priority, policy); making it again",
+                  static_names[which], RC_NFT_TABLE);
+        base_remake[which] = true;
+        return false;
+    }
+    if (!c) {
         return false;
     }
     uint32_t digest = dp_nft_chain_digest(c);
@@ -1456,14 +1483,20 @@ base_read(int which, const struct dp_nft_chain *c)
 }
 
 /* Adds to 'b' what gives the base chains, which have form 'cur', the
- * form 'holders' will say once 'b' is applied, and puts that form in
+ * form 'holders' will say once 'b' is applied (the ports 'gone', whose
+ * removal 'b' has, hold theirs until then), and puts that form in
  * 'form'. */
 static void
 base_changes(struct dp_nft_batch *b, const bool cur[N_ELEMS],
-             bool form[N_ELEMS])
+             struct installed **gone, size_t n_gone, bool form[N_ELEMS])
 {
     for (int e = 0; e < N_ELEMS; e++) {
-        form[e] = !shash_is_empty(&holders[e]);
+        size_t n = shash_count(&holders[e]);
+        for (size_t g = 0; g < n_gone; g++) {
+            const char *key = gone[g]->key[e];
+            n -= key[0] && shash_find_data(&holders[e], key) == gone[g];
+        }
+        form[e] = n > 0;
     }
     if (form[ELEM_GUARD] != cur[ELEM_GUARD]
         || form[ELEM_FROM] != cur[ELEM_FROM]) {
@@ -1547,6 +1580,7 @@ read_table(const struct rc_policy_ops *po, bool distrust)
     /* Vsw's own objects as they should be, or all made again. */
     bool bases = t.exists;
     memset(base_has, 0, sizeof base_has);
+    memset(base_remake, 0, sizeof base_remake);
     for (int i = 0; bases && i < N_STATIC; i++) {
         const struct dp_nft_chain *c = shash_find_data(&t.chains,
                                                        static_names[i]);
@@ -1924,13 +1958,14 @@ commit_some(const struct rc_policy_ops *po, struct pending *pend,
         port_changes(b, pin, &pp->w, &pp->port->uuid, pp->dev);
     }
     bool form[N_ELEMS];
-    base_changes(b, cur, form);
+    base_changes(b, cur, gone, n_gone, form);
     int error = dp_nft_batch_size(b) ? po->commit(b) : 0;
     *changed |= dp_nft_batch_size(b) > 0;
     dp_nft_batch_destroy(b);
     if (!error) {
         table_ok = true;
         memcpy(base_has, form, sizeof base_has);
+        memset(base_remake, 0, sizeof base_remake);
         for (size_t k = 0; k < n_taken; k++) {
             /* Its element went: what it has in force is no longer what
              * its memo says. */

@@ -12,6 +12,10 @@
  * base chains look up only the sets and maps that have elements. */
 #include <config.h>
 
+#include <netinet/in.h>  /* Before the kernel's headers. */
+#include <linux/netfilter.h>
+#include <linux/netfilter_bridge.h>
+
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,6 +51,7 @@ static struct {
     struct dp_nft_elem elems[3][8];     /* mac-guarded, port-mac, and
                                          * port-mac-nd's. */
     size_t n_elems[3];
+    int prio_offset;            /* Added to the base chains' priorities. */
 } kernel;
 
 static void
@@ -80,7 +85,14 @@ fake_dump(bool rules OVS_UNUSED, struct dp_nft_table *t)
         svec_init(c->comments);
         svec_add(c->comments, "an older vsw's rule");
         c->n_rules = 1;
-        c->base = !strcmp(name, "from-ports") || !strcmp(name, "to-ports");
+        bool from = !strcmp(name, "from-ports");
+        c->base = from || !strcmp(name, "to-ports");
+        if (c->base) {
+            /* As vsw makes them, but for a priority 'kernel' says. */
+            c->hook = from ? NF_BR_PRE_ROUTING : NF_BR_POST_ROUTING;
+            c->prio = (from ? -200 : 200) + kernel.prio_offset;
+            c->policy = NF_ACCEPT;
+        }
         shash_add(&t->chains, name, c);
     }
     SVEC_FOR_EACH (i, name, &kernel.sets) {
@@ -564,21 +576,77 @@ test_base_chains_look_up_only_what_has_elements(void **state OVS_UNUSED)
     assert_true(adds_rule("dispatch to-port", "to-ports")
                 || !any_op("map to-port"));
 
-    /* Both gone again: the base chains back to no lookups. */
+    /* Port 5 deleted (its row gone), port 3 unguarded: the base chains
+     * back to no lookups, in the batch that deletes their elements. */
     policies[3].mac_spoofing = true;
-    policies[5].dhcp_guard = false;
     uuidset_insert(&one, &ports[3].uuid);
+    struct rc_port p5 = ports[5];
+    memmove(&ports[5], &ports[6], (N_PORTS - 6) * sizeof ports[0]);
+    sw.n_ports = N_PORTS - 1;
+    for (size_t i = 5; i < N_PORTS - 1; i++) {
+        port_moved(&ports[i]);
+    }
     n_commits = 0;
     pass(RC_MAY_DELETE | RC_INCREMENTAL, &one);
     assert_int_equal(n_commits, 1);
+    assert_true(last_op("deleting p5 ", "map from-port") >= 0);
     assert_true(any_op("flushing chain from-ports"));
     assert_false(any_op("to chain from-ports"));
     assert_false(any_op("to chain to-ports"));
     n_commits = 0;
     pass(RC_MAY_DELETE, NULL);
     assert_int_equal(n_commits, 0);
+    memmove(&ports[6], &ports[5], (N_PORTS - 6) * sizeof ports[0]);
+    ports[5] = p5;
+    sw.n_ports = N_PORTS;
+    for (size_t i = 5; i < N_PORTS; i++) {
+        port_moved(&ports[i]);
+    }
     uuidset_destroy(&one);
     switch_destroy();
+}
+
+/* Every port's policy enforced, and a pass after it sends nothing; then
+ * the switch and the kernel's table are forgotten. */
+static void
+assert_settled_then_clear(void)
+{
+    assert_enforced();
+    n_commits = 0;
+    pass(RC_MAY_DELETE, NULL);
+    assert_int_equal(n_commits, 0);
+    kernel_clear();
+    switch_destroy();
+}
+
+/* The next read finds vsw's table with its two base chains (and what the
+ * caller adds). */
+static void
+kernel_vsw_table(void)
+{
+    kernel_clear();
+    kernel.exists = true;
+    kernel.comment = "vsw: port policy of vswitchd; changes are undone";
+    svec_add(&kernel.chains, "from-ports");
+    svec_add(&kernel.chains, "to-ports");
+}
+
+static void
+test_base_chain_of_another_priority_made_again(void **state OVS_UNUSED)
+{
+    /* vsw's table, but someone made from-ports again at another priority
+     * (or policy, or hook): the kernel changes none of them in place, so
+     * the chain is deleted and made again. */
+    switch_build();
+    kernel_vsw_table();
+    kernel.prio_offset = 1;
+    n_commits = 0;
+    pass(RC_MAY_DELETE | RC_DISTRUST, NULL);
+    assert_int_equal(n_commits, 1);
+    int del = last_op("deleting chain from-ports", "");
+    assert_true(del >= 0);
+    assert_true(last_op("adding base chain from-ports", "") > del);
+    assert_settled_then_clear();
 }
 
 static void
@@ -587,13 +655,9 @@ test_older_table_taken_over(void **state OVS_UNUSED)
     /* A table of an older vsw: its own chains with other rules, port 0's
      * chain (its guard was in it) and map element. */
     switch_build();
-    kernel_clear();
-    kernel.exists = true;
-    kernel.comment = "vsw: port policy of vswitchd; changes are undone";
+    kernel_vsw_table();
     char chain[64];
     port_obj(chain, sizeof chain, "from-", 0);
-    svec_add(&kernel.chains, "from-ports");
-    svec_add(&kernel.chains, "to-ports");
     svec_add(&kernel.chains, chain);
     svec_add(&kernel.sets, "from-port");
     svec_add(&kernel.sets, "to-port");
@@ -609,12 +673,7 @@ test_older_table_taken_over(void **state OVS_UNUSED)
     char del[80];
     snprintf(del, sizeof del, "deleting chain %s", chain);
     assert_true(last_op(del, "") > elem);
-    assert_enforced();
-    n_commits = 0;
-    pass(RC_MAY_DELETE, NULL);
-    assert_int_equal(n_commits, 0);
-    kernel_clear();
-    switch_destroy();
+    assert_settled_then_clear();
 }
 
 static void
@@ -731,6 +790,7 @@ main(void)
         cmocka_unit_test(test_rename_and_reuse_in_one_pass),
         cmocka_unit_test(test_element_taken_and_given_back),
         cmocka_unit_test(test_base_chains_look_up_only_what_has_elements),
+        cmocka_unit_test(test_base_chain_of_another_priority_made_again),
         cmocka_unit_test(test_older_table_taken_over),
         cmocka_unit_test(test_strays_deleted),
         cmocka_unit_test(test_refused_batch_keeps_holders),
