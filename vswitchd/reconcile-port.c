@@ -263,9 +263,12 @@ create_port(struct rc_switch *sw, struct rc_port *port,
     int ifindex = 0, peer = 0;
     char peer_name[16];
     const struct dp_link *clash = dp_links_by_name(links, port->name);
-    if (clash && is_own_device(sw, port, clash)) {
+    if (clash && (is_own_device(sw, port, clash)
+                  || rc_deleted_in_pass(clash))) {
         clash = NULL;           /* Our own, deleted just before (the port
-                                 * changed kind, or was made again). */
+                                 * changed kind, or was made again), or a
+                                 * device vsw deleted in this pass (the
+                                 * port moved to this switch). */
     }
 
     if (clash && port->kind != VSW_PORT_VETH) {

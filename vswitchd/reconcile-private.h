@@ -47,6 +47,11 @@ bool rc_tag_and_name(bool *ok, struct ds *error, int ifindex,
 bool rc_ensure_no_ipv6(bool *ok, struct ds *error, const struct dp_link *link,
                        const char *name, const struct rc_ops *);
 
+/* Whether this pass deleted 'link' (as dumped) as unwanted: its name is
+ * free for whoever wants it now (a port moved to another switch in one
+ * transaction, deleted and added under the same name). */
+bool rc_deleted_in_pass(const struct dp_link *link);
+
 /* Frees 'sw''s index of ports by uuid (reconcile-port.c). */
 struct rc_switch;
 void rc_port_index_destroy(struct rc_switch *);

@@ -32,6 +32,7 @@
 #include "offload/flower.h"
 #include "offload/restore.h"
 #include "offload/sriov.h"
+#include "hmapx.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "sset.h"
@@ -539,6 +540,16 @@ scope_links(const struct rc_switch *switches, size_t n,
     }
 }
 
+/* The links delete_unwanted() deleted in this pass (see
+ * rc_deleted_in_pass()). */
+static struct hmapx deleted_in_pass = HMAPX_INITIALIZER(&deleted_in_pass);
+
+bool
+rc_deleted_in_pass(const struct dp_link *link)
+{
+    return hmapx_contains(&deleted_in_pass, CONST_CAST(void *, link));
+}
+
 /* Deletes every link tagged as ours that no desired switch wants: of the
  * objects 'scope' names, or (NULL) of every tagged link. */
 static bool
@@ -672,6 +683,7 @@ delete_unwanted(struct rc_switch *switches, size_t n,
         for (size_t i = 0; i < n_doomed; i++) {
             link = dp_links_by_index(links, doomed[i]);
             VLOG_DBG("deleted %s (%s)", link->name, link->alias);
+            hmapx_add(&deleted_in_pass, CONST_CAST(struct dp_link *, link));
         }
     }
     for (size_t i = 0; error && i < n_doomed; i++) {
@@ -681,6 +693,7 @@ delete_unwanted(struct rc_switch *switches, size_t n,
             /* ENODEV: the other end of a veth pair, already gone. */
             VLOG_INFO("deleted %s (%s): no switch wants it any more",
                       link->name, link->alias);
+            hmapx_add(&deleted_in_pass, CONST_CAST(struct dp_link *, link));
         } else {
             VLOG_WARN("cannot delete %s (%s): %s", link->name, link->alias,
                       ops->error());
@@ -1041,6 +1054,7 @@ rc_reconcile(struct rc_switch *switches, size_t n,
         sw->ifindex = sw->uplink_ifindex = sw->host_ifindex = 0;
     }
 
+    hmapx_clear(&deleted_in_pass);
     bool changed = delete_unwanted(switches, n, links, ops,
                                    flags & RC_MAY_DELETE,
                                    flags & RC_INCREMENTAL, scope);

@@ -4,7 +4,8 @@
 # internal ports (host vNICs) and veths into other namespaces with traffic
 # between them, MTU rules, fallbacks (vhost-net without /dev/vhost-net, vf
 # on a switch without SR-IOV), VLAN refused where the kernel lacks VLAN
-# filtering, adoption after restart, repair, stale ports, and removal.
+# filtering, adoption after restart, repair, stale ports, a port moved to
+# another switch in one transaction, and removal.
 . "$(dirname "$0")/lib.sh" || { echo "FAIL: cannot load lib.sh"; exit 1; }
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
 
@@ -216,6 +217,18 @@ assert_contains "the port's error reported" "port \"ve5\": " \
 assert_contains "with vswitchd's words" "namespace $late" \
     "$(cat "$T_DIR/late.out")"
 ctl --wait del-port ve5 || fail "del-port ve5"
+
+note "a port moved to another switch in one transaction, under its name"
+ctl --wait add-switch sw1 --type private || fail "add-switch sw1"
+old=$(ifindex "$sw" tap0)
+ctl --wait del-port tap0 -- add-port sw1 tap0 --mac 52:54:00:12:34:56 \
+    || fail "moving tap0 to sw1 (its old tap went in the same pass)"
+assert_eq "tap0 master after the move" sw1 "$(master_of "$sw" tap0)"
+assert_ne "tap0 made again" "$old" "$(ifindex "$sw" tap0)"
+ctl --wait del-port tap0 -- add-port sw0 tap0 --mac 52:54:00:12:34:56 \
+    || fail "moving tap0 back to sw0"
+assert_eq "tap0 master after the move back" sw0 "$(master_of "$sw" tap0)"
+ctl --wait del-switch sw1 || fail "del-switch sw1"
 
 note "del-port removes what vsw made"
 ctl --wait del-port sw0 tap1 || fail "del-port"

@@ -654,6 +654,43 @@ test_tap_created(void **state)
     dp_links_destroy(&links);
 }
 
+static void
+test_name_of_deleted_port_taken_in_one_pass(void **state)
+{
+    /* Port tap0 deleted and another made under its name, in one
+     * transaction (a VM's NIC moved here from another switch, or made
+     * again): the old tap goes, the new one is made in the same pass, and
+     * its name is not refused as a foreign device's. */
+    struct dp_links links;
+    struct rc_switch sw;
+    struct rc_port port;
+    char *br = tag(NULL);
+    char *old = xasprintf("vsw:0a0b0c0d-1111-2222-3333-444455556666:port:"
+                          "99999999-2222-3333-4444-555555555555");
+
+    dp_links_init(&links);
+    add_link(&links, 10, "sw0", "bridge", br, 0, 0, UP);
+    add_link(&links, 20, "tap0", "tun", old, 10, 0, UP);
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    make_tap_port(&port);
+    sw.ports = &port;
+    sw.n_ports = 1;
+    sw.all_ports = true;        /* The pass knows all of its ports. */
+
+    assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
+    const char *c = ds_cstr(&calls);
+    const char *del = strstr(c, "delete 20\n");
+    assert_non_null(del);
+    assert_true(strstr(c, "tap_create ") > del);
+    assert_true(port.ok);
+    assert_string_equal(ds_cstr(&port.error), "");
+    free(br);
+    free(old);
+    rc_port_destroy(&port);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
 /* Tap 20 "tap0" as vsw leaves it, with the host's IPv6 on or off. */
 static void
 add_tap_link(struct dp_links *links, const char *t, bool ipv6)
@@ -1189,6 +1226,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tap_created, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_name_of_deleted_port_taken_in_one_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tap_converged_no_call, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tap_recreated_for_queues,
