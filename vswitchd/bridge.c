@@ -125,8 +125,8 @@ static struct ovsdb_idl_index *ports_by_switch;     /* Port.switch. */
 static struct ovsdb_idl_index *ports_by_name;       /* Port.name. */
 static long long int next_resync;
 static struct ovsdb_idl_txn *status_txn;
-static bool compact_db;         /* A big pass wants conf.db compacted (once
-                                 * its status is written). */
+static bool compact_db;         /* A big pass wrote its status: conf.db to
+                                 * be compacted once that is done. */
 static uint64_t n_passes;
 
 /* Adoption: taps another program put in a vsw bridge (libvirt's vnetN,
@@ -1089,6 +1089,10 @@ reconcile_pass(const struct vswrec_root *root, bool full)
     if (wrote) {
         status_txn = txn;
         status_txn_busy();
+        /* A big write (a bulk change's status) leaves the database server
+         * a heap of freed memory; a resync that finds nothing writes
+         * nothing, and compacts nothing. */
+        compact_db |= n_converged > BULK_OBJECTS;
     } else {
         ovsdb_idl_txn_destroy(txn);
     }
@@ -1101,10 +1105,8 @@ out:
     free_switches(in, n_in);
     if (n_converged > BULK_OBJECTS) {
         /* What a big pass allocated goes back to the system, not only to
-         * malloc's free lists: resident memory is what people read.  The
-         * database server's too, once the status is written. */
+         * malloc's free lists: resident memory is what people read. */
         malloc_trim(0);
-        compact_db = true;
     }
     uuidset_destroy(&cur);
     uuidset_destroy(&cur_all);
