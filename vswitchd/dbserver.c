@@ -669,6 +669,13 @@ pidfile_path(void)
     return xasprintf("%s/ovsdb-server.pid", vsw_run_dir());
 }
 
+/* The server's control socket (its --unixctl). */
+static char *
+ctl_path(void)
+{
+    return xasprintf("%s/ovsdb-server.ctl", vsw_run_dir());
+}
+
 static void
 spawn_server(void)
 {
@@ -676,12 +683,13 @@ spawn_server(void)
     char *sock = vsw_db_socket();
     char *exe = tool_path("ovsdb-server");
     char *pidfile = pidfile_path();
+    char *ctl = ctl_path();
     char *argv[] = {
         exe, db,
         "-vconsole:off",
         xasprintf("--remote=punix:%s", sock),
         xasprintf("--pidfile=%s", pidfile),
-        xasprintf("--unixctl=%s/ovsdb-server.ctl", vsw_run_dir()),
+        xasprintf("--unixctl=%s", ctl),
         xasprintf("--log-file=%s/ovsdb-server.log", vsw_state_dir()),
         "--no-chdir",
         NULL
@@ -707,6 +715,7 @@ spawn_server(void)
         free(argv[i]);
     }
     free(pidfile);
+    free(ctl);
     free(exe);
     free(sock);
     free(db);
@@ -834,7 +843,7 @@ dbserver_compact(void)
     if (!server_pid && !adopted_pid) {
         return;                 /* Not ours, or not running. */
     }
-    char *path = xasprintf("%s/ovsdb-server.ctl", vsw_run_dir());
+    char *path = ctl_path();
     struct jsonrpc *rpc;
     int error = unixctl_client_create(path, &rpc);
     if (error) {
