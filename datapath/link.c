@@ -35,6 +35,7 @@ dp_links_init(struct dp_links *links)
     hmap_init(&links->by_name);
     hmap_init(&links->by_alias);
     links->have_vlans = false;
+    links->dump_seq = 0;
     dp_vlan_table_init(&links->vlans);
 }
 
@@ -430,7 +431,24 @@ dp_links_update(struct dp_links *links, const struct nlmsghdr *h,
                      != (link.flags & (IFF_LOWER_UP | IFF_DORMANT))
                      || old->operstate != link.operstate)
                   ? DP_LINK_CARRIER : DP_LINK_SAME);
-    dp_links_add(links, &link);
+    link.dump_seq = links->dump_seq;
+    if (old && !str_differs(old->name, link.name)
+        && !str_differs(old->alias, link.alias)
+        && !str_differs(old->kind, link.kind)) {
+        /* Its names are the same (a resync's dump finds most links so):
+         * the rest is copied in place, with no allocation and no move in
+         * the tables. */
+        struct dp_link *o = CONST_CAST(struct dp_link *, old);
+        link.node = o->node;
+        link.name_node = o->name_node;
+        link.alias_node = o->alias_node;
+        link.name = o->name;
+        link.alias = o->alias;
+        link.kind = o->kind;
+        *o = link;
+    } else {
+        dp_links_add(links, &link);
+    }
 }
 
 static int
@@ -440,10 +458,13 @@ dump_cb(struct nl_msg *msg, void *links)
     return NL_OK;
 }
 
+/* Replaces what 'links' says by a dump: the links the dump shows are
+ * updated in place (dp_links_update()), and those it does not show are
+ * removed once it is complete. */
 int
 dp_links_dump(struct dp_links *links)
 {
-    dp_links_clear(links);
+    unsigned int seq = ++links->dump_seq;
     dp_nl_count_dump();
 
     struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK,
@@ -456,8 +477,15 @@ dp_links_dump(struct dp_links *links)
     int error = dp_nl_transact(dp_nl_sock(), msg, false, dump_cb, links);
     if (error) {
         dp_links_clear(links);
+        return error;
     }
-    return error;
+    struct dp_link *link;
+    HMAP_FOR_EACH_SAFE (link, node, &links->by_index) {
+        if (link->dump_seq != seq) {
+            dp_links_remove(links, link->ifindex);
+        }
+    }
+    return 0;
 }
 
 void

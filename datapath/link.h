@@ -75,6 +75,8 @@ struct dp_link {
                                  * tun device. */
     long tun_owner, tun_group;  /* -1 if none. */
     int tun_queues;             /* Queues attached (multiqueue), or -1. */
+
+    unsigned int dump_seq;      /* The dump that last saw it (dp_links). */
 };
 
 struct dp_links {
@@ -82,14 +84,16 @@ struct dp_links {
     struct hmap by_name;
     struct hmap by_alias;
     bool have_vlans;            /* 'vlans' was dumped (dp_links_dump_vlans). */
+    unsigned int dump_seq;      /* The dump under way, or the last one. */
     struct dp_vlan_table vlans;
 };
 
 void dp_links_init(struct dp_links *);
 void dp_links_destroy(struct dp_links *);
 
-/* Replaces the contents of 'links' by a fresh dump of the kernel's links
- * (without their counters).  Returns 0 or a positive errno. */
+/* Makes 'links' what a fresh dump of the kernel's links says (without
+ * their counters): links that did not change keep their objects.  Returns 0
+ * or a positive errno (then 'links' is empty). */
 int dp_links_dump(struct dp_links *);
 
 /* What one link message did to a table (dp_links_update()). */

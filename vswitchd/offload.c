@@ -427,16 +427,16 @@ vsw_offload_vnic_forget_all(void)
     }
 }
 
-void
+bool
 vsw_offload_vnic_status(const char *tap, int ifindex, const struct smap *eff,
-                        struct smap *status)
+                        struct ds *offloads, struct ds *mismatch)
 {
     struct vnic_features *v = vnic_find(ifindex);
     if (!v) {
         struct ofl_features *fs = xmalloc(sizeof *fs);
         if (ofl_ethtool_get_features(tap, fs)) {
             free(fs);
-            return;
+            return false;
         }
         v = xzalloc(sizeof *v);
         v->ifindex = ifindex;
@@ -449,39 +449,40 @@ vsw_offload_vnic_status(const char *tap, int ifindex, const struct smap *eff,
         free(fs);
     }
     const bool *has = v->has;
-    struct ds s = DS_EMPTY_INITIALIZER;
+    size_t start = offloads->length;
     for (size_t i = 0; i < ARRAY_SIZE(vm_features); i++) {
         if (has[i]) {
-            ds_put_format(&s, "%s%s", s.length ? "," : "",
+            ds_put_format(offloads, "%s%s",
+                          offloads->length > start ? "," : "",
                           vm_features[i].name);
         }
     }
-    smap_add(status, "vm_offloads", s.length ? ds_cstr(&s) : "none");
+    if (offloads->length == start) {
+        ds_put_cstr(offloads, "none");
+    }
 
-    ds_clear(&s);
+    struct ds *s = mismatch;
+    start = s->length;
     bool coalesces = eff && (!strcmp(smap_get_def(eff, "gro", "off"), "on")
                              || !strcmp(smap_get_def(eff, "lro", "off"),
                                         "on"));
     if (!has[1] && coalesces) {
-        ds_put_cstr(&s, "the VM takes no TSO frames (its tap has "
+        ds_put_cstr(s, "the VM takes no TSO frames (its tap has "
                     "tx-tcp-segmentation off) while the uplink coalesces "
                     "what it receives (gro/lro on): traffic to this VM is "
                     "segmented again in software");
     }
     if (eff && !strcmp(smap_get_def(eff, "lro", "off"), "on")) {
-        ds_put_format(&s, "%sthe uplink coalesces in hardware (lro on): "
+        ds_put_format(s, "%sthe uplink coalesces in hardware (lro on): "
                       "frames merged by the NIC reach this VM as they are, "
                       "which Hyper-V never allows on a switch uplink",
-                      s.length ? "; " : "");
+                      s->length > start ? "; " : "");
     }
     if (!has[0]) {
-        ds_put_format(&s, "%sthe VM takes no partial checksums (its tap "
+        ds_put_format(s, "%sthe VM takes no partial checksums (its tap "
                       "has tx-checksum off): the host computes every "
-                      "checksum toward it in software", s.length ? "; "
-                                                                 : "");
+                      "checksum toward it in software",
+                      s->length > start ? "; " : "");
     }
-    if (s.length) {
-        smap_add(status, "offload_mismatch", ds_cstr(&s));
-    }
-    ds_destroy(&s);
+    return true;
 }

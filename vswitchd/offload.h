@@ -17,6 +17,7 @@
 
 #include "smap.h"
 
+struct ds;
 struct rc_switch;
 struct switch_rows;
 
@@ -37,11 +38,14 @@ bool vsw_offload_uplink(const struct switch_rows *sw,
                         const struct rc_switch *rc, struct vsw_offload *out);
 
 /* The vNIC side of tap 'tap' (ifindex 'ifindex'): what the VM negotiated
- * and its cost against the uplink's effective offloads 'eff' (NULL without
- * an uplink), into 'status'.  The tap's features are read once and kept
- * until vsw_offload_vnic_forget() says that the tap changed. */
-void vsw_offload_vnic_status(const char *tap, int ifindex,
-                             const struct smap *eff, struct smap *status);
+ * ("csum,tso4,..." or "none"), appended to 'offloads', and its cost against
+ * the uplink's effective offloads 'eff' (NULL without an uplink), appended
+ * to 'mismatch' (nothing if none).  The tap's features are read once and
+ * kept until vsw_offload_vnic_forget() says that the tap changed.  Returns
+ * false if they cannot be read (nothing appended). */
+bool vsw_offload_vnic_status(const char *tap, int ifindex,
+                             const struct smap *eff, struct ds *offloads,
+                             struct ds *mismatch);
 void vsw_offload_vnic_forget(int ifindex);
 /* Tap 'ifindex' was just made: the tun driver gives a new tap none of the
  * VM's offloads (TUNSETOFFLOAD sets them, with a notification). */

@@ -2060,6 +2060,7 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
                 continue;
             }
             smap_clear(&port->policy_status);
+            port->policy_kept = NULL;
             if (table_foreign) {
                 port_policy_error(port, "port %s: its policy is not applied: "
                                   "a table bridge " RC_NFT_TABLE " exists "
@@ -2083,11 +2084,9 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
             uint64_t inputs = wanted_inputs(port);
             if (in && in->status && in->inputs == inputs) {
                 /* In force as it would be built again (the table is
-                 * trusted: what vsw made and heard). */
-                struct smap_node *sn;
-                SMAP_FOR_EACH (sn, in->status) {
-                    smap_add(&port->policy_status, sn->key, sn->value);
-                }
+                 * trusted: what vsw made and heard): its status is the
+                 * memo's, not copied. */
+                port->policy_kept = in->status;
                 continue;
             }
             if (n_pend >= allocated) {

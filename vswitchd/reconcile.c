@@ -379,6 +379,14 @@ rc_port_destroy(struct rc_port *port)
     }
 }
 
+const char *
+rc_port_policy_get(const struct rc_port *port, const char *key)
+{
+    const char *value = smap_get(&port->policy_status, key);
+    return (value || !port->policy_kept ? value
+            : smap_get(port->policy_kept, key));
+}
+
 /* Writes 'u' as UUID_FMT does (36 characters, no NUL) at 'p'; returns the
  * end.  Tags are made for every port in a full pass: printf is too slow
  * for that. */

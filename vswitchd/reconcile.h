@@ -89,6 +89,11 @@ struct rc_port {
     struct ds reason;           /* Why 'kind_in_use' differs, if it does. */
     struct ds error;            /* What is wrong, for a person. */
     struct smap policy_status;  /* What of its policy is enforced, how. */
+    const struct smap *policy_kept; /* Or, when its policy is in force as
+                                 * the pass would build it, the policy's
+                                 * memo of that (valid during the pass;
+                                 * 'policy_status' then has only what
+                                 * later families add), else NULL. */
     struct smap acl_status;     /* ACL uuid -> its error, if any. */
     uint32_t bw_class;          /* Its class on the uplink's transmit
                                  * (minor of DP_QDISC_MAJOR:), or 0. */
@@ -440,6 +445,10 @@ void rc_converge_mirrors(struct rc_switch *switches, size_t n,
 /* Whether a rule of vsw's table, by its comment, enforces an ACL: then
  * stores the ACL row's uuid in '*acl' (its counters are the ACL's). */
 bool rc_policy_rule_acl(const char *comment, struct uuid *acl);
+
+/* Key 'key' of 'port''s policy status ('policy_status', else
+ * 'policy_kept'), or NULL. */
+const char *rc_port_policy_get(const struct rc_port *port, const char *key);
 
 /* Whether 'port' runs on a tap in this pass (kind in use tap or
  * vhost-net): a VM's vNIC whose offloads and queues are reported. */

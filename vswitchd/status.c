@@ -3,10 +3,13 @@
 
 #include "vswitchd/status.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "datapath/link.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "ovsdb-data.h"
 #include "openvswitch/vlog.h"
 #include "smap.h"
 #include "util.h"
@@ -81,52 +84,172 @@ make_status(const struct rc_switch *rc, struct smap *status)
     }
 }
 
-/* 'rc''s status; 'link' is its bridge port in the kernel, or NULL. */
+/* A port's status as it is built: "key\0value\0" pairs in one buffer, in
+ * the order they are put; where a key is put twice, the later pair wins.
+ * A resync builds every port's status again and most come out as they
+ * were: pairs_equal_datum() says so with no map built, hashed or
+ * compared. */
 static void
-make_port_status(const struct rc_port *rc, const struct dp_link *link,
-                 struct smap *status)
+pair_put(struct ds *pairs, const char *key, const char *value)
 {
-    smap_init(status);
-    smap_add(status, "state", rc->ok ? "up" : rc->ifindex ? "degraded"
-                                                          : "error");
-    status_put_ifindex(status, "ifindex", rc->ifindex);
-    status_put_ifindex(status, "host_ifindex", rc->host_ifindex);
+    ds_put_cstr(pairs, key);
+    ds_put_char(pairs, '\0');
+    ds_put_cstr(pairs, value);
+    ds_put_char(pairs, '\0');
+}
+
+static void OVS_PRINTF_FORMAT(3, 4)
+pair_putf(struct ds *pairs, const char *key, const char *format, ...)
+{
+    va_list args;
+
+    ds_put_cstr(pairs, key);
+    ds_put_char(pairs, '\0');
+    va_start(args, format);
+    ds_put_format_valist(pairs, format, args);
+    va_end(args);
+    ds_put_char(pairs, '\0');
+}
+
+static void
+pairs_to_smap(const struct ds *pairs, struct smap *map)
+{
+    smap_init(map);
+    const char *p = pairs->string, *end = p + pairs->length;
+    while (p < end) {
+        const char *key = p;
+        const char *value = key + strlen(key) + 1;
+        smap_replace(map, key, value);
+        p = value + strlen(value) + 1;
+    }
+}
+
+struct pair {
+    const char *key, *value;
+};
+
+static int
+compare_pairs(const void *a_, const void *b_)
+{
+    const struct pair *a = a_, *b = b_;
+    return strcmp(a->key, b->key);
+}
+
+/* Whether the map 'pairs' makes is 'datum' (a string-to-string map, kept
+ * sorted by key as OVSDB keeps its maps).  False may also mean "too many
+ * pairs to say": then the maps themselves are compared. */
+static bool
+pairs_equal_datum(const struct ds *pairs, const struct ovsdb_datum *datum)
+{
+    struct pair v[64];
+    size_t n = 0;
+
+    const char *p = pairs->string, *end = p + pairs->length;
+    while (p < end) {
+        const char *key = p;
+        const char *value = key + strlen(key) + 1;
+        p = value + strlen(value) + 1;
+
+        size_t k = 0;
+        while (k < n && strcmp(v[k].key, key)) {
+            k++;
+        }
+        if (k == n) {
+            if (n == ARRAY_SIZE(v)) {
+                return false;
+            }
+            n++;
+        }
+        v[k] = (struct pair) { key, value };    /* The later one wins. */
+    }
+    if (n != datum->n) {
+        return false;
+    }
+    qsort(v, n, sizeof *v, compare_pairs);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].key, json_string(datum->keys[i].s))
+            || strcmp(v[i].value, json_string(datum->values[i].s))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* 'rc''s status as pairs; 'link' is its bridge port in the kernel, or
+ * NULL; 'eff' the uplink's effective offloads, or NULL; 'vmq' its VMQ keys,
+ * or NULL if its switch's offloads were not negotiated. */
+static void
+make_port_status(const struct rc_port *rc, const char *name,
+                 const struct dp_link *link, const struct smap *eff,
+                 const struct smap *vmq, struct ds *pairs)
+{
+    pair_put(pairs, "state", rc->ok ? "up" : rc->ifindex ? "degraded"
+                                                         : "error");
+    if (rc->ifindex) {
+        pair_putf(pairs, "ifindex", "%d", rc->ifindex);
+    }
+    if (rc->host_ifindex) {
+        pair_putf(pairs, "host_ifindex", "%d", rc->host_ifindex);
+    }
     if (rc->kind_in_use) {
-        smap_add(status, "kind", rc->kind_in_use);
+        pair_put(pairs, "kind", rc->kind_in_use);
     }
     if (rc->reason.length) {
-        smap_add(status, "reason", ds_cstr_ro(&rc->reason));
+        pair_put(pairs, "reason", ds_cstr_ro(&rc->reason));
     }
     if (rc->ifindex) {
-        smap_add(status, "link", rc->carrier ? "up" : "down");
+        pair_put(pairs, "link", rc->carrier ? "up" : "down");
     }
     if (rc_port_on_tap(rc)) {
-        smap_add_format(status, "queues_requested", "%d", rc->queues);
+        pair_putf(pairs, "queues_requested", "%d", rc->queues);
         if (link) {
             /* The queues a VM has attached: a multiqueue tap says how
              * many, a single-queue one has a carrier while attached. */
-            smap_add_format(status, "queues_attached", "%d",
-                            link->tun_queues >= 0 ? link->tun_queues
-                            : (link->flags & 0x10000) != 0);
+            pair_putf(pairs, "queues_attached", "%d",
+                      link->tun_queues >= 0 ? link->tun_queues
+                      : (link->flags & 0x10000) != 0);
         }
     }
     if (rc->vf_index >= 0) {
-        smap_add_format(status, "vf_index", "%d", rc->vf_index);
-        smap_add(status, "representor", rc->representor);
+        pair_putf(pairs, "vf_index", "%d", rc->vf_index);
+        pair_put(pairs, "representor", rc->representor);
     }
     if (rc->vf_config[0]) {
-        smap_add(status, "vf_config", rc->vf_config);
+        pair_put(pairs, "vf_config", rc->vf_config);
     }
     if (rc->flows_in_hw || rc->flows_in_sw) {
-        smap_add_format(status, "flows_in_hw", "%d", rc->flows_in_hw);
-        smap_add_format(status, "flows_in_sw", "%d", rc->flows_in_sw);
+        pair_putf(pairs, "flows_in_hw", "%d", rc->flows_in_hw);
+        pair_putf(pairs, "flows_in_sw", "%d", rc->flows_in_sw);
     }
     struct smap_node *pn;
+    if (rc->policy_kept) {
+        SMAP_FOR_EACH (pn, rc->policy_kept) {
+            pair_put(pairs, pn->key, pn->value);
+        }
+    }
     SMAP_FOR_EACH (pn, &rc->policy_status) {
-        smap_replace(status, pn->key, pn->value);
+        pair_put(pairs, pn->key, pn->value);
     }
     if (rc->error.length) {
-        smap_add(status, "error", ds_cstr_ro(&rc->error));
+        pair_put(pairs, "error", ds_cstr_ro(&rc->error));
+    }
+    if (rc->ifindex && rc_port_on_tap(rc)) {
+        static struct ds offloads = DS_EMPTY_INITIALIZER;
+        static struct ds mismatch = DS_EMPTY_INITIALIZER;
+        ds_clear(&offloads);
+        ds_clear(&mismatch);
+        if (vsw_offload_vnic_status(name, rc->ifindex, eff, &offloads,
+                                    &mismatch)) {
+            pair_put(pairs, "vm_offloads", ds_cstr(&offloads));
+            if (mismatch.length) {
+                pair_put(pairs, "offload_mismatch", ds_cstr(&mismatch));
+            }
+        }
+    }
+    if (vmq) {
+        SMAP_FOR_EACH (pn, vmq) {
+            pair_put(pairs, pn->key, pn->value);
+        }
     }
 }
 
@@ -175,12 +298,24 @@ vmq_keys_equal(const struct smap *vmq, const struct smap *status)
     return true;
 }
 
+static void
+merge_vmq(const struct smap *vmq, struct smap *status)
+{
+    if (vmq) {
+        struct smap_node *node;
+        SMAP_FOR_EACH (node, vmq) {
+            smap_replace(status, node->key, node->value);
+        }
+    }
+}
+
 bool
 status_write(const struct rc_switch *rcs,
              const struct switch_rows *rows, size_t n,
              const struct vsw_offload *offs, const bool *offload_ran,
              const struct dp_links *kernel)
 {
+    static struct ds pairs = DS_EMPTY_INITIALIZER;
     bool wrote = false;
 
     for (size_t i = 0; i < n; i++) {
@@ -236,16 +371,22 @@ status_write(const struct rc_switch *rcs,
         for (size_t j = 0; j < rcs[i].n_ports; j++) {
             const struct vswrec_port *p = rows[i].ports[j];
             const struct rc_port *rp = &rcs[i].ports[j];
+            const struct smap *vmq = (offload_ran[i] && j < offs[i].n_ports
+                                      ? &offs[i].port_vmq[j] : NULL);
             if (rp->dirty) {
                 wrote |= write_acl_status(rp, p);
                 const struct dp_link *link = (rp->ifindex
                     ? dp_links_by_index(kernel, rp->ifindex) : NULL);
-                make_port_status(rp, link, &status);
-                if (rp->ifindex && rc_port_on_tap(rp)) {
-                    vsw_offload_vnic_status(p->name, rp->ifindex,
-                                            sw->uplink
-                                            ? &offs[i].eff : NULL, &status);
+                ds_clear(&pairs);
+                make_port_status(rp, p->name, link,
+                                 sw->uplink ? &offs[i].eff : NULL, vmq,
+                                 &pairs);
+                if (pairs_equal_datum(&pairs, vswrec_port_get_status(
+                                          p, OVSDB_TYPE_STRING,
+                                          OVSDB_TYPE_STRING))) {
+                    continue;       /* As the database has it. */
                 }
+                pairs_to_smap(&pairs, &status);
             } else if (smap_get(&rp->policy_status, "mirror")
                        && !nullable_string_is_equal(
                            smap_get(&rp->policy_status, "mirror"),
@@ -255,21 +396,15 @@ status_write(const struct rc_switch *rcs,
                 smap_clone(&status, &p->status);
                 smap_replace(&status, "mirror",
                              smap_get(&rp->policy_status, "mirror"));
-            } else if (offload_ran[i] && j < offs[i].n_ports
-                       && !vmq_keys_equal(&offs[i].port_vmq[j],
-                                          &p->status)) {
+                merge_vmq(vmq, &status);
+            } else if (vmq && !vmq_keys_equal(vmq, &p->status)) {
                 /* Not converged: only its VMQ keys are new. */
                 smap_clone(&status, &p->status);
                 smap_remove(&status, "vmq_queue");
                 smap_remove(&status, "vmq_reason");
+                merge_vmq(vmq, &status);
             } else {
                 continue;
-            }
-            if (offload_ran[i] && j < offs[i].n_ports) {
-                struct smap_node *vmq;
-                SMAP_FOR_EACH (vmq, &offs[i].port_vmq[j]) {
-                    smap_replace(&status, vmq->key, vmq->value);
-                }
             }
             if (!smap_equal(&status, &p->status)) {
                 events_port_status(sw->name, p, &p->status, &status);

@@ -302,14 +302,20 @@ any_op(const char *what)
     return last_op(what, "") >= 0;
 }
 
+static const char *
+or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
 static void
 assert_enforced_n(size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        assert_string_equal(smap_get_def(&ports[i].policy_status, "policy",
-                                         ""), "enforced");
-        assert_true(!strncmp(smap_get_def(&ports[i].policy_status,
-                                          "guards", ""), "mac-spoofing", 12));
+        assert_string_equal(or_empty(rc_port_policy_get(&ports[i], "policy")),
+                            "enforced");
+        assert_true(!strncmp(or_empty(rc_port_policy_get(&ports[i], "guards")),
+                             "mac-spoofing", 12));
     }
 }
 
@@ -394,7 +400,7 @@ test_one_change_touches_one_port(void **state OVS_UNUSED)
             assert_int_equal(ops_naming(&ports[i].uuid), 0);
         }
     }
-    assert_string_equal(smap_get_def(&ports[9].policy_status, "guards", ""),
+    assert_string_equal(or_empty(rc_port_policy_get(&ports[9], "guards")),
                         "mac-spoofing,dhcp");
 
     /* Port 3 goes (a pass over it alone): only its objects are deleted. */
