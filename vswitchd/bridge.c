@@ -108,11 +108,12 @@ static struct uuidset failing = UUIDSET_INITIALIZER(&failing);
  * all of its ports (VLANs, mirroring, weights), so that a pass knows
  * whether it needs all of
  * a switch's ports without reading them (gather_switches()).
- * Built by each full pass, kept current by mark_db_changes(). */
+ * Brought up to date by each full pass, kept current by mark_db_changes(). */
 struct port_home {
     struct hmap_node node;      /* In 'port_homes', by port uuid. */
     struct uuid port, sw;
     bool switch_wide;           /* VLAN, mirroring, weight. */
+    uint64_t seen;              /* The last full pass that saw it. */
 };
 static struct hmap port_homes = HMAP_INITIALIZER(&port_homes);
 struct switch_tally {
@@ -855,7 +856,6 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         full = true;
     }
     if (full) {
-        port_homes_clear();
         const struct dp_link *link;
         HMAP_FOR_EACH (link, node, &kernel.by_index) {
             if (may_be_stray(link)) {
@@ -908,11 +908,23 @@ reconcile_pass(const struct vswrec_root *root, bool full)
     const struct switch_rows *rows = d.rows;
     size_t n_converged = d.n_converged;
     if (full) {
-        /* Where each port is (see port_homes). */
+        /* Where each port is (see port_homes): updated in place, and the
+         * entries of ports this pass did not see removed. */
+        static uint64_t seen;
+        seen++;
         for (size_t i = 0; i < n; i++) {
             for (size_t j = 0; j < rows[i].n_ports; j++) {
-                port_home_set(NULL, rows[i].ports[j],
-                              &rows[i].row->header_.uuid);
+                const struct vswrec_port *p = rows[i].ports[j];
+                struct port_home *ph = port_home_set(
+                    port_home_find(&p->header_.uuid), p,
+                    &rows[i].row->header_.uuid);
+                ph->seen = seen;
+            }
+        }
+        struct port_home *ph;
+        HMAP_FOR_EACH_SAFE (ph, node, &port_homes) {
+            if (ph->seen != seen) {
+                port_home_remove(ph);
             }
         }
     }

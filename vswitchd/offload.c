@@ -452,9 +452,10 @@ vsw_offload_vnic_status(const char *tap, int ifindex, const struct smap *eff,
     size_t start = offloads->length;
     for (size_t i = 0; i < ARRAY_SIZE(vm_features); i++) {
         if (has[i]) {
-            ds_put_format(offloads, "%s%s",
-                          offloads->length > start ? "," : "",
-                          vm_features[i].name);
+            if (offloads->length > start) {
+                ds_put_char(offloads, ',');
+            }
+            ds_put_cstr(offloads, vm_features[i].name);
         }
     }
     if (offloads->length == start) {

@@ -1121,6 +1121,7 @@ struct installed {
      * (NULL 'status': not known, built). */
     uint64_t inputs;
     struct smap *status;
+    unsigned int pass;          /* The last pass whose ports had it. */
 };
 
 static struct hmap installed = HMAP_INITIALIZER(&installed);
@@ -2045,16 +2046,17 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
     /* The ports of this pass. */
     struct pending *pend = NULL;
     size_t n_pend = 0, allocated = 0;
-    struct uuidset present = UUIDSET_INITIALIZER(&present);
+    static unsigned int pass;
+    pass++;
     struct uuidset present_sw = UUIDSET_INITIALIZER(&present_sw);
     for (size_t i = 0; i < n; i++) {
         uuidset_insert(&present_sw, &switches[i].uuid);
         for (size_t j = 0; j < switches[i].n_ports; j++) {
             struct rc_port *port = &switches[i].ports[j];
-            uuidset_insert(&present, &port->uuid);
             struct installed *in = installed_find(&port->uuid, false);
             if (in) {
                 in->sw = switches[i].uuid;
+                in->pass = pass;        /* Its port is in this pass. */
             }
             if (!port->dirty || !port->policy || port->config_error) {
                 continue;
@@ -2132,7 +2134,7 @@ rc_converge_policy(struct rc_switch *switches, size_t n,
     }
     for (size_t c = 0; c < n_cand; c++) {
         struct installed *in = cand[c];
-        if (uuidset_contains(&present, &in->port)) {
+        if (in->pass == pass) {
             continue;
         }
         if (!(flags & RC_INCREMENTAL) || scope
@@ -2227,6 +2229,5 @@ out:
         wanted_destroy(&pend[i].w);
     }
     free(pend);
-    uuidset_destroy(&present);
     uuidset_destroy(&present_sw);
 }

@@ -79,14 +79,20 @@ find_port(const struct rc_switch *sw_, const char *uuid_s)
         return NULL;
     }
     if (!sw->port_index) {
-        sw->port_index = xmalloc(sizeof *sw->port_index);
-        hmap_init(sw->port_index);
+        /* The hmap first, then its nodes, in one block. */
+        struct hmap *index = xmalloc(sizeof *index
+                                     + sw->n_ports
+                                       * sizeof(struct port_index_node));
+        struct port_index_node *nodes = (struct port_index_node *) (index
+                                                                    + 1);
+        hmap_init(index);
+        hmap_reserve(index, sw->n_ports);
         for (size_t i = 0; i < sw->n_ports; i++) {
-            struct port_index_node *pin = xmalloc(sizeof *pin);
-            pin->port = &sw->ports[i];
-            hmap_insert(sw->port_index, &pin->node,
+            nodes[i].port = &sw->ports[i];
+            hmap_insert(index, &nodes[i].node,
                         uuid_hash(&sw->ports[i].uuid));
         }
+        sw->port_index = index;
     }
     const struct port_index_node *pin;
     HMAP_FOR_EACH_WITH_HASH (pin, node, uuid_hash(&uuid), sw->port_index) {
@@ -101,10 +107,6 @@ void
 rc_port_index_destroy(struct rc_switch *sw)
 {
     if (sw->port_index) {
-        struct port_index_node *pin;
-        HMAP_FOR_EACH_POP (pin, node, sw->port_index) {
-            free(pin);
-        }
         hmap_destroy(sw->port_index);
         free(sw->port_index);
         sw->port_index = NULL;

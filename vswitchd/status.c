@@ -3,7 +3,6 @@
 
 #include "vswitchd/status.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 #include "datapath/link.h"
@@ -98,17 +97,22 @@ pair_put(struct ds *pairs, const char *key, const char *value)
     ds_put_char(pairs, '\0');
 }
 
-static void OVS_PRINTF_FORMAT(3, 4)
-pair_putf(struct ds *pairs, const char *key, const char *format, ...)
+/* 'value' in decimal: printf is most of what a port's status costs. */
+static void
+pair_put_int(struct ds *pairs, const char *key, int value)
 {
-    va_list args;
+    char buf[16], *p = buf + sizeof buf;
+    unsigned int u = value < 0 ? 0u - (unsigned int) value : value;
 
-    ds_put_cstr(pairs, key);
-    ds_put_char(pairs, '\0');
-    va_start(args, format);
-    ds_put_format_valist(pairs, format, args);
-    va_end(args);
-    ds_put_char(pairs, '\0');
+    *--p = '\0';
+    do {
+        *--p = '0' + u % 10;
+        u /= 10;
+    } while (u);
+    if (value < 0) {
+        *--p = '-';
+    }
+    pair_put(pairs, key, p);
 }
 
 static void
@@ -126,13 +130,15 @@ pairs_to_smap(const struct ds *pairs, struct smap *map)
 
 struct pair {
     const char *key, *value;
+    size_t seq;                 /* Its place in the buffer. */
 };
 
 static int
 compare_pairs(const void *a_, const void *b_)
 {
     const struct pair *a = a_, *b = b_;
-    return strcmp(a->key, b->key);
+    int c = strcmp(a->key, b->key);
+    return c ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 /* Whether the map 'pairs' makes is 'datum' (a string-to-string map, kept
@@ -146,33 +152,29 @@ pairs_equal_datum(const struct ds *pairs, const struct ovsdb_datum *datum)
 
     const char *p = pairs->string, *end = p + pairs->length;
     while (p < end) {
+        if (n == ARRAY_SIZE(v)) {
+            return false;
+        }
         const char *key = p;
         const char *value = key + strlen(key) + 1;
         p = value + strlen(value) + 1;
-
-        size_t k = 0;
-        while (k < n && strcmp(v[k].key, key)) {
-            k++;
-        }
-        if (k == n) {
-            if (n == ARRAY_SIZE(v)) {
-                return false;
-            }
-            n++;
-        }
-        v[k] = (struct pair) { key, value };    /* The later one wins. */
-    }
-    if (n != datum->n) {
-        return false;
+        v[n] = (struct pair) { key, value, n };
+        n++;
     }
     qsort(v, n, sizeof *v, compare_pairs);
+    size_t k = 0;               /* Pairs of 'datum' matched. */
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i].key, json_string(datum->keys[i].s))
-            || strcmp(v[i].value, json_string(datum->values[i].s))) {
+        if (i + 1 < n && !strcmp(v[i].key, v[i + 1].key)) {
+            continue;           /* The later one wins. */
+        }
+        if (k >= datum->n
+            || strcmp(v[i].key, json_string(datum->keys[k].s))
+            || strcmp(v[i].value, json_string(datum->values[k].s))) {
             return false;
         }
+        k++;
     }
-    return true;
+    return k == datum->n;
 }
 
 /* 'rc''s status as pairs; 'link' is its bridge port in the kernel, or
@@ -186,10 +188,10 @@ make_port_status(const struct rc_port *rc, const char *name,
     pair_put(pairs, "state", rc->ok ? "up" : rc->ifindex ? "degraded"
                                                          : "error");
     if (rc->ifindex) {
-        pair_putf(pairs, "ifindex", "%d", rc->ifindex);
+        pair_put_int(pairs, "ifindex", rc->ifindex);
     }
     if (rc->host_ifindex) {
-        pair_putf(pairs, "host_ifindex", "%d", rc->host_ifindex);
+        pair_put_int(pairs, "host_ifindex", rc->host_ifindex);
     }
     if (rc->kind_in_use) {
         pair_put(pairs, "kind", rc->kind_in_use);
@@ -201,25 +203,25 @@ make_port_status(const struct rc_port *rc, const char *name,
         pair_put(pairs, "link", rc->carrier ? "up" : "down");
     }
     if (rc_port_on_tap(rc)) {
-        pair_putf(pairs, "queues_requested", "%d", rc->queues);
+        pair_put_int(pairs, "queues_requested", rc->queues);
         if (link) {
             /* The queues a VM has attached: a multiqueue tap says how
              * many, a single-queue one has a carrier while attached. */
-            pair_putf(pairs, "queues_attached", "%d",
-                      link->tun_queues >= 0 ? link->tun_queues
-                      : (link->flags & 0x10000) != 0);
+            pair_put_int(pairs, "queues_attached",
+                         link->tun_queues >= 0 ? link->tun_queues
+                         : (link->flags & 0x10000) != 0);
         }
     }
     if (rc->vf_index >= 0) {
-        pair_putf(pairs, "vf_index", "%d", rc->vf_index);
+        pair_put_int(pairs, "vf_index", rc->vf_index);
         pair_put(pairs, "representor", rc->representor);
     }
     if (rc->vf_config[0]) {
         pair_put(pairs, "vf_config", rc->vf_config);
     }
     if (rc->flows_in_hw || rc->flows_in_sw) {
-        pair_putf(pairs, "flows_in_hw", "%d", rc->flows_in_hw);
-        pair_putf(pairs, "flows_in_sw", "%d", rc->flows_in_sw);
+        pair_put_int(pairs, "flows_in_hw", rc->flows_in_hw);
+        pair_put_int(pairs, "flows_in_sw", rc->flows_in_sw);
     }
     struct smap_node *pn;
     if (rc->policy_kept) {
