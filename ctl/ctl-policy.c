@@ -221,6 +221,7 @@ cmd_acl_add(struct ctl_context *ctx)
         }
     }
     struct vswrec_acl *a = VSW_ROW_INSERT(ctx->txn, acl);
+    vswctl_note_row(&a->header_, true);
     vswrec_acl_set_direction(a, s.direction);
     vswrec_acl_set_action(a, s.action);
     /* Only what was given: a column left out is its default, and 10,000
@@ -308,6 +309,9 @@ cmd_acl_del(struct ctl_context *ctx)
         return;
     }
     if (shash_find(&ctx->options, "--all")) {
+        for (size_t i = 0; i < p->n_acls; i++) {
+            vswctl_note_row(&p->acls[i]->header_, false);
+        }
         vswrec_port_set_acls(p, NULL, 0);
     } else if (ctx->argc < 3) {
         ctl_error(ctx, "acl-del %s: which ACL? (an id from acl-list, or "
@@ -319,6 +323,7 @@ cmd_acl_del(struct ctl_context *ctx)
         if (!a) {
             return;
         }
+        vswctl_note_row(&a->header_, false);
         vswrec_port_update_acls_delvalue(p, a);
     }
     vswctl_note_port(p->name);

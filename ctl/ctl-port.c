@@ -275,6 +275,7 @@ cmd_add_port(struct ctl_context *ctx)
     }
 
     struct vswrec_port *p = vsw_port_row_insert(ctx->txn, name, kind, sw);
+    vswctl_note_row(&p->header_, true);
     shash_replace(&added, sw_name, (void *) (uintptr_t) (n_added + 1));
     /* An adopted tap's guest MAC is its maker's to say: none made up. */
     char *gen = mac || adopt ? NULL : generate_mac();
@@ -316,6 +317,7 @@ cmd_del_port(struct ctl_context *ctx)
                   sw->name, ctx->argv[1]);
         return;
     }
+    vswctl_note_row(&p->header_, false);
     vswrec_port_delete(p);
 }
 

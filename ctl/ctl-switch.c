@@ -302,6 +302,7 @@ cmd_add_switch(struct ctl_context *ctx)
     }
 
     sw = VSW_ROW_INSERT(ctx->txn, switch);
+    vswctl_note_row(&sw->header_, true);
     vswrec_switch_set_name(sw, name);
     vswrec_switch_set_host(sw, vsw_host_id());
     vswrec_switch_set_type(sw, type);
@@ -329,9 +330,11 @@ cmd_del_switch(struct ctl_context *ctx)
     size_t n;
     const struct vswrec_port **ports = vswctl_switch_ports(ctx->idl, sw, &n);
     for (size_t i = 0; i < n; i++) {
+        vswctl_note_row(&ports[i]->header_, false);
         vswrec_port_delete(ports[i]);
     }
     free(ports);
+    vswctl_note_row(&sw->header_, false);
     vswrec_switch_delete(sw);
 }
 
@@ -411,7 +414,7 @@ vswctl_is_listing(const char *name)
 {
     static const char *const listings[] = {
         "list-switches", "show", "list-ports", "offload", "flows",
-        "acl-list", "stats",
+        "acl-list", "stats", "list-hosts",
     };
     for (size_t i = 0; i < ARRAY_SIZE(listings); i++) {
         if (!strcmp(name, listings[i])) {

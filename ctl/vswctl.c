@@ -31,6 +31,7 @@
 #include "openvswitch/vlog.h"
 #include "ovsdb-data.h"
 #include "ovsdb-idl.h"
+#include "ovsdb-idl-provider.h"
 #include "process.h"
 #include "smap.h"
 #include "sset.h"
@@ -39,10 +40,12 @@
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
-#include "vsw-idl.h"
-#include "vswitchd/port-row.h"
 #include "uuid.h"
+#include "vsw-idl.h"
+#include "vswitchd/db-remote.h"
+#include "vswitchd/host-row.h"
 #include "vswitchd/paths.h"
+#include "vswitchd/port-row.h"
 #include "vswitchd/validate.h"
 
 VLOG_DEFINE_THIS_MODULE(vswctl);
@@ -54,9 +57,12 @@ static bool format_given;       /* --format (or --bare) on the command line. */
 
 static char *db;                /* --db */
 static bool wait_for_reload;    /* --wait */
+static bool db_given;           /* --db: perhaps another machine's server,
+                                 * waited on through the Host rows only. */
 static int timeout;             /* --timeout, seconds; 0 = none */
 
 static struct ovsdb_idl *the_idl;
+static struct vsw_db_remote the_remote;  /* Back soon after a failover. */
 static struct ovsdb_idl_txn *the_idl_txn;
 static struct sset noted_switches = SSET_INITIALIZER(&noted_switches);
 /* Switches changed as a whole (their MTU, type...): their ports' errors
@@ -117,6 +123,43 @@ static void monitor_named_ports(const struct ctl_command *, size_t n);
 static bool do_vswctl(const char *args, struct ctl_command *, size_t n);
 OVS_NO_RETURN static void do_appctl(int argc, char *argv[]);
 
+/* The rows the last attempt inserted and deleted (vswctl_note_row()). */
+struct noted_row {
+    const struct ovsdb_idl_table_class *class;
+    struct uuid uuid;
+    bool inserted;
+};
+static struct noted_row *noted_rows;
+static size_t n_noted_rows, allocated_noted_rows;
+
+void
+vswctl_note_row(const struct ovsdb_idl_row *row, bool inserted)
+{
+    if (n_noted_rows >= allocated_noted_rows) {
+        noted_rows = x2nrealloc(noted_rows, &allocated_noted_rows,
+                                sizeof *noted_rows);
+    }
+    noted_rows[n_noted_rows++] = (struct noted_row) {
+        row->table->class_, row->uuid, inserted };
+}
+
+/* Whether the last attempt, which ended without an answer, was committed:
+ * the rows it inserted are there and those it deleted are not.  (Its
+ * inserted rows keep their uuids in the database: vsw_row_insert().) */
+static bool
+last_attempt_committed(struct ovsdb_idl *idl)
+{
+    for (size_t i = 0; i < n_noted_rows; i++) {
+        const struct noted_row *r = &noted_rows[i];
+        bool there = ovsdb_idl_get_row_for_uuid(idl, r->class,
+                                                &r->uuid) != NULL;
+        if (there != r->inserted) {
+            return false;
+        }
+    }
+    return n_noted_rows > 0;
+}
+
 void
 vswctl_note_switch(const char *name)
 {
@@ -153,6 +196,7 @@ main(int argc, char *argv[])
     ctl_register_commands(vswctl_flows_commands);
     ctl_register_commands(vswctl_policy_commands);
     ctl_register_commands(vswctl_stats_commands);
+    ctl_register_commands(vswctl_host_commands);
 
     char *args = process_escape_args(argv);
     argv = hoist_command_options(&argc, argv);
@@ -174,9 +218,11 @@ main(int argc, char *argv[])
     }
 
     arm_timeout();
-    /* --wait waits for this host's vswitchd (its control socket in the
-     * run directory), whichever database it uses. */
-    if (wait_for_reload && ctl_might_write_to_db(commands, n_commands)
+    /* --wait on the embedded database waits for this machine's vswitchd
+     * (its control socket in the run directory); on a database given with
+     * --db, for the host's vswitchd wherever it runs (its Host row). */
+    if (wait_for_reload && !db_given
+        && ctl_might_write_to_db(commands, n_commands)
         && !vswitchd_alive()) {
         /* Waiting on a daemon that is not there would never return; say so
          * before anything is committed. */
@@ -185,7 +231,11 @@ main(int argc, char *argv[])
                   "start it, or leave out --wait", ctl);
     }
 
-    the_idl = ovsdb_idl_create(db, &vswrec_idl_class, true, false);
+    /* A list of servers (a cluster's members): one that does not answer
+     * is not the end, the next is tried (--timeout bounds it all). */
+    the_idl = ovsdb_idl_create(db, &vswrec_idl_class, true,
+                               strchr(db, ',') != NULL);
+    vsw_db_remote_init(&the_remote, db);
     ovsdb_idl_set_db_change_aware(the_idl, false);
     omit_observations(commands, n_commands);
     monitor_named_ports(commands, n_commands);
@@ -193,6 +243,7 @@ main(int argc, char *argv[])
     unsigned int seqno = ovsdb_idl_get_seqno(the_idl);
     for (;;) {
         ovsdb_idl_run(the_idl);
+        vsw_db_remote_run(&the_remote, the_idl);
         if (!ovsdb_idl_is_alive(the_idl)) {
             int retval = ovsdb_idl_get_last_error(the_idl);
             ctl_fatal("%s: database connection failed (%s); is vswitchd "
@@ -208,6 +259,7 @@ main(int argc, char *argv[])
         }
         if (seqno == ovsdb_idl_get_seqno(the_idl)) {
             ovsdb_idl_wait(the_idl);
+            vsw_db_remote_wait(&the_remote);
             poll_block();
         }
     }
@@ -291,7 +343,7 @@ static void
 monitor_named_ports(const struct ctl_command *commands, size_t n)
 {
     /* Commands that read no port at all. */
-    static const char *const portless[] = { "list-switches" };
+    static const char *const portless[] = { "list-switches", "list-hosts" };
     bool policy = false;
     size_t n_portless = 0;
     for (size_t i = 0; i < n; i++) {
@@ -482,7 +534,7 @@ vswctl_switch_n_ports(struct ovsdb_idl *idl, const struct vswrec_switch *sw)
     return n;
 }
 
-static char timeout_msg[128];
+static char timeout_msg[512];
 
 static void
 timeout_handler(int sig OVS_UNUSED)
@@ -714,6 +766,7 @@ parse_options(int argc, char *argv[], struct shash *local_options)
         switch (c) {
         case OPT_DB:
             db = xstrdup(optarg);
+            db_given = true;
             break;
         case OPT_WAIT:
             wait_for_reload = true;
@@ -1210,6 +1263,93 @@ note_generic_switch(const struct ctl_command *c)
     }
 }
 
+/* --wait after a committed change: until this host's vswitchd has applied
+ * configuration 'next_cfg' (Host.cur_cfg), then the errors of the objects
+ * the commands named.  Returns the exit status. */
+static int
+wait_and_report(struct ovsdb_idl *idl, int64_t next_cfg)
+{
+    const struct vswrec_root *root;
+    const struct vswrec_host *host;
+    int rc = EXIT_SUCCESS;
+
+    ovsdb_idl_enable_reconnect(idl);
+    if (timeout) {
+        snprintf(timeout_msg, sizeof timeout_msg, "vswctl: --wait: "
+                 "host \"%s\" has not applied the change within %d s "
+                 "(--timeout); it is stored in the database and applied "
+                 "when the host catches up (vswctl list-hosts)\n",
+                 vsw_host_id(), timeout);
+    }
+    long long int start = time_msec(), next_check = start;
+    for (;;) {
+        ovsdb_idl_run(idl);
+        vsw_db_remote_run(&the_remote, idl);
+        root = vswrec_root_first(idl);
+        host = vsw_host_find(idl, vsw_host_id());
+        if (host && host->cur_cfg >= next_cfg) {
+            break;
+        }
+        if (time_msec() >= next_check && db_given) {
+            next_check = time_msec() + 1000;
+            /* A host that is gone is said, not waited for.  One with no
+             * last_seen (a restarted server lost it, or its vswitchd is
+             * starting) is given as long as a stale one. */
+            int beat = vsw_host_heartbeat(root);
+            long long int age = (host ? vsw_host_age(host, time_wall_msec())
+                                 : -1);
+            long long int limit = (long long int) beat
+                                  * VSW_HOST_MISSED_BEATS;
+            if (age > limit || (age < 0 && time_msec() - start > limit)) {
+                fprintf(stderr, "vswctl: --wait: host \"%s\" ",
+                        vsw_host_id());
+                if (age >= 0) {
+                    fprintf(stderr, "was last seen %lld s ago", age / 1000);
+                } else {
+                    fprintf(stderr, "has not said it is alive for %lld s",
+                            (time_msec() - start) / 1000);
+                }
+                fprintf(stderr, " (its vswitchd is stopped or cannot reach "
+                        "the database); the change is stored in the "
+                        "database and applied when it is back\n");
+                exit(EXIT_FAILURE);
+            }
+        } else if (time_msec() >= next_check) {
+            next_check = time_msec() + 1000;
+            static bool told_stopped;
+            if (!told_stopped && vswitchd_stopped()) {
+                told_stopped = true;
+                fprintf(stderr, "vswctl: --wait: vswitchd is stopped "
+                        "(SIGSTOP); still waiting (--timeout bounds "
+                        "the wait)\n");
+            }
+            if (!vswitchd_alive()) {
+                fprintf(stderr, "vswctl: --wait: vswitchd stopped "
+                        "before applying the change; the change is "
+                        "stored in the database and is applied when "
+                        "vswitchd runs again\n");
+                exit(EXIT_FAILURE);
+            }
+        }
+        ovsdb_idl_wait(idl);
+        vsw_db_remote_wait(&the_remote);
+        poll_timer_wait_until(next_check);
+        poll_block();
+    }
+    if (report_switch_errors()) {
+        rc = EXIT_FAILURE;
+    }
+    const char *damaged = root ? smap_get(&root->status, "db_damaged")
+                               : NULL;
+    if (damaged) {
+        fprintf(stderr, "vswctl: warning: vswitchd deletes nothing while "
+                "the database is known to be damaged, so what this "
+                "change removes stays in the kernel until then: %s\n",
+                damaged);
+    }
+    return rc;
+}
+
 static bool
 do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
 {
@@ -1222,18 +1362,41 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
 
     ovsdb_idl_txn_add_comment(txn, "vswctl: %s", args);
 
+    if (last_attempt_committed(idl)) {
+        /* Committed, though its answer was lost with its connection (a
+         * cluster's leader went): not done twice, which would fail as
+         * "already exists" or "no such port". */
+        ovsdb_idl_txn_destroy(txn);
+        const struct vswrec_host *h = vsw_host_find(idl, vsw_host_id());
+        exit(wait_for_reload && h ? wait_and_report(idl, h->next_cfg)
+             : EXIT_SUCCESS);
+    }
+    n_noted_rows = 0;
+
     const struct vswrec_root *root = vswrec_root_first(idl);
     if (!root) {
         root = VSW_ROW_INSERT(txn, root);
-    }
-    if (wait_for_reload) {
-        ovsdb_idl_txn_increment(txn, &root->header_,
-                                &vswrec_root_col_next_cfg, false);
     }
 
     for (c = commands; c < &commands[n_commands]; c++) {
         ds_init(&c->output);
         c->table = NULL;
+    }
+    const struct vswrec_host *host = vsw_host_find(idl, vsw_host_id());
+    if (wait_for_reload && ctl_might_write_to_db(commands, n_commands)) {
+        if (!host && db_given) {
+            ctl_fatal("--wait: no vswitchd of host \"%s\" has ever used "
+                      "this database (no Host row; vswctl list-hosts shows "
+                      "those that have): start it with --host-id=%s, give "
+                      "the right --host, or leave out --wait",
+                      vsw_host_id(), vsw_host_id());
+        } else if (!host) {
+            /* This machine's vswitchd is running (see main()) and makes
+             * its row once connected: the change waits for it. */
+            goto try_again;
+        }
+        ovsdb_idl_txn_increment(txn, &host->header_,
+                                &vswrec_host_col_next_cfg, false);
     }
     ctl_context_init(&ctx.base, NULL, idl, txn, symtab, NULL);
     ctx.root = root;
@@ -1347,49 +1510,8 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
     free(commands);
     fflush(stdout);
 
-    int rc = EXIT_SUCCESS;
-    if (wait_for_reload && status != TXN_UNCHANGED) {
-        ovsdb_idl_enable_reconnect(idl);
-        long long int next_check = time_msec() + 1000;
-        for (;;) {
-            ovsdb_idl_run(idl);
-            root = vswrec_root_first(idl);
-            if (root && root->cur_cfg >= next_cfg) {
-                break;
-            }
-            if (time_msec() >= next_check) {
-                next_check = time_msec() + 1000;
-                static bool told_stopped;
-                if (!told_stopped && vswitchd_stopped()) {
-                    told_stopped = true;
-                    fprintf(stderr, "vswctl: --wait: vswitchd is stopped "
-                            "(SIGSTOP); still waiting (--timeout bounds "
-                            "the wait)\n");
-                }
-                if (!vswitchd_alive()) {
-                    fprintf(stderr, "vswctl: --wait: vswitchd stopped "
-                            "before applying the change; the change is "
-                            "stored in the database and is applied when "
-                            "vswitchd runs again\n");
-                    exit(EXIT_FAILURE);
-                }
-            }
-            ovsdb_idl_wait(idl);
-            poll_timer_wait_until(next_check);
-            poll_block();
-        }
-        if (report_switch_errors()) {
-            rc = EXIT_FAILURE;
-        }
-        const char *damaged = root ? smap_get(&root->status, "db_damaged")
-                                   : NULL;
-        if (damaged) {
-            fprintf(stderr, "vswctl: warning: vswitchd deletes nothing while "
-                    "the database is known to be damaged, so what this "
-                    "change removes stays in the kernel until then: %s\n",
-                    damaged);
-        }
-    }
+    int rc = (wait_for_reload && status != TXN_UNCHANGED && next_cfg
+              ? wait_and_report(idl, next_cfg) : EXIT_SUCCESS);
     ovsdb_idl_txn_destroy(txn);
     the_idl_txn = NULL;
     ovsdb_idl_destroy(idl);
@@ -1474,6 +1596,7 @@ Switch commands:\n\
   del-switch NAME [--if-exists]   delete a switch\n\
   list-switches               one line per switch\n\
   show                        every switch with its state\n\
+  list-hosts                  the hosts on this database, current or late\n\
 \n\
 Port commands:\n\
   add-port SWITCH PORT [--kind=tap|vhost-net|vf|internal|veth] [--mac=MAC]\n\
@@ -1522,7 +1645,8 @@ Options:\n\
   --state-dir=DIR     as vswitchd's (default $VSW_STATE_DIR, /var/lib/vsw)\n\
   --run-dir=DIR       as vswitchd's (default $VSW_RUN_DIR, /run/vsw)\n\
   --host=ID           act on the switches of host ID (shared databases)\n\
-  --wait              return once vswitchd has applied the change\n\
+  --wait              return once the host's vswitchd has applied the\n\
+                      change\n\
   -t, --timeout=SECS  give up after SECS seconds\n\
   -f, --format=FORMAT table (default), json, csv, html or list\n\
   --commands          list every command\n\

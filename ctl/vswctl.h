@@ -19,6 +19,12 @@ vsw_ctx_cast(struct ctl_context *base)
     return CONTAINER_OF(base, struct vsw_ctx, base);
 }
 
+/* Row 'row' is inserted ('inserted') or deleted by this attempt: if its
+ * answer is lost with its connection, the next attempt checks whether it
+ * was committed before doing it again (a cluster's leader that went). */
+struct ovsdb_idl_row;
+void vswctl_note_row(const struct ovsdb_idl_row *row, bool inserted);
+
 /* This host's switch named 'name' (see Switch.host), or NULL. */
 struct vswrec_switch;
 const struct vswrec_switch *vswctl_find_switch(struct ctl_context *,
@@ -80,6 +86,7 @@ extern const struct ctl_command_syntax vswctl_offload_commands[];
 extern const struct ctl_command_syntax vswctl_flows_commands[];
 extern const struct ctl_command_syntax vswctl_policy_commands[];
 extern const struct ctl_command_syntax vswctl_stats_commands[];
+extern const struct ctl_command_syntax vswctl_host_commands[];
 
 /* NULL if offload 'feature' (and 'policy', if nonnull) are valid for switch
  * 'sw_name', else a malloc()'d error naming the valid choices. */

@@ -23,6 +23,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "datapath/ifname.h"
@@ -46,7 +47,9 @@
 #include "vsw-idl.h"
 #include "offload/sriov.h"
 #include "vswitchd/dbserver.h"
+#include "vswitchd/db-remote.h"
 #include "vswitchd/desired.h"
+#include "vswitchd/host-row.h"
 #include "vswitchd/events.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/port-row.h"
@@ -77,6 +80,7 @@ static int n_failing_changes;   /* Passes in a row that changed and failed. */
 #define MAX_FAILING_CHANGES 3
 
 static struct ovsdb_idl *idl;
+static struct vsw_db_remote db_remote;  /* Back soon after a failover. */
 static unsigned int last_seqno;
 static bool need_pass = true;
 
@@ -196,10 +200,50 @@ static void bridge_unixctl_counters(struct unixctl_conn *, int argc,
 static void bridge_unixctl_reconcile(struct unixctl_conn *, int argc,
                                      const char *argv[], void *aux);
 
+/* The Port rows monitored: this host's, and any that names one of its
+ * switches (a row whose host is wrong, e.g. a duplicate kept by a schema
+ * conversion: its status says why it is not applied).  The condition
+ * names the switches: made again when they change. */
+static struct uuidset cond_switches = UUIDSET_INITIALIZER(&cond_switches);
+
+static void
+monitor_ports(void)
+{
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+    vswrec_port_add_clause_host(&cond, OVSDB_F_EQ, vsw_host_id());
+    const struct uuidset_node *un;
+    UUIDSET_FOR_EACH (un, &cond_switches) {
+        vswrec_port_add_clause_switch_(&cond, OVSDB_F_EQ, &un->uuid);
+    }
+    vswrec_port_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+}
+
+static void
+monitor_ports_run(void)
+{
+    const struct vswrec_switch *sw;
+    size_t n = 0;
+    bool same = true;
+    VSWREC_SWITCH_FOR_EACH (sw, idl) {
+        n++;
+        same = same && uuidset_contains(&cond_switches, &sw->header_.uuid);
+    }
+    if (same && n == uuidset_count(&cond_switches)) {
+        return;
+    }
+    uuidset_clear(&cond_switches);
+    VSWREC_SWITCH_FOR_EACH (sw, idl) {
+        uuidset_insert(&cond_switches, &sw->header_.uuid);
+    }
+    monitor_ports();
+}
+
 void
 bridge_init(const char *remote)
 {
     idl = ovsdb_idl_create(remote, &vswrec_idl_class, true, true);
+    vsw_db_remote_init(&db_remote, remote);
     /* Columns we write must not wake us up. */
     ovsdb_idl_omit_alert(idl, &vswrec_root_col_cur_cfg);
     ovsdb_idl_omit_alert(idl, &vswrec_root_col_status);
@@ -212,6 +256,24 @@ bridge_init(const char *remote)
     ovsdb_idl_omit_alert(idl, &vswrec_port_col_statistics);
     ovsdb_idl_omit_alert(idl, &vswrec_acl_col_status);
     ovsdb_idl_omit_alert(idl, &vswrec_acl_col_statistics);
+    ovsdb_idl_omit_alert(idl, &vswrec_host_col_hostname);
+    ovsdb_idl_omit_alert(idl, &vswrec_host_col_version);
+    ovsdb_idl_omit_alert(idl, &vswrec_host_col_cur_cfg);
+    ovsdb_idl_omit_alert(idl, &vswrec_host_col_last_seen);
+    ovsdb_idl_omit_alert(idl, &vswrec_host_col_status);
+
+    /* This host's rows only (conditional monitoring): what a vswitchd
+     * receives for a change, and keeps, does not grow with the number of
+     * hosts sharing the database. */
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+    vswrec_switch_add_clause_host(&cond, OVSDB_F_EQ, vsw_host_id());
+    vswrec_switch_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+    monitor_ports();
+    ovsdb_idl_condition_init(&cond);
+    vswrec_host_add_clause_name(&cond, OVSDB_F_EQ, vsw_host_id());
+    vswrec_host_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
 
     /* The columns a pass reads: their changes mark rows dirty. */
     for (size_t i = 0; i < ARRAY_SIZE(switch_inputs); i++) {
@@ -1098,6 +1160,11 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         vswrec_root_set_cur_cfg(root, root->next_cfg);
         wrote = true;
     }
+    const struct vswrec_host *host = vsw_host_find(idl, vsw_host_id());
+    if (settled && host && host->cur_cfg != host->next_cfg) {
+        vswrec_host_set_cur_cfg(host, host->next_cfg);
+        wrote = true;
+    }
     if (wrote) {
         status_txn = txn;
         status_txn_busy();
@@ -1254,10 +1321,58 @@ create_root(void)
     status_txn_busy();
 }
 
+/* This host's Host row: made if missing, its hostname and version kept
+ * current, and its last_seen refreshed every heartbeat.  Returns true if
+ * that put a transaction in flight. */
+static long long int next_heartbeat;
+static int64_t last_seen_written;   /* Our last write of Host.last_seen. */
+static long long int last_host_write;
+
+static bool
+host_run(const struct vswrec_root *root)
+{
+    const struct vswrec_host *h = vsw_host_find(idl, vsw_host_id());
+    struct utsname u;
+    const char *hostname = uname(&u) ? "" : u.nodename;
+    long long int now = time_msec();
+    /* Due: a heartbeat; or the row is not what we wrote (a restarted
+     * server lost its last_seen: said again at once, not a heartbeat
+     * later, or the host would look gone), tried once a second. */
+    bool lost = (h && (h->last_seen != last_seen_written
+                       || strcmp(h->hostname, hostname)
+                       || strcmp(h->version, VSW_VERSION)));
+    if (h && now < next_heartbeat
+        && (!lost || now < last_host_write + 1000)) {
+        return false;
+    }
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    ovsdb_idl_txn_add_comment(txn, "vswitchd: host %s", vsw_host_id());
+    if (!h) {
+        h = VSW_ROW_INSERT(txn, host);
+        vswrec_host_set_name(h, vsw_host_id());
+        VLOG_INFO("made the Host row of host \"%s\"", vsw_host_id());
+    }
+    if (strcmp(h->hostname, hostname)) {
+        vswrec_host_set_hostname(h, hostname);
+    }
+    if (strcmp(h->version, VSW_VERSION)) {
+        vswrec_host_set_version(h, VSW_VERSION);
+    }
+    last_seen_written = time_wall_msec();
+    vswrec_host_set_last_seen(h, last_seen_written);
+    last_host_write = now;
+    next_heartbeat = now + vsw_host_heartbeat(root);
+    status_txn = txn;
+    status_txn_busy();
+    return true;
+}
+
 void
 bridge_run(void)
 {
     ovsdb_idl_run(idl);
+    vsw_db_remote_run(&db_remote, idl);
+    monitor_ports_run();
 
     bool was_pending = work_pending();
     if (dp_nft_watch_run(RC_NFT_TABLE)) {
@@ -1310,6 +1425,9 @@ bridge_run(void)
             create_root();
         }
         return;
+    }
+    if (host_run(root)) {
+        return;                 /* The pass, if any, after it. */
     }
     adoption_run();
     if (status_txn) {
@@ -1375,6 +1493,7 @@ void
 bridge_wait(void)
 {
     ovsdb_idl_wait(idl);
+    vsw_db_remote_wait(&db_remote);
     dp_nl_notify_wait();
     dp_nft_watch_wait();
     if (status_txn) {
@@ -1388,6 +1507,9 @@ bridge_wait(void)
     if (next_resync) {
         poll_timer_wait_until(next_resync);
     }
+    if (next_heartbeat) {
+        poll_timer_wait_until(next_heartbeat);
+    }
     stats_wait();
 }
 
@@ -1400,6 +1522,7 @@ bridge_exit(void)
     }
     ovsdb_idl_destroy(idl);
     idl = NULL;
+    vsw_db_remote_destroy(&db_remote);
     free(carriers);
     carriers = NULL;
     desired_exit();
@@ -1409,6 +1532,7 @@ bridge_exit(void)
     uuidset_destroy(&dirty);
     uuidset_destroy(&dirty_all);
     uuidset_destroy(&failing);
+    uuidset_destroy(&cond_switches);
     sset_destroy(&dirty_names);
     port_homes_clear();
 }

@@ -18,7 +18,10 @@ vsw_row_insert(struct ovsdb_idl_txn *txn,
         uuid_generate(&u);
     }
     uuid_set_bits_v4(&u);
-    return ovsdb_idl_txn_insert(txn, class, &u);
+    /* The row keeps it in the database: a client whose answer was lost
+     * with its connection finds by it whether its transaction was
+     * committed (ctl/vswctl.c). */
+    return ovsdb_idl_txn_insert_persist_uuid(txn, class, &u);
 }
 
 struct vswrec_port *

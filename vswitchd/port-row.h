@@ -11,10 +11,11 @@ struct ovsdb_idl_txn;
 struct vswrec_port;
 struct vswrec_switch;
 
-/* Inserts a row of 'class' in 'txn', as ovsdb_idl_txn_insert() does, under
- * a provisional uuid read from getrandom().  The IDL's own generator seeds
- * itself with OpenSSL's SHA-1 and so starts OpenSSL (its configuration and
- * providers), which was a third of a short vswctl call's CPU time. */
+/* Inserts a row of 'class' in 'txn' under a uuid read from getrandom(),
+ * which the row keeps in the database (a retried transaction can tell
+ * whether it was committed).  The IDL's own generator seeds itself with
+ * OpenSSL's SHA-1 and so starts OpenSSL (its configuration and providers),
+ * which was a third of a short vswctl call's CPU time. */
 const struct ovsdb_idl_row *vsw_row_insert(
     struct ovsdb_idl_txn *, const struct ovsdb_idl_table_class *);
 

@@ -86,9 +86,15 @@ unchanged "usage errors"
 note "unreachable database"
 expect_error 1 "database connection failed" \
     vswctl_in "$ns" --db=unix:"$T_DIR"/nowhere.sock list-switches
+# --wait with no vswitchd to wait for is refused before anything is
+# committed: on the embedded database, none answers in the run directory;
+# on a database given with --db, the host has no Host row.
 expect_error 1 "vswitchd is not running" \
     in_ns "$ns" env VSW_RUN_DIR="$T_DIR/empty" vswctl --wait \
-    --db=unix:"$T_DIR/$ns/run/db.sock" add-switch p1 --type private
+    add-switch p1 --type private
+expect_error 1 'no vswitchd of host "elsewhere" has ever used this database' \
+    vswctl_in "$ns" --wait --db=unix:"$T_DIR/$ns/run/db.sock" \
+    --host=elsewhere add-switch p1 --type private
 unchanged "unreachable database"
 
 note "a name collision found by vswitchd is reported, the device untouched"

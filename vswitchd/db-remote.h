@@ -1,0 +1,36 @@
+/* A database given as several servers (the members of a Raft cluster,
+ * "unix:A,unix:B,unix:C" or tcp:/ssl: remotes).  OVS's client session
+ * tries them in turn, but once it has tried all of them while the cluster
+ * elects a new leader it waits 1, 2, 4 and then 8 s between rounds, so a
+ * leader's failure could keep vswitchd (and vswctl) away from the database
+ * for 8 s after the new leader is elected.  Here a client that has been
+ * without a connection for a second starts a new round at once, each
+ * second, with the list in another order. */
+#ifndef VSWITCHD_DB_REMOTE_H
+#define VSWITCHD_DB_REMOTE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ovsdb_idl;
+struct svec;
+
+struct vsw_db_remote {
+    char **members;             /* The remotes, split at ','. */
+    size_t n;
+    size_t turn;                /* Rotations done. */
+    long long int down_since;   /* When it was last seen unconnected, or 0
+                                 * while connected. */
+    long long int next_round;   /* No new round before then. */
+};
+
+/* 'remote' is what --db says; 'idl' was created with it. */
+void vsw_db_remote_init(struct vsw_db_remote *, const char *remote);
+void vsw_db_remote_destroy(struct vsw_db_remote *);
+
+/* Call after ovsdb_idl_run(): a new round of connections if 'idl' has been
+ * unconnected for a second (several members only). */
+void vsw_db_remote_run(struct vsw_db_remote *, struct ovsdb_idl *);
+void vsw_db_remote_wait(const struct vsw_db_remote *);
+
+#endif /* vswitchd/db-remote.h */

@@ -1,0 +1,71 @@
+/* Host rows; see host-row.h. */
+#include <config.h>
+
+#include "vswitchd/host-row.h"
+
+#include <string.h>
+
+#include "openvswitch/dynamic-string.h"
+#include "smap.h"
+#include "util.h"
+#include "vsw-idl.h"
+
+#define HEARTBEAT_DEFAULT 10000
+#define HEARTBEAT_MIN 500
+#define HEARTBEAT_MAX 600000
+
+int
+vsw_host_heartbeat(const struct vswrec_root *root)
+{
+    const char *s = root ? smap_get(&root->other_config, "host-heartbeat")
+                         : NULL;
+    int ms;
+    return (s && str_to_int(s, 10, &ms)
+            && ms >= HEARTBEAT_MIN && ms <= HEARTBEAT_MAX
+            ? ms : HEARTBEAT_DEFAULT);
+}
+
+const struct vswrec_host *
+vsw_host_find(struct ovsdb_idl *idl, const char *name)
+{
+    const struct vswrec_host *h;
+    VSWREC_HOST_FOR_EACH (h, idl) {
+        if (!strcmp(h->name, name)) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+long long int
+vsw_host_age(const struct vswrec_host *h, long long int now)
+{
+    return h->last_seen > 0 ? MAX(now - h->last_seen, 0) : -1;
+}
+
+bool
+vsw_host_is_gone(const struct vswrec_host *h, int heartbeat,
+                 long long int now)
+{
+    long long int age = vsw_host_age(h, now);
+    return age < 0 || age > (long long int) heartbeat * VSW_HOST_MISSED_BEATS;
+}
+
+void
+vsw_host_put_state(const struct vswrec_host *h, int heartbeat,
+                   long long int now, struct ds *out)
+{
+    if (h->cur_cfg >= h->next_cfg) {
+        ds_put_cstr(out, "current");
+    } else {
+        ds_put_format(out, "behind by %"PRId64, h->next_cfg - h->cur_cfg);
+    }
+    if (vsw_host_is_gone(h, heartbeat, now)) {
+        long long int age = vsw_host_age(h, now);
+        if (age < 0) {
+            ds_put_cstr(out, "; never seen");
+        } else {
+            ds_put_format(out, "; not seen for %lld s", age / 1000);
+        }
+    }
+}

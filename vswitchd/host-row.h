@@ -1,0 +1,41 @@
+/* Host rows: one per host's vswitchd in a database (schema/vswitch.md,
+ * table Host).  Its own next_cfg/cur_cfg is what "vswctl --wait" waits
+ * for, and its last_seen, refreshed every heartbeat, says whether the host
+ * is alive.  The rules both vswitchd and vswctl read those by live here:
+ * the heartbeat's setting, when a host counts as gone, how its state is
+ * said. */
+#ifndef VSWITCHD_HOST_ROW_H
+#define VSWITCHD_HOST_ROW_H 1
+
+#include <stdbool.h>
+
+struct ds;
+struct ovsdb_idl;
+struct vswrec_host;
+struct vswrec_root;
+
+/* Root.other_config:host-heartbeat: ms between two updates of a host's
+ * last_seen (default 10 s; a value outside 500..600000 is the default). */
+int vsw_host_heartbeat(const struct vswrec_root *);
+
+/* A host whose last_seen is this many heartbeats old is not waited for. */
+#define VSW_HOST_MISSED_BEATS 3
+
+/* The Host row named 'name' in 'idl', or NULL. */
+const struct vswrec_host *vsw_host_find(struct ovsdb_idl *, const char *name);
+
+/* Milliseconds since 'h' was last seen at wall-clock time 'now' (ms since
+ * the epoch), or -1 if it never was. */
+long long int vsw_host_age(const struct vswrec_host *h, long long int now);
+
+/* Whether 'h' is gone: never seen, or not for VSW_HOST_MISSED_BEATS
+ * heartbeats of 'heartbeat' ms. */
+bool vsw_host_is_gone(const struct vswrec_host *h, int heartbeat,
+                      long long int now);
+
+/* Appends 'h''s state to 'out': "current", "behind by N", and "; not seen
+ * for T s" or "; never seen" when gone. */
+void vsw_host_put_state(const struct vswrec_host *h, int heartbeat,
+                        long long int now, struct ds *out);
+
+#endif /* vswitchd/host-row.h */
