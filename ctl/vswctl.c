@@ -123,14 +123,19 @@ static void monitor_named_ports(const struct ctl_command *, size_t n);
 static bool do_vswctl(const char *args, struct ctl_command *, size_t n);
 OVS_NO_RETURN static void do_appctl(int argc, char *argv[]);
 
-/* The rows the last attempt inserted and deleted (vswctl_note_row()). */
+/* The rows each attempt inserted and deleted (vswctl_note_row()), all
+ * attempts of this call: an attempt whose answer was lost may show as
+ * committed only after a later one has started (the new leader's data
+ * comes after the reconnection). */
 struct noted_row {
     const struct ovsdb_idl_table_class *class;
     struct uuid uuid;
     bool inserted;
+    unsigned int attempt;
 };
 static struct noted_row *noted_rows;
 static size_t n_noted_rows, allocated_noted_rows;
+static unsigned int attempt;
 
 void
 vswctl_note_row(const struct ovsdb_idl_row *row, bool inserted)
@@ -140,24 +145,29 @@ vswctl_note_row(const struct ovsdb_idl_row *row, bool inserted)
                                 sizeof *noted_rows);
     }
     noted_rows[n_noted_rows++] = (struct noted_row) {
-        row->table->class_, row->uuid, inserted };
+        row->table->class_, row->uuid, inserted, attempt };
 }
 
-/* Whether the last attempt, which ended without an answer, was committed:
- * the rows it inserted are there and those it deleted are not.  (Its
- * inserted rows keep their uuids in the database: vsw_row_insert().) */
+/* Whether an earlier attempt, which ended without an answer, was
+ * committed: the rows it inserted are there and those it deleted are not.
+ * (Inserted rows keep their uuids in the database: vsw_row_insert().) */
 static bool
-last_attempt_committed(struct ovsdb_idl *idl)
+earlier_attempt_committed(struct ovsdb_idl *idl)
 {
-    for (size_t i = 0; i < n_noted_rows; i++) {
-        const struct noted_row *r = &noted_rows[i];
-        bool there = ovsdb_idl_get_row_for_uuid(idl, r->class,
-                                                &r->uuid) != NULL;
-        if (there != r->inserted) {
-            return false;
+    for (size_t i = 0; i < n_noted_rows; ) {
+        unsigned int a = noted_rows[i].attempt;
+        bool committed = true;
+        for (; i < n_noted_rows && noted_rows[i].attempt == a; i++) {
+            const struct noted_row *r = &noted_rows[i];
+            bool there = ovsdb_idl_get_row_for_uuid(idl, r->class,
+                                                    &r->uuid) != NULL;
+            committed &= there == r->inserted;
+        }
+        if (committed) {
+            return true;
         }
     }
-    return n_noted_rows > 0;
+    return false;
 }
 
 void
@@ -1362,7 +1372,7 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
 
     ovsdb_idl_txn_add_comment(txn, "vswctl: %s", args);
 
-    if (last_attempt_committed(idl)) {
+    if (earlier_attempt_committed(idl)) {
         /* Committed, though its answer was lost with its connection (a
          * cluster's leader went): not done twice, which would fail as
          * "already exists" or "no such port". */
@@ -1371,7 +1381,7 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
         exit(wait_for_reload && h ? wait_and_report(idl, h->next_cfg)
              : EXIT_SUCCESS);
     }
-    n_noted_rows = 0;
+    attempt++;
 
     const struct vswrec_root *root = vswrec_root_first(idl);
     if (!root) {

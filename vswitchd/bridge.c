@@ -1335,6 +1335,8 @@ host_run(const struct vswrec_root *root)
     struct utsname u;
     const char *hostname = uname(&u) ? "" : u.nodename;
     long long int now = time_msec();
+    /* A shorter heartbeat is in force at once: clients judge by it. */
+    next_heartbeat = MIN(next_heartbeat, now + vsw_host_heartbeat(root));
     /* Due: a heartbeat; or the row is not what we wrote (a restarted
      * server lost its last_seen: said again at once, not a heartbeat
      * later, or the host would look gone), tried once a second. */
