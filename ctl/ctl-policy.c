@@ -222,6 +222,7 @@ cmd_acl_add(struct ctl_context *ctx)
     }
     struct vswrec_acl *a = VSW_ROW_INSERT(ctx->txn, acl);
     vswctl_note_row(&a->header_, true);
+    vswrec_acl_set_host(a, p->host);
     vswrec_acl_set_direction(a, s.direction);
     vswrec_acl_set_action(a, s.action);
     /* Only what was given: a column left out is its default, and 10,000

@@ -36,6 +36,7 @@
 #include "smap.h"
 #include "sset.h"
 #include "stream.h"
+#include "stream-ssl.h"
 #include "svec.h"
 #include "timeval.h"
 #include "unixctl.h"
@@ -90,6 +91,7 @@ enum {
     OPT_LOCAL,
     VLOG_OPTION_ENUMS,
     TABLE_OPTION_ENUMS,
+    SSL_OPTION_ENUMS,
 };
 static const struct option global_long_options[] = {
     {"db", required_argument, NULL, OPT_DB},
@@ -106,6 +108,7 @@ static const struct option global_long_options[] = {
     {"version", no_argument, NULL, 'V'},
     VLOG_LONG_OPTIONS,
     TABLE_LONG_OPTIONS,
+    STREAM_SSL_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -803,6 +806,7 @@ parse_options(int argc, char *argv[], struct shash *local_options)
                              xasprintf("--%s", options[idx].name),
                              nullable_xstrdup(optarg));
             break;
+        STREAM_SSL_OPTION_HANDLERS
         case 't':
             if (!str_to_int(optarg, 10, &timeout) || timeout < 0) {
                 fprintf(stderr, "vswctl: --timeout wants a number of "
@@ -889,6 +893,23 @@ explain_error(const struct ctl_command *c, char *error)
                                  "file (%s): nothing was changed; free room "
                                  "for it and run the command again", why);
         free(why);
+        free(error);
+        return better;
+    }
+    if (strstr(error, "\"permission error\"")) {
+        /* OVSDB's access control: the connection's role forbids it. */
+        struct json *j = json_from_string(error);
+        const struct json *d = (j->type == JSON_OBJECT
+                                ? shash_find_data(json_object(j), "details")
+                                : NULL);
+        char *better = xasprintf("the database refused: %s (this "
+                                 "connection's access-control role lets a "
+                                 "host change only its own rows' observed "
+                                 "state; configure through an operator's "
+                                 "connection)",
+                                 d && d->type == JSON_STRING
+                                 ? json_string(d) : error);
+        json_destroy(j);
         free(error);
         return better;
     }
@@ -1655,6 +1676,7 @@ Options:\n\
   --state-dir=DIR     as vswitchd's (default $VSW_STATE_DIR, /var/lib/vsw)\n\
   --run-dir=DIR       as vswitchd's (default $VSW_RUN_DIR, /run/vsw)\n\
   --host=ID           act on the switches of host ID (shared databases)\n\
+  --private-key=FILE --certificate=FILE --ca-cert=FILE   TLS (ssl: remotes)\n\
   --wait              return once the host's vswitchd has applied the\n\
                       change\n\
   -t, --timeout=SECS  give up after SECS seconds\n\

@@ -24,8 +24,10 @@ run="iproute2 nftables ethtool procps kmod"
 # domain through vsw's hook (the test starts its own libvirtd); groff and
 # man render the man pages; dpkg-dev, debhelper and lintian build and
 # check the Debian package; tmux types TAB into an interactive bash;
-# systemd's systemd-analyze checks the unit.
+# systemd's systemd-analyze checks the unit; openssl makes the clustered
+# database's certificates (test-cluster-tls.sh).
 test="iputils-ping iperf3 tcpdump jq curl psmisc strace clang libclang-rt-14-dev
+      openssl
       python3-jsonschema prometheus chromium tesseract-ocr
       libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
       groff-base man-db dpkg-dev debhelper fakeroot lintian tmux systemd"

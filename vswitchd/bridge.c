@@ -80,6 +80,7 @@ static int n_failing_changes;   /* Passes in a row that changed and failed. */
 #define MAX_FAILING_CHANGES 3
 
 static struct ovsdb_idl *idl;
+static bool db_shared;          /* --db: the Root row is not ours. */
 static struct vsw_db_remote db_remote;  /* Back soon after a failover. */
 static unsigned int last_seqno;
 static bool need_pass = true;
@@ -240,8 +241,9 @@ monitor_ports_run(void)
 }
 
 void
-bridge_init(const char *remote)
+bridge_init(const char *remote, bool shared)
 {
+    db_shared = shared;
     idl = ovsdb_idl_create(remote, &vswrec_idl_class, true, true);
     vsw_db_remote_init(&db_remote, remote);
     /* Columns we write must not wake us up. */
@@ -273,6 +275,13 @@ bridge_init(const char *remote)
     ovsdb_idl_condition_init(&cond);
     vswrec_host_add_clause_name(&cond, OVSDB_F_EQ, vsw_host_id());
     vswrec_host_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+    /* ACL entries: this host's, and those made before they had a host
+     * (given theirs by host_run()). */
+    ovsdb_idl_condition_init(&cond);
+    vswrec_acl_add_clause_host(&cond, OVSDB_F_EQ, vsw_host_id());
+    vswrec_acl_add_clause_host(&cond, OVSDB_F_EQ, "");
+    vswrec_acl_set_condition(idl, &cond);
     ovsdb_idl_condition_destroy(&cond);
 
     /* The columns a pass reads: their changes mark rows dirty. */
@@ -653,7 +662,12 @@ mark_db_changes(void)
         }
     }
     const struct vswrec_port *p;
+    bool port_acls_changed = false;
     VSWREC_PORT_FOR_EACH_TRACKED (p, idl) {
+        port_acls_changed |= (vswrec_port_is_deleted(p)
+                              || vswrec_port_is_new(p)
+                              || ovsdb_idl_track_is_updated(
+                                  &p->header_, &vswrec_port_col_acls));
         if (!vswrec_port_is_deleted(p) && !vswrec_port_is_new(p)
             && !inputs_changed(&p->header_, port_inputs,
                                ARRAY_SIZE(port_inputs))) {
@@ -702,6 +716,13 @@ mark_db_changes(void)
         if (!vswrec_acl_is_deleted(a) && !vswrec_acl_is_new(a)
             && inputs_changed(&a->header_, acl_inputs,
                               ARRAY_SIZE(acl_inputs))) {
+            full_needed = true;
+        }
+        /* One that came or went with no port's list changing: given
+         * another host, or back (it entered or left what this host
+         * monitors), and its port is to say so. */
+        if ((vswrec_acl_is_deleted(a) || vswrec_acl_is_new(a))
+            && !port_acls_changed) {
             full_needed = true;
         }
     }
@@ -1137,10 +1158,18 @@ reconcile_pass(const struct vswrec_root *root, bool full)
     ovsdb_idl_txn_add_comment(txn, "vswitchd: status");
     bool wrote = !error && status_write(rcs, rows, n, offs, offload_ran,
                                         &kernel);
+    /* What concerns this host: in the Root row on the embedded database,
+     * in this host's Host row on a shared one (where the Root row is
+     * everyone's, and access control lets a host write only its own). */
     struct smap root_status = SMAP_INITIALIZER(&root_status);
     const char *listen_error = stats_http_listen(root->stats_listen);
     if (listen_error) {
         smap_add(&root_status, "stats_listen", listen_error);
+    }
+    const struct vswrec_host *host = vsw_host_find(idl, vsw_host_id());
+    if (db_shared && host && !smap_equal(&root_status, &host->status)) {
+        vswrec_host_set_status(host, &root_status);
+        wrote = true;
     }
     if (dbserver_damage()) {
         smap_add(&root_status, "db_damaged", dbserver_damage());
@@ -1151,16 +1180,15 @@ reconcile_pass(const struct vswrec_root *root, bool full)
             smap_destroy(&d);
         }
     }
-    if (!smap_equal(&root_status, &root->status)) {
+    if (!db_shared && !smap_equal(&root_status, &root->status)) {
         vswrec_root_set_status(root, &root_status);
         wrote = true;
     }
     smap_destroy(&root_status);
-    if (settled && root->cur_cfg != root->next_cfg) {
+    if (!db_shared && settled && root->cur_cfg != root->next_cfg) {
         vswrec_root_set_cur_cfg(root, root->next_cfg);
         wrote = true;
     }
-    const struct vswrec_host *host = vsw_host_find(idl, vsw_host_id());
     if (settled && host && host->cur_cfg != host->next_cfg) {
         vswrec_host_set_cur_cfg(host, host->next_cfg);
         wrote = true;
@@ -1324,6 +1352,52 @@ create_root(void)
 /* This host's Host row: made if missing, its hostname and version kept
  * current, and its last_seen refreshed every heartbeat.  Returns true if
  * that put a transaction in flight. */
+/* ACL entries made before 1.7.0 have no host: this host's ports' get
+ * this host, in a transaction of their own (under access control it is
+ * refused, and so are the host's writes to them: the entries are still
+ * enforced).  Tried once a heartbeat.  Returns true if a transaction is in
+ * flight. */
+static long long int next_acl_fixup;
+
+static bool
+acls_without_host(const struct vswrec_root *root)
+{
+    const struct vswrec_acl *a;
+    bool any = false;
+    VSWREC_ACL_FOR_EACH (a, idl) {
+        if (!a->host[0]) {
+            any = true;
+            break;
+        }
+    }
+    if (!any || time_msec() < next_acl_fixup) {
+        return false;
+    }
+    next_acl_fixup = time_msec() + vsw_host_heartbeat(root);
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    ovsdb_idl_txn_add_comment(txn, "vswitchd: ACL entries' host");
+    size_t n = 0;
+    const struct vswrec_port *p;
+    VSWREC_PORT_FOR_EACH (p, idl) {
+        for (size_t i = 0; p->switch_ && is_managed_here(p->switch_)
+                           && i < p->n_acls; i++) {
+            if (!p->acls[i]->host[0]) {
+                vswrec_acl_set_host(p->acls[i], vsw_host_id());
+                n++;
+            }
+        }
+    }
+    if (!n) {
+        ovsdb_idl_txn_destroy(txn);
+        return false;
+    }
+    VLOG_INFO("giving %"PRIuSIZE" ACL entries made before hosts their "
+              "port's host", n);
+    status_txn = txn;
+    status_txn_busy();
+    return true;
+}
+
 static long long int next_heartbeat;
 static int64_t last_seen_written;   /* Our last write of Host.last_seen. */
 static long long int last_host_write;
@@ -1331,6 +1405,9 @@ static long long int last_host_write;
 static bool
 host_run(const struct vswrec_root *root)
 {
+    if (acls_without_host(root)) {
+        return true;
+    }
     const struct vswrec_host *h = vsw_host_find(idl, vsw_host_id());
     struct utsname u;
     const char *hostname = uname(&u) ? "" : u.nodename;

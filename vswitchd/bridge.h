@@ -1,13 +1,16 @@
 /* The reconciler's database side: reads the desired switches from OVSDB,
  * converges the kernel through reconcile.c and writes observed state back
- * (Switch.status, Root.cur_cfg).  Called by vswitchd's main loop. */
+ * (Switch.status, Host.cur_cfg).  Called by vswitchd's main loop. */
 #ifndef VSWITCHD_BRIDGE_H
 #define VSWITCHD_BRIDGE_H 1
 
 #include <stdbool.h>
 
-/* Connects to the database at 'remote' (e.g. "unix:/run/vsw/db.sock"). */
-void bridge_init(const char *remote);
+/* Connects to the database at 'remote' (e.g. "unix:/run/vsw/db.sock").
+ * 'shared': a database given with --db, perhaps shared by many hosts
+ * (writes nothing of the Root row, which is everyone's; this host's
+ * observations go into its Host row) rather than the embedded one. */
+void bridge_init(const char *remote, bool shared);
 void bridge_run(void);
 void bridge_wait(void);
 void bridge_exit(void);

@@ -205,6 +205,17 @@ fill_policy(struct rc_port *rc, const struct vswrec_port *p,
         }
     }
 
+    /* Entries the port lists that this host does not see: their host is
+     * another's (vswitchd monitors its own hosts' entries only).  (Rows
+     * made by unit tests have no table and list only what they have.) */
+    const struct ovsdb_datum *listed = (p->header_.table
+        ? vswrec_port_get_acls(p, OVSDB_TYPE_UUID) : NULL);
+    if (listed && listed->n > p->n_acls) {
+        refuse_policy(strs, "port %s: %"PRIuSIZE" of its ACL entries are "
+                      "another host's (their host column is not \"%s\"): "
+                      "set it (vswctl set acl ID host=%s), or delete them",
+                      p->name, listed->n - p->n_acls, p->host, p->host);
+    }
     pol->acls = p->n_acls ? xcalloc(p->n_acls, sizeof *pol->acls) : NULL;
     for (size_t i = 0; i < p->n_acls; i++) {
         const struct vswrec_acl *a = p->acls[i];

@@ -30,6 +30,7 @@
 #include "fatal-signal.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "stream-ssl.h"
 #include "unixctl.h"
 #include "util.h"
 #include "vswitchd/bridge.h"
@@ -93,7 +94,7 @@ main(int argc, char *argv[])
                                  vswitchd_acknowledge_damage, NULL);
     }
 
-    bridge_init(remote);
+    bridge_init(remote, db_remote != NULL);
     vhost_server_init(bridge_vhost_lookup);
     stats_http_init(dbserver_group());
     event_hooks_init(hooks_dir, hook_timeout);
@@ -275,6 +276,7 @@ parse_options(int argc, char *argv[])
         OPT_HOOK_TIMEOUT,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
+        SSL_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         {"db", required_argument, NULL, OPT_DB},
@@ -290,6 +292,7 @@ parse_options(int argc, char *argv[])
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
+        STREAM_SSL_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
@@ -340,6 +343,7 @@ parse_options(int argc, char *argv[])
                           "seconds in 1..3600", optarg);
             }
             break;
+        STREAM_SSL_OPTION_HANDLERS
         case 'h':
             usage();
         case 'V':
@@ -442,6 +446,9 @@ usage(void)
            "                        runs its own on STATE/conf.db\n"
            "  --host-id=ID          manage the switches whose host is ID\n"
            "                        (shared databases; default $VSW_HOST or \"\")\n"
+           "  --private-key=FILE, --certificate=FILE, --ca-cert=FILE\n"
+           "                        TLS for ssl: remotes (the certificate's\n"
+           "                        common name is the host id; docs/cluster.md)\n"
            "Directories:\n"
            "  --state-dir=DIR       database and logs (default $VSW_STATE_DIR\n"
            "                        or /var/lib/vsw)\n"

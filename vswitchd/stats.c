@@ -161,7 +161,7 @@ update_row(const struct vswrec_switch *sw, const struct vswrec_port *p,
 /* The ACLs' counters: the sum of their rules' in vsw's nftables table
  * (one read of the table), into ACL.statistics where they moved. */
 static bool
-collect_acls(struct ovsdb_idl *idl)
+collect_acls(struct ovsdb_idl *idl, const char *host)
 {
     if (!vswrec_acl_first(idl)) {
         return false;
@@ -215,7 +215,8 @@ collect_acls(struct ovsdb_idl *idl)
             same = (!strcmp(a->key_statistics[i], keys[i])
                     && a->value_statistics[i] == values[i]);
         }
-        if (a && !same && (s->packets || a->n_statistics)) {
+        if (a && !same && (s->packets || a->n_statistics)
+            && !strcmp(a->host, host)) {    /* Another host's: not ours. */
             vswrec_acl_set_statistics(a, keys, values, 2);
             wrote = true;
         }
@@ -253,7 +254,7 @@ stats_collect(struct ovsdb_idl *idl, const char *host)
                                 smap_get_int(&p->status, "ifindex", 0));
         }
     }
-    wrote |= collect_acls(idl);
+    wrote |= collect_acls(idl, host);
     /* Rows gone since. */
     struct written *w;
     HMAP_FOR_EACH_SAFE (w, node, &written) {

@@ -268,6 +268,9 @@ write_acl_status(const struct rc_port *rp, const struct vswrec_port *p)
     bool wrote = false;
     for (size_t i = 0; i < p->n_acls; i++) {
         const struct vswrec_acl *a = p->acls[i];
+        if (strcmp(a->host, p->host)) {
+            continue;   /* Not given its host yet (vswitchd does it). */
+        }
         char id[UUID_LEN + 1];
         snprintf(id, sizeof id, UUID_FMT, UUID_ARGS(&a->header_.uuid));
         const char *err = smap_get(&rp->acl_status, id);

@@ -82,6 +82,31 @@ assert_eq "p1 live on h1 when --wait returns" tun "$(kind_of "$(ns_of h1)" p1)"
 sleep 1
 assert_eq "h2 made no pass for h1's port" "$p2" "$(passes h2)"
 
+note "ACL entries: one made before hosts gets its port's host; another host's is refused"
+p1=$(ctl --host=h1 get port p1 _uuid)
+ovsdb-client transact "unix:$cl/s1/db.sock" "[\"VSwitch\",
+  {\"op\": \"insert\", \"table\": \"ACL\", \"uuid-name\": \"a\",
+   \"row\": {\"direction\": \"inbound\", \"action\": \"deny\",
+            \"remote_address\": \"10.9.9.9\"}},
+  {\"op\": \"mutate\", \"table\": \"Port\",
+   \"where\": [[\"_uuid\", \"==\", [\"uuid\", \"$p1\"]]],
+   \"mutations\": [[\"acls\", \"insert\",
+                    [\"set\", [[\"named-uuid\", \"a\"]]]]]}]" >/dev/null \
+    || fail "insert a hostless ACL"
+wait_for 5 [ "$(ctl --bare --columns=host list acl)" = h1 ]
+assert_eq "the hostless entry has its port's host" h1 \
+    "$(ctl --bare --columns=host list acl)"
+wait_for 5 [ "$(ctl --host=h1 get port p1 status:policy 2>/dev/null | tr -d '"')" = enforced ]
+acl=$(ctl --bare --columns=_uuid list acl)
+ctl set acl "$acl" host=h2 || fail "give the entry another host"
+wait_for 5 ctl --host=h1 get port p1 status:error >/dev/null 2>&1
+assert_contains "a port listing another host's entry says so" \
+    "1 of its ACL entries are another host's" \
+    "$(ctl --host=h1 get port p1 status:error 2>/dev/null)"
+ctl set acl "$acl" host=h1 || fail "give the entry back"
+wait_for 5 ! ctl --host=h1 get port p1 status:error >/dev/null 2>&1
+ctl --host=h1 --wait acl-del p1 --all || fail "acl-del"
+
 note "a stopped host is reported, not waited for, and catches up"
 pid5=$(vswitchd_pid "$(ns_of h5)")
 kill -STOP "$pid5"

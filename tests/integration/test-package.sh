@@ -55,7 +55,8 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $6, $7, $8}')
 for f in ./usr/sbin/vswitchd ./usr/sbin/vswctl ./usr/sbin/vsw-ifup \
          ./usr/sbin/vsw-ifdown ./usr/libexec/vsw/ovsdb-server \
          ./usr/libexec/vsw/ovsdb-tool ./usr/libexec/vsw/vsw-libvirt-hook \
-         ./usr/share/vsw/vswitch.ovsschema \
+         ./usr/share/vsw/vswitch.ovsschema ./usr/share/vsw/rbac-vswitchd.json \
+         ./usr/libexec/vsw/cluster.sh \
          ./usr/share/man/man8/vswctl.8.gz ./usr/share/man/man8/vswitchd.8.gz \
          ./usr/share/man/man5/vsw.conf.db.5.gz \
          ./usr/share/bash-completion/completions/vswctl \
