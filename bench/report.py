@@ -70,6 +70,22 @@ CONTROL = [
     ("addport-scraped", "vswctl --wait add-port while /v1/stats is "
      "scraped every 100 ms, median", "ms", "vsw-unscraped",
      "<= 1.1x unscraped", lambda v, p, n, m: p is not None and v <= 1.1 * p),
+    ("cluster-percall-median", "many hosts on a 3-server cluster: one "
+     "--wait add-port, commit to live on its host, median (N = hosts x "
+     "ports)", "ms", "vsw-single", "<= 1.5x one host",
+     lambda v, p, n, m: p is not None and v <= 1.5 * p),
+    ("cluster-percall-p99", "the same, 99th percentile", "ms", "vsw-single",
+     "<= 1.5x one host", lambda v, p, n, m: p is not None and v <= 1.5 * p),
+    ("cluster-bytes-other-host", "bytes of the switch database a vswitchd "
+     "reads for one change on another host (N = hosts)", "bytes",
+     "monitor-all", "0",
+     lambda v, p, n, m: v <= 0),
+    ("cluster-bytes-server-db", "the same, of OVS's client library's "
+     "own monitor of the cluster (_Server.Database: its commit index "
+     "changes with every transaction; every OVSDB client of a cluster "
+     "reads it)", "bytes", None, "none set", None),
+    ("cluster-failover", "the cluster's leader killed: until the next "
+     "transaction commits (N = hosts)", "ms", None, "none set", None),
     ("flower-install", "flower rules installed per second, in the lab "
      "(N = rules)", "rules/s", "tc-batch", ">= 0.8x tc -batch",
      lambda v, p, n, m: p is not None and v >= 0.8 * p),
@@ -88,6 +104,8 @@ DATAPLANE = [
     ("ping-offload-off", "ping RTT, offloads off", "us"),
 ]
 PEERS = {"ip-batch": "ip -batch", "tc-batch": "tc -batch",
+         "vsw-single": "vsw, one host",
+         "monitor-all": "a client monitoring every row",
          "nft-f": "nft -f", "vsw-noacl": "vsw without ACLs",
          "vsw-unscraped": "vsw not scraped",
          "ovs": "Open vSwitch", "vsw": "vsw",

@@ -246,6 +246,11 @@ bridge_init(const char *remote, bool shared)
     db_shared = shared;
     idl = ovsdb_idl_create(remote, &vswrec_idl_class, true, true);
     vsw_db_remote_init(&db_remote, remote);
+    /* Any member of a cluster that is connected to it, not only the
+     * leader: a follower forwards transactions to the leader, and many
+     * hosts' reads are spread over the members (as OVN's ovn-controller
+     * does). */
+    ovsdb_idl_set_leader_only(idl, false);
     /* Columns we write must not wake us up. */
     ovsdb_idl_omit_alert(idl, &vswrec_root_col_cur_cfg);
     ovsdb_idl_omit_alert(idl, &vswrec_root_col_status);
@@ -1358,10 +1363,15 @@ create_root(void)
  * enforced).  Tried once a heartbeat.  Returns true if a transaction is in
  * flight. */
 static long long int next_acl_fixup;
+static bool acls_checked;       /* None without a host since the rows last
+                                 * changed. */
 
 static bool
 acls_without_host(const struct vswrec_root *root)
 {
+    if (acls_checked || time_msec() < next_acl_fixup) {
+        return false;
+    }
     const struct vswrec_acl *a;
     bool any = false;
     VSWREC_ACL_FOR_EACH (a, idl) {
@@ -1370,7 +1380,8 @@ acls_without_host(const struct vswrec_root *root)
             break;
         }
     }
-    if (!any || time_msec() < next_acl_fixup) {
+    if (!any) {
+        acls_checked = true;
         return false;
     }
     next_acl_fixup = time_msec() + vsw_host_heartbeat(root);
@@ -1451,7 +1462,16 @@ bridge_run(void)
 {
     ovsdb_idl_run(idl);
     vsw_db_remote_run(&db_remote, idl);
-    monitor_ports_run();
+    /* What looks at rows, only when they changed: on a cluster every
+     * commit anywhere wakes every client (OVS's client library follows
+     * the cluster's commit index), with nothing for this host. */
+    static unsigned int rows_seqno;
+    bool rows_changed = ovsdb_idl_get_seqno(idl) != rows_seqno;
+    rows_seqno = ovsdb_idl_get_seqno(idl);
+    if (rows_changed) {
+        monitor_ports_run();
+        acls_checked = false;
+    }
 
     bool was_pending = work_pending();
     if (dp_nft_watch_run(RC_NFT_TABLE)) {

@@ -104,7 +104,8 @@ assert_contains "a port listing another host's entry says so" \
     "1 of its ACL entries are another host's" \
     "$(ctl --host=h1 get port p1 status:error 2>/dev/null)"
 ctl set acl "$acl" host=h1 || fail "give the entry back"
-wait_for 5 ! ctl --host=h1 get port p1 status:error >/dev/null 2>&1
+p1_fine() { ! ctl --host=h1 get port p1 status:error >/dev/null 2>&1; }
+wait_for 5 p1_fine || fail "p1's error stays once its entry is h1's again"
 ctl --host=h1 --wait acl-del p1 --all || fail "acl-del"
 
 note "a stopped host is reported, not waited for, and catches up"
