@@ -123,6 +123,7 @@ static void omit_observations(const struct ctl_command *, size_t n);
 /* Whether the observed state is left out (omit_observations()). */
 static bool observations_omitted;
 static void monitor_named_ports(const struct ctl_command *, size_t n);
+static void monitor_own_host(const struct ctl_command *, size_t n);
 static bool do_vswctl(const char *args, struct ctl_command *, size_t n);
 OVS_NO_RETURN static void do_appctl(int argc, char *argv[]);
 
@@ -257,6 +258,7 @@ main(int argc, char *argv[])
     ovsdb_idl_set_db_change_aware(the_idl, false);
     omit_observations(commands, n_commands);
     monitor_named_ports(commands, n_commands);
+    monitor_own_host(commands, n_commands);
 
     unsigned int seqno = ovsdb_idl_get_seqno(the_idl);
     for (;;) {
@@ -324,6 +326,25 @@ omit_observations(const struct ctl_command *commands, size_t n)
         ovsdb_idl_omit(the_idl, observed[i]);
     }
     observations_omitted = true;
+}
+
+/* Of the Host table, only this host's row (what --wait reads), unless a
+ * command reads them all (list-hosts, the generic commands on table
+ * host): a call's cost does not grow with the hosts of a cluster. */
+static void
+monitor_own_host(const struct ctl_command *commands, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct ctl_command *c = &commands[i];
+        if (!strcmp(c->syntax->name, "list-hosts")
+            || (c->argc > 1 && !strcasecmp(c->argv[1], "host"))) {
+            return;
+        }
+    }
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+    vswrec_host_add_clause_name(&cond, OVSDB_F_EQ, vsw_host_id());
+    vswrec_host_set_condition(the_idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
 }
 
 /* Whether the Port table is monitored in part (monitor_named_ports()). */
@@ -1224,6 +1245,9 @@ static const struct {
     const char *column;
 } read_only[] = {
     {"root", "cur_cfg"}, {"root", "status"},
+    {"host", "hostname"}, {"host", "version"}, {"host", "cur_cfg"},
+    {"host", "last_seen"}, {"host", "status"},
+    {"connection", "is_connected"}, {"connection", "status"},
     {"switch", "status"}, {"switch", "statistics"},
     {"switch", "offload_requested"}, {"switch", "offload_effective"},
     {"switch", "offload_reason"},
@@ -1311,11 +1335,15 @@ wait_and_report(struct ovsdb_idl *idl, int64_t next_cfg)
 
     ovsdb_idl_enable_reconnect(idl);
     if (timeout) {
-        snprintf(timeout_msg, sizeof timeout_msg, "vswctl: --wait: "
-                 "host \"%s\" has not applied the change within %d s "
-                 "(--timeout); it is stored in the database and applied "
-                 "when the host catches up (vswctl list-hosts)\n",
-                 vsw_host_id(), timeout);
+        /* Which host is late, when there are several. */
+        char *who = (vsw_host_id()[0]
+                     ? xasprintf("host \"%s\"", vsw_host_id())
+                     : xstrdup("vswitchd"));
+        snprintf(timeout_msg, sizeof timeout_msg, "vswctl: timed out after "
+                 "%d s (--timeout) waiting for %s to apply the change; it "
+                 "is stored in the database and applied when %s catches up "
+                 "(vswctl list-hosts)\n", timeout, who, who);
+        free(who);
     }
     long long int start = time_msec(), next_check = start;
     for (;;) {

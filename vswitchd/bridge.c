@@ -1354,9 +1354,6 @@ create_root(void)
     status_txn_busy();
 }
 
-/* This host's Host row: made if missing, its hostname and version kept
- * current, and its last_seen refreshed every heartbeat.  Returns true if
- * that put a transaction in flight. */
 /* ACL entries made before 1.7.0 have no host: this host's ports' get
  * this host, in a transaction of their own (under access control it is
  * refused, and so are the host's writes to them: the entries are still
@@ -1409,6 +1406,10 @@ acls_without_host(const struct vswrec_root *root)
     return true;
 }
 
+/* This host's Host row: made if missing, its hostname and version kept
+ * current, and its last_seen refreshed every heartbeat (and its ACL
+ * entries' host given, above).  Returns true if that put a transaction in
+ * flight. */
 static long long int next_heartbeat;
 static int64_t last_seen_written;   /* Our last write of Host.last_seen. */
 static long long int last_host_write;

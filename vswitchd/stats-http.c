@@ -22,6 +22,7 @@
  * 404.  Nothing here can change the configuration. */
 #include <config.h>
 
+#include "vswitchd/host-row.h"
 #include "vswitchd/stats-http.h"
 
 #include <arpa/inet.h>
@@ -314,7 +315,9 @@ write_switch(struct jw *w, const char *key, const struct vswrec_switch *sw,
 static void
 write_daemon(struct jw *w, const struct ovsdb_idl *idl)
 {
-    const struct vswrec_root *root = vswrec_root_first(idl);
+    /* This host's progress (its Host row: vswctl --wait moves it). */
+    const struct vswrec_host *host = vsw_host_find(
+        CONST_CAST(struct ovsdb_idl *, idl), vsw_host_id());
     struct bridge_pass_stats ps;
     struct dp_nl_counters c;
     bridge_get_pass_stats(&ps);
@@ -323,8 +326,8 @@ write_daemon(struct jw *w, const struct ovsdb_idl *idl)
     jw_open(w, "daemon", '{');
     jw_string(w, "version", VSW_VERSION);
     jw_int(w, "uptime_s", (time_msec() - start_msec) / 1000);
-    jw_int(w, "cur_cfg", root ? root->cur_cfg : 0);
-    jw_int(w, "next_cfg", root ? root->next_cfg : 0);
+    jw_int(w, "cur_cfg", host ? host->cur_cfg : 0);
+    jw_int(w, "next_cfg", host ? host->next_cfg : 0);
     jw_int(w, "passes", ps.passes);
     jw_int(w, "full_passes", ps.full_passes);
     jw_int(w, "last_pass_us", ps.last_pass_usec);

@@ -282,7 +282,7 @@ assert_contains() {
 }
 
 # state_snapshot NS FILE: every table of NS's database less the columns
-# vswitchd writes (status, statistics, offload_*, cur_cfg) and row
+# vswitchd writes (status, statistics, offload_*, cur_cfg, last_seen) and row
 # versions, and every link of NS with its master, alias and kind; for
 # "nothing changed" checks.  Needs jq.
 state_snapshot() {
@@ -292,7 +292,8 @@ state_snapshot() {
             | jq -S -c 'select(.headings) | .caption as $t | .headings as $h
                 | [range(0; $h | length) | select(($h[.] | IN("status",
                     "statistics", "offload_requested", "offload_effective",
-                    "offload_reason", "cur_cfg", "_version")) | not)] as $keep
+                    "offload_reason", "cur_cfg", "last_seen",
+                    "_version")) | not)] as $keep
                 | .data[] | [$t, [$keep[] as $i | .[$i]]]' | sort
         ip -n "$ns" -j -d link show | jq -S -c '.[] | [.ifname, .master,
             .ifalias, .linkinfo.info_kind]' | sort
