@@ -249,7 +249,7 @@ main(int argc, char *argv[])
      * is not the end, the next is tried (--timeout bounds it all). */
     the_idl = ovsdb_idl_create(db, &vswrec_idl_class, true,
                                strchr(db, ',') != NULL);
-    vsw_db_remote_init(&the_remote, db);
+    vsw_db_remote_init(&the_remote, the_idl, db);
     /* Any member of a cluster that is connected to it: a follower
      * forwards transactions to the leader, and the detour through a
      * follower to find the leader cost a connection (a millisecond) per
@@ -458,12 +458,47 @@ monitor_named_ports(const struct ctl_command *commands, size_t n)
     observations_omitted = true;
 }
 
+/* Sends 'req' on 'rpc' and returns its reply, or NULL if none came within
+ * 'ms' (a member that is frozen or cut off keeps its socket open). */
+static struct jsonrpc_msg *
+transact_within(struct jsonrpc *rpc, struct jsonrpc_msg *req, int ms)
+{
+    struct json *id = json_clone(req->id);
+    long long int deadline = time_msec() + ms;
+    struct jsonrpc_msg *reply = NULL;
+    int error = jsonrpc_send(rpc, req);
+    while (!error) {
+        jsonrpc_run(rpc);
+        error = jsonrpc_recv(rpc, &reply);
+        if (!error) {
+            if ((reply->type == JSONRPC_REPLY || reply->type == JSONRPC_ERROR)
+                && json_equal(id, reply->id)) {
+                break;
+            }
+            jsonrpc_msg_destroy(reply);
+            reply = NULL;
+        } else if (error == EAGAIN && time_msec() < deadline) {
+            error = 0;
+            jsonrpc_wait(rpc);
+            jsonrpc_recv_wait(rpc);
+            poll_timer_wait_until(deadline);
+            poll_block();
+        }
+    }
+    json_destroy(id);
+    return reply;
+}
+
 /* The results of transaction 'ops' (a JSON array: "VSwitch" and the
- * operations), from the first member of the database's remote list that
- * answers; NULL if none does.  Caller frees. */
+ * operations), from a member of the database's remote list that answers in
+ * time; NULL if none does.  Caller frees.  Any member can answer, so one
+ * that is slow is passed over quickly, and the last to answer is asked
+ * first next time; only when none answers quickly are they given longer.
+ * A single server is waited for (--timeout bounds it). */
 static struct json *
 transact_remotely(const char *ops)
 {
+    static size_t first;        /* The member that answered last. */
     struct svec remotes = SVEC_EMPTY_INITIALIZER;
     char *list = xstrdup(db), *save = NULL;
     for (char *r = strtok_r(list, ",", &save); r;
@@ -472,24 +507,32 @@ transact_remotely(const char *ops)
     }
     free(list);
 
+    const int patience[] = { VSW_DB_PROBE_INTERVAL / 4,
+                             VSW_DB_PROBE_INTERVAL };
     struct json *result = NULL;
-    for (size_t i = 0; !result && i < remotes.n; i++) {
-        struct stream *stream;
-        if (stream_open_block(jsonrpc_stream_open(remotes.names[i], &stream,
-                                                  DSCP_DEFAULT),
-                              5000, &stream)) {
-            continue;
+    for (size_t round = 0; !result && round < ARRAY_SIZE(patience);
+         round++) {
+        int ms = remotes.n > 1 ? patience[round] : INT_MAX / 2;
+        for (size_t i = 0; !result && i < remotes.n; i++) {
+            size_t m = (first + i) % remotes.n;
+            struct stream *stream;
+            if (stream_open_block(jsonrpc_stream_open(remotes.names[m],
+                                                      &stream, DSCP_DEFAULT),
+                                  ms, &stream)) {
+                continue;
+            }
+            struct jsonrpc *rpc = jsonrpc_open(stream);
+            struct jsonrpc_msg *req = jsonrpc_create_request(
+                "transact", json_from_string(ops), NULL);
+            struct jsonrpc_msg *reply = transact_within(rpc, req, ms);
+            if (reply && reply->result
+                && reply->result->type == JSON_ARRAY) {
+                result = json_clone(reply->result);
+                first = m;
+            }
+            jsonrpc_msg_destroy(reply);
+            jsonrpc_close(rpc);
         }
-        struct jsonrpc *rpc = jsonrpc_open(stream);
-        struct jsonrpc_msg *reply = NULL;
-        struct jsonrpc_msg *req = jsonrpc_create_request(
-            "transact", json_from_string(ops), NULL);
-        if (!jsonrpc_transact_block(rpc, req, &reply) && reply->result
-            && reply->result->type == JSON_ARRAY) {
-            result = json_clone(reply->result);
-        }
-        jsonrpc_msg_destroy(reply);
-        jsonrpc_close(rpc);
     }
     svec_destroy(&remotes);
     return result;

@@ -61,24 +61,32 @@ start_server() {
         -vconsole:off 2>/dev/null || die "ovsdb-server in $d did not start"
 }
 
+# The directory of the server that says it leads; none if none answers
+# within 2 s (a stopped or frozen server still accepts connections).
+leader_dir() {
+    local d
+    for d in $(servers "$1"); do
+        if ovs-appctl --timeout=2 -t "$d/ovsdb-server.ctl" cluster/status \
+               VSwitch 2>/dev/null | grep -q '^Role: leader'; then
+            echo "$d"
+            return 0
+        fi
+    done
+    return 1
+}
+
 # The leader's socket (a follower would forward writes; the leader is
 # the one sure to be up to date), else the first member's.
 member() {
     local d
-    for d in $(servers "$1"); do
-        if ovs-appctl -t "$d/ovsdb-server.ctl" cluster/status VSwitch \
-               2>/dev/null | grep -q '^Role: leader'; then
-            echo "unix:$d/db.sock"
-            return
-        fi
-    done
-    echo "unix:$(servers "$1" | head -1)/db.sock"
+    d=$(leader_dir "$1") || d=$(servers "$1" | head -1)
+    echo "unix:$d/db.sock"
 }
 
 # Runs OPS (a JSON list of operations) on the cluster: 'query' or
 # 'transact'.
 ovsdb() {
-    ovsdb-client "$1" "$(member "$2")" "[\"VSwitch\", ${3#[}" \
+    ovsdb-client --timeout=30 "$1" "$(member "$2")" "[\"VSwitch\", ${3#[}" \
         || die "$1 refused"
 }
 
@@ -182,14 +190,11 @@ remotes)
     remotes "$dir"
     ;;
 leader)
-    for d in $(servers "$dir"); do
-        if ovs-appctl -t "$d/ovsdb-server.ctl" cluster/status VSwitch \
-               2>/dev/null | grep -q '^Role: leader'; then
-            basename "$d" | tr -d s
-            exit 0
-        fi
-    done
-    die "no leader now (an election is under way, or too few servers run)"
+    d=$(leader_dir "$dir") \
+        || die "no leader now: an election is under way, or fewer than a" \
+               "majority of the servers run and answer (a stopped one does" \
+               "not); cluster/status on each server's ovsdb-server.ctl says more"
+    basename "$d" | tr -d s
     ;;
 kill|restart)
     k=${3:?server number}

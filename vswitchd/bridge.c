@@ -245,7 +245,7 @@ bridge_init(const char *remote, bool shared)
 {
     db_shared = shared;
     idl = ovsdb_idl_create(remote, &vswrec_idl_class, true, true);
-    vsw_db_remote_init(&db_remote, remote);
+    vsw_db_remote_init(&db_remote, idl, remote);
     /* Any member of a cluster that is connected to it, not only the
      * leader: a follower forwards transactions to the leader, and many
      * hosts' reads are spread over the members (as OVN's ovn-controller
@@ -1604,13 +1604,18 @@ bridge_wait(void)
         && vswrec_root_first(idl) && !status_txn) {
         poll_immediate_wake();
     }
-    if (next_resync) {
-        poll_timer_wait_until(next_resync);
+    /* The timers only when bridge_run() can act on them: while a status
+     * transaction is in flight it does nothing until the reply (or the
+     * connection's loss) wakes it, and a timer already due would spin. */
+    if (!status_txn && ovsdb_idl_has_ever_connected(idl)) {
+        if (next_resync) {
+            poll_timer_wait_until(next_resync);
+        }
+        if (next_heartbeat) {
+            poll_timer_wait_until(next_heartbeat);
+        }
+        stats_wait();
     }
-    if (next_heartbeat) {
-        poll_timer_wait_until(next_heartbeat);
-    }
-    stats_wait();
 }
 
 void

@@ -16,8 +16,18 @@ VLOG_DEFINE_THIS_MODULE(db_remote);
 
 #define ROUND_INTERVAL 1000     /* ms unconnected before a new round. */
 
+/* The probe belongs to the session: each new one needs it again. */
+static void
+set_probe(const struct vsw_db_remote *r, struct ovsdb_idl *idl)
+{
+    if (r->n >= 2) {
+        ovsdb_idl_set_probe_interval(idl, VSW_DB_PROBE_INTERVAL);
+    }
+}
+
 void
-vsw_db_remote_init(struct vsw_db_remote *r, const char *remote)
+vsw_db_remote_init(struct vsw_db_remote *r, struct ovsdb_idl *idl,
+                   const char *remote)
 {
     memset(r, 0, sizeof *r);
     char *copy = xstrdup(remote), *save = NULL;
@@ -27,6 +37,7 @@ vsw_db_remote_init(struct vsw_db_remote *r, const char *remote)
         r->members[r->n++] = xstrdup(m);
     }
     free(copy);
+    set_probe(r, idl);
 }
 
 void
@@ -68,6 +79,7 @@ vsw_db_remote_run(struct vsw_db_remote *r, struct ovsdb_idl *idl)
     VLOG_DBG("no database connection for %lld ms: connecting again, "
              "%s first", now - r->down_since, r->members[r->turn % r->n]);
     ovsdb_idl_set_remote(idl, ds_cstr(&s), true);
+    set_probe(r, idl);
     ds_destroy(&s);
     r->next_round = now + ROUND_INTERVAL;
 }

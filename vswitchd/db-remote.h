@@ -5,7 +5,12 @@
  * leader's failure could keep vswitchd (and vswctl) away from the database
  * for 8 s after the new leader is elected.  Here a client that has been
  * without a connection for a second starts a new round at once, each
- * second, with the list in another order. */
+ * second, with the list in another order.
+ *
+ * A member that stops answering without closing its connections (a frozen
+ * or partitioned server: its socket stays open) would otherwise hold the
+ * client for good on a unix socket, where OVS sends no probes: every
+ * member is probed after 2 s of silence and dropped 2 s later. */
 #ifndef VSWITCHD_DB_REMOTE_H
 #define VSWITCHD_DB_REMOTE_H 1
 
@@ -14,6 +19,10 @@
 
 struct ovsdb_idl;
 struct svec;
+
+/* ms of silence from a member before an echo request, and then before its
+ * connection is dropped; a one-off request waits as long for its reply. */
+#define VSW_DB_PROBE_INTERVAL 2000
 
 struct vsw_db_remote {
     char **members;             /* The remotes, split at ','. */
@@ -25,7 +34,8 @@ struct vsw_db_remote {
 };
 
 /* 'remote' is what --db says; 'idl' was created with it. */
-void vsw_db_remote_init(struct vsw_db_remote *, const char *remote);
+void vsw_db_remote_init(struct vsw_db_remote *, struct ovsdb_idl *,
+                        const char *remote);
 void vsw_db_remote_destroy(struct vsw_db_remote *);
 
 /* Call after ovsdb_idl_run(): a new round of connections if 'idl' has been

@@ -164,3 +164,37 @@ for h in $hosts; do
     assert_eq "$h current after the failover" current \
         "$(ctl --format=json list-hosts | jq -r --arg h "$h" '.[] | select(.name == $h) | .state')"
 done
+
+note "the leader frozen (SIGSTOP: its sockets stay open, nothing answers)"
+leader=$("$cluster" leader "$cl") || die "no leader"
+lpid=$(cat "$cl/s$leader/ovsdb-server.pid")
+vpid=$(vswitchd_pid "$(ns_of h1)")
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+c0=$(cpu "$vpid")
+t0=$(date +%s%N)
+kill -STOP "$lpid"
+T_ON_EXIT+=("kill -CONT $lpid")
+for i in 1 2 3; do
+    s=$(date +%s%N)
+    ctl --host=h1 --wait add-port s1 f$i || fail "--wait add-port f$i with the leader frozen"
+    ms=$(( ($(date +%s%N) - s) / 1000000 ))
+    echo "add-port f$i with the leader frozen: $ms ms"
+    # Silence is noticed in 2 probe intervals (4 s), then an election.
+    [ "$ms" -le 8000 ] || fail "add-port f$i took $ms ms with the leader frozen"
+done
+assert_eq "f3 live on h1" tun "$(kind_of "$(ns_of h1)" f3)"
+elapsed=$(( ($(date +%s%N) - t0) / 10000000 ))     # In ticks of 10 ms.
+used=$(( $(cpu "$vpid") - c0 ))
+echo "h1's vswitchd used $used of $elapsed ticks with the leader frozen"
+[ $(( used * 5 )) -le "$elapsed" ] \
+    || fail "h1's vswitchd used $used of $elapsed ticks (over 20% of a core)"
+kill -CONT "$lpid"
+member_again() {
+    [ "$(ovs-appctl --timeout=2 -t "$cl/s$leader/ovsdb-server.ctl" \
+         cluster/status VSwitch | sed -n 's/^Status: //p')" = "cluster member" ]
+}
+wait_for 10 member_again || fail "the thawed leader is not a member again"
+for h in $hosts; do
+    wait_for 10 [ "$(ctl --format=json list-hosts | jq -r --arg h "$h" '.[] | select(.name == $h) | .state')" = current ] \
+        || fail "$h not current after the frozen leader"
+done
