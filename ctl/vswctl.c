@@ -75,6 +75,7 @@ static const struct ctl_table_class tables[VSWREC_N_TABLES] = {
     [VSWREC_TABLE_ROOT].row_ids = {{NULL, NULL, NULL}},
     [VSWREC_TABLE_SWITCH].row_ids = {{&vswrec_switch_col_name, NULL, NULL}},
     [VSWREC_TABLE_PORT].row_ids = {{&vswrec_port_col_name, NULL, NULL}},
+    [VSWREC_TABLE_HOST].row_ids = {{&vswrec_host_col_name, NULL, NULL}},
 };
 
 /* The global options (before the first command). */
@@ -944,6 +945,11 @@ parse_options(int argc, char *argv[], struct shash *local_options)
     }
     free(options);
 
+    const char *bad_host = vsw_check_host_id(vsw_host_id());
+    if (bad_host) {
+        ctl_fatal("host id \"%s\" (--host or VSW_HOST): %s", vsw_host_id(),
+                  bad_host);
+    }
     if (!db) {
         db = vsw_default_db();
     }
@@ -1282,6 +1288,65 @@ check_generic_capacity(const struct ctl_command *c)
     return NULL;
 }
 
+/* The value 'arg' gives key 'key' of map column 'column' ("column:key=v"
+ * or "column={..., key=v, ...}" of "set"; "key=v" of "add" when 'column'
+ * is the command's column), unquoted; NULL if none.  Caller frees. */
+static char *
+map_arg_value(const char *arg, const char *column, const char *key,
+              bool add)
+{
+    size_t cl = strlen(column), kl = strlen(key);
+    const char *v = NULL;
+    if (add) {
+        v = !strncmp(arg, key, kl) && arg[kl] == '=' ? arg + kl + 1 : NULL;
+    } else if (!strncmp(arg, column, cl) && arg[cl] == ':'
+               && !strncmp(arg + cl + 1, key, kl) && arg[cl + 1 + kl] == '=') {
+        v = arg + cl + 2 + kl;
+    } else if (!strncmp(arg, column, cl) && arg[cl] == '=') {
+        for (const char *p = strstr(arg + cl, key); p;
+             p = strstr(p + 1, key)) {
+            if (strchr("{, \"", p[-1]) && (p[kl] == '=' || p[kl] == '"')) {
+                v = p + kl + (p[kl] == '"');
+                v += *v == '=';
+                break;
+            }
+        }
+    }
+    if (!v) {
+        return NULL;
+    }
+    char *raw = xmemdup0(v, strcspn(v, ",}"));
+    char *value = unquote_value(raw);
+    free(raw);
+    return value;
+}
+
+/* "set root . other_config:host-heartbeat=V" (or add, or the whole map)
+ * with a value vswitchd would not use.  Returns NULL or an error. */
+static char *
+check_generic_settings(const struct ctl_command *c)
+{
+    bool set = !strcmp(c->syntax->name, "set");
+    bool add = !strcmp(c->syntax->name, "add");
+    if ((!set && !add) || c->argc < 4 || strcasecmp(c->argv[1], "root")
+        || (add && strcmp(c->argv[3], "other_config"))) {
+        return NULL;
+    }
+    for (int i = add ? 4 : 3; i < c->argc; i++) {
+        char *v = map_arg_value(c->argv[i], "other_config", "host-heartbeat",
+                                add);
+        const char *error = v ? vsw_check_host_heartbeat(v) : NULL;
+        if (error) {
+            char *msg = xasprintf("Root other_config:host-heartbeat \"%s\": "
+                                  "%s", v, error);
+            free(v);
+            return msg;
+        }
+        free(v);
+    }
+    return NULL;
+}
+
 /* Columns vswitchd writes (observed state): no client sets them. */
 static const struct {
     const char *table;
@@ -1394,7 +1459,10 @@ wait_and_report(struct ovsdb_idl *idl, int64_t next_cfg)
         vsw_db_remote_run(&the_remote, idl);
         root = vswrec_root_first(idl);
         host = vsw_host_find(idl, vsw_host_id());
-        if (host && host->cur_cfg >= next_cfg) {
+        /* (Not beyond the host's next_cfg: a cur_cfg another client
+         * wrote is no news of this change.) */
+        if (host && host->cur_cfg >= next_cfg
+            && host->cur_cfg <= host->next_cfg) {
             break;
         }
         if (time_msec() >= next_check && db_given) {
@@ -1502,6 +1570,14 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
              * its row once connected: the change waits for it. */
             goto try_again;
         }
+        if (!vsw_host_cfg_in_range(host->next_cfg)) {
+            ctl_fatal("--wait: host \"%s\"'s change counter (its Host "
+                      "row's next_cfg, %"PRId64") is not one vswctl made: "
+                      "another client wrote it.  Its vswitchd sets it back "
+                      "to 0 as soon as it sees it: try again (if that "
+                      "vswitchd is stopped: vswctl set host %s next_cfg=0)",
+                      vsw_host_id(), host->next_cfg, host->name);
+        }
         ovsdb_idl_txn_increment(txn, &host->header_,
                                 &vswrec_host_col_next_cfg, false);
     }
@@ -1515,6 +1591,9 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
         }
         if (!offload_error) {
             offload_error = check_generic_rename(c);
+        }
+        if (!offload_error) {
+            offload_error = check_generic_settings(c);
         }
         if (!offload_error) {
             offload_error = check_generic_capacity(c);

@@ -1171,6 +1171,21 @@ reconcile_pass(const struct vswrec_root *root, bool full)
     if (listen_error) {
         smap_add(&root_status, "stats_listen", listen_error);
     }
+    const char *beat = smap_get(&root->other_config, "host-heartbeat");
+    const char *beat_error = vsw_check_host_heartbeat(beat);
+    if (beat_error) {
+        static char *warned;            /* The value last warned about. */
+        if (!warned || strcmp(warned, beat)) {
+            VLOG_WARN("other_config:host-heartbeat \"%s\": %s; the "
+                      "default is used", beat, beat_error);
+            free(warned);
+            warned = xstrdup(beat);
+        }
+        smap_add_format(&root_status, "host_heartbeat", "other_config:"
+                        "host-heartbeat \"%s\" is not used (%s): %d ms "
+                        "are; set a valid value or remove it", beat,
+                        beat_error, vsw_host_heartbeat(root));
+    }
     const struct vswrec_host *host = vsw_host_find(idl, vsw_host_id());
     if (db_shared && host && !smap_equal(&root_status, &host->status)) {
         vswrec_host_set_status(host, &root_status);
@@ -1194,7 +1209,19 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         vswrec_root_set_cur_cfg(root, root->next_cfg);
         wrote = true;
     }
-    if (settled && host && host->cur_cfg != host->next_cfg) {
+    if (host && (!vsw_host_cfg_in_range(host->next_cfg)
+                 || !vsw_host_cfg_in_range(host->cur_cfg))) {
+        /* Not vswctl's counting: "vswctl --wait" could not go on from
+         * there (or would not wait at all). */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+        VLOG_WARN_RL(&rl, "host \"%s\": its Host row's next_cfg %"PRId64
+                     " and cur_cfg %"PRId64" are not both within 0..2^62 "
+                     "(another client wrote them): both set to 0",
+                     vsw_host_id(), host->next_cfg, host->cur_cfg);
+        vswrec_host_set_next_cfg(host, 0);
+        vswrec_host_set_cur_cfg(host, 0);
+        wrote = true;
+    } else if (settled && host && host->cur_cfg != host->next_cfg) {
         vswrec_host_set_cur_cfg(host, host->next_cfg);
         wrote = true;
     }

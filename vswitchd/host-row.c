@@ -3,6 +3,7 @@
 
 #include "vswitchd/host-row.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "openvswitch/dynamic-string.h"
@@ -19,10 +20,42 @@ vsw_host_heartbeat(const struct vswrec_root *root)
 {
     const char *s = root ? smap_get(&root->other_config, "host-heartbeat")
                          : NULL;
+    return s && !vsw_check_host_heartbeat(s) ? atoi(s) : HEARTBEAT_DEFAULT;
+}
+
+const char *
+vsw_check_host_heartbeat(const char *s)
+{
     int ms;
-    return (s && str_to_int(s, 10, &ms)
-            && ms >= HEARTBEAT_MIN && ms <= HEARTBEAT_MAX
-            ? ms : HEARTBEAT_DEFAULT);
+    if (s && (!str_to_int(s, 10, &ms)
+              || ms < HEARTBEAT_MIN || ms > HEARTBEAT_MAX)) {
+        return "host-heartbeat must be a number of ms from 500 to 600000 "
+               "(default 10000)";
+    }
+    return NULL;
+}
+
+const char *
+vsw_check_host_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (!n) {
+        return NULL;
+    } else if (n > 64) {
+        return "a host id has at most 64 characters";
+    } else if (id[0] == '-' || id[0] == '.') {
+        return "a host id does not start with '-' or '.'";
+    } else if (strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                          "0123456789._-") != n) {
+        return "a host id is made of letters, digits, '.', '_' and '-'";
+    }
+    return NULL;
+}
+
+bool
+vsw_host_cfg_in_range(int64_t cfg)
+{
+    return cfg >= 0 && cfg <= (INT64_C(1) << 62);
 }
 
 const struct vswrec_host *

@@ -8,6 +8,7 @@
 #define VSWITCHD_HOST_ROW_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct ds;
 struct ovsdb_idl;
@@ -17,6 +18,20 @@ struct vswrec_root;
 /* Root.other_config:host-heartbeat: ms between two updates of a host's
  * last_seen (default 10 s; a value outside 500..600000 is the default). */
 int vsw_host_heartbeat(const struct vswrec_root *);
+
+/* NULL if 's' (a host-heartbeat value, NULL for none) is valid, else why
+ * not, naming the range. */
+const char *vsw_check_host_heartbeat(const char *s);
+
+/* NULL if 'id' is a valid host id (--host-id, --host, Switch.host): empty
+ * for the only host of an embedded database, else 1..64 of A-Z a-z 0-9
+ * '.', '_' and '-', not starting with '-' or '.'; else why not. */
+const char *vsw_check_host_id(const char *id);
+
+/* Whether a Host row's next_cfg or cur_cfg is a value vswctl's counting
+ * can have made: 0..2^62 (another client may have written anything, and
+ * incrementing one near the top of the range fails). */
+bool vsw_host_cfg_in_range(int64_t cfg);
 
 /* A host whose last_seen is this many heartbeats old is not waited for. */
 #define VSW_HOST_MISSED_BEATS 3

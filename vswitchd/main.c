@@ -36,6 +36,7 @@
 #include "vswitchd/bridge.h"
 #include "vswitchd/dbserver.h"
 #include "vswitchd/event-hooks.h"
+#include "vswitchd/host-row.h"
 #include "vswitchd/paths.h"
 #include "vswitchd/sd-notify.h"
 #include "vswitchd/stats-http.h"
@@ -391,6 +392,12 @@ parse_options(int argc, char *argv[])
         }
     }
     free(short_options);
+    const char *bad_host = vsw_check_host_id(vsw_host_id());
+    if (bad_host) {
+        fprintf(stderr, "vswitchd: host id \"%s\" (--host-id or VSW_HOST): "
+                "%s\n", vsw_host_id(), bad_host);
+        exit(2);
+    }
 
     int error = vsw_make_dir(vsw_state_dir(), 0700);
     if (!error) {

@@ -64,3 +64,43 @@ out=$(in_ns "$h1" vswctl --timeout=20 --db="$remote" --host=h1 --wait \
       add-port sw1 p1 2>&1) || fail "--wait after the server came back: $out"
 assert_eq "h1 reconnected and applies changes" tun "$(kind_of "$h1" p1)"
 assert_eq "h1's switch never touched" bridge "$(kind_of "$h1" sw1)"
+
+note "host ids, the heartbeat and the change counters, from any client"
+for bad in '../h1' '-h' 'h 1' "$(printf 'h%.0s' $(seq 65))"; do
+    expect_error 1 "host id" ctl --host="$bad" add-switch x --type private
+    expect_error 2 "host id" vswitchd --db="$remote" --host-id="$bad"
+done
+assert_eq "no switch made for a bad host id" "" \
+    "$(ctl --bare --columns=name find switch name=x)"
+expect_error 1 "host-heartbeat must be a number of ms from 500 to 600000" \
+    ctl set root . other_config:host-heartbeat=5
+# Another client writes it all the same: vswitchd says so in its status.
+ovsdb-client transact "$remote" '["VSwitch", {"op": "mutate",
+    "table": "Root", "where": [], "mutations": [["other_config", "insert",
+    ["map", [["host-heartbeat", "abc"]]]]]}]' >/dev/null || fail "write abc"
+beat_noted() {
+    ctl --host=h1 get host h1 status:host_heartbeat 2>/dev/null \
+        | grep -q '"abc\\" is not used.*10000 ms are'
+}
+wait_for 5 beat_noted || fail "h1 does not say its heartbeat setting is unused: $(ctl get host h1 status)"
+ctl remove root . other_config host-heartbeat || fail "remove the heartbeat"
+beat_gone() { ! beat_noted; }
+wait_for 5 beat_gone || fail "h1's status still has the heartbeat"
+# A change counter vswctl's counting cannot have made.
+top=9223372036854775807
+ovsdb-client transact "$remote" "[\"VSwitch\", {\"op\": \"update\",
+    \"table\": \"Host\", \"where\": [[\"name\", \"==\", \"h1\"]],
+    \"row\": {\"next_cfg\": $top}}]" >/dev/null || fail "write next_cfg"
+wait_for 5 [ "$(ctl get host h1 next_cfg)" = 0 ] \
+    || fail "h1 did not set its next_cfg back: $(ctl get host h1 next_cfg)"
+in_ns "$h1" vswctl --timeout=20 --db="$remote" --host=h1 --wait \
+    add-port sw1 p2 || fail "--wait after next_cfg was set back"
+assert_eq "p2 live" tun "$(kind_of "$h1" p2)"
+# A cur_cfg far ahead is no news of a change.
+ovsdb-client transact "$remote" "[\"VSwitch\", {\"op\": \"update\",
+    \"table\": \"Host\", \"where\": [[\"name\", \"==\", \"h1\"]],
+    \"row\": {\"cur_cfg\": 1000}}]" >/dev/null || fail "write cur_cfg"
+in_ns "$h1" vswctl --timeout=20 --db="$remote" --host=h1 --wait \
+    add-port sw1 p3 || fail "--wait with cur_cfg far ahead"
+assert_eq "p3 live when --wait returns, cur_cfg far ahead" tun \
+    "$(kind_of "$h1" p3)"

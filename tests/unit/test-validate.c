@@ -1,4 +1,5 @@
-/* Unit tests for vswitchd/validate.c and the namespace rule of
+/* Unit tests for vswitchd/validate.c, the host checks of
+ * vswitchd/host-row.c and the namespace rule of
  * datapath/ifname.c: the checks vswctl and vswitchd both apply to values
  * any database client may write. */
 #include <config.h>
@@ -16,6 +17,7 @@
 
 #include "datapath/ifname.h"
 #include "openvswitch/uuid.h"
+#include "vswitchd/host-row.h"
 #include "vswitchd/validate.h"
 
 static void
@@ -286,6 +288,46 @@ test_acl(void **state)
 #undef SPEC
 }
 
+static void
+test_host_values(void **state)
+{
+    assert_null(vsw_check_host_id(""));        /* The embedded default. */
+    assert_null(vsw_check_host_id("h1"));
+    assert_null(vsw_check_host_id("rack-7.node_12"));
+    char max[65];
+    memset(max, 'a', 64);
+    max[64] = '\0';
+    assert_null(vsw_check_host_id(max));
+    static const char *const bad[] = {
+        "-h", ".h", "../h", "h/1", "h 1", "h\n", "h:1", "h\"", "h\\",
+        "h\xc3\xa9",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_non_null(vsw_check_host_id(bad[i]));
+    }
+    char over[66];
+    memset(over, 'a', 65);
+    over[65] = '\0';
+    assert_non_null(strstr(vsw_check_host_id(over), "at most 64"));
+
+    assert_null(vsw_check_host_heartbeat(NULL));
+    assert_null(vsw_check_host_heartbeat("500"));
+    assert_null(vsw_check_host_heartbeat("600000"));
+    static const char *const bad_beat[] = {
+        "499", "600001", "-1000", "", "1e4", "10s", "9999999999999",
+    };
+    for (size_t i = 0; i < sizeof bad_beat / sizeof *bad_beat; i++) {
+        assert_non_null(strstr(vsw_check_host_heartbeat(bad_beat[i]),
+                               "500 to 600000"));
+    }
+
+    assert_true(vsw_host_cfg_in_range(0));
+    assert_true(vsw_host_cfg_in_range(INT64_C(1) << 62));
+    assert_false(vsw_host_cfg_in_range(-1));
+    assert_false(vsw_host_cfg_in_range(INT64_MAX));
+    assert_false(vsw_host_cfg_in_range(INT64_MIN));
+}
+
 int
 main(void)
 {
@@ -299,6 +341,7 @@ main(void)
         cmocka_unit_test(test_capacity),
         cmocka_unit_test(test_policy_values),
         cmocka_unit_test(test_acl),
+        cmocka_unit_test(test_host_values),
     };
     return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }
