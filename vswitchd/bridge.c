@@ -1187,6 +1187,9 @@ reconcile_pass(const struct vswrec_root *root, bool full)
                         beat_error, vsw_host_heartbeat(root));
     }
     const struct vswrec_host *host = vsw_host_find(idl, vsw_host_id());
+    if (db_shared) {
+        smap_add(&root_status, "instance", vsw_host_instance());
+    }
     if (db_shared && host && !smap_equal(&root_status, &host->status)) {
         vswrec_host_set_status(host, &root_status);
         wrote = true;
@@ -1433,6 +1436,51 @@ acls_without_host(const struct vswrec_root *root)
     return true;
 }
 
+/* On a shared database, whether another vswitchd that lives has this
+ * host id (host-row.h): then this one stands by, touching neither its
+ * kernel nor the database, and says so. */
+static bool standing_by;
+
+static bool
+host_claimed_elsewhere(const struct vswrec_root *root)
+{
+    const struct vswrec_host *h = vsw_host_find(idl, vsw_host_id());
+    const char *theirs = h ? smap_get(&h->status, "instance") : NULL;
+    bool gone = !h || vsw_host_is_gone(h, vsw_host_heartbeat(root),
+                                       time_wall_msec());
+    enum vsw_host_claim claim = vsw_host_claim(theirs, vsw_host_instance(),
+                                               gone,
+                                               vsw_host_instance_alive_here);
+    if (claim == VSW_HOST_STANDBY) {
+        static long long int next_say;      /* Said again every 5 min. */
+        if (!standing_by) {
+            VLOG_WARN("host id \"%s\" is another running vswitchd's "
+                      "(instance %s, on machine \"%s\"): this one (%s) "
+                      "changes nothing, and takes over only when that one "
+                      "is gone; give each machine its own --host-id",
+                      vsw_host_id(), theirs, h->hostname,
+                      vsw_host_instance());
+        } else if (time_msec() >= next_say) {
+            VLOG_WARN("host id \"%s\" is still vswitchd instance %s's: "
+                      "standing by", vsw_host_id(), theirs);
+        }
+        if (!standing_by || time_msec() >= next_say) {
+            next_say = time_msec() + 300 * 1000;
+        }
+        standing_by = true;
+        return true;
+    }
+    if (claim == VSW_HOST_TAKE || standing_by) {
+        /* After standing by, news; at a restart, the usual. */
+        VLOG(standing_by ? VLL_WARN : VLL_INFO, "host id \"%s\": vswitchd "
+             "instance %s is gone; this one (%s) takes over", vsw_host_id(),
+             theirs, vsw_host_instance());
+        full_needed = true;     /* What changed while we stood by. */
+    }
+    standing_by = false;
+    return false;
+}
+
 /* This host's Host row: made if missing, its hostname and version kept
  * current, and its last_seen refreshed every heartbeat (and its ACL
  * entries' host given, above).  Returns true if that put a transaction in
@@ -1456,9 +1504,13 @@ host_run(const struct vswrec_root *root)
     /* Due: a heartbeat; or the row is not what we wrote (a restarted
      * server lost its last_seen: said again at once, not a heartbeat
      * later, or the host would look gone), tried once a second. */
+    const char *instance = h ? smap_get(&h->status, "instance") : NULL;
     bool lost = (h && (h->last_seen != last_seen_written
                        || strcmp(h->hostname, hostname)
-                       || strcmp(h->version, VSW_VERSION)));
+                       || strcmp(h->version, VSW_VERSION)
+                       || (db_shared
+                           && !nullable_string_is_equal(
+                                  instance, vsw_host_instance()))));
     if (h && now < next_heartbeat
         && (!lost || now < last_host_write + 1000)) {
         return false;
@@ -1475,6 +1527,15 @@ host_run(const struct vswrec_root *root)
     }
     if (strcmp(h->version, VSW_VERSION)) {
         vswrec_host_set_version(h, VSW_VERSION);
+    }
+    if (db_shared && !nullable_string_is_equal(smap_get(&h->status,
+                                                        "instance"),
+                                               vsw_host_instance())) {
+        struct smap st;
+        smap_clone(&st, &h->status);
+        smap_replace(&st, "instance", vsw_host_instance());
+        vswrec_host_set_status(h, &st);
+        smap_destroy(&st);
     }
     last_seen_written = time_wall_msec();
     vswrec_host_set_last_seen(h, last_seen_written);
@@ -1553,6 +1614,9 @@ bridge_run(void)
         }
         return;
     }
+    if (db_shared && host_claimed_elsewhere(root)) {
+        return;
+    }
     if (host_run(root)) {
         return;                 /* The pass, if any, after it. */
     }
@@ -1621,6 +1685,12 @@ bridge_wait(void)
 {
     ovsdb_idl_wait(idl);
     vsw_db_remote_wait(&db_remote);
+    if (standing_by) {
+        /* The other instance's row changes wake us; its process on this
+         * machine, gone, does not. */
+        poll_timer_wait(1000);
+        return;
+    }
     dp_nl_notify_wait();
     dp_nft_watch_wait();
     if (status_txn) {

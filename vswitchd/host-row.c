@@ -3,8 +3,10 @@
 
 #include "vswitchd/host-row.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "openvswitch/dynamic-string.h"
 #include "smap.h"
@@ -101,4 +103,93 @@ vsw_host_put_state(const struct vswrec_host *h, int heartbeat,
             ds_put_format(out, "; not seen for %lld s", age / 1000);
         }
     }
+}
+
+/* This machine's running kernel: its boot id, which containers on one
+ * kernel share and two machines (or two boots) never do, unlike an
+ * /etc/machine-id copied with an image. */
+static const char *
+kernel_id(void)
+{
+    static char id[65];
+    if (!id[0]) {
+        FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+        if (!f || !fgets(id, sizeof id, f)) {
+            ovs_strlcpy(id, "unknown", sizeof id);
+        }
+        if (f) {
+            fclose(f);
+        }
+        id[strcspn(id, "\n/")] = '\0';
+    }
+    return id;
+}
+
+/* Field 22 of /proc/PID/stat: the process's start time, in clock ticks
+ * since boot; 0 if there is no such process, or it is dead (a zombie that
+ * its parent has not reaped yet). */
+static unsigned long long int
+process_start(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) {
+        fclose(f);
+    }
+    buf[n] = '\0';
+    /* After the command's name, which may hold anything but ends at the
+     * last ')': the state is field 3, the start time field 22. */
+    char *p = strrchr(buf, ')');
+    unsigned long long int start = 0;
+    if (p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X') {
+        p++;
+        for (int field = 3; field < 22 && p; field++) {
+            p = strchr(p + 1, ' ');
+        }
+        if (p) {
+            start = strtoull(p + 1, NULL, 10);
+        }
+    }
+    return start;
+}
+
+const char *
+vsw_host_instance(void)
+{
+    static char *instance;
+    if (!instance) {
+        instance = xasprintf("%s/%ld/%llu", kernel_id(), (long) getpid(),
+                             process_start(getpid()));
+    }
+    return instance;
+}
+
+bool
+vsw_host_instance_alive_here(const char *instance)
+{
+    const char *kid = kernel_id();
+    size_t n = strlen(kid);
+    long pid;
+    unsigned long long int start;
+    return (!strncmp(instance, kid, n) && instance[n] == '/'
+            && sscanf(instance + n, "/%ld/%llu", &pid, &start) == 2
+            && pid > 0 && start && process_start(pid) == start);
+}
+
+enum vsw_host_claim
+vsw_host_claim(const char *theirs, const char *mine, bool gone,
+               bool (*alive_here)(const char *instance))
+{
+    if (!theirs || !theirs[0] || !strcmp(theirs, mine)) {
+        return VSW_HOST_MINE;
+    }
+    /* Another machine's lives while its row is refreshed; this machine's
+     * while its process runs, whatever its row says (a vswitchd stopped
+     * with SIGSTOP, say, is not taken over behind its back). */
+    const char *slash = strchr(mine, '/');
+    bool here = slash && !strncmp(theirs, mine, slash - mine + 1);
+    bool lives = here ? alive_here(theirs) : !gone;
+    return lives ? VSW_HOST_STANDBY : VSW_HOST_TAKE;
 }

@@ -53,4 +53,32 @@ bool vsw_host_is_gone(const struct vswrec_host *h, int heartbeat,
 void vsw_host_put_state(const struct vswrec_host *h, int heartbeat,
                         long long int now, struct ds *out);
 
+/* One host id, one vswitchd.  Each vswitchd on a shared database puts its
+ * instance ("BOOT-ID/PID/START": the kernel's boot id, its pid and its
+ * process's start time) in its Host row's status:instance.  A vswitchd
+ * that finds another instance there stands by (changes neither its kernel
+ * nor the row) while that one lives: on this machine, while that process
+ * runs (a restart or kill -9 is taken over at once); on another, until its
+ * row is not refreshed for VSW_HOST_MISSED_BEATS heartbeats.  Two that
+ * start together both write; the last writer keeps the row.  (Two on one
+ * kernel must share the pid namespace, as a host's daemons do.) */
+enum vsw_host_claim {
+    VSW_HOST_MINE,              /* Ours already, or nobody's. */
+    VSW_HOST_TAKE,              /* Another's that is gone: ours now. */
+    VSW_HOST_STANDBY,           /* Another's that lives: hands off. */
+};
+
+/* This process's instance string.  Caller must not free. */
+const char *vsw_host_instance(void);
+
+/* What to do with a row whose status:instance is 'theirs' (NULL if none),
+ * 'gone' as vsw_host_is_gone() says, for instance 'mine'; 'alive_here'
+ * says whether an instance of this machine still runs. */
+enum vsw_host_claim vsw_host_claim(const char *theirs, const char *mine,
+                                   bool gone,
+                                   bool (*alive_here)(const char *instance));
+
+/* Whether 'instance' is of this machine and its process still runs. */
+bool vsw_host_instance_alive_here(const char *instance);
+
 #endif /* vswitchd/host-row.h */

@@ -251,7 +251,9 @@ recording_hooks() {
 has_event() { grep "^$2 " "$1.events" 2>/dev/null | grep -q -- "${3:-}"; }
 
 # wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds or
-# SECONDS have passed.  Returns CMD's last status.
+# SECONDS have passed.  Returns CMD's last status.  (CMD's arguments are
+# expanded once, by the caller: a test of a command's output goes in a
+# function, e.g. "wait_for 5 has_link ns p1", never "[ "$(...)" = x ]".)
 wait_for() {
     local tries=$(( $1 * 10 )) i; shift
     for i in $(seq "$tries"); do

@@ -91,7 +91,8 @@ top=9223372036854775807
 ovsdb-client transact "$remote" "[\"VSwitch\", {\"op\": \"update\",
     \"table\": \"Host\", \"where\": [[\"name\", \"==\", \"h1\"]],
     \"row\": {\"next_cfg\": $top}}]" >/dev/null || fail "write next_cfg"
-wait_for 5 [ "$(ctl get host h1 next_cfg)" = 0 ] \
+next_cfg_is() { [ "$(ctl get host h1 next_cfg)" = "$1" ]; }
+wait_for 5 next_cfg_is 0 \
     || fail "h1 did not set its next_cfg back: $(ctl get host h1 next_cfg)"
 in_ns "$h1" vswctl --timeout=20 --db="$remote" --host=h1 --wait \
     add-port sw1 p2 || fail "--wait after next_cfg was set back"
@@ -104,3 +105,34 @@ in_ns "$h1" vswctl --timeout=20 --db="$remote" --host=h1 --wait \
     add-port sw1 p3 || fail "--wait with cur_cfg far ahead"
 assert_eq "p3 live when --wait returns, cur_cfg far ahead" tun \
     "$(kind_of "$h1" p3)"
+
+note "one host id, two vswitchds: the second stands by until the first is gone"
+h1b=$(new_netns h1b)
+inst() { ctl --host=h1 get host h1 status:instance 2>/dev/null | tr -d '"'; }
+first=$(inst)
+[ -n "$first" ] || fail "h1's Host row names no instance"
+start_vswitchd "$h1b" --db="$remote" --host-id=h1
+wait_for 5 grep -q 'is another running vswitchd' "$T_DIR/$h1b/state/vswitchd.log" \
+    || fail "the second vswitchd of h1 does not say it stands by"
+mb=$(modify_count "$h1b")
+ctl --host=h1 add-port sw1 p4 || fail "add p4"
+wait_for 5 has_link "$h1" p4 || fail "p4 not made by the first"
+sleep 1
+assert_eq "the standby made no switch" "" "$(ifindex "$h1b" sw1)"
+assert_eq "the standby made no kernel change" "$mb" "$(modify_count "$h1b")"
+assert_eq "the row is still the first's" "$first" "$(inst)"
+kill -KILL "$(vswitchd_pid "$h1")"
+wait_for 5 has_link "$h1b" sw1 \
+    || fail "the standby did not take over at once after kill -9"
+assert_eq "the row is the second's" "$(cat "$T_DIR/$h1b/run/vswitchd.pid")" \
+    "$(inst | cut -d/ -f2)"
+in_ns "$h1b" vswctl --timeout=20 --db="$remote" --host=h1 --wait \
+    add-port sw1 p5 || fail "--wait on h1 after the takeover"
+assert_eq "p5 live on the second" tun "$(kind_of "$h1b" p5)"
+start_vswitchd "$h1" --db="$remote" --host-id=h1
+wait_for 5 grep -q 'is another running vswitchd' "$T_DIR/$h1/state/vswitchd.log" \
+    || fail "the first, restarted, does not stand by"
+sleep 1
+assert_eq "the row stays the second's" "$(cat "$T_DIR/$h1b/run/vswitchd.pid")" \
+    "$(inst | cut -d/ -f2)"
+assert_eq "the restarted first made no p5" "" "$(ifindex "$h1" p5)"

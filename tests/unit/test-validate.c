@@ -17,6 +17,7 @@
 
 #include "datapath/ifname.h"
 #include "openvswitch/uuid.h"
+#include "util.h"
 #include "vswitchd/host-row.h"
 #include "vswitchd/validate.h"
 
@@ -328,6 +329,58 @@ test_host_values(void **state)
     assert_false(vsw_host_cfg_in_range(INT64_MIN));
 }
 
+static bool alive_answer;
+static bool
+fake_alive(const char *instance)
+{
+    (void) instance;
+    return alive_answer;
+}
+
+static void
+test_host_claim(void **state)
+{
+    const char *mine = "b00t/100/5000";
+    assert_int_equal(vsw_host_claim(NULL, mine, true, fake_alive),
+                     VSW_HOST_MINE);
+    assert_int_equal(vsw_host_claim("", mine, false, fake_alive),
+                     VSW_HOST_MINE);
+    assert_int_equal(vsw_host_claim(mine, mine, true, fake_alive),
+                     VSW_HOST_MINE);
+    /* Another machine's: by its row's age alone. */
+    alive_answer = true;
+    assert_int_equal(vsw_host_claim("0ther/100/5000", mine, false,
+                                    fake_alive), VSW_HOST_STANDBY);
+    assert_int_equal(vsw_host_claim("0ther/100/5000", mine, true,
+                                    fake_alive), VSW_HOST_TAKE);
+    /* This machine's: by its process, whatever its row says. */
+    assert_int_equal(vsw_host_claim("b00t/99/4000", mine, true, fake_alive),
+                     VSW_HOST_STANDBY);
+    alive_answer = false;
+    assert_int_equal(vsw_host_claim("b00t/99/4000", mine, false,
+                                    fake_alive), VSW_HOST_TAKE);
+    /* A prefix of the boot id is another machine. */
+    assert_int_equal(vsw_host_claim("b00/99/4000", mine, false, fake_alive),
+                     VSW_HOST_STANDBY);
+
+    /* This process is alive here; the same pid with another start time,
+     * another pid, another kernel and garbage are not. */
+    const char *me = vsw_host_instance();
+    assert_true(vsw_host_instance_alive_here(me));
+    char *s = xstrdup(me);
+    char *last = strrchr(s, '/');
+    assert_non_null(last);
+    char *other_start = xasprintf("%.*s/1", (int) (last - s), s);
+    assert_false(vsw_host_instance_alive_here(other_start));
+    char *other_kernel = xasprintf("x%s", me);
+    assert_false(vsw_host_instance_alive_here(other_kernel));
+    assert_false(vsw_host_instance_alive_here("garbage"));
+    assert_false(vsw_host_instance_alive_here(""));
+    free(s);
+    free(other_start);
+    free(other_kernel);
+}
+
 int
 main(void)
 {
@@ -342,6 +395,7 @@ main(void)
         cmocka_unit_test(test_policy_values),
         cmocka_unit_test(test_acl),
         cmocka_unit_test(test_host_values),
+        cmocka_unit_test(test_host_claim),
     };
     return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }
