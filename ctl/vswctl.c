@@ -9,6 +9,7 @@
  * Exit codes: 0 success, 1 the operation failed, 2 usage error. */
 #include <config.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -1288,37 +1289,122 @@ check_generic_capacity(const struct ctl_command *c)
     return NULL;
 }
 
-/* The value 'arg' gives key 'key' of map column 'column' ("column:key=v"
- * or "column={..., key=v, ...}" of "set"; "key=v" of "add" when 'column'
- * is the command's column), unquoted; NULL if none.  Caller frees. */
+/* Whether the first 'len' bytes of 'given' spell 'name' as the ctl library
+ * reads the names of tables and columns: in any case, '-' for '_'; in
+ * full, or as a 'prefix'. */
+static bool
+ctl_spells(const char *given, size_t len, const char *name, bool prefix)
+{
+    size_t n = strlen(name);
+    if (!len || len > n || (!prefix && len != n)) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        int c = tolower((unsigned char) given[i]);
+        int want = tolower((unsigned char) name[i]);
+        if (c != want && !(c == '-' && want == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The table a generic command's table argument names, as the ctl library
+ * picks it: the one it spells in full, else the only one it begins. */
+static const struct ovsdb_idl_table_class *
+ctl_table(const char *given)
+{
+    const struct ovsdb_idl_table_class *found = NULL;
+    size_t n_found = 0, len = strlen(given);
+    for (size_t i = 0; i < vswrec_idl_class.n_tables; i++) {
+        const struct ovsdb_idl_table_class *tc = &vswrec_idl_class.tables[i];
+        if (ctl_spells(given, len, tc->name, false)) {
+            return tc;
+        } else if (ctl_spells(given, len, tc->name, true)) {
+            found = tc;
+            n_found++;
+        }
+    }
+    return n_found == 1 ? found : NULL;
+}
+
+/* Likewise the column of 'tc' that the first 'len' bytes of 'given' name;
+ * NULL if none. */
+static const char *
+ctl_column(const struct ovsdb_idl_table_class *tc, const char *given,
+           size_t len)
+{
+    const char *found = NULL;
+    size_t n_found = 0;
+    for (size_t i = 0; tc && i < tc->n_columns; i++) {
+        const char *name = tc->columns[i].name;
+        if (ctl_spells(given, len, name, false)) {
+            return name;
+        } else if (ctl_spells(given, len, name, true)) {
+            found = name;
+            n_found++;
+        }
+    }
+    return n_found == 1 ? found : NULL;
+}
+
+/* 's' less white space around it and the database's quoting.  Frees 's';
+ * caller frees the result. */
+static char *
+trimmed(char *s)
+{
+    char *start = s + strspn(s, " \t");
+    size_t n = strlen(start);
+    while (n && strchr(" \t", start[n - 1])) {
+        n--;
+    }
+    char *raw = xmemdup0(start, n);
+    char *out = unquote_value(raw);
+    free(raw);
+    free(s);
+    return out;
+}
+
+/* The value of key 'key' in 'pairs' ("k=v" or "{k=v, k2=v2}"), unquoted;
+ * NULL if it has none.  Caller frees. */
+static char *
+pair_value(const char *pairs, const char *key)
+{
+    char *copy = xstrdup(pairs + strspn(pairs, " {"));
+    copy[strcspn(copy, "}")] = '\0';
+    char *value = NULL, *save = NULL;
+    for (char *pair = strtok_r(copy, ",", &save); pair && !value;
+         pair = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(pair, '=');
+        if (eq) {
+            char *k = trimmed(xmemdup0(pair, eq - pair));
+            if (!strcmp(k, key)) {
+                value = trimmed(xstrdup(eq + 1));
+            }
+            free(k);
+        }
+    }
+    free(copy);
+    return value;
+}
+
+/* The value argument 'arg' of a generic command gives key 'key' of map
+ * column 'column' ("column:key=v" or "column={..., key=v}" of "set"; "key=v"
+ * of "add", whose column was checked), unquoted; NULL if none.  Caller
+ * frees. */
 static char *
 map_arg_value(const char *arg, const char *column, const char *key,
               bool add)
 {
-    size_t cl = strlen(column), kl = strlen(key);
-    const char *v = NULL;
     if (add) {
-        v = !strncmp(arg, key, kl) && arg[kl] == '=' ? arg + kl + 1 : NULL;
-    } else if (!strncmp(arg, column, cl) && arg[cl] == ':'
-               && !strncmp(arg + cl + 1, key, kl) && arg[cl + 1 + kl] == '=') {
-        v = arg + cl + 2 + kl;
-    } else if (!strncmp(arg, column, cl) && arg[cl] == '=') {
-        for (const char *p = strstr(arg + cl, key); p;
-             p = strstr(p + 1, key)) {
-            if (strchr("{, \"", p[-1]) && (p[kl] == '=' || p[kl] == '"')) {
-                v = p + kl + (p[kl] == '"');
-                v += *v == '=';
-                break;
-            }
-        }
+        return pair_value(arg, key);
     }
-    if (!v) {
+    size_t n = strcspn(arg, ":=");
+    const char *col = ctl_column(ctl_table("Root"), arg, n);
+    if (!arg[n] || !col || strcmp(col, column)) {
         return NULL;
     }
-    char *raw = xmemdup0(v, strcspn(v, ",}"));
-    char *value = unquote_value(raw);
-    free(raw);
-    return value;
+    return pair_value(arg + n + 1, key);
 }
 
 /* "set root . other_config:host-heartbeat=V" (or add, or the whole map)
@@ -1328,8 +1414,12 @@ check_generic_settings(const struct ctl_command *c)
 {
     bool set = !strcmp(c->syntax->name, "set");
     bool add = !strcmp(c->syntax->name, "add");
-    if ((!set && !add) || c->argc < 4 || strcasecmp(c->argv[1], "root")
-        || (add && strcmp(c->argv[3], "other_config"))) {
+    const struct ovsdb_idl_table_class *tc = (c->argc >= 4
+                                              ? ctl_table(c->argv[1]) : NULL);
+    if ((!set && !add) || !tc || strcmp(tc->name, "Root")
+        || (add && !nullable_string_is_equal(
+                       ctl_column(tc, c->argv[3], strlen(c->argv[3])),
+                       "other_config"))) {
         return NULL;
     }
     for (int i = add ? 4 : 3; i < c->argc; i++) {
@@ -1383,9 +1473,10 @@ check_read_only(const struct ctl_command *c)
     for (int i = first; i < c->argc; i++) {
         size_t len = strcspn(c->argv[i], ":=");
         for (size_t k = 0; k < ARRAY_SIZE(read_only); k++) {
-            if (!strcasecmp(c->argv[1], read_only[k].table)
-                && strlen(read_only[k].column) == len
-                && !strncmp(c->argv[i], read_only[k].column, len)) {
+            const struct ovsdb_idl_table_class *tc = ctl_table(c->argv[1]);
+            const char *col = ctl_column(tc, c->argv[i], len);
+            if (tc && col && !strcasecmp(tc->name, read_only[k].table)
+                && !strcmp(col, read_only[k].column)) {
                 return xasprintf("column %s of table %s is read-only: "
                                  "vswitchd writes what it observes there",
                                  read_only[k].column, read_only[k].table);
@@ -1464,6 +1555,16 @@ wait_and_report(struct ovsdb_idl *idl, int64_t next_cfg)
         if (host && host->cur_cfg >= next_cfg
             && host->cur_cfg <= host->next_cfg) {
             break;
+        }
+        if (host && host->next_cfg < next_cfg - 1) {
+            /* Set back (out of range, written by another client): the
+             * change's number is no more.  (One less may be our own
+             * increment not seen yet.) */
+            fprintf(stderr, "vswctl: --wait: host \"%s\"'s change counter "
+                    "was set back (another client wrote it out of range); "
+                    "the change is stored, and applied when vswctl "
+                    "list-hosts shows the host current\n", vsw_host_id());
+            return EXIT_FAILURE;
         }
         if (time_msec() >= next_check && db_given) {
             next_check = time_msec() + 1000;
@@ -1570,7 +1671,8 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
              * its row once connected: the change waits for it. */
             goto try_again;
         }
-        if (!vsw_host_cfg_in_range(host->next_cfg)) {
+        if (!vsw_host_cfg_in_range(host->next_cfg)
+            || !vsw_host_cfg_in_range(host->next_cfg + 1)) {
             ctl_fatal("--wait: host \"%s\"'s change counter (its Host "
                       "row's next_cfg, %"PRId64") is not one vswctl made: "
                       "another client wrote it.  Its vswitchd sets it back "

@@ -1218,7 +1218,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
          * there (or would not wait at all). */
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
         VLOG_WARN_RL(&rl, "host \"%s\": its Host row's next_cfg %"PRId64
-                     " and cur_cfg %"PRId64" are not both within 0..2^62 "
+                     " and cur_cfg %"PRId64" are not both within 0..2^62-1 "
                      "(another client wrote them): both set to 0",
                      vsw_host_id(), host->next_cfg, host->cur_cfg);
         vswrec_host_set_next_cfg(host, 0);
@@ -1446,10 +1446,27 @@ host_claimed_elsewhere(const struct vswrec_root *root)
 {
     const struct vswrec_host *h = vsw_host_find(idl, vsw_host_id());
     const char *theirs = h ? smap_get(&h->status, "instance") : NULL;
-    bool gone = !h || vsw_host_is_gone(h, vsw_host_heartbeat(root),
-                                       time_wall_msec());
+    /* How long the row has stayed as it is, by this machine's clock, while
+     * connected (another machine's clock is not compared with ours, and a
+     * database that was away says nothing of the host). */
+    static char *seen_instance;
+    static int64_t seen_last_seen;
+    static long long int seen_since;
+    long long int now = time_msec();
+    if (!ovsdb_idl_is_connected(idl)
+        || !nullable_string_is_equal(theirs, seen_instance)
+        || !h || h->last_seen != seen_last_seen) {
+        free(seen_instance);
+        seen_instance = nullable_xstrdup(theirs);
+        seen_last_seen = h ? h->last_seen : 0;
+        seen_since = now;
+    }
+    if (!ovsdb_idl_is_connected(idl)) {
+        return standing_by;     /* Nothing new to judge by. */
+    }
     enum vsw_host_claim claim = vsw_host_claim(theirs, vsw_host_instance(),
-                                               gone,
+                                               now - seen_since,
+                                               vsw_host_heartbeat(root),
                                                vsw_host_instance_alive_here);
     if (claim == VSW_HOST_STANDBY) {
         static long long int next_say;      /* Said again every 5 min. */
@@ -1460,25 +1477,72 @@ host_claimed_elsewhere(const struct vswrec_root *root)
                       "is gone; give each machine its own --host-id",
                       vsw_host_id(), theirs, h->hostname,
                       vsw_host_instance());
-        } else if (time_msec() >= next_say) {
+        } else if (now >= next_say) {
             VLOG_WARN("host id \"%s\" is still vswitchd instance %s's: "
                       "standing by", vsw_host_id(), theirs);
         }
-        if (!standing_by || time_msec() >= next_say) {
-            next_say = time_msec() + 300 * 1000;
+        if (!standing_by || now >= next_say) {
+            next_say = now + 300 * 1000;
         }
         standing_by = true;
         return true;
     }
     if (claim == VSW_HOST_TAKE || standing_by) {
         /* After standing by, news; at a restart, the usual. */
-        VLOG(standing_by ? VLL_WARN : VLL_INFO, "host id \"%s\": vswitchd "
-             "instance %s is gone; this one (%s) takes over", vsw_host_id(),
-             theirs, vsw_host_instance());
+        if (theirs) {
+            VLOG(standing_by ? VLL_WARN : VLL_INFO, "host id \"%s\": "
+                 "vswitchd instance %s is gone; this one (%s) takes over",
+                 vsw_host_id(), theirs, vsw_host_instance());
+        } else {
+            VLOG_WARN("host id \"%s\" was given up by its vswitchd (a "
+                      "clean exit); this one (%s) takes over", vsw_host_id(),
+                      vsw_host_instance());
+        }
         full_needed = true;     /* What changed while we stood by. */
     }
     standing_by = false;
     return false;
+}
+
+bool
+bridge_is_standing_by(void)
+{
+    return standing_by;
+}
+
+/* At a clean exit, the Host row's status:instance goes (waiting at most a
+ * second for the database), so that a successor, here after a reboot or
+ * on another machine, need not wait for the row to go stale. */
+static void
+host_release(void)
+{
+    const struct vswrec_host *h = (db_shared && !standing_by && idl
+                                   && ovsdb_idl_is_connected(idl)
+                                   ? vsw_host_find(idl, vsw_host_id())
+                                   : NULL);
+    if (!h || !nullable_string_is_equal(smap_get(&h->status, "instance"),
+                                        vsw_host_instance())) {
+        return;
+    }
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    ovsdb_idl_txn_add_comment(txn, "vswitchd: host %s exits", vsw_host_id());
+    vswrec_host_update_status_delkey(h, "instance");
+    long long int deadline = time_msec() + 1000;
+    enum ovsdb_idl_txn_status st;
+    while ((st = ovsdb_idl_txn_commit(txn)) == TXN_INCOMPLETE
+           && time_msec() < deadline) {
+        ovsdb_idl_run(idl);
+        ovsdb_idl_wait(idl);
+        ovsdb_idl_txn_wait(txn);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+    if (st != TXN_SUCCESS) {
+        VLOG_INFO("host %s: could not say this vswitchd is gone (%s); a "
+                  "successor elsewhere waits for the row to go stale",
+                  vsw_host_id(), ovsdb_idl_txn_status_to_string(st));
+    }
+    ovsdb_idl_txn_destroy(txn);
 }
 
 /* This host's Host row: made if missing, its hostname and version kept
@@ -1722,6 +1786,7 @@ bridge_exit(void)
         ovsdb_idl_txn_destroy(status_txn);
         status_txn = NULL;
     }
+    host_release();
     ovsdb_idl_destroy(idl);
     idl = NULL;
     vsw_db_remote_destroy(&db_remote);
@@ -1744,6 +1809,9 @@ bridge_vhost_lookup(const char *name, struct vhost_port_info *info)
 {
     const struct vswrec_port *p;
 
+    if (standing_by) {
+        return false;           /* Another vswitchd's ports. */
+    }
     VSWREC_PORT_FOR_EACH (p, idl) {
         if (p->switch_ && is_managed_here(p->switch_)
             && !strcmp(p->name, name)) {

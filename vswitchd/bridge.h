@@ -28,6 +28,10 @@ struct bridge_pass_stats {
 };
 void bridge_get_pass_stats(struct bridge_pass_stats *);
 
+/* Whether another live vswitchd has this host id, so that this one stands
+ * by (host-row.h). */
+bool bridge_is_standing_by(void);
+
 /* For the vhost-net fd server (vhost.h): what it needs of port 'name'. */
 struct vhost_port_info;
 bool bridge_vhost_lookup(const char *name, struct vhost_port_info *);

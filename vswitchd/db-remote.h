@@ -10,7 +10,9 @@
  * A member that stops answering without closing its connections (a frozen
  * or partitioned server: its socket stays open) would otherwise hold the
  * client for good on a unix socket, where OVS sends no probes: every
- * member is probed after 2 s of silence and dropped 2 s later. */
+ * member is probed after 3 s of silence and dropped 3 s later (OVN's
+ * clients wait 5 s; a server that stalls for seconds, writing a snapshot
+ * of a big database, should not drop every client at once). */
 #ifndef VSWITCHD_DB_REMOTE_H
 #define VSWITCHD_DB_REMOTE_H 1
 
@@ -22,7 +24,7 @@ struct svec;
 
 /* ms of silence from a member before an echo request, and then before its
  * connection is dropped; a one-off request waits as long for its reply. */
-#define VSW_DB_PROBE_INTERVAL 2000
+#define VSW_DB_PROBE_INTERVAL 3000
 
 struct vsw_db_remote {
     char **members;             /* The remotes, split at ','. */

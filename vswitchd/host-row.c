@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "openvswitch/dynamic-string.h"
@@ -57,7 +58,7 @@ vsw_check_host_id(const char *id)
 bool
 vsw_host_cfg_in_range(int64_t cfg)
 {
-    return cfg >= 0 && cfg <= (INT64_C(1) << 62);
+    return cfg >= 0 && cfg < (INT64_C(1) << 62);
 }
 
 const struct vswrec_host *
@@ -105,24 +106,22 @@ vsw_host_put_state(const struct vswrec_host *h, int heartbeat,
     }
 }
 
-/* This machine's running kernel: its boot id, which containers on one
- * kernel share and two machines (or two boots) never do, unlike an
- * /etc/machine-id copied with an image. */
-static const char *
-kernel_id(void)
+/* The first line of 'path' up to 64 bytes, without '/' or white space;
+ * "unknown" if it cannot be read. */
+static void
+read_id(const char *path, char id[65])
 {
-    static char id[65];
-    if (!id[0]) {
-        FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
-        if (!f || !fgets(id, sizeof id, f)) {
-            ovs_strlcpy(id, "unknown", sizeof id);
-        }
-        if (f) {
-            fclose(f);
-        }
-        id[strcspn(id, "\n/")] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(id, 65, f)) {
+        ovs_strlcpy(id, "unknown", 65);
     }
-    return id;
+    if (f) {
+        fclose(f);
+    }
+    id[strcspn(id, "\n/ ")] = '\0';
+    if (!id[0]) {
+        ovs_strlcpy(id, "unknown", 65);
+    }
 }
 
 /* Field 22 of /proc/PID/stat: the process's start time, in clock ticks
@@ -155,41 +154,78 @@ process_start(long pid)
     return start;
 }
 
+/* An instance's parts. */
+struct instance {
+    char machine[65];           /* /etc/machine-id. */
+    char boot[65];              /* The kernel's boot id. */
+    unsigned long long int pidns;   /* Its pid namespace's inode. */
+    long pid;
+    unsigned long long int start;   /* The process's start time. */
+};
+
+static bool
+parse_instance(const char *s, struct instance *in)
+{
+    return sscanf(s, "%64[^/]/%64[^/]/%llu/%ld/%llu", in->machine, in->boot,
+                  &in->pidns, &in->pid, &in->start) == 5;
+}
+
+static unsigned long long int
+own_pidns(void)
+{
+    struct stat st;
+    return stat("/proc/self/ns/pid", &st) ? 0 : (unsigned long long) st.st_ino;
+}
+
 const char *
 vsw_host_instance(void)
 {
     static char *instance;
     if (!instance) {
-        instance = xasprintf("%s/%ld/%llu", kernel_id(), (long) getpid(),
+        char machine[65], boot[65];
+        read_id("/etc/machine-id", machine);
+        read_id("/proc/sys/kernel/random/boot_id", boot);
+        instance = xasprintf("%s/%s/%llu/%ld/%llu", machine, boot,
+                             own_pidns(), (long) getpid(),
                              process_start(getpid()));
     }
     return instance;
 }
 
 bool
-vsw_host_instance_alive_here(const char *instance)
+vsw_host_instance_alive_here(const char *s)
 {
-    const char *kid = kernel_id();
-    size_t n = strlen(kid);
-    long pid;
-    unsigned long long int start;
-    return (!strncmp(instance, kid, n) && instance[n] == '/'
-            && sscanf(instance + n, "/%ld/%llu", &pid, &start) == 2
-            && pid > 0 && start && process_start(pid) == start);
+    struct instance in, me;
+    return (parse_instance(s, &in) && parse_instance(vsw_host_instance(), &me)
+            && !strcmp(in.boot, me.boot) && in.pidns == me.pidns
+            && in.pid > 0 && in.start && process_start(in.pid) == in.start);
 }
 
 enum vsw_host_claim
-vsw_host_claim(const char *theirs, const char *mine, bool gone,
-               bool (*alive_here)(const char *instance))
+vsw_host_claim(const char *theirs, const char *mine, long long int still_ms,
+               int heartbeat, bool (*alive_here)(const char *instance))
 {
     if (!theirs || !theirs[0] || !strcmp(theirs, mine)) {
         return VSW_HOST_MINE;
     }
-    /* Another machine's lives while its row is refreshed; this machine's
-     * while its process runs, whatever its row says (a vswitchd stopped
-     * with SIGSTOP, say, is not taken over behind its back). */
-    const char *slash = strchr(mine, '/');
-    bool here = slash && !strncmp(theirs, mine, slash - mine + 1);
-    bool lives = here ? alive_here(theirs) : !gone;
-    return lives ? VSW_HOST_STANDBY : VSW_HOST_TAKE;
+    struct instance t, m;
+    bool known = (parse_instance(theirs, &t) && parse_instance(mine, &m)
+                  && strcmp(m.boot, "unknown") && m.pidns);
+    bool same_machine = known && !strcmp(t.machine, m.machine)
+                        && strcmp(m.machine, "unknown");
+    long long int wait;
+    if (same_machine && !strcmp(t.boot, m.boot) && t.pidns == m.pidns) {
+        /* Its process is visible here: it lives while it runs, whatever
+         * its row says (one stopped with SIGSTOP is not taken over behind
+         * its back), and is taken over at once once it has ended. */
+        return alive_here(theirs) ? VSW_HOST_STANDBY : VSW_HOST_TAKE;
+    } else if (same_machine) {
+        /* This machine before a reboot, most likely, or in another pid
+         * namespace (or an image's copied machine id): one that lived
+         * would refresh its row within a heartbeat. */
+        wait = heartbeat + 1000LL;
+    } else {
+        wait = (long long int) heartbeat * VSW_HOST_MISSED_BEATS;
+    }
+    return still_ms > wait ? VSW_HOST_TAKE : VSW_HOST_STANDBY;
 }

@@ -29,8 +29,8 @@ const char *vsw_check_host_heartbeat(const char *s);
 const char *vsw_check_host_id(const char *id);
 
 /* Whether a Host row's next_cfg or cur_cfg is a value vswctl's counting
- * can have made: 0..2^62 (another client may have written anything, and
- * incrementing one near the top of the range fails). */
+ * can have made: 0 to 2^62 - 1 (another client may have written anything,
+ * and incrementing one near the top of the range fails). */
 bool vsw_host_cfg_in_range(int64_t cfg);
 
 /* A host whose last_seen is this many heartbeats old is not waited for. */
@@ -54,14 +54,18 @@ void vsw_host_put_state(const struct vswrec_host *h, int heartbeat,
                         long long int now, struct ds *out);
 
 /* One host id, one vswitchd.  Each vswitchd on a shared database puts its
- * instance ("BOOT-ID/PID/START": the kernel's boot id, its pid and its
- * process's start time) in its Host row's status:instance.  A vswitchd
- * that finds another instance there stands by (changes neither its kernel
- * nor the row) while that one lives: on this machine, while that process
- * runs (a restart or kill -9 is taken over at once); on another, until its
- * row is not refreshed for VSW_HOST_MISSED_BEATS heartbeats.  Two that
- * start together both write; the last writer keeps the row.  (Two on one
- * kernel must share the pid namespace, as a host's daemons do.) */
+ * instance ("MACHINE/BOOT/PIDNS/PID/START": /etc/machine-id, the kernel's
+ * boot id, its pid namespace, pid and start time) in its Host row's
+ * status:instance, and removes it when it exits cleanly.  A vswitchd that
+ * finds another instance there stands by (changes neither its kernel nor
+ * the database) while that one lives.  Whether it lives is judged without
+ * comparing clocks: one whose process is visible here (same kernel, same
+ * pid namespace) while it runs, so a restart or kill -9 is taken over at
+ * once; one of this machine before a reboot (or in another pid namespace)
+ * once its row has not changed for a heartbeat and a second; another
+ * machine's once its row has not changed for VSW_HOST_MISSED_BEATS
+ * heartbeats, as this vswitchd saw it while connected.  Two that start together both write; the last writer
+ * keeps the row, and the other sees it refreshed and stands by. */
 enum vsw_host_claim {
     VSW_HOST_MINE,              /* Ours already, or nobody's. */
     VSW_HOST_TAKE,              /* Another's that is gone: ours now. */
@@ -71,14 +75,15 @@ enum vsw_host_claim {
 /* This process's instance string.  Caller must not free. */
 const char *vsw_host_instance(void);
 
-/* What to do with a row whose status:instance is 'theirs' (NULL if none),
- * 'gone' as vsw_host_is_gone() says, for instance 'mine'; 'alive_here'
- * says whether an instance of this machine still runs. */
+/* What to do with a row whose status:instance is 'theirs' (NULL if none)
+ * for instance 'mine', when the row has been seen unchanged for 'still_ms'
+ * ms with a heartbeat of 'heartbeat' ms; 'alive_here' says whether an
+ * instance whose process is visible here still runs. */
 enum vsw_host_claim vsw_host_claim(const char *theirs, const char *mine,
-                                   bool gone,
+                                   long long int still_ms, int heartbeat,
                                    bool (*alive_here)(const char *instance));
 
-/* Whether 'instance' is of this machine and its process still runs. */
+/* Whether 'instance''s process is visible here and still runs. */
 bool vsw_host_instance_alive_here(const char *instance);
 
 #endif /* vswitchd/host-row.h */

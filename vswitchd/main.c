@@ -28,6 +28,7 @@
 #include "command-line.h"
 #include "daemon.h"
 #include "fatal-signal.h"
+#include "latch.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "stream-ssl.h"
@@ -58,6 +59,34 @@ static const char *hooks_dir = "/etc/vsw/hooks.d";  /* --hooks-dir */
 static int hook_timeout = 10;   /* --hook-timeout, seconds */
 static gid_t db_group = (gid_t) -1;     /* --db-group */
 static unixctl_cb_func vswitchd_acknowledge_damage;
+
+/* SIGTERM (systemd's stop, a reboot) and SIGINT end vswitchd as "vswctl
+ * appctl exit" does, through the main loop: its last words to the
+ * database are said (a shared database's Host row is given up, so that
+ * a successor need not wait for it to go stale).  OVS's fatal-signal
+ * handling would exit from inside poll_block(). */
+static struct latch stop_latch;
+
+static void
+stop_signal(int sig OVS_UNUSED)
+{
+    latch_set(&stop_latch);     /* A write(): safe in a handler. */
+}
+
+static void
+catch_stop_signals(void)
+{
+    latch_init(&stop_latch);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL)) {
+        VLOG_WARN("cannot catch SIGTERM and SIGINT: %s; they end vswitchd "
+                  "without its last words", ovs_strerror(errno));
+    }
+}
 
 int
 main(int argc, char *argv[])
@@ -90,6 +119,7 @@ main(int argc, char *argv[])
                   ovs_strerror(errno));
     }
     unixctl_command_register("exit", "", 0, 0, vswitchd_exit, &exiting);
+    catch_stop_signals();
     if (!db_remote) {
         unixctl_command_register("db/acknowledge-damage", "", 0, 0,
                                  vswitchd_acknowledge_damage, NULL);
@@ -118,12 +148,22 @@ main(int argc, char *argv[])
             if (ps.passes) {
                 ready = true;
                 vsw_sd_notify("READY=1\nSTATUS=switches converged");
+            } else if (bridge_is_standing_by()) {
+                /* Up, though another vswitchd has its host id (the log
+                 * says which): not a start to kill for taking long. */
+                ready = true;
+                vsw_sd_notify("READY=1\nSTATUS=standing by: another "
+                              "vswitchd has this host id");
             }
         }
         vhost_server_run();
         stats_http_run();
         event_hooks_run();
         unixctl_server_run(unixctl);
+        if (latch_poll(&stop_latch)) {
+            VLOG_INFO("stopping on a signal");
+            exiting = true;
+        }
 
         if (!db_remote) {
             dbserver_wait();
@@ -133,6 +173,7 @@ main(int argc, char *argv[])
         stats_http_wait();
         event_hooks_wait();
         unixctl_server_wait(unixctl);
+        latch_wait(&stop_latch);
         if (exiting) {
             poll_immediate_wake();
         }

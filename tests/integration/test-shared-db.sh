@@ -125,7 +125,7 @@ kill -KILL "$(vswitchd_pid "$h1")"
 wait_for 5 has_link "$h1b" sw1 \
     || fail "the standby did not take over at once after kill -9"
 assert_eq "the row is the second's" "$(cat "$T_DIR/$h1b/run/vswitchd.pid")" \
-    "$(inst | cut -d/ -f2)"
+    "$(inst | cut -d/ -f4)"
 in_ns "$h1b" vswctl --timeout=20 --db="$remote" --host=h1 --wait \
     add-port sw1 p5 || fail "--wait on h1 after the takeover"
 assert_eq "p5 live on the second" tun "$(kind_of "$h1b" p5)"
@@ -134,5 +134,18 @@ wait_for 5 grep -q 'is another running vswitchd' "$T_DIR/$h1/state/vswitchd.log"
     || fail "the first, restarted, does not stand by"
 sleep 1
 assert_eq "the row stays the second's" "$(cat "$T_DIR/$h1b/run/vswitchd.pid")" \
-    "$(inst | cut -d/ -f2)"
+    "$(inst | cut -d/ -f4)"
 assert_eq "the restarted first made no p5" "" "$(ifindex "$h1" p5)"
+second=$(cat "$T_DIR/$h1b/run/vswitchd.pid")
+kill -TERM "$second"            # As systemd stops it: a clean exit.
+wait_gone "$second"
+grep -q 'stopping on a signal' "$T_DIR/$h1b/state/vswitchd.log" \
+    || fail "SIGTERM did not end the second through its main loop"
+row_is_first() { [ "$(inst | cut -d/ -f4)" = "$(vswitchd_pid "$h1")" ]; }
+wait_for 2 row_is_first \
+    || fail "the row is not the first's after the second's clean exit: $(inst)"
+wait_for 5 has_link "$h1" p5 \
+    || fail "the first did not take over at once after the second's clean exit"
+grep -q 'was given up by its vswitchd (a clean exit)' \
+    "$T_DIR/$h1/state/vswitchd.log" \
+    || fail "the first took over, but not because the second gave the row up"

@@ -323,7 +323,8 @@ test_host_values(void **state)
     }
 
     assert_true(vsw_host_cfg_in_range(0));
-    assert_true(vsw_host_cfg_in_range(INT64_C(1) << 62));
+    assert_true(vsw_host_cfg_in_range((INT64_C(1) << 62) - 1));
+    assert_false(vsw_host_cfg_in_range(INT64_C(1) << 62));
     assert_false(vsw_host_cfg_in_range(-1));
     assert_false(vsw_host_cfg_in_range(INT64_MAX));
     assert_false(vsw_host_cfg_in_range(INT64_MIN));
@@ -340,31 +341,55 @@ fake_alive(const char *instance)
 static void
 test_host_claim(void **state)
 {
-    const char *mine = "b00t/100/5000";
-    assert_int_equal(vsw_host_claim(NULL, mine, true, fake_alive),
+    const char *mine = "m1/b00t/4026531836/100/5000";
+    const int beat = 10000;
+    assert_int_equal(vsw_host_claim(NULL, mine, 0, beat, fake_alive),
                      VSW_HOST_MINE);
-    assert_int_equal(vsw_host_claim("", mine, false, fake_alive),
+    assert_int_equal(vsw_host_claim("", mine, 0, beat, fake_alive),
                      VSW_HOST_MINE);
-    assert_int_equal(vsw_host_claim(mine, mine, true, fake_alive),
+    assert_int_equal(vsw_host_claim(mine, mine, 0, beat, fake_alive),
                      VSW_HOST_MINE);
-    /* Another machine's: by its row's age alone. */
+    /* Another machine's: by how long its row has not changed, as seen
+     * here (no clocks compared), three heartbeats. */
     alive_answer = true;
-    assert_int_equal(vsw_host_claim("0ther/100/5000", mine, false,
-                                    fake_alive), VSW_HOST_STANDBY);
-    assert_int_equal(vsw_host_claim("0ther/100/5000", mine, true,
-                                    fake_alive), VSW_HOST_TAKE);
-    /* This machine's: by its process, whatever its row says. */
-    assert_int_equal(vsw_host_claim("b00t/99/4000", mine, true, fake_alive),
+    const char *other = "m2/b2/4026531836/100/5000";
+    assert_int_equal(vsw_host_claim(other, mine, 30000, beat, fake_alive),
+                     VSW_HOST_STANDBY);
+    assert_int_equal(vsw_host_claim(other, mine, 30001, beat, fake_alive),
+                     VSW_HOST_TAKE);
+    /* This machine's, before a reboot: one heartbeat and a second. */
+    const char *before = "m1/b0/4026531836/90/4000";
+    assert_int_equal(vsw_host_claim(before, mine, 11000, beat, fake_alive),
+                     VSW_HOST_STANDBY);
+    assert_int_equal(vsw_host_claim(before, mine, 11001, beat, fake_alive),
+                     VSW_HOST_TAKE);
+    /* This kernel and pid namespace: by its process, whatever its row. */
+    const char *here = "m1/b00t/4026531836/99/4000";
+    assert_int_equal(vsw_host_claim(here, mine, 999999, beat, fake_alive),
                      VSW_HOST_STANDBY);
     alive_answer = false;
-    assert_int_equal(vsw_host_claim("b00t/99/4000", mine, false,
-                                    fake_alive), VSW_HOST_TAKE);
-    /* A prefix of the boot id is another machine. */
-    assert_int_equal(vsw_host_claim("b00/99/4000", mine, false, fake_alive),
+    assert_int_equal(vsw_host_claim(here, mine, 0, beat, fake_alive),
+                     VSW_HOST_TAKE);
+    /* Another pid namespace on this kernel: its pid means nothing here,
+     * its row does (a heartbeat and a second, as this machine's). */
+    const char *ns = "m1/b00t/4026532000/99/4000";
+    alive_answer = true;
+    assert_int_equal(vsw_host_claim(ns, mine, 11000, beat, fake_alive),
                      VSW_HOST_STANDBY);
+    assert_int_equal(vsw_host_claim(ns, mine, 11001, beat, fake_alive),
+                     VSW_HOST_TAKE);
+    /* Unknown ids are nobody's machine; garbage is another machine's. */
+    const char *unknown = "unknown/unknown/4026531836/100/5000";
+    assert_int_equal(vsw_host_claim("unknown/unknown/4026531836/99/4000",
+                                    unknown, 11001, beat, fake_alive),
+                     VSW_HOST_STANDBY);
+    assert_int_equal(vsw_host_claim("garbage", mine, 30000, beat,
+                                    fake_alive), VSW_HOST_STANDBY);
+    assert_int_equal(vsw_host_claim("garbage", mine, 30001, beat,
+                                    fake_alive), VSW_HOST_TAKE);
 
     /* This process is alive here; the same pid with another start time,
-     * another pid, another kernel and garbage are not. */
+     * another boot and garbage are not. */
     const char *me = vsw_host_instance();
     assert_true(vsw_host_instance_alive_here(me));
     char *s = xstrdup(me);
@@ -372,13 +397,15 @@ test_host_claim(void **state)
     assert_non_null(last);
     char *other_start = xasprintf("%.*s/1", (int) (last - s), s);
     assert_false(vsw_host_instance_alive_here(other_start));
-    char *other_kernel = xasprintf("x%s", me);
-    assert_false(vsw_host_instance_alive_here(other_kernel));
+    char *first = strchr(s, '/');
+    assert_non_null(first);
+    char *other_boot = xasprintf("%.*s/x%s", (int) (first - s), s, first + 1);
+    assert_false(vsw_host_instance_alive_here(other_boot));
     assert_false(vsw_host_instance_alive_here("garbage"));
     assert_false(vsw_host_instance_alive_here(""));
     free(s);
     free(other_start);
-    free(other_kernel);
+    free(other_boot);
 }
 
 int
