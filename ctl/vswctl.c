@@ -176,6 +176,26 @@ earlier_attempt_committed(struct ovsdb_idl *idl)
     return false;
 }
 
+/* Whether 'error' (a refused transaction's) names a row that an earlier
+ * attempt of this call inserted: a member that had not yet seen that
+ * attempt's commit made it look lost, and this attempt then collided with
+ * it (a uniqueness constraint names the existing row). */
+static bool
+error_names_earlier_insert(const char *error)
+{
+    for (size_t i = 0; error && i < n_noted_rows; i++) {
+        const struct noted_row *r = &noted_rows[i];
+        if (r->inserted && r->attempt < attempt) {
+            char s[UUID_LEN + 1];
+            snprintf(s, sizeof s, UUID_FMT, UUID_ARGS(&r->uuid));
+            if (strstr(error, s)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 void
 vswctl_note_switch(const char *name)
 {
@@ -1758,6 +1778,13 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
     case TXN_TRY_AGAIN:
         goto try_again;
     case TXN_ERROR:
+        if (error_names_earlier_insert(ovsdb_idl_txn_get_error(txn))) {
+            /* Committed by the earlier attempt after all. */
+            const struct vswrec_host *h = vsw_host_find(idl, vsw_host_id());
+            ovsdb_idl_txn_destroy(txn);
+            exit(wait_for_reload && h ? wait_and_report(idl, h->next_cfg)
+                 : EXIT_SUCCESS);
+        }
         ctl_fatal("transaction error: %s",
                   explain_error(&commands[0],
                                 xstrdup(ovsdb_idl_txn_get_error(txn))));

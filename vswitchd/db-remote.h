@@ -10,9 +10,11 @@
  * A member that stops answering without closing its connections (a frozen
  * or partitioned server: its socket stays open) would otherwise hold the
  * client for good on a unix socket, where OVS sends no probes: every
- * member is probed after 3 s of silence and dropped 3 s later (OVN's
- * clients wait 5 s; a server that stalls for seconds, writing a snapshot
- * of a big database, should not drop every client at once). */
+ * member is probed after 2 s of silence and dropped 2 s later: within
+ * the 6 s after which a host that writes no heartbeat (at the shortest
+ * useful heartbeat, 2 s) looks gone to "vswctl --wait".  (OVN's clients
+ * wait 5 s; a server that stalls longer than 2 s, writing a snapshot of a
+ * big database, drops its clients, which come back at once.) */
 #ifndef VSWITCHD_DB_REMOTE_H
 #define VSWITCHD_DB_REMOTE_H 1
 
@@ -24,7 +26,7 @@ struct svec;
 
 /* ms of silence from a member before an echo request, and then before its
  * connection is dropped; a one-off request waits as long for its reply. */
-#define VSW_DB_PROBE_INTERVAL 3000
+#define VSW_DB_PROBE_INTERVAL 2000
 
 struct vsw_db_remote {
     char **members;             /* The remotes, split at ','. */
