@@ -176,6 +176,19 @@ earlier_attempt_committed(struct ovsdb_idl *idl)
     return false;
 }
 
+static int wait_and_report(struct ovsdb_idl *, int64_t next_cfg);
+
+/* Ends vswctl for a call whose earlier attempt was committed, after
+ * dropping this attempt's 'txn': with --wait, once the host applied it. */
+static void OVS_NO_RETURN
+exit_as_committed(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn)
+{
+    ovsdb_idl_txn_destroy(txn);
+    const struct vswrec_host *h = vsw_host_find(idl, vsw_host_id());
+    exit(wait_for_reload && h ? wait_and_report(idl, h->next_cfg)
+         : EXIT_SUCCESS);
+}
+
 /* Whether 'error' (a refused transaction's) names a row that an earlier
  * attempt of this call inserted: a member that had not yet seen that
  * attempt's commit made it look lost, and this attempt then collided with
@@ -521,24 +534,18 @@ static struct json *
 transact_remotely(const char *ops)
 {
     static size_t first;        /* The member that answered last. */
-    struct svec remotes = SVEC_EMPTY_INITIALIZER;
-    char *list = xstrdup(db), *save = NULL;
-    for (char *r = strtok_r(list, ",", &save); r;
-         r = strtok_r(NULL, ",", &save)) {
-        svec_add(&remotes, r);
-    }
-    free(list);
+    size_t n = the_remote.n;
 
     const int patience[] = { VSW_DB_PROBE_INTERVAL / 4,
                              VSW_DB_PROBE_INTERVAL };
     struct json *result = NULL;
     for (size_t round = 0; !result && round < ARRAY_SIZE(patience);
          round++) {
-        int ms = remotes.n > 1 ? patience[round] : INT_MAX / 2;
-        for (size_t i = 0; !result && i < remotes.n; i++) {
-            size_t m = (first + i) % remotes.n;
+        int ms = n > 1 ? patience[round] : INT_MAX / 2;
+        for (size_t i = 0; !result && i < n; i++) {
+            size_t m = (first + i) % n;
             struct stream *stream;
-            if (stream_open_block(jsonrpc_stream_open(remotes.names[m],
+            if (stream_open_block(jsonrpc_stream_open(the_remote.members[m],
                                                       &stream, DSCP_DEFAULT),
                                   ms, &stream)) {
                 continue;
@@ -556,7 +563,6 @@ transact_remotely(const char *ops)
             jsonrpc_close(rpc);
         }
     }
-    svec_destroy(&remotes);
     return result;
 }
 
@@ -1408,19 +1414,19 @@ pair_value(const char *pairs, const char *key)
     return value;
 }
 
-/* The value argument 'arg' of a generic command gives key 'key' of map
- * column 'column' ("column:key=v" or "column={..., key=v}" of "set"; "key=v"
+/* The value argument 'arg' of a generic command on table 'tc' gives key
+ * 'key' of map column 'column' ("column:key=v" or "column={..., key=v}" of "set"; "key=v"
  * of "add", whose column was checked), unquoted; NULL if none.  Caller
  * frees. */
 static char *
-map_arg_value(const char *arg, const char *column, const char *key,
-              bool add)
+map_arg_value(const struct ovsdb_idl_table_class *tc, const char *arg,
+              const char *column, const char *key, bool add)
 {
     if (add) {
         return pair_value(arg, key);
     }
     size_t n = strcspn(arg, ":=");
-    const char *col = ctl_column(ctl_table("Root"), arg, n);
+    const char *col = ctl_column(tc, arg, n);
     if (!arg[n] || !col || strcmp(col, column)) {
         return NULL;
     }
@@ -1443,8 +1449,8 @@ check_generic_settings(const struct ctl_command *c)
         return NULL;
     }
     for (int i = add ? 4 : 3; i < c->argc; i++) {
-        char *v = map_arg_value(c->argv[i], "other_config", "host-heartbeat",
-                                add);
+        char *v = map_arg_value(tc, c->argv[i], "other_config",
+                                "host-heartbeat", add);
         const char *error = v ? vsw_check_host_heartbeat(v) : NULL;
         if (error) {
             char *msg = xasprintf("Root other_config:host-heartbeat \"%s\": "
@@ -1490,12 +1496,12 @@ check_read_only(const struct ctl_command *c)
     if (!first || c->argc < 2) {
         return NULL;
     }
-    for (int i = first; i < c->argc; i++) {
-        size_t len = strcspn(c->argv[i], ":=");
-        for (size_t k = 0; k < ARRAY_SIZE(read_only); k++) {
-            const struct ovsdb_idl_table_class *tc = ctl_table(c->argv[1]);
-            const char *col = ctl_column(tc, c->argv[i], len);
-            if (tc && col && !strcasecmp(tc->name, read_only[k].table)
+    const struct ovsdb_idl_table_class *tc = ctl_table(c->argv[1]);
+    for (int i = first; tc && i < c->argc; i++) {
+        const char *col = ctl_column(tc, c->argv[i],
+                                     strcspn(c->argv[i], ":="));
+        for (size_t k = 0; col && k < ARRAY_SIZE(read_only); k++) {
+            if (!strcasecmp(tc->name, read_only[k].table)
                 && !strcmp(col, read_only[k].column)) {
                 return xasprintf("column %s of table %s is read-only: "
                                  "vswitchd writes what it observes there",
@@ -1662,10 +1668,7 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
         /* Committed, though its answer was lost with its connection (a
          * cluster's leader went): not done twice, which would fail as
          * "already exists" or "no such port". */
-        ovsdb_idl_txn_destroy(txn);
-        const struct vswrec_host *h = vsw_host_find(idl, vsw_host_id());
-        exit(wait_for_reload && h ? wait_and_report(idl, h->next_cfg)
-             : EXIT_SUCCESS);
+        exit_as_committed(idl, txn);
     }
     attempt++;
 
@@ -1779,11 +1782,7 @@ do_vswctl(const char *args, struct ctl_command *commands, size_t n_commands)
         goto try_again;
     case TXN_ERROR:
         if (error_names_earlier_insert(ovsdb_idl_txn_get_error(txn))) {
-            /* Committed by the earlier attempt after all. */
-            const struct vswrec_host *h = vsw_host_find(idl, vsw_host_id());
-            ovsdb_idl_txn_destroy(txn);
-            exit(wait_for_reload && h ? wait_and_report(idl, h->next_cfg)
-                 : EXIT_SUCCESS);
+            exit_as_committed(idl, txn);    /* By the earlier attempt. */
         }
         ctl_fatal("transaction error: %s",
                   explain_error(&commands[0],

@@ -1568,13 +1568,14 @@ host_run(const struct vswrec_root *root)
     /* Due: a heartbeat; or the row is not what we wrote (a restarted
      * server lost its last_seen: said again at once, not a heartbeat
      * later, or the host would look gone), tried once a second. */
-    const char *instance = h ? smap_get(&h->status, "instance") : NULL;
+    bool instance_said = (!db_shared
+                          || (h && nullable_string_is_equal(
+                                       smap_get(&h->status, "instance"),
+                                       vsw_host_instance())));
     bool lost = (h && (h->last_seen != last_seen_written
                        || strcmp(h->hostname, hostname)
                        || strcmp(h->version, VSW_VERSION)
-                       || (db_shared
-                           && !nullable_string_is_equal(
-                                  instance, vsw_host_instance()))));
+                       || !instance_said));
     if (h && now < next_heartbeat
         && (!lost || now < last_host_write + 1000)) {
         return false;
@@ -1592,9 +1593,7 @@ host_run(const struct vswrec_root *root)
     if (strcmp(h->version, VSW_VERSION)) {
         vswrec_host_set_version(h, VSW_VERSION);
     }
-    if (db_shared && !nullable_string_is_equal(smap_get(&h->status,
-                                                        "instance"),
-                                               vsw_host_instance())) {
+    if (!instance_said) {
         struct smap st;
         smap_clone(&st, &h->status);
         smap_replace(&st, "instance", vsw_host_instance());
