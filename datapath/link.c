@@ -715,6 +715,16 @@ dp_link_setup(int ifindex, const struct dp_link_setup *s)
     if (s->mac && !parse_mac(s->mac, b)) {
         return EINVAL;
     }
+    if (s->dormant) {
+        /* A request of its own: the kernel applies the flags and the
+         * master before the operational state. */
+        struct nl_msg *m = dp_link_request(RTM_SETLINK, 0, ifindex, 0, 0);
+        nla_put_u8(m, IFLA_OPERSTATE, IF_OPER_DORMANT);
+        int error = dp_nl_modify(m);
+        if (error) {
+            return error;
+        }
+    }
     struct nl_msg *msg = dp_link_request(RTM_SETLINK, 0, ifindex,
                                          s->up ? IFF_UP : 0,
                                          s->up ? IFF_UP : 0);

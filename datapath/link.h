@@ -179,6 +179,13 @@ struct dp_link_setup {
     const char *alias;
     bool up;
     int master;
+    /* Operationally dormant first (one more request): a new tap's state
+     * says "up" until the kernel's link watch has seen its carrier,
+     * so a bridge it joins would start forwarding to it, walking all of
+     * its ports to do so, and walk them again when the link watch stops
+     * it; dormant, it joins as not forwarding, and its state follows its
+     * carrier from then on. */
+    bool dormant;
 };
 int dp_link_setup(int ifindex, const struct dp_link_setup *);
 

@@ -68,11 +68,13 @@ name_to_index(const char *name)
 }
 
 int
-dp_tap_create(const struct dp_tap_spec *spec, int *ifindex)
+dp_tap_create(const struct dp_tap_spec *spec, int *ifindex, int *fdp)
 {
     /* IFF_TUN_EXCL: a tap of that name that exists already (someone
-     * else's, persistent) is refused, not attached to and taken over. */
-    unsigned int flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL;
+     * else's, persistent) is refused, not attached to and taken over.
+     * IFF_NO_CARRIER: the fd that holds it is no VM. */
+    unsigned int flags = (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL
+                          | IFF_NO_CARRIER);
     int fd, error;
 
     if (spec->multi_queue) {
@@ -91,24 +93,29 @@ dp_tap_create(const struct dp_tap_spec *spec, int *ifindex)
     } else if (spec->group != (gid_t) -1
                && ioctl(fd, TUNSETGROUP, (unsigned long) spec->group) < 0) {
         what = "TUNSETGROUP";
-    } else if (ioctl(fd, TUNSETPERSIST, 1UL) < 0) {
-        what = "TUNSETPERSIST";
+    } else if (!(*ifindex = name_to_index(spec->name))) {
+        what = "SIOCGIFINDEX";
     }
-    error = what ? errno : 0;
-    if (error) {
+    if (what) {
+        error = errno ? errno : ENODEV;
         dp_nl_set_error(error, "%s %s", what, spec->name);
-        ioctl(fd, TUNSETPERSIST, 0UL);
         dp_nl_count_failed();
+        close(fd);              /* The tap goes with it. */
+        return error;
+    }
+    *fdp = fd;
+    return 0;
+}
+
+int
+dp_tap_finish(int fd, bool keep)
+{
+    int error = 0;
+    if (keep && ioctl(fd, TUNSETPERSIST, 1UL) < 0) {
+        error = errno;
+        dp_nl_set_error(error, "TUNSETPERSIST");
     }
     close(fd);
-    if (!error) {
-        *ifindex = name_to_index(spec->name);
-        if (!*ifindex) {
-            error = ENODEV;
-            dp_nl_set_error(error, "tap %s vanished after creation",
-                            spec->name);
-        }
-    }
     return error;
 }
 

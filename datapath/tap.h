@@ -18,10 +18,18 @@ struct dp_tap_spec {
     gid_t group;                /* (gid_t) -1: none. */
 };
 
-/* Creates persistent tap 'spec->name' and stores its ifindex.  Returns 0
- * or a positive errno (dp_nl_error() says why).  Counted as a modifying
+/* Creates tap 'spec->name' (refused if a device of that name exists),
+ * stores its ifindex and stores in '*fd' the fd that holds it.  Until
+ * dp_tap_finish() keeps it, the tap lives only as long as that fd (and the
+ * process): whatever the caller sets on it in between (its tag, bridge,
+ * MAC) is either all there after a crash or the tap is gone.  Returns 0 or
+ * a positive errno (dp_nl_error() says why).  Counted as a modifying
  * request. */
-int dp_tap_create(const struct dp_tap_spec *, int *ifindex);
+int dp_tap_create(const struct dp_tap_spec *, int *ifindex, int *fd);
+
+/* Makes the tap 'fd' holds persistent if 'keep' (returns 0 or a positive
+ * errno), then closes 'fd': a tap not kept goes with it. */
+int dp_tap_finish(int fd, bool keep);
 
 /* Opens 'n' queues of existing tap 'name' into 'fds' (attached, vnet-hdr).
  * Returns 0 or a positive errno; on failure no fd stays open. */

@@ -149,6 +149,7 @@ static const struct rc_link_ops kernel_link_ops = {
     .bridge_create = dp_bridge_create,
     .veth_create = dp_veth_create,
     .tap_create = dp_tap_create,
+    .tap_finish = dp_tap_finish,
     .set_up = dp_link_set_up,
     .set_master = dp_link_set_master,
     .set_alias = dp_link_set_alias,

@@ -164,7 +164,9 @@ struct rc_link_ops {                /* Links: bridges, taps, veths, ports. */
     int (*bridge_create)(const char *name, int *ifindex);
     int (*veth_create)(const char *name, const char *peer,
                        int *ifindex, int *peer_ifindex);
-    int (*tap_create)(const struct dp_tap_spec *, int *ifindex);
+    /* A tap held by '*fd' until tap_finish() keeps it (or lets it go). */
+    int (*tap_create)(const struct dp_tap_spec *, int *ifindex, int *fd);
+    int (*tap_finish)(int fd, bool keep);
     int (*set_up)(int ifindex, bool up);
     int (*set_master)(int ifindex, int master);
     int (*set_alias)(int ifindex, const char *alias);

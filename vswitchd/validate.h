@@ -57,7 +57,7 @@ int vsw_switch_port_capacity(bool has_uplink, bool has_host_port);
 /* vsw's own interface names, derived from a uuid's first 32 (or 44) bits:
  *   "vsp" + 8 hex digits   bridge end of a switch's host port;
  *   "vpb" + 8 hex digits   bridge end of an internal or veth port;
- *   "vswt" + 11 hex digits a device being created, until it is tagged and
+ *   "vswt" + 11 hex digits a veth being created, until it is tagged and
  *                          renamed (one left by a crash is removed).
  * Writes at most 16 bytes into 'buf'. */
 enum vsw_internal_name {

@@ -49,7 +49,13 @@ skip() {
 }
 fail() { echo "FAIL: $T_NAME: $*" >&2; T_FAILED=1; }
 die() { echo "FAIL: $T_NAME: $*" >&2; exit 1; }
-note() { echo "--- $*"; }
+T_START=$EPOCHREALTIME
+# note TEXT: a step of the test, with the seconds since it started (the
+# CI log shows where a slow test spends its time).
+note() {
+    local us=$(( ${EPOCHREALTIME/./} - ${T_START/./} ))
+    printf -- '--- [%d.%01d s] %s\n' $((us / 1000000)) $((us % 1000000 / 100000)) "$*"
+}
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
 command -v ip >/dev/null || skip "iproute2 is not installed"
@@ -171,10 +177,14 @@ stop_vswitchd() {
 
 vswitchd_pid() { cat "$T_DIR/$1/run/vswitchd.pid"; }
 
+# wait_gone PID: waits up to 5 s for PID to end.  A zombie has ended: a
+# detached daemon's zombie waits for init, which may reap it seconds later.
 wait_gone() {
-    local pid=$1 i
+    local pid=$1 i state
     for i in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || return 0
+        state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
+                "/proc/$pid/status" 2>/dev/null)
+        [ -z "$state" ] || [ "$state" = Z ] && return 0
         sleep 0.05
     done
     fail "process $pid did not exit"

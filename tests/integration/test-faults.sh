@@ -114,8 +114,12 @@ if command -v strace >/dev/null; then
             -e "$inject" vswitchd --pidfile -vconsole:off --log-file \
             >/dev/null 2>&1 &
         tracer=$!
+        # Until the kill, or until the port is made (the K-th call would
+        # come after it, if at all).
         for i in $(seq 40); do
             kill -0 "$tracer" 2>/dev/null || break
+            [ "$(vswctl_in "$ns" --timeout=1 get port "k$k" status:state \
+                 2>/dev/null)" = up ] && break
             sleep 0.1
         done
         if kill -0 "$tracer" 2>/dev/null; then

@@ -287,10 +287,11 @@ vswctl_in "$ns" appctl bridge/reconcile >/dev/null
 vswctl_in "$ns" --wait set root . other_config:temp=1
 assert_eq "foreign vswt... left alone" veth "$(kind_of "$ns" vswt0123456789a)"
 
-note "a foreign tap under the temporary name a new port will use"
+note "a foreign tap under the temporary name a new internal port will use"
 pid=$(vswitchd_pid "$ns")
 kill -STOP "$pid"
-vswctl_in "$ns" add-port s2 victim1 >/dev/null || fail "add-port victim1"
+vswctl_in "$ns" add-port s2 victim1 --kind internal >/dev/null \
+    || fail "add-port victim1"
 u=$(vswctl_in "$ns" get port victim1 _uuid)
 tmp="vswt${u:0:8}${u:9:3}"
 ip -n "$ns" tuntap add dev "$tmp" mode tap vnet_hdr user 1 \

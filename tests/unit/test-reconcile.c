@@ -135,6 +135,9 @@ rec_setup(int ifindex, const struct dp_link_setup *su)
     if (su->master) {
         ds_put_format(&calls, " master=%d", su->master);
     }
+    if (su->dormant) {
+        ds_put_cstr(&calls, " dormant");
+    }
     ds_put_char(&calls, '\n');
     return op_result("setup");
 }
@@ -154,12 +157,20 @@ rec_set_netns(int ifindex, const char *netns, const char *name)
 }
 
 static int
-rec_tap_create(const struct dp_tap_spec *spec, int *ifindex)
+rec_tap_create(const struct dp_tap_spec *spec, int *ifindex, int *fd)
 {
     ds_put_format(&calls, "tap_create %s mq=%d owner=%ld\n", spec->name,
                   spec->multi_queue, (long) (int) spec->owner);
     *ifindex = next_ifindex++;
+    *fd = 1000 + *ifindex;
     return op_result("tap_create");
+}
+
+static int
+rec_tap_finish(int fd, bool keep)
+{
+    ds_put_format(&calls, "tap_finish %d %s\n", fd, keep ? "keep" : "drop");
+    return keep ? op_result("tap_finish") : 0;
 }
 
 static int
@@ -251,6 +262,7 @@ static const struct rc_link_ops rec_link_ops = {
     .bridge_create = rec_bridge_create,
     .veth_create = rec_veth_create,
     .tap_create = rec_tap_create,
+    .tap_finish = rec_tap_finish,
     .set_up = rec_set_up,
     .set_master = rec_set_master,
     .set_alias = rec_set_alias,
@@ -636,19 +648,51 @@ test_tap_created(void **state)
     sw.n_ports = 1;
 
     assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
-    char tmp[16];
-    vsw_internal_ifname(VSW_NAME_TEMP, &port.uuid, tmp);
-    /* Made ready in one request after the tap itself. */
-    char *want = xasprintf("tap_create %s mq=0 owner=0\n"
-                           "disable_ipv6 %s\n"
-                           "setup 100 mac=fe:54:00:12:34:56 name=tap0 "
-                           "alias=%s up master=10\n", tmp, tmp, t);
+    /* Under its own name, made ready in one request while the fd that made
+     * it holds it, and only then persistent: no temporary name. */
+    char *want = xasprintf("tap_create tap0 mq=0 owner=0\n"
+                           "disable_ipv6 tap0\n"
+                           "setup 100 mac=fe:54:00:12:34:56 "
+                           "alias=%s up master=10 dormant\n"
+                           "tap_finish 1100 keep\n", t);
     assert_string_equal(ds_cstr(&calls), want);
     assert_true(port.ok);
     assert_string_equal(port.kind_in_use, "tap");
     free(want);
     free(br);
     free(t);
+    rc_port_destroy(&port);
+    rc_switch_destroy(&sw);
+    dp_links_destroy(&links);
+}
+
+static void
+test_tap_refused_setup_lets_it_go(void **state)
+{
+    /* The kernel refuses the new tap's setup (a MAC it will not take): the
+     * tap is let go, not made persistent, so nothing untagged stays. */
+    struct dp_links links;
+    struct rc_switch sw;
+    struct rc_port port;
+    char *br = tag(NULL);
+
+    dp_links_init(&links);
+    add_link(&links, 10, "sw0", "bridge", br, 0, 0, UP);
+    make_switch(&sw, "sw0", RC_PRIVATE, NULL, false);
+    make_tap_port(&port);
+    sw.ports = &port;
+    sw.n_ports = 1;
+    fail_op = "setup";
+    fail_op_errno = EADDRNOTAVAIL;
+
+    rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL);
+    const char *c = ds_cstr(&calls);
+    assert_non_null(strstr(c, "tap_finish 1100 drop\n"));
+    assert_null(strstr(c, "keep"));
+    assert_false(port.ok);
+    assert_non_null(strstr(ds_cstr(&port.error),
+                           "cannot set up the new tap tap0"));
+    free(br);
     rc_port_destroy(&port);
     rc_switch_destroy(&sw);
     dp_links_destroy(&links);
@@ -769,9 +813,7 @@ test_tap_recreated_for_queues(void **state)
 
     assert_true(rc_reconcile(&sw, 1, &links, &rec_ops, true, NULL));
     const char *c = ds_cstr(&calls);
-    char tmp[16], *want = NULL;
-    vsw_internal_ifname(VSW_NAME_TEMP, &port.uuid, tmp);
-    want = xasprintf("tap_create %s mq=1 owner=0\n", tmp);
+    char *want = xstrdup("tap_create tap0 mq=1 owner=0\n");
     assert_non_null(strstr(c, "delete 20\n"));
     assert_non_null(strstr(c, want));
     assert_true(port.ok);
@@ -1226,6 +1268,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tap_created, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tap_refused_setup_lets_it_go,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_name_of_deleted_port_taken_in_one_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tap_converged_no_call, setup,

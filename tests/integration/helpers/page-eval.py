@@ -2,7 +2,10 @@
 """Loads a page in headless Chromium, lets it run for real time, and prints
 what a JavaScript expression evaluates to in it.
 
-  page-eval.py URL SECONDS EXPRESSION [USER_DATA_DIR]
+  page-eval.py URL SECONDS EXPRESSION [USER_DATA_DIR [SCREENSHOT]]
+
+With SCREENSHOT, a PNG of the page (1400x900) is written there too, after
+the expression is evaluated.
 
 Chromium is driven over its DevTools protocol on a pipe
 (--remote-debugging-pipe: fds 3 and 4, JSON messages ended by NUL), so
@@ -10,6 +13,7 @@ nothing but Python's standard library is needed.  The page's timers run in
 real time (unlike --virtual-time-budget, where a page that polls sees no
 time pass between two answers).  Exit 1 if the expression throws."""
 
+import base64
 import json
 import os
 import subprocess
@@ -21,6 +25,7 @@ import time
 def main():
     url, secs, expr = sys.argv[1], float(sys.argv[2]), sys.argv[3]
     data_dir = sys.argv[4] if len(sys.argv) > 4 else tempfile.mkdtemp()
+    shot = sys.argv[5] if len(sys.argv) > 5 else None
     to_chrome_r, to_chrome_w = os.pipe()
     from_chrome_r, from_chrome_w = os.pipe()
     # Chromium reads commands on fd 3 and writes answers on fd 4 (the
@@ -71,6 +76,10 @@ def main():
         target = call("Target.createTarget", {"url": url})["targetId"]
         session = call("Target.attachToTarget",
                        {"targetId": target, "flatten": True})["sessionId"]
+        if shot:
+            call("Emulation.setDeviceMetricsOverride",
+                 {"width": 1400, "height": 900, "deviceScaleFactor": 1,
+                  "mobile": False}, session)
         time.sleep(secs)
         result = call("Runtime.evaluate",
                       {"expression": expr, "returnByValue": True}, session)
@@ -78,6 +87,10 @@ def main():
             sys.exit("the expression threw: %s"
                      % result["exceptionDetails"].get("text"))
         value = result["result"].get("value")
+        if shot:
+            png = call("Page.captureScreenshot", {"format": "png"}, session)
+            with open(shot, "wb") as f:
+                f.write(base64.b64decode(png["data"]))
         print(value if isinstance(value, str) else json.dumps(value))
     finally:
         proc.kill()

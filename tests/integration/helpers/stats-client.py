@@ -7,10 +7,11 @@
   stats-client.py SOCKET stall SECONDS       connects, sends half a
                                              request, prints "stalled",
                                              never reads
-  stats-client.py SOCKET drip SECONDS        sends a request a byte a
-                                             second; prints the seconds
-                                             until the server closed it,
-                                             or "open"
+  stats-client.py SOCKET drip SECONDS [N]    N connections (1) that each
+                                             send a request a byte a
+                                             second; prints, a line each,
+                                             the seconds until the server
+                                             closed it, or "open"
   stats-client.py SOCKET raw REQUEST         sends REQUEST (\\r\\n escapes
                                              decoded); prints the status
                                              line of the answer
@@ -131,24 +132,43 @@ def main():
         print("stalled", flush=True)
         time.sleep(float(sys.argv[3]))
     elif cmd == "drip":
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(path)
-        s.settimeout(1)
-        start, end = time.monotonic(), time.monotonic() + float(sys.argv[3])
-        req = b"GET /v1/stats HTTP/1.1\r\nHost: x\r\nX-Drip: " + b"a" * 200
-        for i in range(len(req)):
-            if time.monotonic() >= end:
-                print("open")
-                return
-            try:
-                s.sendall(req[i:i + 1])
-                if s.recv(1) == b"":
+        # All N connected first (the server's limit is what is tested),
+        # then each drips in a thread of its own.
+        seconds = float(sys.argv[3])
+        n = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+        socks = []
+        for _ in range(n):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            s.settimeout(1)
+            socks.append(s)
+        results = [None] * n
+
+        def drip(k):
+            s = socks[k]
+            start = time.monotonic()
+            end = start + seconds
+            req = b"GET /v1/stats HTTP/1.1\r\nHost: x\r\nX-Drip: " + b"a" * 200
+            for i in range(len(req)):
+                if time.monotonic() >= end:
+                    results[k] = "open"
+                    return
+                try:
+                    s.sendall(req[i:i + 1])
+                    if s.recv(1) == b"":
+                        break
+                except socket.timeout:
+                    continue
+                except OSError:
                     break
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-        print(int(time.monotonic() - start))
+            results[k] = str(int(time.monotonic() - start))
+
+        threads = [threading.Thread(target=drip, args=(k,)) for k in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print("\n".join(results))
     elif cmd == "raw":
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(path)
