@@ -938,6 +938,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
     dirty_iov = dirty_uplinks = false;
 
     int error = 0;
+    bool changed_any = false;   /* The kernel or the database. */
     if (full || !kernel_dumped) {
         error = dp_links_dump(&kernel);
         kernel_dumped = !error;
@@ -1056,6 +1057,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
                                     | (full ? 0 : RC_INCREMENTAL)
                                     | (distrust ? RC_DISTRUST : 0),
                                     scope_all ? NULL : &cur);
+        changed_any = changed;
         if (unheard) {
             dp_nl_notify_resume();
             if (changed) {
@@ -1228,6 +1230,7 @@ reconcile_pass(const struct vswrec_root *root, bool full)
         vswrec_host_set_cur_cfg(host, host->next_cfg);
         wrote = true;
     }
+    changed_any |= wrote;
     if (wrote) {
         status_txn = txn;
         status_txn_busy();
@@ -1245,9 +1248,12 @@ out:
     }
     desired_destroy(&d);
     free_switches(in, n_in);
-    if (n_converged > BULK_OBJECTS) {
+    if (n_converged > BULK_OBJECTS && changed_any) {
         /* What a big pass allocated goes back to the system, not only to
-         * malloc's free lists: resident memory is what people read. */
+         * malloc's free lists: resident memory is what people read.  Not
+         * after a resync that found nothing: the next one would only take
+         * the same pages back (at 1000 ports, a tenth of its time went to
+         * faulting them in and zeroing them again). */
         malloc_trim(0);
     }
     uuidset_destroy(&cur);
