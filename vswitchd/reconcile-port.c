@@ -335,11 +335,11 @@ create_port(struct rc_switch *sw, struct rc_port *port,
                    "the port differently", port->name);
         return 0;
     }
-    rc_port_peer_name(&port->uuid, peer_name);
     if (port->kind == VSW_PORT_TAP || port->kind == VSW_PORT_VHOST_NET
         || port->kind == VSW_PORT_VF) {
         return create_tap(sw, port, ops, tag, br_ifindex, ready);
     }
+    rc_port_peer_name(&port->uuid, peer_name);
     char tmp[16];
     vsw_internal_ifname(VSW_NAME_TEMP, &port->uuid, tmp);
     if (ops->record->temp_begin(tmp)) {
