@@ -259,7 +259,6 @@ bridge_init(const char *remote, bool shared)
     ovsdb_idl_omit_alert(idl, &vswrec_switch_col_offload_requested);
     ovsdb_idl_omit_alert(idl, &vswrec_switch_col_offload_effective);
     ovsdb_idl_omit_alert(idl, &vswrec_switch_col_offload_reason);
-    ovsdb_idl_omit_alert(idl, &vswrec_port_col_status);
     ovsdb_idl_omit_alert(idl, &vswrec_port_col_statistics);
     ovsdb_idl_omit_alert(idl, &vswrec_acl_col_status);
     ovsdb_idl_omit_alert(idl, &vswrec_acl_col_statistics);
@@ -296,6 +295,10 @@ bridge_init(const char *remote, bool shared)
     for (size_t i = 0; i < ARRAY_SIZE(port_inputs); i++) {
         ovsdb_idl_track_add_column(idl, port_inputs[i]);
     }
+    /* Whoever changes a port's status (vswitchd itself included), the
+     * status writer's memo of it goes (status_forget_port()); the change
+     * makes no pass converge the port. */
+    ovsdb_idl_track_add_column(idl, &vswrec_port_col_status);
     for (size_t i = 0; i < ARRAY_SIZE(acl_inputs); i++) {
         ovsdb_idl_track_add_column(idl, acl_inputs[i]);
     }
@@ -673,6 +676,11 @@ mark_db_changes(void)
                               || vswrec_port_is_new(p)
                               || ovsdb_idl_track_is_updated(
                                   &p->header_, &vswrec_port_col_acls));
+        if (vswrec_port_is_deleted(p) || vswrec_port_is_new(p)
+            || ovsdb_idl_track_is_updated(&p->header_,
+                                          &vswrec_port_col_status)) {
+            status_forget_port(&p->header_.uuid);
+        }
         if (!vswrec_port_is_deleted(p) && !vswrec_port_is_new(p)
             && !inputs_changed(&p->header_, port_inputs,
                                ARRAY_SIZE(port_inputs))) {

@@ -161,10 +161,14 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
     struct uuidset present = UUIDSET_INITIALIZER(&present);
     struct uuidset settled = UUIDSET_INITIALIZER(&settled);
     struct sset dirty_sources = SSET_INITIALIZER(&dirty_sources);
+    /* 'present' and 'settled' only say which chains that were there
+     * before this pass go: with none there (no mirrors, most hosts), a
+     * pass builds neither (two sets of 1000 ports' uuids each pass). */
+    bool had_chains = !shash_is_empty(&installed);
 
     for (size_t i = 0; i < n; i++) {
         struct rc_switch *sw = &switches[i];
-        for (size_t j = 0; j < sw->n_ports; j++) {
+        for (size_t j = 0; had_chains && j < sw->n_ports; j++) {
             uuidset_insert(&present, &sw->ports[j].uuid);
         }
         if (!sw->all_ports) {
@@ -172,7 +176,9 @@ rc_converge_mirrors(struct rc_switch *switches, size_t n,
         }
         for (size_t j = 0; j < sw->n_ports; j++) {
             struct rc_port *src = &sw->ports[j];
-            uuidset_insert(&settled, &src->uuid);
+            if (had_chains) {
+                uuidset_insert(&settled, &src->uuid);
+            }
             if (src->mirror == RC_MIRROR_DESTINATION) {
                 smap_replace(&src->policy_status, "mirror", "destination");
             }

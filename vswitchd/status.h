@@ -27,4 +27,12 @@ bool status_write(const struct rc_switch *rcs,
                   const struct vsw_offload *offs, const bool *offload_ran,
                   const struct dp_links *kernel);
 
+/* Forgets what port 'port''s status was last found to be, so that the
+ * next pass that converges it compares it with the database again: to be
+ * called when its row's status column changes (anyone's write), or the row
+ * goes or comes back.  status_forget_all() forgets every port's. */
+struct uuid;
+void status_forget_port(const struct uuid *port);
+void status_forget_all(void);
+
 #endif /* vswitchd/status.h */

@@ -205,6 +205,27 @@ expect_error 1 "read-only" vswctl_in "$ns" set port cc1 status:x=1
 expect_error 1 "read-only" vswctl_in "$ns" clear switch s1 offload_effective
 expect_error 1 "read-only" vswctl_in "$ns" set root . cur_cfg=99
 
+note "a port's status overwritten by a raw client: the next resync writes it back"
+# Twice: the second time its status has been found right by resyncs (the
+# status writer's memo), and a write by someone else must still be seen.
+real_status=$(vswctl_in "$ns" get port vmvictim0000000 status)
+status_back() {
+    [ "$(vswctl_in "$ns" get port vmvictim0000000 status)" = "$real_status" ]
+}
+for round in 1 2; do
+    vswctl_in "$ns" appctl bridge/reconcile >/dev/null
+    vswctl_in "$ns" appctl bridge/reconcile >/dev/null
+    out=$(raw "{\"op\":\"update\",\"table\":\"Port\",
+                \"where\":[[\"name\",\"==\",\"vmvictim0000000\"]],
+                \"row\":{\"status\":[\"map\",[[\"state\",\"up\"],
+                                              [\"lie\",\"$round\"]]]}}")
+    assert_contains "the raw write of round $round" '"count":1' "$out"
+    vswctl_in "$ns" appctl bridge/reconcile >/dev/null
+    wait_for 5 status_back \
+        || fail "round $round: status not written back: $(vswctl_in "$ns" \
+                get port vmvictim0000000 status)"
+done
+
 note "uplinks"
 expect_error 1 "loopback" vswctl_in "$ns" add-switch e1 --uplink lo
 
