@@ -736,7 +736,7 @@ desired_build(struct desired *d, const struct switch_rows *in, size_t n_in,
             const struct vswrec_port *p = ports[j];
             if (!port_strs[j].config_error && rcs[n].ports[j].dirty) {
                 tag = rc_port_name_tag(&sw->header_.uuid, &p->header_.uuid,
-                                       desired_port_kind(p->kind)
+                                       rcs[n].ports[j].kind
                                        == VSW_PORT_INTERNAL, p->adopted);
                 claims[n_claims++] = (struct claim) {
                     p->name, holder_rank(kernel, p->name, tag, 4),
