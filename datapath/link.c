@@ -795,6 +795,22 @@ dp_link_disable_ipv6(const char *name)
 }
 
 int
+dp_link_tun_queues(int ifindex)
+{
+    struct dp_links one;
+    dp_links_init(&one);
+    /* A reply and no ACK (dp_nl_transact() leaves none behind). */
+    struct nl_msg *msg = dp_link_request(RTM_GETLINK, 0, ifindex, 0, 0);
+    nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
+    int error = dp_nl_transact(dp_nl_sock(), msg, false, dump_cb, &one);
+    const struct dp_link *link = error ? NULL
+                                       : dp_links_by_index(&one, ifindex);
+    int queues = link ? link->tun_queues : -1;
+    dp_links_destroy(&one);
+    return queues;
+}
+
+int
 dp_link_delete(int ifindex)
 {
     return dp_nl_modify(dp_link_request(RTM_DELLINK, 0, ifindex, 0, 0));

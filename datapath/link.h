@@ -159,6 +159,9 @@ int dp_link_set_mac(int ifindex, const char *mac);
  * (/run/netns/NAME) under the name 'name'. */
 int dp_link_set_netns(int ifindex, const char *netns, const char *name);
 int dp_link_delete(int ifindex);
+/* The queues attached to tun device 'ifindex' as the kernel says now
+ * (IFLA_TUN_NUM_QUEUES), or -1 if it cannot say. */
+int dp_link_tun_queues(int ifindex);
 
 /* Turns the host's IPv6 on link 'name' off (net.ipv6.conf.NAME.
  * disable_ipv6): a switch port is not an interface of the host, and the

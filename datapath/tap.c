@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "datapath/ifname.h"
+#include "datapath/link.h"
 #include "datapath/netlink.h"
 #include "util.h"
 
@@ -102,6 +103,25 @@ dp_tap_create(const struct dp_tap_spec *spec, int *ifindex, int *fdp)
         dp_nl_count_failed();
         close(fd);              /* The tap goes with it. */
         return error;
+    }
+    /* Until TUNSETOWNER above, the kernel let anyone who can open
+     * /dev/net/tun attach a queue to a multiqueue tap (a single-queue one
+     * is held by 'fd' alone): a queue that is not ours now would read the
+     * VM's traffic and keep the tap alive past a crash.  The device goes,
+     * with every queue (closing 'fd' alone would leave it to them). */
+    if (spec->multi_queue) {
+        int queues = dp_link_tun_queues(*ifindex);
+        if (queues != 1) {
+            dp_link_delete(*ifindex);
+            close(fd);
+            error = EBUSY;
+            dp_nl_set_error(error, "tap %s: %s while vsw made it; it was "
+                            "deleted and will be made again", spec->name,
+                            queues < 0 ? "its queues could not be counted"
+                            : "another process attached a queue to it");
+            dp_nl_count_failed();
+            return error;
+        }
     }
     *fdp = fd;
     return 0;
