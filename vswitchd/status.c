@@ -58,15 +58,6 @@ status_forget_port(const struct uuid *port)
     }
 }
 
-void
-status_forget_all(void)
-{
-    struct status_memo *m;
-    HMAP_FOR_EACH_POP (m, node, &memos) {
-        free(m);
-    }
-}
-
 static void
 status_put_ifindex(struct smap *status, const char *key, int ifindex)
 {
@@ -451,7 +442,10 @@ status_write(const struct rc_switch *rcs,
                     m->digest = digest;
                     continue;       /* As the database has it. */
                 }
-                status_forget_port(&p->header_.uuid);
+                if (m) {
+                    hmap_remove(&memos, &m->node);
+                    free(m);
+                }
                 pairs_to_smap(&pairs, &status);
             } else if (smap_get(&rp->policy_status, "mirror")
                        && !nullable_string_is_equal(

@@ -30,9 +30,8 @@ bool status_write(const struct rc_switch *rcs,
 /* Forgets what port 'port''s status was last found to be, so that the
  * next pass that converges it compares it with the database again: to be
  * called when its row's status column changes (anyone's write), or the row
- * goes or comes back.  status_forget_all() forgets every port's. */
+ * goes or comes back. */
 struct uuid;
 void status_forget_port(const struct uuid *port);
-void status_forget_all(void);
 
 #endif /* vswitchd/status.h */
