@@ -183,16 +183,25 @@ cmd_add_port(struct ctl_context *ctx)
         ctl_error(ctx, "port \"%s\": MAC \"%s\": %s", name, mac, why);
         return;
     }
-    if (mtu_s && !vsw_parse_int(mtu_s, 68, 65535, &mtu)) {
-        ctl_error(ctx, "port \"%s\": MTU \"%s\" is not in 68..65535", name,
-                  mtu_s);
-        return;
+    if (mtu_s) {
+        why = (!vsw_parse_int(mtu_s, INT32_MIN, INT32_MAX, &mtu)
+               ? "is not a number" : vsw_check_port_mtu(k, mtu));
+        if (why) {
+            ctl_error(ctx, "port \"%s\": MTU \"%s\" %s", name, mtu_s, why);
+            return;
+        }
     }
     if (mtu_s && sw->mtu && mtu != *sw->mtu) {
         ctl_error(ctx, "port \"%s\": MTU %"PRId64" does not match switch "
                   "\"%s\"'s MTU %"PRId64" (every port of a switch has the "
                   "switch's MTU; leave --mtu out)", name, mtu, sw_name,
                   *sw->mtu);
+        return;
+    }
+    if (sw->mtu && (why = vsw_check_port_mtu(k, *sw->mtu))) {
+        ctl_error(ctx, "port \"%s\": switch \"%s\"'s MTU %"PRId64" %s "
+                  "(vswctl set switch %s mtu=N with a smaller N first)", name,
+                  sw_name, *sw->mtu, why, sw_name);
         return;
     }
     if (queues_s && !vsw_parse_int(queues_s, 1, 256, &queues)) {

@@ -326,6 +326,19 @@ fill_port(struct rc_port *rc, const struct vswrec_switch *sw,
             "MTU mismatch: port %s asks for MTU %"PRId64", switch %s "
             "enforces %"PRId64" (vswctl set port %s mtu=%"PRId64", or clear "
             "it)", p->name, *p->mtu, sw->name, *sw->mtu, p->name, *sw->mtu);
+    } else if ((sw->mtu || p->mtu)
+               && vsw_check_port_mtu(rc->kind, sw->mtu ? *sw->mtu : *p->mtu)) {
+        int64_t mtu = sw->mtu ? *sw->mtu : *p->mtu;
+        const char *why = vsw_check_port_mtu(rc->kind, mtu);
+        if (sw->mtu) {
+            refuse(strs, "port %s: switch %s's MTU %"PRId64" %s (vswctl set "
+                   "switch %s mtu=N with a smaller N)", p->name, sw->name,
+                   mtu, why, sw->name);
+        } else {
+            refuse(strs, "port %s: MTU %"PRId64" %s (vswctl set port %s "
+                   "mtu=N with a smaller N, or clear it)", p->name, mtu, why,
+                   p->name);
+        }
     } else if (p->adopted && rc->kind != VSW_PORT_TAP) {
         refuse(strs,
             "port %s: only a tap can be adopted, not a %s port (vswctl set "

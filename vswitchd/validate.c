@@ -302,6 +302,19 @@ vsw_port_kind_is_tap(enum vsw_port_kind kind)
            || kind == VSW_PORT_VF;
 }
 
+const char *
+vsw_check_port_mtu(enum vsw_port_kind kind, int64_t mtu)
+{
+    if (mtu < 68 || mtu > 65535) {
+        return "is not in 68..65535";
+    }
+    if (vsw_port_kind_is_tap(kind) && mtu > VSW_TAP_MAX_MTU) {
+        return "is above a tap's largest MTU, 65521 (65535 less the "
+               "Ethernet header)";
+    }
+    return NULL;
+}
+
 bool
 vsw_is_tag(const char *alias)
 {

@@ -96,6 +96,13 @@ int vsw_port_kind_from_name(const char *name);
  * port on its fallback tap): owner, group, queues and the tap MAC apply. */
 bool vsw_port_kind_is_tap(enum vsw_port_kind);
 
+/* A port's MTU (the switch's when it has one, else the port's own) for a
+ * port of kind 'kind': the schema allows 68..65535, which a veth takes,
+ * but the kernel's tun driver takes at most 65535 less the Ethernet header
+ * on a tap.  Returns NULL if 'mtu' fits, or why not. */
+#define VSW_TAP_MAX_MTU 65521
+const char *vsw_check_port_mtu(enum vsw_port_kind, int64_t mtu);
+
 /* The ownership tag: vsw changes or deletes only devices whose
  * IFLA_IFALIAS starts with it ("vsw:<switch uuid>[:role]",
  * vswitchd/reconcile.h makes and reads the rest). */

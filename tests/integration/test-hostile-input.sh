@@ -164,6 +164,31 @@ expect_error 1 "port \"vmvictim0000000\"" \
     vswctl_in "$ns" --wait set switch s1 mtu=65535
 vswctl_in "$ns" --wait clear switch s1 mtu || fail "clearing the MTU"
 
+note "an MTU a tap cannot take (above 65521): refused, not tried again and again"
+expect_error 1 "above a tap's largest MTU, 65521" \
+    vswctl_in "$ns" add-port s1 mtu0 --mtu=65535
+expect_error 1 "is not in 68..65535" vswctl_in "$ns" add-port s1 mtu0 --mtu=65536
+expect_error 1 "is not a number" vswctl_in "$ns" add-port s1 mtu0 --mtu=9k
+vswctl_in "$ns" --wait add-port s2 mtu1 --kind=internal --mtu=65535 \
+    || fail "an internal port (a veth) takes MTU 65535"
+raw_port s1 mtu2 ',"mtu":65535' >/dev/null
+wait_port_error mtu2
+assert_contains "raw tap MTU 65535" "MTU 65535 is above a tap's largest MTU" \
+    "$(port_error mtu2)"
+raw "{\"op\":\"update\",\"table\":\"Port\",
+      \"where\":[[\"name\",\"==\",\"vmvictim0000000\"]],
+      \"row\":{\"mtu\":65530}}" >/dev/null
+wait_for 5 has_port_error vmvictim0000000 || fail "victim MTU 65530 not refused"
+m1=$(modify_count "$ns")
+sleep 6                         # longer than the 5 s retry interval
+m2=$(modify_count "$ns")
+assert_eq "modifying requests in 6 s with two refused MTUs" "$m1" "$m2"
+assert_eq "no tap for MTU 65535" "" "$(ifindex "$ns" mtu2)"
+victim_intact "a refused MTU"
+vswctl_in "$ns" --wait clear port vmvictim0000000 mtu || fail "clearing the MTU"
+assert_eq "victim error gone" "" "$(port_error vmvictim0000000)"
+for n in mtu1 mtu2; do raw_del_port "$n"; done
+
 note "duplicate port names: one transaction, concurrent clients, raw"
 expect_error 1 'port "dd1" already exists on switch "s1"' \
     vswctl_in "$ns" add-port s1 dd1 -- add-port s1 dd1
