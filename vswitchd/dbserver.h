@@ -43,7 +43,10 @@ void dbserver_acknowledge_damage(void);
  * heap in malloc's free lists, which only a compaction trims. */
 void dbserver_compact(void);
 
-/* Stops the server (on vswitchd's clean exit). */
+/* Stops the server (on vswitchd's clean exit) and waits up to 2 s for it
+ * to end.  One that ended cleanly leaves a note of the file, so that the
+ * next start, finding it unchanged, skips the damage check and the schema
+ * comparison (each an ovsdb-tool run that reads the file). */
 void dbserver_stop(void);
 
 #endif /* vswitchd/dbserver.h */

@@ -57,10 +57,18 @@ sleep 0.3
 marker_lines=$(wc -l < "$T_DIR/monitor.out")
 
 note "clean restart"
+log="$T_DIR/$sw/state/vswitchd.log"
+clean_starts() { grep -c "as the last clean stop left it" "$log"; }
+n_clean=$(clean_starts)
+ext0_status=$(vswctl_in "$sw" get switch ext0 status)
 stop_vswitchd "$sw"
 start_vswitchd "$sw"
 vswctl_in "$sw" --wait set root . other_config:touch=1 || fail "--wait"
 assert_eq "modifying calls after clean restart" 0 "$(modify_count "$sw")"
+assert_eq "a cleanly stopped database is not read again at start" \
+    $((n_clean + 1)) "$(clean_starts)"
+assert_eq "observed state kept on disk across the restart" "$ext0_status" \
+    "$(vswctl_in "$sw" get switch ext0 status)"
 
 note "kill -9 and restart"
 pid=$(vswitchd_pid "$sw")
