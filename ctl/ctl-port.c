@@ -78,10 +78,6 @@ vswctl_switch_ports(struct ovsdb_idl *idl, const struct vswrec_switch *sw,
     return v;
 }
 
-/* Ports added to each switch by this transaction: a switch's port count
- * (vswctl_switch_n_ports()) is what the database holds before commit. */
-static struct shash added = SHASH_INITIALIZER(&added);
-
 /* A MAC for a vNIC that has none: 52:54:00 and three random bytes, as
  * libvirt and QEMU make them (locally administered, unicast, and never
  * starting with fe like the tap's own). */
@@ -169,8 +165,7 @@ cmd_add_port(struct ctl_context *ctx)
     int capacity = vsw_switch_port_capacity(
         sw->uplink != NULL,
         vsw_switch_has_host_port(sw->type, sw->allow_management_os));
-    size_t n_added = (uintptr_t) shash_find_data(&added, sw_name);
-    if (vswctl_switch_n_ports(ctx->idl, sw) + n_added >= capacity) {
+    if (vswctl_switch_n_ports(ctx->idl, sw) >= capacity) {
         ctl_error(ctx, "switch \"%s\" is full: a Linux bridge takes at most "
                   "%d ports, so this switch holds %d VM ports; delete a port "
                   "or use another switch", sw_name, VSW_BRIDGE_MAX_PORTS,
@@ -285,7 +280,7 @@ cmd_add_port(struct ctl_context *ctx)
 
     struct vswrec_port *p = vsw_port_row_insert(ctx->txn, name, kind, sw);
     vswctl_note_row(&p->header_, true);
-    shash_replace(&added, sw_name, (void *) (uintptr_t) (n_added + 1));
+    vswctl_switch_port_added(ctx->idl, sw);
     /* An adopted tap's guest MAC is its maker's to say: none made up. */
     char *gen = mac || adopt ? NULL : generate_mac();
     vswrec_port_set_mac(p, mac ? mac : gen);

@@ -627,21 +627,59 @@ count_ports_remotely(const struct uuid *sw)
     return n;
 }
 
+/* Each switch's port count as this attempt found it in the database, plus
+ * the ports this attempt added to it: counted once per switch and attempt
+ * (a bulk add-port of 1000 ports asked the server 1000 times). */
+struct port_count {
+    struct hmap_node node;
+    struct uuid sw;
+    size_t n;
+};
+static struct hmap port_counts = HMAP_INITIALIZER(&port_counts);
+static unsigned int port_counts_attempt;
+
+static struct port_count *
+port_count(struct ovsdb_idl *idl, const struct vswrec_switch *sw)
+{
+    if (port_counts_attempt != attempt) {
+        struct port_count *pc;
+        HMAP_FOR_EACH_POP (pc, node, &port_counts) {
+            free(pc);
+        }
+        port_counts_attempt = attempt;
+    }
+    const struct uuid *uuid = &sw->header_.uuid;
+    struct port_count *pc;
+    HMAP_FOR_EACH_WITH_HASH (pc, node, uuid_hash(uuid), &port_counts) {
+        if (uuid_equals(&pc->sw, uuid)) {
+            return pc;
+        }
+    }
+    long n = ports_in_part ? count_ports_remotely(uuid) : -1;
+    if (n < 0) {
+        const struct vswrec_port *p;
+        n = 0;
+        VSWREC_PORT_FOR_EACH (p, idl) {
+            n += p->switch_ == sw;
+        }
+    }
+    pc = xmalloc(sizeof *pc);
+    pc->sw = *uuid;
+    pc->n = n;
+    hmap_insert(&port_counts, &pc->node, uuid_hash(uuid));
+    return pc;
+}
+
 size_t
 vswctl_switch_n_ports(struct ovsdb_idl *idl, const struct vswrec_switch *sw)
 {
-    if (ports_in_part) {
-        long n = count_ports_remotely(&sw->header_.uuid);
-        if (n >= 0) {
-            return n;
-        }
-    }
-    size_t n = 0;
-    const struct vswrec_port *p;
-    VSWREC_PORT_FOR_EACH (p, idl) {
-        n += p->switch_ == sw;
-    }
-    return n;
+    return port_count(idl, sw)->n;
+}
+
+void
+vswctl_switch_port_added(struct ovsdb_idl *idl, const struct vswrec_switch *sw)
+{
+    port_count(idl, sw)->n++;
 }
 
 static char timeout_msg[512];

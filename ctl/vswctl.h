@@ -108,9 +108,12 @@ struct ovsdb_idl;
 char *vswctl_check_rss_limits(struct ovsdb_idl *);
 
 /* The number of ports of switch 'sw' in the database, whether or not their
- * rows are monitored (see monitor_named_ports() in vswctl.c). */
+ * rows are monitored (see monitor_named_ports() in vswctl.c), plus those
+ * this transaction added to it (vswctl_switch_port_added()). */
 struct vswrec_switch;
 size_t vswctl_switch_n_ports(struct ovsdb_idl *, const struct vswrec_switch *);
+void vswctl_switch_port_added(struct ovsdb_idl *,
+                              const struct vswrec_switch *);
 
 /* The ports of switch 'sw' in 'idl', sorted by name, into a malloc()'d
  * array of '*n'. */

@@ -61,6 +61,11 @@ assert_eq "modifying requests for a VM coming and going" "$mod1" \
 
 note "the bridge's limit: 1023 ports"
 args=()
+for i in $(seq 1001 1024); do args+=(-- add-port p0 "t$i"); done
+expect_error 1 "switch \"p0\" is full" vswctl_in "$ns" "${args[@]:1}"
+assert_contains "one transaction past the limit adds nothing" \
+    "ports: 1000 of 1023" "$(vswctl_in "$ns" show | grep ports:)"
+args=()
 for i in $(seq 1001 1023); do args+=(-- add-port p0 "t$i"); done
 vswctl_in "$ns" --wait "${args[@]:1}" || fail "up to the limit"
 assert_eq "taps at the limit" 1023 "$(taps)"
