@@ -8,6 +8,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -68,6 +69,22 @@ name_to_index(const char *name)
     return ioctl(sock, SIOCGIFINDEX, &ifr) < 0 ? 0 : ifr.ifr_ifindex;
 }
 
+/* Tests widen the window before TUNSETOWNER, which a hostile user races
+ * for, to hit it every time (VSW_TEST_TAP_WINDOW_MS). */
+static void
+test_widen_window(void)
+{
+    static int ms = -1;
+    if (ms < 0) {
+        const char *s = getenv("VSW_TEST_TAP_WINDOW_MS");
+        ms = s ? MIN(atoi(s), 2000) : 0;
+        ms = MAX(ms, 0);
+    }
+    if (ms) {
+        xnanosleep((uint64_t) ms * 1000 * 1000);
+    }
+}
+
 int
 dp_tap_create(const struct dp_tap_spec *spec, int *ifindex, int *fdp)
 {
@@ -86,6 +103,9 @@ dp_tap_create(const struct dp_tap_spec *spec, int *ifindex, int *fdp)
     if (error) {
         dp_nl_count_failed();
         return error;
+    }
+    if (spec->multi_queue) {
+        test_widen_window();
     }
     const char *what = NULL;
     if (spec->owner != (uid_t) -1
