@@ -431,11 +431,13 @@ dp_links_update(struct dp_links *links, const struct nlmsghdr *h,
     if (!parse_link(h, &link)) {
         return;
     }
-    ev->change = (!old || link_differs(old, &link) ? DP_LINK_CHANGED
-                  : ((old->flags & (IFF_LOWER_UP | IFF_DORMANT))
-                     != (link.flags & (IFF_LOWER_UP | IFF_DORMANT))
-                     || old->operstate != link.operstate)
-                  ? DP_LINK_CARRIER : DP_LINK_SAME);
+    if (ev != &dummy) {         /* (A dump's caller wants no events.) */
+        ev->change = (!old || link_differs(old, &link) ? DP_LINK_CHANGED
+                      : ((old->flags & (IFF_LOWER_UP | IFF_DORMANT))
+                         != (link.flags & (IFF_LOWER_UP | IFF_DORMANT))
+                         || old->operstate != link.operstate)
+                      ? DP_LINK_CARRIER : DP_LINK_SAME);
+    }
     link.dump_seq = links->dump_seq;
     if (old && !str_differs(old->name, link.name)
         && !str_differs(old->alias, link.alias)
